@@ -1,0 +1,97 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// First-party plugins: each is an ordinary target under Plugins/NAME and a
+// .dynamic library product named tollgate_NAME (so the file next to the
+// binary is libtollgate_NAME.so, which is what `name: NAME` in YAML loads).
+// A plugin depends on TollgatePluginKit only — never on TollgateCore.
+let firstPartyPlugins: [(product: String, target: String, path: String)] = [
+]
+
+let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+var products: [Product] = [
+    .executable(name: "tollgate", targets: ["tollgate"]),
+    .library(name: "TollgatePluginKit", targets: ["TollgatePluginKit"]),
+    .library(name: "TollgatePluginTesting", targets: ["TollgatePluginTesting"]),
+]
+var targets: [Target] = [
+    // The ABI: one C header, nothing else.
+    .target(name: "CTollgatePlugin", path: "Sources/CTollgatePlugin"),
+    // System-library shims.
+    .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                   providers: [.apt(["libcurl4-openssl-dev"])]),
+    .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
+                   providers: [.apt(["libyaml-dev"])]),
+    .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                   providers: [.apt(["libsqlite3-dev"])]),
+    // JSON that round-trips faithfully (ordered keys, exact numbers). Shared
+    // by the core and the plugin kit; each image links its own copy.
+    .target(name: "TollgateJSON", swiftSettings: swift5),
+    .target(
+        name: "TollgateCore",
+        dependencies: [
+            "TollgateJSON", "CTollgatePlugin", "CCurl", "CYAML", "CSQLite",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Atomics", package: "swift-atomics"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ],
+        swiftSettings: swift5
+    ),
+    .target(name: "TollgatePluginKit", dependencies: ["CTollgatePlugin", "TollgateJSON"], swiftSettings: swift5),
+    .target(name: "TollgatePluginTesting", dependencies: ["CTollgatePlugin", "TollgatePluginKit"],
+            swiftSettings: swift5),
+    .executableTarget(
+        name: "tollgate",
+        dependencies: [
+            "TollgateCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: swift5
+    ),
+    .testTarget(
+        name: "TollgateCoreTests",
+        dependencies: ["TollgateCore", "TollgateJSON", "CTollgatePlugin"],
+        swiftSettings: swift5
+    ),
+    .testTarget(
+        name: "TollgatePluginKitTests",
+        dependencies: ["TollgatePluginKit", "TollgatePluginTesting", "CTollgatePlugin"],
+        swiftSettings: swift5
+    ),
+    .testTarget(
+        name: "TollgateEndToEndTests",
+        dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ],
+        swiftSettings: swift5
+    ),
+]
+
+for plugin in firstPartyPlugins {
+    products.append(.library(name: plugin.product, type: .dynamic, targets: [plugin.target]))
+    targets.append(.target(name: plugin.target, dependencies: ["TollgatePluginKit", "CTollgatePlugin", "CSQLite"],
+                           path: plugin.path, swiftSettings: swift5))
+}
+
+let package = Package(
+    name: "tollgate",
+    platforms: [.macOS(.v14)],
+    products: products,
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    ],
+    targets: targets
+)

@@ -1,0 +1,738 @@
+/*
+ * tollgate_plugin.h — the Tollgate plugin ABI, version 1.
+ *
+ * This header is the whole contract between the Tollgate gateway (the
+ * "host") and a plugin (a shared library the host loads with dlopen). It is
+ * plain C99 with no dependency beyond <stddef.h> and <stdint.h>, so a plugin
+ * can be written in any language that can export a C function.
+ *
+ * ---------------------------------------------------------------------------
+ * Naming
+ * ---------------------------------------------------------------------------
+ *   tollgate_type_*      types and constants
+ *   tollgate_on_*        functions the PLUGIN implements (hooks)
+ *   tollgate_callback_*  functions the HOST implements (the host API table)
+ *   *_host_ptr           memory owned by the host; the plugin must not free it
+ *   *_plugin_ptr         memory owned by the plugin; the host never frees it
+ *
+ * ---------------------------------------------------------------------------
+ * Life of a plugin
+ * ---------------------------------------------------------------------------
+ * 1. The host copies the .so to a content-addressed path, dlopens it with
+ *    RTLD_NOW | RTLD_LOCAL (| RTLD_NODELETE unless the plugin is
+ *    unload-safe), and looks up exactly one symbol:
+ *
+ *        const tollgate_type_plugin_descriptor *
+ *        tollgate_plugin_entry_v1(uint16_t host_abi_major,
+ *                                 uint16_t host_abi_minor);
+ *
+ *    The major version is part of the symbol name, so a v2 host never calls
+ *    a v1 entry by mistake. The plugin returns a pointer to a descriptor in
+ *    static storage, or NULL to refuse this host (for example because it
+ *    needs host functions added in a later minor version).
+ *    The host accepts the descriptor when descriptor.abi_major equals the
+ *    host's major and descriptor.abi_minor <= the host's minor.
+ *
+ * 2. For each entry under `plugins:` in the configuration the host calls
+ *    on_create once, on the control thread, with the host API table and the
+ *    plugin's `config:` block rendered as JSON. One .so may back several
+ *    instances (several config entries); instances share nothing the host
+ *    knows of.
+ *
+ * 3. Requests run the hooks (below). Hooks of different requests run
+ *    concurrently on different threads: an instance must be thread-safe.
+ *    Hooks of one request are serialised and never nested.
+ *
+ * 4. When the generation the instance belongs to is retired (hot reload) and
+ *    every request that pinned it has finished, the host calls on_destroy on
+ *    the control thread. No hook of that instance runs after, or during,
+ *    on_destroy.
+ *
+ * ---------------------------------------------------------------------------
+ * The hooks of one request
+ * ---------------------------------------------------------------------------
+ *   on_pre_call   in configured order, before the request is forwarded.
+ *                 May read and edit the request, reject it, or answer it.
+ *   on_chunk      in REVERSE configured order, once per response event:
+ *                 each server-sent event of a stream, or the whole body of a
+ *                 non-stream response (one call).
+ *   on_post_call  in REVERSE configured order, once, after the outcome is
+ *                 known.
+ *
+ * The guarantee that makes reservations refundable: a plugin that ENTERED a
+ * request gets exactly one on_post_call for it — after success, an upstream
+ * error, a reject by a later plugin or by the core, a client disconnect, or
+ * a timeout. A plugin enters a request when its on_pre_call has been called
+ * (whatever it returned), or, if its on_pre_call is NULL, when the pre-call
+ * chain reaches its position. A plugin positioned after a plugin that
+ * rejected never enters, and gets neither on_chunk nor on_post_call.
+ *
+ * ---------------------------------------------------------------------------
+ * Memory
+ * ---------------------------------------------------------------------------
+ * - Everything the host hands to a hook (strings, the call handle) is
+ *   BORROWED until that hook returns. Copy what you need to keep.
+ * - Every host setter COPIES its input; the plugin may free or reuse its
+ *   buffer as soon as the setter returns.
+ * - Nothing is ever freed across the boundary: the host never frees plugin
+ *   memory and the plugin never frees host memory.
+ * - Strings are (pointer, length) pairs, UTF-8, NOT NUL-terminated. A
+ *   string with len == 0 may have ptr == NULL.
+ *
+ * ---------------------------------------------------------------------------
+ * Compatibility rules (append-only)
+ * ---------------------------------------------------------------------------
+ * - Every struct starts with `uint32_t struct_size`. New fields are only
+ *   ever added at the end, and a reader checks struct_size before touching
+ *   a field beyond the ones of the version it was built against. The
+ *   TOLLGATE_HAS_FIELD macro does that check.
+ * - Host API functions are only ever appended to the table, grouped under
+ *   an "added in 1.N" comment, and the minor version is bumped with them.
+ * - Constants (status codes, property ids, map ids, verdicts) are never
+ *   renumbered; new ones take new numbers.
+ * - Anything else is a new major version and a new entry symbol name.
+ *
+ * ---------------------------------------------------------------------------
+ * Status codes and out-parameters
+ * ---------------------------------------------------------------------------
+ * Every host callback returns a tollgate_type_status and writes its results
+ * through out-parameters. An out-parameter is written only when the status
+ * is TOLLGATE_STATUS_OK.
+ */
+#ifndef TOLLGATE_PLUGIN_H
+#define TOLLGATE_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ========================================================================
+ * Versions
+ * ======================================================================== */
+
+/* The ABI version this header describes. A plugin puts these numbers in its
+ * descriptor; the host passes its own to the entry function. */
+#define TOLLGATE_ABI_MAJOR 1
+#define TOLLGATE_ABI_MINOR 0
+
+/* The name of the entry symbol for this major version. */
+#define TOLLGATE_PLUGIN_ENTRY_SYMBOL "tollgate_plugin_entry_v1"
+
+/* True when a struct of the given (runtime) size contains `field`. */
+#define TOLLGATE_HAS_FIELD(struct_ptr, type, field)                           \
+  ((struct_ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* ========================================================================
+ * Basic types
+ * ======================================================================== */
+
+/* A UTF-8 string as (pointer, length). Not NUL-terminated. Who owns the
+ * bytes, and for how long, is said at every place a tollgate_type_str
+ * appears. */
+typedef struct tollgate_type_str {
+  const char *ptr;
+  size_t len;
+} tollgate_type_str;
+
+/* Builds a tollgate_type_str from a string literal: TOLLGATE_STR("budget"). */
+#define TOLLGATE_STR(literal) \
+  { (literal), sizeof(literal) - 1 }
+
+/* Status returned by every host callback. */
+typedef int32_t tollgate_type_status;
+/* The call succeeded; out-parameters are written. */
+#define TOLLGATE_STATUS_OK 0
+/* The thing asked for does not exist (no such header, property not set,
+ * unknown model, index out of range). Not an error in itself. */
+#define TOLLGATE_STATUS_NOT_FOUND 1
+/* An argument is malformed: a NULL out-parameter, a string that is not
+ * valid UTF-8, a body that is not valid JSON, an unknown id. */
+#define TOLLGATE_STATUS_INVALID_ARGUMENT 2
+/* The callback is not allowed in the current hook (for example setting the
+ * model from on_post_call). See each callback for where it may be used. */
+#define TOLLGATE_STATUS_WRONG_PHASE 3
+/* The target is read-only (for example a request header). */
+#define TOLLGATE_STATUS_READ_ONLY 4
+/* A limit refused the operation (for example a counter reservation that
+ * does not fit). */
+#define TOLLGATE_STATUS_REFUSED 5
+/* The host cannot serve the call right now (storage down, shutting down). */
+#define TOLLGATE_STATUS_UNAVAILABLE 6
+/* A bug in the host; the message is logged by the host. */
+#define TOLLGATE_STATUS_INTERNAL 7
+
+/* Opaque handle to the host's side of one plugin instance. Valid from the
+ * start of on_create until on_destroy returns. Owned by the host. */
+typedef struct tollgate_type_host *tollgate_type_host_ptr;
+
+/* Opaque handle to one request (a "call") in the host. Valid only during the
+ * hook it was passed to. Owned by the host. */
+typedef struct tollgate_type_call *tollgate_type_call_ptr;
+
+/* The plugin's instance, returned by on_create. The host passes it back to
+ * every hook and to on_destroy and never dereferences it. Owned by the
+ * plugin. */
+typedef void *tollgate_type_instance_plugin_ptr;
+
+/* The plugin's per-request state. on_pre_call may store a pointer in
+ * *call_state; the host passes the same pointer to on_chunk and
+ * on_post_call of that request (NULL if never set). The plugin frees it in
+ * on_post_call, which is guaranteed to run (see "The hooks of one
+ * request"). Owned by the plugin. */
+typedef void *tollgate_type_call_state_plugin_ptr;
+
+/* ========================================================================
+ * Identifiers used with the host callbacks
+ * ======================================================================== */
+
+/* Log levels for tollgate_callback_log. */
+typedef int32_t tollgate_type_log_level;
+#define TOLLGATE_LOG_TRACE 0
+#define TOLLGATE_LOG_DEBUG 1
+#define TOLLGATE_LOG_INFO 2
+#define TOLLGATE_LOG_WARNING 3
+#define TOLLGATE_LOG_ERROR 4
+
+/* Properties of a call, read with tollgate_callback_get_string /
+ * tollgate_callback_get_int. The comment gives the type and the hooks in
+ * which the property is available (pre = on_pre_call, chunk = on_chunk,
+ * post = on_post_call). Reading a property outside those hooks returns
+ * TOLLGATE_STATUS_WRONG_PHASE; a property that has no value for this call
+ * returns TOLLGATE_STATUS_NOT_FOUND. */
+typedef int32_t tollgate_type_property;
+/* string, all: the request id, also sent to the client as x-request-id. */
+#define TOLLGATE_PROP_REQUEST_ID 1
+/* string, all: which API the client called: "openai" or "anthropic". */
+#define TOLLGATE_PROP_API 2
+/* string, all: the model the client asked for, before any plugin. */
+#define TOLLGATE_PROP_MODEL_REQUESTED 3
+/* string, all: the current public model name (what routing may change). */
+#define TOLLGATE_PROP_MODEL 4
+/* string, all: identity of the virtual key that authenticated the call. */
+#define TOLLGATE_PROP_KEY_ID 5
+#define TOLLGATE_PROP_ORG 6
+#define TOLLGATE_PROP_TEAM 7
+#define TOLLGATE_PROP_OWNER 8
+/* string, all: "production" or "experimentation". */
+#define TOLLGATE_PROP_KEY_CLASS 9
+/* string, all: the end-user id from the body (OpenAI `user`, Anthropic
+ * `metadata.user_id`). NOT_FOUND when absent. */
+#define TOLLGATE_PROP_END_USER 10
+/* string, all: provider kind of the current model in the catalog:
+ * "openai", "anthropic" or "mock". NOT_FOUND for a model not in the
+ * catalog. */
+#define TOLLGATE_PROP_PROVIDER 11
+/* string, chunk+post: the public model that actually served the call (after
+ * fallbacks). NOT_FOUND when no upstream was called. */
+#define TOLLGATE_PROP_MODEL_SERVED 12
+/* string, chunk+post: the deployment (catalog entry name) that served. */
+#define TOLLGATE_PROP_DEPLOYMENT 13
+/* string, post: outcome of the call, one of
+ *   "success"            the upstream answered 2xx and the body was sent
+ *   "upstream_error"     the upstream answered with a non-2xx status
+ *   "upstream_failure"   the upstream could not be reached, timed out, or
+ *                        broke the stream
+ *   "rejected"           a plugin or the core refused the call
+ *   "responded"          a plugin answered the call itself
+ *   "client_disconnect"  the client went away before the end
+ *   "aborted"            a plugin aborted the response stream */
+#define TOLLGATE_PROP_OUTCOME 14
+/* string, post: for "rejected"/"responded"/"aborted": the name of the plugin
+ * (or "core") that decided; NOT_FOUND otherwise. */
+#define TOLLGATE_PROP_DECIDED_BY 15
+/* string, post: a short human-readable reason for a non-success outcome. */
+#define TOLLGATE_PROP_OUTCOME_DETAIL 16
+/* string, all: the route path the client called, e.g. "/v1/messages". */
+#define TOLLGATE_PROP_ROUTE 17
+
+/* int, all: max output tokens the request asks for; NOT_FOUND if unset. */
+#define TOLLGATE_PROP_MAX_OUTPUT_TOKENS 100
+/* int, all: 1 if the client asked for a stream, else 0. */
+#define TOLLGATE_PROP_STREAM 101
+/* int, all: total UTF-8 bytes of all prompt text segments. */
+#define TOLLGATE_PROP_PROMPT_BYTES 102
+/* int, all: size of the request body in bytes as received. */
+#define TOLLGATE_PROP_BODY_BYTES 103
+/* int, all: the model's max output tokens from the catalog (NOT_FOUND for a
+ * model not in the catalog). */
+#define TOLLGATE_PROP_CATALOG_MAX_OUTPUT 104
+/* int, all: the model's context window from the catalog (NOT_FOUND if the
+ * catalog does not say). */
+#define TOLLGATE_PROP_CATALOG_CONTEXT_WINDOW 105
+/* int, all: key expiry as Unix seconds (NOT_FOUND when it never expires). */
+#define TOLLGATE_PROP_KEY_EXPIRES_AT 106
+/* int, post: HTTP status sent to the client (0 if none was sent). */
+#define TOLLGATE_PROP_STATUS 107
+/* int, post: input tokens NOT served from cache. */
+#define TOLLGATE_PROP_TOKENS_IN 108
+/* int, chunk+post: output tokens. In on_chunk, the running count so far
+ * (estimated from the text until the provider reports usage). */
+#define TOLLGATE_PROP_TOKENS_OUT 109
+/* int, post: input tokens served from the provider's prompt cache. */
+#define TOLLGATE_PROP_TOKENS_CACHED 110
+/* int, post: 1 if the token counts are the host's estimate (the provider
+ * gave no usage, e.g. an aborted stream), 0 if the provider measured them. */
+#define TOLLGATE_PROP_USAGE_ESTIMATED 111
+/* int, post: cost of the call in nano-dollars, computed by the host from
+ * the usage and the catalog price of the model served (0 if nothing was
+ * served). The same formula as tollgate_callback_compute_cost. */
+#define TOLLGATE_PROP_COST_NANOS 112
+/* int, post: microseconds from request received to last byte sent. */
+#define TOLLGATE_PROP_LATENCY_US 113
+/* int, post: microseconds spent waiting on the upstream. */
+#define TOLLGATE_PROP_UPSTREAM_US 114
+/* int, chunk+post: 1 once the first response byte reached the client. */
+#define TOLLGATE_PROP_FIRST_BYTE_SENT 115
+/* int, chunk: 0-based index of the current response event. */
+#define TOLLGATE_PROP_CHUNK_INDEX 116
+/* int, chunk: what the current response event is, see TOLLGATE_CHUNK_*. */
+#define TOLLGATE_PROP_CHUNK_KIND 117
+/* int, post: number of upstream attempts made (0 if none). */
+#define TOLLGATE_PROP_UPSTREAM_ATTEMPTS 118
+/* int, all: time the request was received, Unix microseconds. */
+#define TOLLGATE_PROP_RECEIVED_AT_US 119
+
+/* Values of TOLLGATE_PROP_CHUNK_KIND. */
+#define TOLLGATE_CHUNK_TEXT 0  /* an event carrying generated text (may be "") */
+#define TOLLGATE_CHUNK_OTHER 1 /* a stream event with no text (role, tool call, ping, usage) */
+#define TOLLGATE_CHUNK_END 2   /* the last event of a stream ([DONE] / message_stop) */
+#define TOLLGATE_CHUNK_BODY 3  /* the whole body of a non-stream response */
+
+/* String maps of a call, used with the tollgate_callback_map_* functions.
+ * Keys of header maps are lower-case. */
+typedef int32_t tollgate_type_map;
+/* The client's request headers. Read-only. All hooks. Authorization and
+ * x-api-key are never visible (NOT_FOUND). */
+#define TOLLGATE_MAP_REQUEST_HEADERS 1
+/* Request attributes (tags): free-form key/value pairs any plugin may set in
+ * on_pre_call and every later plugin, the ledger and the logs can read.
+ * Read: all hooks. Write: on_pre_call only. */
+#define TOLLGATE_MAP_ATTRIBUTES 2
+/* The string values of the request body's `metadata` object (OpenAI and
+ * Anthropic). Read-only. All hooks. */
+#define TOLLGATE_MAP_METADATA 3
+/* Extra headers the host adds to the response sent to the client, whatever
+ * the outcome (a reject, a synthetic response, or the upstream's answer).
+ * Write: on_pre_call and on_chunk of the first event (later writes after
+ * the headers were sent return WRONG_PHASE). Read: all hooks. Setting an
+ * existing key replaces its value. */
+#define TOLLGATE_MAP_RESPONSE_HEADERS 4
+/* The upstream's response headers. Read-only. chunk+post. */
+#define TOLLGATE_MAP_UPSTREAM_HEADERS 5
+
+/* Metric kinds for tollgate_callback_metric_define. */
+typedef int32_t tollgate_type_metric_kind;
+#define TOLLGATE_METRIC_COUNTER 0   /* value is added; must be >= 0 */
+#define TOLLGATE_METRIC_GAUGE 1     /* value replaces the current one */
+#define TOLLGATE_METRIC_HISTOGRAM 2 /* value is observed (seconds, by convention) */
+
+/* Alert severities. */
+typedef int32_t tollgate_type_alert_severity;
+#define TOLLGATE_ALERT_INFO 0
+#define TOLLGATE_ALERT_WARNING 1
+#define TOLLGATE_ALERT_CRITICAL 2
+
+/* An alert raised through tollgate_callback_raise_alert. The host copies
+ * every field before the callback returns. */
+typedef struct tollgate_type_alert {
+  uint32_t struct_size; /* sizeof(tollgate_type_alert) as the plugin knows it */
+  tollgate_type_alert_severity severity;
+  /* Short machine-readable kind, e.g. "budget_threshold", "spend_spike". */
+  tollgate_type_str kind;
+  /* What the alert is about, e.g. "team/acme/payments". */
+  tollgate_type_str subject;
+  /* One-line human-readable message. */
+  tollgate_type_str message;
+  /* The same dedupe_key is delivered once per host dedupe window; use it to
+   * encode "this condition in this window", e.g.
+   * "budget_threshold:team/acme/payments:80:2026-11-22". */
+  tollgate_type_str dedupe_key;
+  /* Optional extra numbers and facts as a JSON object ("" for none). */
+  tollgate_type_str details_json;
+} tollgate_type_alert;
+
+/* The price of a model, in nano-dollars (1e-9 USD) per million tokens. */
+typedef struct tollgate_type_price {
+  uint32_t struct_size; /* set by the CALLER to sizeof(tollgate_type_price) */
+  int64_t input_per_mtok_nanos;
+  int64_t output_per_mtok_nanos;
+  int64_t cached_per_mtok_nanos;
+} tollgate_type_price;
+
+/* ========================================================================
+ * The host API table
+ *
+ * Passed to on_create; valid until on_destroy returns. Owned by the host.
+ * Before calling a function added after 1.0, check that it is present with
+ * TOLLGATE_HAS_FIELD(api, tollgate_type_host_api, name).
+ *
+ * `host` arguments take the tollgate_type_host_ptr given to on_create.
+ * `call` arguments take the tollgate_type_call_ptr given to the current
+ * hook, and may only be used during that hook, on the thread that runs it.
+ * ======================================================================== */
+
+/* --- Logging ------------------------------------------------------------ */
+
+/* Writes one log line, tagged with the plugin instance's name (and the
+ * request id when `call` is not NULL). `call` may be NULL outside hooks.
+ * Never log prompt or response text: the host does not scrub it. */
+typedef tollgate_type_status (*tollgate_callback_log)(tollgate_type_host_ptr host,
+                                                      tollgate_type_call_ptr call,
+                                                      tollgate_type_log_level level,
+                                                      tollgate_type_str message);
+
+/* --- Metrics ------------------------------------------------------------ */
+
+/* Declares a metric; call from on_create. `name` must match
+ * [a-zA-Z_:][a-zA-Z0-9_:]*; the host exports it as is on /metrics.
+ * `label_names` is a comma-separated list of label names ("" for none).
+ * Defining the same name again with the same kind and labels returns the
+ * same id (so two generations of a plugin share the series); a conflicting
+ * definition returns INVALID_ARGUMENT. */
+typedef tollgate_type_status (*tollgate_callback_metric_define)(tollgate_type_host_ptr host,
+                                                                tollgate_type_metric_kind kind,
+                                                                tollgate_type_str name,
+                                                                tollgate_type_str help,
+                                                                tollgate_type_str label_names,
+                                                                uint32_t *metric_id_out);
+
+/* Records a value on a metric defined above. `label_values` points to
+ * `label_count` strings, one per label name, in the declared order (the
+ * host copies them). Callable from any hook or thread. */
+typedef tollgate_type_status (*tollgate_callback_metric_record)(tollgate_type_host_ptr host,
+                                                                uint32_t metric_id,
+                                                                const tollgate_type_str *label_values,
+                                                                size_t label_count,
+                                                                double value);
+
+/* --- Catalog and money -------------------------------------------------- */
+
+/* The catalog price of a public model name. `price_out->struct_size` must
+ * be set by the caller; the host fills the fields that fit. NOT_FOUND for a
+ * model not in the catalog. Callable anywhere. */
+typedef tollgate_type_status (*tollgate_callback_get_price)(tollgate_type_host_ptr host,
+                                                            tollgate_type_str model,
+                                                            tollgate_type_price *price_out);
+
+/* The cost in nano-dollars of the given token counts on a model, by the one
+ * formula every part of Tollgate uses:
+ *   ceil((tokens_in * input + tokens_out * output + tokens_cached * cached)
+ *        / 1,000,000)
+ * with prices in nano-dollars per million tokens, computed in 128-bit
+ * integers. NOT_FOUND for a model not in the catalog; INVALID_ARGUMENT for a
+ * negative count or a result that does not fit in int64. */
+typedef tollgate_type_status (*tollgate_callback_compute_cost)(tollgate_type_host_ptr host,
+                                                               tollgate_type_str model,
+                                                               int64_t tokens_in,
+                                                               int64_t tokens_out,
+                                                               int64_t tokens_cached,
+                                                               int64_t *cost_nanos_out);
+
+/* --- Alerts ------------------------------------------------------------- */
+
+/* Raises an alert; the host delivers it to the configured sinks (log,
+ * webhook, metric), deduplicated by dedupe_key. Never blocks on delivery.
+ * Callable anywhere. */
+typedef tollgate_type_status (*tollgate_callback_raise_alert)(tollgate_type_host_ptr host,
+                                                              const tollgate_type_alert *alert);
+
+/* --- Call properties ---------------------------------------------------- */
+
+/* Reads a string property (TOLLGATE_PROP_*). The bytes are borrowed until
+ * the hook returns. */
+typedef tollgate_type_status (*tollgate_callback_get_string)(tollgate_type_call_ptr call,
+                                                             tollgate_type_property property,
+                                                             tollgate_type_str *value_out);
+
+/* Reads an integer property (TOLLGATE_PROP_*). */
+typedef tollgate_type_status (*tollgate_callback_get_int)(tollgate_type_call_ptr call,
+                                                          tollgate_type_property property,
+                                                          int64_t *value_out);
+
+/* --- The canonical request view (edits: on_pre_call only) ---------------- */
+
+/* Sets the public model name the call will be sent to (routing). The core
+ * checks after the pre-call chain that the final model is in the catalog
+ * and inside the key's allowed models (403 otherwise), so a plugin cannot
+ * route a key out of its scope. Later plugins see the new model. */
+typedef tollgate_type_status (*tollgate_callback_set_model)(tollgate_type_call_ptr call,
+                                                            tollgate_type_str model);
+
+/* Sets the request's max output tokens (must be > 0). */
+typedef tollgate_type_status (*tollgate_callback_set_max_output_tokens)(tollgate_type_call_ptr call,
+                                                                        int64_t max_tokens);
+
+/* Number of prompt text segments: every text part of every message, system
+ * prompt included, in document order (for Anthropic: `system` first, then
+ * messages). Tool results' text is included; images are not. All hooks. */
+typedef tollgate_type_status (*tollgate_callback_prompt_segment_count)(tollgate_type_call_ptr call,
+                                                                       size_t *count_out);
+
+/* Reads prompt segment `index` (0-based): its text and the role of the
+ * message it belongs to ("system", "user", "assistant", "tool"). Both are
+ * borrowed until the hook returns; a segment changed by an earlier plugin
+ * reads back changed. NOT_FOUND past the end. All hooks. */
+typedef tollgate_type_status (*tollgate_callback_get_prompt_segment)(tollgate_type_call_ptr call,
+                                                                     size_t index,
+                                                                     tollgate_type_str *text_out,
+                                                                     tollgate_type_str *role_out);
+
+/* Replaces the text of prompt segment `index`. on_pre_call only. */
+typedef tollgate_type_status (*tollgate_callback_set_prompt_segment)(tollgate_type_call_ptr call,
+                                                                     size_t index,
+                                                                     tollgate_type_str text);
+
+/* Reads the request body as it will be sent upstream (re-serialised if a
+ * plugin changed the view, with the public model name — the core swaps in
+ * the upstream model id only when it forwards). Borrowed until the hook
+ * returns. All hooks. */
+typedef tollgate_type_status (*tollgate_callback_get_body)(tollgate_type_call_ptr call,
+                                                           tollgate_type_str *body_out);
+
+/* Replaces the whole request body. It must be a JSON object valid for the
+ * call's API; the host parses it again, and model, max tokens, stream flag
+ * and prompt segments are read from it afresh. INVALID_ARGUMENT if it does
+ * not parse. on_pre_call only. */
+typedef tollgate_type_status (*tollgate_callback_set_body)(tollgate_type_call_ptr call,
+                                                           tollgate_type_str body);
+
+/* --- Maps (headers, attributes, metadata) ------------------------------ */
+
+/* Number of entries in a map. */
+typedef tollgate_type_status (*tollgate_callback_map_count)(tollgate_type_call_ptr call,
+                                                            tollgate_type_map map,
+                                                            size_t *count_out);
+
+/* The value for `key` (header keys are matched case-insensitively).
+ * NOT_FOUND if absent. Borrowed until the hook returns. */
+typedef tollgate_type_status (*tollgate_callback_map_get)(tollgate_type_call_ptr call,
+                                                          tollgate_type_map map,
+                                                          tollgate_type_str key,
+                                                          tollgate_type_str *value_out);
+
+/* Entry `index` (0-based, in insertion order). NOT_FOUND past the end. */
+typedef tollgate_type_status (*tollgate_callback_map_entry)(tollgate_type_call_ptr call,
+                                                            tollgate_type_map map,
+                                                            size_t index,
+                                                            tollgate_type_str *key_out,
+                                                            tollgate_type_str *value_out);
+
+/* Sets `key` to `value`, replacing any value. READ_ONLY for read-only maps;
+ * WRONG_PHASE outside the phases the map allows. */
+typedef tollgate_type_status (*tollgate_callback_map_set)(tollgate_type_call_ptr call,
+                                                          tollgate_type_map map,
+                                                          tollgate_type_str key,
+                                                          tollgate_type_str value);
+
+/* --- Verdict details ---------------------------------------------------- */
+
+/* Describes the error to send with TOLLGATE_PRE_CALL_REJECT, or the reason
+ * for TOLLGATE_CHUNK_ABORT / a *_ERROR verdict. The host renders it in the
+ * client's API dialect: OpenAI
+ *   {"error":{"message":M,"type":T,"param":null,"code":C}}
+ * or Anthropic
+ *   {"type":"error","error":{"type":T,"message":M}}.
+ * `status` is the HTTP status (400-599) for a reject; it is ignored after
+ * the first response byte was sent (an abort then ends the stream with a
+ * terminal SSE error event). `code` may be empty. Never put prompt text in
+ * the message. on_pre_call and on_chunk. */
+typedef tollgate_type_status (*tollgate_callback_set_error)(tollgate_type_call_ptr call,
+                                                            uint16_t status,
+                                                            tollgate_type_str type,
+                                                            tollgate_type_str code,
+                                                            tollgate_type_str message);
+
+/* Sets the synthetic response to send with TOLLGATE_PRE_CALL_RESPOND:
+ * status, content type and body, sent as they are (the host adds only
+ * content-length, x-request-id and TOLLGATE_MAP_RESPONSE_HEADERS).
+ * on_pre_call only. */
+typedef tollgate_type_status (*tollgate_callback_set_response)(tollgate_type_call_ptr call,
+                                                               uint16_t status,
+                                                               tollgate_type_str content_type,
+                                                               tollgate_type_str body);
+
+/* --- The current response event (on_chunk only) ------------------------ */
+
+/* The generated text carried by the current event (a stream delta, or the
+ * whole message text of a non-stream body); "" for events with none.
+ * Borrowed until the hook returns; reflects edits by earlier plugins. */
+typedef tollgate_type_status (*tollgate_callback_get_chunk_text)(tollgate_type_call_ptr call,
+                                                                 tollgate_type_str *text_out);
+
+/* Replaces the generated text of the current event. On an event that
+ * carries no text (kind OTHER or END) the host emits a text event with this
+ * text just before the current one — that is how a plugin holding text back
+ * across chunks flushes it at the end. Return TOLLGATE_CHUNK_REPLACE. */
+typedef tollgate_type_status (*tollgate_callback_set_chunk_text)(tollgate_type_call_ptr call,
+                                                                 tollgate_type_str text);
+
+/* The raw bytes of the current event: the JSON after "data: " for a stream
+ * event ("[DONE]" for the OpenAI end marker), or the whole body of a
+ * non-stream response. Borrowed until the hook returns. */
+typedef tollgate_type_status (*tollgate_callback_get_chunk_raw)(tollgate_type_call_ptr call,
+                                                                tollgate_type_str *raw_out);
+
+/* Replaces the raw bytes of the current event (the host re-frames it as an
+ * SSE event for streams). Return TOLLGATE_CHUNK_REPLACE. */
+typedef tollgate_type_status (*tollgate_callback_set_chunk_raw)(tollgate_type_call_ptr call,
+                                                                tollgate_type_str raw);
+
+typedef struct tollgate_type_host_api {
+  uint32_t struct_size; /* sizeof(tollgate_type_host_api) in the host */
+  uint16_t abi_major;   /* the host's ABI version */
+  uint16_t abi_minor;
+
+  /* ---- added in 1.0 ---- */
+  tollgate_callback_log log;
+  tollgate_callback_metric_define metric_define;
+  tollgate_callback_metric_record metric_record;
+  tollgate_callback_get_price get_price;
+  tollgate_callback_compute_cost compute_cost;
+  tollgate_callback_raise_alert raise_alert;
+  tollgate_callback_get_string get_string;
+  tollgate_callback_get_int get_int;
+  tollgate_callback_set_model set_model;
+  tollgate_callback_set_max_output_tokens set_max_output_tokens;
+  tollgate_callback_prompt_segment_count prompt_segment_count;
+  tollgate_callback_get_prompt_segment get_prompt_segment;
+  tollgate_callback_set_prompt_segment set_prompt_segment;
+  tollgate_callback_get_body get_body;
+  tollgate_callback_set_body set_body;
+  tollgate_callback_map_count map_count;
+  tollgate_callback_map_get map_get;
+  tollgate_callback_map_entry map_entry;
+  tollgate_callback_map_set map_set;
+  tollgate_callback_set_error set_error;
+  tollgate_callback_set_response set_response;
+  tollgate_callback_get_chunk_text get_chunk_text;
+  tollgate_callback_set_chunk_text set_chunk_text;
+  tollgate_callback_get_chunk_raw get_chunk_raw;
+  tollgate_callback_set_chunk_raw set_chunk_raw;
+} tollgate_type_host_api;
+
+/* ========================================================================
+ * Verdicts
+ * ======================================================================== */
+
+/* Returned by on_pre_call. */
+typedef int32_t tollgate_type_pre_call_verdict;
+/* Go on with the next plugin, then forward the request. */
+#define TOLLGATE_PRE_CALL_CONTINUE 0
+/* Refuse the call with the error set by set_error (a 500 "plugin_error" if
+ * none was set). Later plugins do not run; earlier ones get on_post_call. */
+#define TOLLGATE_PRE_CALL_REJECT 1
+/* Answer the call with the response set by set_response, without calling
+ * the upstream. Later plugins do not run. */
+#define TOLLGATE_PRE_CALL_RESPOND 2
+/* The plugin failed. The host applies the plugin's fail policy: fail-closed
+ * rejects the call (503, type "plugin_error"); fail-open logs, counts, and
+ * continues as if the plugin had returned CONTINUE. The plugin still gets
+ * on_post_call. */
+#define TOLLGATE_PRE_CALL_ERROR 3
+
+/* Returned by on_chunk. */
+typedef int32_t tollgate_type_chunk_verdict;
+/* Pass the event on (to the next plugin, then the client). */
+#define TOLLGATE_CHUNK_CONTINUE 0
+/* The plugin changed the event with set_chunk_text or set_chunk_raw. */
+#define TOLLGATE_CHUNK_REPLACE 1
+/* Swallow the event: later plugins and the client do not see it. Usage in
+ * the event is still counted by the host. */
+#define TOLLGATE_CHUNK_DROP 2
+/* End the response now with the error from set_error: before the first
+ * byte, a normal error response; after it, a terminal SSE error event. The
+ * upstream transfer is cancelled. */
+#define TOLLGATE_CHUNK_ABORT 3
+/* The plugin failed; fail-closed aborts, fail-open continues. */
+#define TOLLGATE_CHUNK_ERROR 4
+
+/* ========================================================================
+ * Hooks the plugin implements
+ * ======================================================================== */
+
+/* Creates an instance. `api` and `host` stay valid until on_destroy
+ * returns. `config_json` is the instance's `config:` block from the YAML,
+ * as a JSON value ("null" when absent), borrowed until return. On success
+ * store the instance in *instance_out and return TOLLGATE_STATUS_OK. On
+ * failure return any other status and write a one-line reason with
+ * `error_out` (host-owned buffer of `error_capacity` bytes; the plugin
+ * writes at most that many bytes and stores the length in *error_len_out).
+ * Runs on the control thread. Required. */
+typedef tollgate_type_status (*tollgate_on_create)(const tollgate_type_host_api *api,
+                                                   tollgate_type_host_ptr host,
+                                                   tollgate_type_str config_json,
+                                                   tollgate_type_instance_plugin_ptr *instance_out,
+                                                   char *error_out,
+                                                   size_t error_capacity,
+                                                   size_t *error_len_out);
+
+/* Destroys an instance; free everything it owns. Runs on the control
+ * thread after the last hook of the instance returned. Required. */
+typedef void (*tollgate_on_destroy)(tollgate_type_instance_plugin_ptr instance);
+
+/* Before the call is forwarded. May store per-request state in
+ * *call_state. Optional (NULL). */
+typedef tollgate_type_pre_call_verdict (*tollgate_on_pre_call)(
+    tollgate_type_instance_plugin_ptr instance, tollgate_type_call_ptr call,
+    tollgate_type_call_state_plugin_ptr *call_state);
+
+/* For each response event (see TOLLGATE_PROP_CHUNK_KIND). Optional (NULL):
+ * when no plugin of a generation has on_chunk, the host does not parse
+ * response events beyond what it needs for usage. */
+typedef tollgate_type_chunk_verdict (*tollgate_on_chunk)(
+    tollgate_type_instance_plugin_ptr instance, tollgate_type_call_ptr call,
+    tollgate_type_call_state_plugin_ptr call_state);
+
+/* After the outcome is known; exactly once per request the plugin entered.
+ * Usage, cost and outcome properties are readable here. Free call_state
+ * here. The return value is only logged. Optional (NULL). */
+typedef tollgate_type_status (*tollgate_on_post_call)(
+    tollgate_type_instance_plugin_ptr instance, tollgate_type_call_ptr call,
+    tollgate_type_call_state_plugin_ptr call_state);
+
+/* ========================================================================
+ * The descriptor
+ * ======================================================================== */
+
+/* Descriptor flags. */
+/* Default fail policy when the YAML does not say: fail closed (reject the
+ * call when the plugin errors). Without it the default is fail-open. */
+#define TOLLGATE_PLUGIN_FLAG_FAIL_CLOSED 0x1u
+/* The library may be dlclose'd once all its instances are destroyed. Only
+ * for plain C libraries with no language runtime that registers global
+ * state (Swift plugins must NOT set it: the Swift runtime keeps pointers
+ * into the image). Without it the host opens the library with
+ * RTLD_NODELETE and never closes it. */
+#define TOLLGATE_PLUGIN_FLAG_UNLOAD_SAFE 0x2u
+
+/* Returned by the entry function. Must live in static storage: the host
+ * reads it for as long as the library is loaded. */
+typedef struct tollgate_type_plugin_descriptor {
+  uint32_t struct_size; /* sizeof(tollgate_type_plugin_descriptor) */
+  uint16_t abi_major;   /* TOLLGATE_ABI_MAJOR the plugin was built with */
+  uint16_t abi_minor;   /* the lowest host minor the plugin needs */
+  tollgate_type_str name;    /* e.g. TOLLGATE_STR("budget"); static */
+  tollgate_type_str version; /* the plugin's own version; static */
+  uint32_t flags;            /* TOLLGATE_PLUGIN_FLAG_* */
+  tollgate_on_create on_create;       /* required */
+  tollgate_on_destroy on_destroy;     /* required */
+  tollgate_on_pre_call on_pre_call;   /* optional */
+  tollgate_on_chunk on_chunk;         /* optional */
+  tollgate_on_post_call on_post_call; /* optional */
+} tollgate_type_plugin_descriptor;
+
+/* The entry function's type. A plugin exports it as
+ *   const tollgate_type_plugin_descriptor *
+ *   tollgate_plugin_entry_v1(uint16_t host_abi_major, uint16_t host_abi_minor);
+ * It may be called more than once and must return the same descriptor. */
+typedef const tollgate_type_plugin_descriptor *(*tollgate_type_plugin_entry_v1)(
+    uint16_t host_abi_major, uint16_t host_abi_minor);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TOLLGATE_PLUGIN_H */

@@ -1,0 +1,2 @@
+import TollgateCore
+print("tollgate")

@@ -1,0 +1,2 @@
+import XCTest
+final class TollgatePluginKitTestsPlaceholder: XCTestCase { func testNothing() {} }
