@@ -655,7 +655,7 @@ typedef int32_t tollgate_type_chunk_verdict;
 
 /* Creates an instance. `api` and `host` stay valid until on_destroy
  * returns. `config_json` is the instance's `config:` block from the YAML,
- * as a JSON value ("null" when absent), borrowed until return. On success
+ * as a JSON value ("{}" when absent), borrowed until return. On success
  * store the instance in *instance_out and return TOLLGATE_STATUS_OK. On
  * failure return any other status and write a one-line reason with
  * `error_out` (host-owned buffer of `error_capacity` bytes; the plugin

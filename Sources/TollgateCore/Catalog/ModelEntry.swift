@@ -1,0 +1,57 @@
+import Foundation
+
+/// Which wire protocol the upstream speaks. `mock` is an in-process fake
+/// upstream for demos and tests.
+public enum ProviderKind: String, Sendable, CaseIterable {
+    case openai, anthropic, mock
+}
+
+/// How the in-process mock upstream answers.
+public struct MockOptions: Sendable, Equatable {
+    public var chunks = 5
+    public var chunkDelayMs = 0
+    public var outputTokens = 16
+
+    public init(chunks: Int = 5, chunkDelayMs: Int = 0, outputTokens: Int = 16) {
+        self.chunks = chunks
+        self.chunkDelayMs = chunkDelayMs
+        self.outputTokens = outputTokens
+    }
+}
+
+/// One public model name and where and at what price it is served.
+public struct ModelEntry: Sendable, Equatable {
+    public var name: String
+    public var provider: ProviderKind
+    /// Without a trailing slash; nil only for `mock`.
+    public var baseURL: String?
+    public var upstreamModel: String
+    /// Name of the environment variable holding the upstream API key. Read at
+    /// request time (see `apiKey(environment:)`), so rotating the key needs
+    /// only a restart of the environment, not a config change.
+    public var apiKeyEnv: String?
+    public var price: Price
+    public var maxOutputTokens: Int64?
+    public var contextWindow: Int64?
+    public var mock: MockOptions
+
+    public init(name: String, provider: ProviderKind, baseURL: String? = nil, upstreamModel: String? = nil,
+                apiKeyEnv: String? = nil, price: Price, maxOutputTokens: Int64? = nil,
+                contextWindow: Int64? = nil, mock: MockOptions = MockOptions()) {
+        self.name = name
+        self.provider = provider
+        self.baseURL = baseURL
+        self.upstreamModel = upstreamModel ?? name
+        self.apiKeyEnv = apiKeyEnv
+        self.price = price
+        self.maxOutputTokens = maxOutputTokens
+        self.contextWindow = contextWindow
+        self.mock = mock
+    }
+
+    /// The upstream key from the environment, or nil when unset or empty.
+    public func apiKey(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        guard let apiKeyEnv, let value = environment[apiKeyEnv], !value.isEmpty else { return nil }
+        return value
+    }
+}

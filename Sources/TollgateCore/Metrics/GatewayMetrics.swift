@@ -1,0 +1,115 @@
+import Foundation
+import Prometheus
+
+/// Every metric on /metrics: the core's own and the ones plugins define.
+/// One registry for the process, so series survive plugin reloads.
+public final class GatewayMetrics: @unchecked Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let lock = NSLock()
+    private var definitions: [String: MetricDefinition] = [:]
+    private var byID: [MetricDefinition] = []
+
+    public enum Kind: Int32, Sendable { case counter = 0, gauge = 1, histogram = 2 }
+
+    struct MetricDefinition {
+        let id: UInt32
+        let kind: Kind
+        let name: String
+        let help: String
+        let labelNames: [String]
+    }
+
+    static let latencyBuckets: [Double] = [
+        0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+        0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+    ]
+
+    public init() {
+        // Register the core's names so a plugin cannot take them with
+        // another shape.
+        _ = try? define(kind: .counter, name: "tollgate_requests_total", help: "Requests by route, status and model.",
+                        labelNames: ["route", "status", "model"])
+        _ = try? define(kind: .histogram, name: "tollgate_gateway_duration_seconds",
+                        help: "Time spent in the gateway itself (total minus upstream), per route.", labelNames: ["route"])
+        _ = try? define(kind: .histogram, name: "tollgate_upstream_duration_seconds",
+                        help: "Time spent waiting on the upstream, per route.", labelNames: ["route"])
+        _ = try? define(kind: .gauge, name: "tollgate_in_flight_requests", help: "Requests being served now.", labelNames: [])
+        _ = try? define(kind: .histogram, name: "tollgate_plugin_hook_duration_seconds",
+                        help: "Time spent in plugin hooks.", labelNames: ["plugin", "hook"])
+        _ = try? define(kind: .counter, name: "tollgate_plugin_errors_total",
+                        help: "Hooks that returned an error.", labelNames: ["plugin", "hook", "policy"])
+        _ = try? define(kind: .gauge, name: "tollgate_plugin_images_retired",
+                        help: "Plugin images kept mapped after their generation drained (never unloaded).", labelNames: [])
+        _ = try? define(kind: .gauge, name: "tollgate_plugin_images_open", help: "Plugin images in use.", labelNames: [])
+        _ = try? define(kind: .gauge, name: "tollgate_generation", help: "Id of the serving generation.", labelNames: [])
+        _ = try? define(kind: .counter, name: "tollgate_alerts_total", help: "Alerts raised, after deduplication.",
+                        labelNames: ["kind", "severity"])
+    }
+
+    public struct DefinitionError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Declares a metric; the same name with the same shape returns the
+    /// same id.
+    public func define(kind: Kind, name: String, help: String, labelNames: [String]) throws -> UInt32 {
+        guard GatewayMetrics.isValidName(name) else {
+            throw DefinitionError(description: "invalid metric name '\(name)'")
+        }
+        for label in labelNames where !GatewayMetrics.isValidName(label) || label.contains(":") {
+            throw DefinitionError(description: "invalid label name '\(label)'")
+        }
+        return try lock.withLock {
+            if let existing = definitions[name] {
+                guard existing.kind == kind, existing.labelNames == labelNames else {
+                    throw DefinitionError(description: "metric '\(name)' is already defined with another kind or labels")
+                }
+                return existing.id
+            }
+            let definition = MetricDefinition(id: UInt32(byID.count), kind: kind, name: name, help: help, labelNames: labelNames)
+            definitions[name] = definition
+            byID.append(definition)
+            return definition.id
+        }
+    }
+
+    public func id(of name: String) -> UInt32? { lock.withLock { definitions[name]?.id } }
+
+    /// Records a value; false for an unknown id or a wrong label count.
+    @discardableResult
+    public func record(id: UInt32, labelValues: [String], value: Double) -> Bool {
+        guard let definition = lock.withLock({ Int(id) < byID.count ? byID[Int(id)] : nil }),
+              definition.labelNames.count == labelValues.count else { return false }
+        let labels = Array(zip(definition.labelNames, labelValues))
+        switch definition.kind {
+        case .counter:
+            guard value >= 0 else { return false }
+            registry.makeCounter(name: definition.name, labels: labels, help: definition.help).increment(by: value)
+        case .gauge:
+            registry.makeGauge(name: definition.name, labels: labels, help: definition.help).set(value)
+        case .histogram:
+            registry.makeValueHistogram(name: definition.name, labels: labels, buckets: GatewayMetrics.latencyBuckets,
+                                        help: definition.help).record(value)
+        }
+        return true
+    }
+
+    @discardableResult
+    public func record(_ name: String, labels: [String] = [], value: Double) -> Bool {
+        guard let id = id(of: name) else { return false }
+        return record(id: id, labelValues: labels, value: value)
+    }
+
+    public func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        guard let first = name.utf8.first else { return false }
+        func ok(_ c: UInt8, first: Bool) -> Bool {
+            (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || c == 0x5F || c == 0x3A || (!first && c >= 0x30 && c <= 0x39)
+        }
+        guard ok(first, first: true) else { return false }
+        return name.utf8.dropFirst().allSatisfy { ok($0, first: false) }
+    }
+}

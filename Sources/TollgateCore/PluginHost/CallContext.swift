@@ -1,0 +1,77 @@
+import CTollgatePlugin
+
+/// Everything the host knows about one request, as plugins see it through
+/// the host table: what `tollgate_type_call_ptr` points to. Only touched
+/// from the request's event loop.
+public final class CallContext {
+    public enum Phase: Sendable { case idle, preCall, chunk, postCall }
+
+    public let requestID: String
+    public let route: String
+    public let identity: Identity
+    public let request: CanonicalRequest
+    public let modelRequested: String
+    public let catalog: ModelCatalog
+    public let receivedAtMicros: Int64
+
+    public internal(set) var phase: Phase = .idle
+    public let requestHeaders: HeaderList
+    public var attributes = HeaderList(caseInsensitive: false)
+    public var responseHeaders = HeaderList(caseInsensitive: true)
+    public var upstreamHeaders = HeaderList(caseInsensitive: true)
+    public var headersSent = false
+
+    /// Set by set_error (reject / abort / error reason).
+    public var pluginError: GatewayError?
+    /// Set by set_response (respond).
+    public var pluginResponse: (status: Int, contentType: String, body: [UInt8])?
+
+    /// The event under the chunk hooks, while they run.
+    var currentEvent: ResponseEvent?
+    var currentEventKind: ResponseEventKind = .other
+    public var chunkIndex: Int64 = 0
+    public var runningOutputTokens: Int64 = 0
+
+    // Outcome, filled before post_call.
+    public var outcome: String?
+    public var decidedBy: String?
+    public var outcomeDetail: String?
+    public var status = 0
+    public var usage: TokenUsage?
+    public var costNanos: Int64 = 0
+    public var modelServed: String?
+    public var deployment: String?
+    public var latencyMicros: Int64 = 0
+    public var upstreamMicros: Int64 = 0
+    public var firstByteSent = false
+    public var upstreamAttempts = 0
+
+    /// Plugin state slots (call_state), by chain position.
+    var callStates: [UnsafeMutableRawPointer?]
+    /// Plugins 0..<enteredCount entered the call and are owed post_call.
+    var enteredCount = 0
+    var postCallDone = false
+    let arena = BorrowArena()
+
+    public init(requestID: String, route: String, identity: Identity, request: CanonicalRequest,
+                catalog: ModelCatalog, requestHeaders: HeaderList, receivedAtMicros: Int64, pluginCount: Int) {
+        self.requestID = requestID
+        self.route = route
+        self.identity = identity
+        self.request = request
+        self.modelRequested = request.model
+        self.catalog = catalog
+        self.requestHeaders = requestHeaders
+        self.receivedAtMicros = receivedAtMicros
+        self.callStates = Array(repeating: nil, count: pluginCount)
+    }
+
+    var pointer: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
+
+    static func from(_ pointer: OpaquePointer?) -> CallContext? {
+        guard let pointer else { return nil }
+        return Unmanaged<CallContext>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+    }
+
+    var dialect: APIDialect { request.dialect }
+}

@@ -1,0 +1,184 @@
+import CTollgatePlugin
+import Foundation
+import Prometheus
+
+/// Runs the hook chains of one generation for one call, enforcing the
+/// order and the post_call guarantee: pre-call in configured order, chunk
+/// and post-call in reverse, post_call for every plugin that entered.
+public struct HookChain {
+    public enum PreCallResult {
+        case proceed
+        case reject(GatewayError, decidedBy: String)
+        case respond(status: Int, contentType: String, body: [UInt8], decidedBy: String)
+    }
+
+    public enum ChunkResult {
+        case forward
+        case drop
+        case abort(GatewayError, decidedBy: String)
+    }
+
+    let generation: Generation
+    let timers: HookTimers
+
+    public init(generation: Generation, timers: HookTimers) {
+        self.generation = generation
+        self.timers = timers
+    }
+
+    public func runPreCall(_ call: CallContext) -> PreCallResult {
+        call.phase = .preCall
+        defer { call.phase = .idle }
+        for (index, plugin) in generation.plugins.enumerated() {
+            call.enteredCount = index + 1
+            guard let hook = plugin.preCall else { continue }
+            call.pluginError = nil
+            call.pluginResponse = nil
+            let start = MonotonicClock.nanos()
+            var state: UnsafeMutableRawPointer? = nil
+            let verdict = hook(plugin.instance, call.pointer, &state)
+            call.callStates[index] = state
+            call.arena.reset()
+            timers.observe(plugin: plugin.instanceName, hook: .preCall, nanos: MonotonicClock.nanos() - start)
+            switch verdict {
+            case TOLLGATE_PRE_CALL_CONTINUE:
+                continue
+            case TOLLGATE_PRE_CALL_REJECT:
+                let error = call.pluginError ?? GatewayError(status: 500, type: "plugin_error", code: "plugin_rejected",
+                                                             message: "Plugin '\(plugin.instanceName)' rejected the request without a reason.")
+                return .reject(error, decidedBy: plugin.instanceName)
+            case TOLLGATE_PRE_CALL_RESPOND:
+                guard let response = call.pluginResponse else {
+                    return .reject(GatewayError(status: 500, type: "plugin_error", code: "plugin_bad_verdict",
+                                                message: "Plugin '\(plugin.instanceName)' answered RESPOND without a response."),
+                                   decidedBy: plugin.instanceName)
+                }
+                return .respond(status: response.status, contentType: response.contentType, body: response.body,
+                                decidedBy: plugin.instanceName)
+            default:
+                // ERROR, or a verdict this host does not know: a plugin failure.
+                let reason = call.pluginError?.message ?? (verdict == TOLLGATE_PRE_CALL_ERROR ? "no reason given" : "unknown verdict \(verdict)")
+                timers.countError(plugin: plugin.instanceName, hook: .preCall, failClosed: plugin.failClosed)
+                plugin.host.logger.error("pre_call failed: \(reason)", metadata: ["request_id": .string(call.requestID)])
+                if plugin.failClosed {
+                    return .reject(GatewayError(status: 503, type: "plugin_error", code: "plugin_failed",
+                                                message: "Plugin '\(plugin.instanceName)' failed and is configured to fail closed: \(reason)"),
+                                   decidedBy: plugin.instanceName)
+                }
+                call.pluginError = nil
+            }
+        }
+        return .proceed
+    }
+
+    /// Runs on_chunk of the entered plugins, last to first, on `event`.
+    public func runChunk(_ call: CallContext, event: inout ResponseEvent) -> ChunkResult {
+        guard generation.hasChunkHooks, call.enteredCount > 0 else { return .forward }
+        call.phase = .chunk
+        call.currentEventKind = event.kind()
+        call.currentEvent = event
+        defer {
+            call.phase = .idle
+            call.currentEvent = nil
+        }
+        for index in stride(from: call.enteredCount - 1, through: 0, by: -1) {
+            let plugin = generation.plugins[index]
+            guard let hook = plugin.onChunk else { continue }
+            call.pluginError = nil
+            let start = MonotonicClock.nanos()
+            let verdict = hook(plugin.instance, call.pointer, call.callStates[index])
+            call.arena.reset()
+            timers.observe(plugin: plugin.instanceName, hook: .chunk, nanos: MonotonicClock.nanos() - start)
+            switch verdict {
+            case TOLLGATE_CHUNK_CONTINUE, TOLLGATE_CHUNK_REPLACE:
+                continue
+            case TOLLGATE_CHUNK_DROP:
+                event = call.currentEvent!
+                return .drop
+            case TOLLGATE_CHUNK_ABORT:
+                let error = call.pluginError ?? GatewayError(status: 500, type: "plugin_error", code: "stream_aborted",
+                                                             message: "Plugin '\(plugin.instanceName)' ended the response.")
+                event = call.currentEvent!
+                return .abort(error, decidedBy: plugin.instanceName)
+            default:
+                let reason = call.pluginError?.message ?? "no reason given"
+                timers.countError(plugin: plugin.instanceName, hook: .chunk, failClosed: plugin.failClosed)
+                plugin.host.logger.error("on_chunk failed: \(reason)", metadata: ["request_id": .string(call.requestID)])
+                if plugin.failClosed {
+                    event = call.currentEvent!
+                    return .abort(GatewayError(status: 503, type: "plugin_error", code: "plugin_failed",
+                                               message: "Plugin '\(plugin.instanceName)' failed and is configured to fail closed."),
+                                  decidedBy: plugin.instanceName)
+                }
+            }
+            // A REPLACE re-reads the kind: a later plugin sees the new event.
+            call.currentEventKind = call.currentEvent!.kind()
+        }
+        event = call.currentEvent!
+        return .forward
+    }
+
+    /// Runs on_post_call for every entered plugin, last to first. Safe to
+    /// call twice: the second call does nothing.
+    public func runPostCall(_ call: CallContext) {
+        guard !call.postCallDone else { return }
+        call.postCallDone = true
+        call.phase = .postCall
+        defer { call.phase = .idle }
+        for index in stride(from: call.enteredCount - 1, through: 0, by: -1) {
+            let plugin = generation.plugins[index]
+            guard let hook = plugin.postCall else { continue }
+            let start = MonotonicClock.nanos()
+            let status = hook(plugin.instance, call.pointer, call.callStates[index])
+            call.callStates[index] = nil
+            call.arena.reset()
+            timers.observe(plugin: plugin.instanceName, hook: .postCall, nanos: MonotonicClock.nanos() - start)
+            if status != TOLLGATE_STATUS_OK {
+                timers.countError(plugin: plugin.instanceName, hook: .postCall, failClosed: plugin.failClosed)
+                plugin.host.logger.warning("post_call returned status \(status)", metadata: ["request_id": .string(call.requestID)])
+            }
+        }
+    }
+}
+
+/// Per-plugin hook timing and error counts, with the histogram handles
+/// cached so the hot path does not look them up.
+public final class HookTimers: @unchecked Sendable {
+    public enum Hook: String, CaseIterable, Sendable { case preCall = "pre_call", chunk = "on_chunk", postCall = "post_call" }
+    private let metrics: GatewayMetrics
+    private let lock = NSLock()
+    private var histograms: [String: ValueHistogram] = [:]
+
+    public init(metrics: GatewayMetrics) { self.metrics = metrics }
+
+    func observe(plugin: String, hook: Hook, nanos: UInt64) {
+        let key = plugin + "\u{0}" + hook.rawValue
+        let histogram: ValueHistogram = lock.withLock {
+            if let h = histograms[key] { return h }
+            let h = metrics.registry.makeValueHistogram(
+                name: "tollgate_plugin_hook_duration_seconds", labels: [("plugin", plugin), ("hook", hook.rawValue)],
+                buckets: GatewayMetrics.latencyBuckets, help: "Time spent in plugin hooks.")
+            histograms[key] = h
+            return h
+        }
+        histogram.record(Double(nanos) / 1e9)
+    }
+
+    func countError(plugin: String, hook: Hook, failClosed: Bool) {
+        metrics.record("tollgate_plugin_errors_total", labels: [plugin, hook.rawValue, failClosed ? "closed" : "open"], value: 1)
+    }
+}
+
+public enum MonotonicClock {
+    public static func nanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    public static func wallMicros() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+}

@@ -1,0 +1,320 @@
+import CTollgatePlugin
+import Foundation
+import Logging
+import TollgateJSON
+
+/// The host API table handed to every plugin's on_create: one static table
+/// for the process; the host and call handles say which instance and which
+/// request a call is about.
+enum HostAPI {
+    static let table: UnsafeMutablePointer<tollgate_type_host_api> = {
+        let t = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
+        t.initialize(to: tollgate_type_host_api())
+        t.pointee.struct_size = UInt32(MemoryLayout<tollgate_type_host_api>.size)
+        t.pointee.abi_major = UInt16(TOLLGATE_ABI_MAJOR)
+        t.pointee.abi_minor = UInt16(TOLLGATE_ABI_MINOR)
+        t.pointee.log = hostLog
+        t.pointee.metric_define = hostMetricDefine
+        t.pointee.metric_record = hostMetricRecord
+        t.pointee.get_price = hostGetPrice
+        t.pointee.compute_cost = hostComputeCost
+        t.pointee.raise_alert = hostRaiseAlert
+        t.pointee.get_string = hostGetString
+        t.pointee.get_int = hostGetInt
+        t.pointee.set_model = hostSetModel
+        t.pointee.set_max_output_tokens = hostSetMaxOutputTokens
+        t.pointee.prompt_segment_count = hostPromptSegmentCount
+        t.pointee.get_prompt_segment = hostGetPromptSegment
+        t.pointee.set_prompt_segment = hostSetPromptSegment
+        t.pointee.get_body = hostGetBody
+        t.pointee.set_body = hostSetBody
+        t.pointee.map_count = hostMapCount
+        t.pointee.map_get = hostMapGet
+        t.pointee.map_entry = hostMapEntry
+        t.pointee.map_set = hostMapSet
+        t.pointee.set_error = hostSetError
+        t.pointee.set_response = hostSetResponse
+        t.pointee.get_chunk_text = hostGetChunkText
+        t.pointee.set_chunk_text = hostSetChunkText
+        t.pointee.get_chunk_raw = hostGetChunkRaw
+        t.pointee.set_chunk_raw = hostSetChunkRaw
+        return t
+    }()
+}
+
+private let OK = tollgate_type_status(TOLLGATE_STATUS_OK)
+private let NOT_FOUND = tollgate_type_status(TOLLGATE_STATUS_NOT_FOUND)
+private let INVALID = tollgate_type_status(TOLLGATE_STATUS_INVALID_ARGUMENT)
+private let WRONG_PHASE = tollgate_type_status(TOLLGATE_STATUS_WRONG_PHASE)
+private let READ_ONLY = tollgate_type_status(TOLLGATE_STATUS_READ_ONLY)
+
+// MARK: logging, metrics, catalog, alerts
+
+private let hostLog: tollgate_callback_log = { host, call, level, message in
+    guard let host = HostContext.from(host) else { return INVALID }
+    let swiftLevel: Logger.Level
+    switch level {
+    case TOLLGATE_LOG_TRACE: swiftLevel = .trace
+    case TOLLGATE_LOG_DEBUG: swiftLevel = .debug
+    case TOLLGATE_LOG_INFO: swiftLevel = .info
+    case TOLLGATE_LOG_WARNING: swiftLevel = .warning
+    case TOLLGATE_LOG_ERROR: swiftLevel = .error
+    default: return INVALID
+    }
+    var metadata: Logger.Metadata = [:]
+    if let call = CallContext.from(call) { metadata["request_id"] = .string(call.requestID) }
+    host.logger.log(level: swiftLevel, "\(message.string)", metadata: metadata)
+    return OK
+}
+
+private let hostMetricDefine: tollgate_callback_metric_define = { host, kind, name, help, labelNames, idOut in
+    guard let host = HostContext.from(host), let idOut, let kind = GatewayMetrics.Kind(rawValue: kind),
+          let name = name.validatedString, let help = help.validatedString, let labels = labelNames.validatedString
+    else { return INVALID }
+    let names = labels.isEmpty ? [] : labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    guard let id = try? host.services.metrics.define(kind: kind, name: name, help: help, labelNames: names) else {
+        return INVALID
+    }
+    idOut.pointee = id
+    return OK
+}
+
+private let hostMetricRecord: tollgate_callback_metric_record = { host, id, values, count, value in
+    guard let host = HostContext.from(host), count == 0 || values != nil else { return INVALID }
+    var labels: [String] = []
+    labels.reserveCapacity(count)
+    for i in 0..<count {
+        guard let s = values![i].validatedString else { return INVALID }
+        labels.append(s)
+    }
+    return host.services.metrics.record(id: id, labelValues: labels, value: value) ? OK : INVALID
+}
+
+private let hostGetPrice: tollgate_callback_get_price = { host, model, priceOut in
+    guard let host = HostContext.from(host), let priceOut, let model = model.validatedString else { return INVALID }
+    guard let entry = host.catalog.model(named: model) else { return NOT_FOUND }
+    let size = Int(priceOut.pointee.struct_size)
+    func fits(_ field: PartialKeyPath<tollgate_type_price>) -> Bool {
+        MemoryLayout<tollgate_type_price>.offset(of: field)! + 8 <= size
+    }
+    if fits(\.input_per_mtok_nanos) { priceOut.pointee.input_per_mtok_nanos = entry.price.inputPerMTokNanos }
+    if fits(\.output_per_mtok_nanos) { priceOut.pointee.output_per_mtok_nanos = entry.price.outputPerMTokNanos }
+    if fits(\.cached_per_mtok_nanos) { priceOut.pointee.cached_per_mtok_nanos = entry.price.cachedPerMTokNanos }
+    return OK
+}
+
+private let hostComputeCost: tollgate_callback_compute_cost = { host, model, tokensIn, tokensOut, tokensCached, costOut in
+    guard let host = HostContext.from(host), let costOut, let model = model.validatedString else { return INVALID }
+    guard let entry = host.catalog.model(named: model) else { return NOT_FOUND }
+    guard let cost = Cost.nanos(price: entry.price, tokensIn: tokensIn, tokensOut: tokensOut, tokensCached: tokensCached) else {
+        return INVALID
+    }
+    costOut.pointee = cost
+    return OK
+}
+
+private let hostRaiseAlert: tollgate_callback_raise_alert = { host, alert in
+    guard let host = HostContext.from(host), let alert else { return INVALID }
+    let a = alert.pointee
+    let minimum = MemoryLayout<tollgate_type_alert>.offset(of: \.details_json)! + MemoryLayout<tollgate_type_str>.size
+    guard Int(a.struct_size) >= minimum,
+          let severity = Alert.Severity(rawValue: a.severity),
+          let kind = a.kind.validatedString, let subject = a.subject.validatedString,
+          let message = a.message.validatedString, let dedupe = a.dedupe_key.validatedString,
+          let details = a.details_json.validatedString, !kind.isEmpty, !dedupe.isEmpty
+    else { return INVALID }
+    host.services.alerts.raise(Alert(severity: severity, kind: kind, subject: subject, message: message,
+                                     dedupeKey: dedupe, detailsJSON: details, source: host.instanceName))
+    return OK
+}
+
+// MARK: properties
+
+private let hostGetString: tollgate_callback_get_string = { call, property, valueOut in
+    guard let call = CallContext.from(call), let valueOut else { return INVALID }
+    switch call.stringProperty(property) {
+    case .value(let s):
+        valueOut.pointee = call.arena.lend(s)
+        return OK
+    case .notFound: return NOT_FOUND
+    case .wrongPhase: return WRONG_PHASE
+    case .invalid: return INVALID
+    }
+}
+
+private let hostGetInt: tollgate_callback_get_int = { call, property, valueOut in
+    guard let call = CallContext.from(call), let valueOut else { return INVALID }
+    switch call.intProperty(property) {
+    case .value(let v):
+        valueOut.pointee = v
+        return OK
+    case .notFound: return NOT_FOUND
+    case .wrongPhase: return WRONG_PHASE
+    case .invalid: return INVALID
+    }
+}
+
+// MARK: request view
+
+private let hostSetModel: tollgate_callback_set_model = { call, model in
+    guard let call = CallContext.from(call) else { return INVALID }
+    guard call.phase == .preCall else { return WRONG_PHASE }
+    guard let model = model.validatedString, !model.isEmpty else { return INVALID }
+    call.request.setModel(model)
+    return OK
+}
+
+private let hostSetMaxOutputTokens: tollgate_callback_set_max_output_tokens = { call, tokens in
+    guard let call = CallContext.from(call) else { return INVALID }
+    guard call.phase == .preCall else { return WRONG_PHASE }
+    guard tokens > 0 else { return INVALID }
+    call.request.setMaxOutputTokens(tokens)
+    return OK
+}
+
+private let hostPromptSegmentCount: tollgate_callback_prompt_segment_count = { call, countOut in
+    guard let call = CallContext.from(call), let countOut else { return INVALID }
+    countOut.pointee = call.request.segments.count
+    return OK
+}
+
+private let hostGetPromptSegment: tollgate_callback_get_prompt_segment = { call, index, textOut, roleOut in
+    guard let call = CallContext.from(call), let textOut else { return INVALID }
+    guard index < call.request.segments.count else { return NOT_FOUND }
+    let segment = call.request.segments[index]
+    textOut.pointee = call.arena.lend(segment.text)
+    roleOut?.pointee = call.arena.lend(segment.role)
+    return OK
+}
+
+private let hostSetPromptSegment: tollgate_callback_set_prompt_segment = { call, index, text in
+    guard let call = CallContext.from(call) else { return INVALID }
+    guard call.phase == .preCall else { return WRONG_PHASE }
+    guard let text = text.validatedString else { return INVALID }
+    return call.request.setSegment(index, text: text) ? OK : NOT_FOUND
+}
+
+private let hostGetBody: tollgate_callback_get_body = { call, bodyOut in
+    guard let call = CallContext.from(call), let bodyOut else { return INVALID }
+    bodyOut.pointee = call.arena.lend(call.request.body)
+    return OK
+}
+
+private let hostSetBody: tollgate_callback_set_body = { call, body in
+    guard let call = CallContext.from(call) else { return INVALID }
+    guard call.phase == .preCall else { return WRONG_PHASE }
+    do {
+        try call.request.setBody(body.bytes)
+        return OK
+    } catch {
+        return INVALID
+    }
+}
+
+// MARK: maps
+
+private func readMap(_ call: CallContext, _ map: Int32) -> HeaderList? {
+    switch map {
+    case TOLLGATE_MAP_REQUEST_HEADERS: return call.requestHeaders
+    case TOLLGATE_MAP_ATTRIBUTES: return call.attributes
+    case TOLLGATE_MAP_METADATA: return HeaderList(call.request.metadata, caseInsensitive: false)
+    case TOLLGATE_MAP_RESPONSE_HEADERS: return call.responseHeaders
+    case TOLLGATE_MAP_UPSTREAM_HEADERS:
+        return call.phase == .chunk || call.phase == .postCall ? call.upstreamHeaders : HeaderList(caseInsensitive: true)
+    default: return nil
+    }
+}
+
+private let hostMapCount: tollgate_callback_map_count = { call, map, countOut in
+    guard let call = CallContext.from(call), let countOut, let list = readMap(call, map) else { return INVALID }
+    countOut.pointee = list.count
+    return OK
+}
+
+private let hostMapGet: tollgate_callback_map_get = { call, map, key, valueOut in
+    guard let call = CallContext.from(call), let valueOut, let list = readMap(call, map),
+          let key = key.validatedString else { return INVALID }
+    guard let value = list[key] else { return NOT_FOUND }
+    valueOut.pointee = call.arena.lend(value)
+    return OK
+}
+
+private let hostMapEntry: tollgate_callback_map_entry = { call, map, index, keyOut, valueOut in
+    guard let call = CallContext.from(call), let list = readMap(call, map) else { return INVALID }
+    guard index < list.count else { return NOT_FOUND }
+    let entry = list.entries[index]
+    keyOut?.pointee = call.arena.lend(entry.name)
+    valueOut?.pointee = call.arena.lend(entry.value)
+    return OK
+}
+
+private let hostMapSet: tollgate_callback_map_set = { call, map, key, value in
+    guard let call = CallContext.from(call), let key = key.validatedString, !key.isEmpty,
+          let value = value.validatedString else { return INVALID }
+    switch map {
+    case TOLLGATE_MAP_ATTRIBUTES:
+        guard call.phase == .preCall else { return WRONG_PHASE }
+        call.attributes.set(key, value)
+        return OK
+    case TOLLGATE_MAP_RESPONSE_HEADERS:
+        guard call.phase == .preCall || (call.phase == .chunk && !call.headersSent) else { return WRONG_PHASE }
+        guard HTTPHeaderValidation.isValidName(key), HTTPHeaderValidation.isValidValue(value) else { return INVALID }
+        call.responseHeaders.set(key, value)
+        return OK
+    case TOLLGATE_MAP_REQUEST_HEADERS, TOLLGATE_MAP_METADATA, TOLLGATE_MAP_UPSTREAM_HEADERS:
+        return READ_ONLY
+    default:
+        return INVALID
+    }
+}
+
+// MARK: verdict details
+
+private let hostSetError: tollgate_callback_set_error = { call, status, type, code, message in
+    guard let call = CallContext.from(call) else { return INVALID }
+    guard call.phase == .preCall || call.phase == .chunk else { return WRONG_PHASE }
+    guard (400...599).contains(Int(status)), let type = type.validatedString, !type.isEmpty,
+          let code = code.validatedString, let message = message.validatedString else { return INVALID }
+    call.pluginError = GatewayError(status: Int(status), type: type, code: code.isEmpty ? nil : code, message: message)
+    return OK
+}
+
+private let hostSetResponse: tollgate_callback_set_response = { call, status, contentType, body in
+    guard let call = CallContext.from(call) else { return INVALID }
+    guard call.phase == .preCall else { return WRONG_PHASE }
+    guard (200...599).contains(Int(status)), let contentType = contentType.validatedString,
+          HTTPHeaderValidation.isValidValue(contentType) else { return INVALID }
+    call.pluginResponse = (Int(status), contentType.isEmpty ? "application/json" : contentType, body.bytes)
+    return OK
+}
+
+// MARK: chunks
+
+private let hostGetChunkText: tollgate_callback_get_chunk_text = { call, textOut in
+    guard let call = CallContext.from(call), let textOut else { return INVALID }
+    guard call.phase == .chunk, call.currentEvent != nil else { return WRONG_PHASE }
+    textOut.pointee = call.arena.lend(call.currentEvent!.text())
+    return OK
+}
+
+private let hostSetChunkText: tollgate_callback_set_chunk_text = { call, text in
+    guard let call = CallContext.from(call) else { return INVALID }
+    guard call.phase == .chunk, call.currentEvent != nil else { return WRONG_PHASE }
+    guard let text = text.validatedString else { return INVALID }
+    call.currentEvent!.setText(text)
+    return OK
+}
+
+private let hostGetChunkRaw: tollgate_callback_get_chunk_raw = { call, rawOut in
+    guard let call = CallContext.from(call), let rawOut else { return INVALID }
+    guard call.phase == .chunk, let event = call.currentEvent else { return WRONG_PHASE }
+    rawOut.pointee = call.arena.lend(event.data)
+    return OK
+}
+
+private let hostSetChunkRaw: tollgate_callback_set_chunk_raw = { call, raw in
+    guard let call = CallContext.from(call) else { return INVALID }
+    guard call.phase == .chunk, call.currentEvent != nil else { return WRONG_PHASE }
+    call.currentEvent!.setRaw(raw.bytes)
+    return OK
+}

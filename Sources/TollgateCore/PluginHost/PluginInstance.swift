@@ -1,0 +1,58 @@
+import CTollgatePlugin
+import Foundation
+import TollgateJSON
+
+/// One configured plugin: a library, the instance its on_create returned,
+/// and its fail policy.
+public final class PluginInstance: @unchecked Sendable {
+    public let instanceName: String
+    public let library: PluginLibrary
+    public let failClosed: Bool
+    let host: HostContext
+    let instance: UnsafeMutableRawPointer?
+    let preCall: tollgate_on_pre_call?
+    let onChunk: tollgate_on_chunk?
+    let postCall: tollgate_on_post_call?
+    private var destroyed = false
+
+    /// Calls on_create; throws PluginLoadError with the plugin's own reason.
+    init(instanceName: String, library: PluginLibrary, failClosed: Bool?, config: JSONValue,
+         services: HostServices, catalog: ModelCatalog) throws {
+        self.instanceName = instanceName
+        self.library = library
+        self.failClosed = failClosed ?? library.defaultFailClosed
+        let host = HostContext(instanceName: instanceName, services: services, catalog: catalog)
+        self.host = host
+        let d = library.descriptor.pointee
+        self.preCall = d.on_pre_call
+        self.onChunk = d.on_chunk
+        self.postCall = d.on_post_call
+
+        let configBytes = config.serialized()
+        var instanceOut: UnsafeMutableRawPointer? = nil
+        let capacity = 1024
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
+        defer { errorBuffer.deallocate() }
+        var errorLength = 0
+        let status = configBytes.withUnsafeBytes { raw -> tollgate_type_status in
+            let json = tollgate_type_str(ptr: raw.baseAddress?.assumingMemoryBound(to: CChar.self), len: raw.count)
+            return d.on_create(HostAPI.table, host.pointer, json, &instanceOut, errorBuffer, capacity, &errorLength)
+        }
+        guard status == TOLLGATE_STATUS_OK else {
+            let length = min(max(errorLength, 0), capacity)
+            let message = errorBuffer.withMemoryRebound(to: UInt8.self, capacity: capacity) {
+                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+            }
+            throw PluginLoadError(plugin: instanceName, file: library.sourcePath,
+                                  reason: "create failed (status \(status))" + (message.isEmpty ? "" : ": \(message)"))
+        }
+        self.instance = instanceOut
+    }
+
+    /// Calls on_destroy once. The generation guarantees no hook is running.
+    func destroy() {
+        guard !destroyed else { return }
+        destroyed = true
+        library.descriptor.pointee.on_destroy(instance)
+    }
+}

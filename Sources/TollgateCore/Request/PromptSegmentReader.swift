@@ -1,0 +1,51 @@
+import TollgateJSON
+
+/// Finds every text part of every message — system prompt, multi-part
+/// content and tool results included — in either dialect.
+enum PromptSegmentReader {
+    static func read(root: JSONObject, dialect: APIDialect) -> [PromptSegment] {
+        var segments: [PromptSegment] = []
+        if dialect == .anthropic, let system = root["system"] {
+            appendContent(system, role: "system", path: [.key("system")], into: &segments)
+        }
+        guard case .array(let messages)? = root["messages"] else { return segments }
+        for (i, message) in messages.enumerated() {
+            guard case .object(let object) = message else { continue }
+            let role = object["role"]?.stringValue ?? "user"
+            let path: [PromptSegment.PathComponent] = [.key("messages"), .index(i), .key("content")]
+            if let content = object["content"] {
+                appendContent(content, role: role, path: path, into: &segments)
+            }
+        }
+        return segments
+    }
+
+    /// Content is a string, or an array of parts of which `text` parts and
+    /// (Anthropic) `tool_result` parts carry text.
+    private static func appendContent(_ content: JSONValue, role: String, path: [PromptSegment.PathComponent],
+                                      into segments: inout [PromptSegment]) {
+        switch content {
+        case .string(let text):
+            segments.append(PromptSegment(role: role, text: text, path: path))
+        case .array(let parts):
+            for (j, part) in parts.enumerated() {
+                guard case .object(let object) = part else { continue }
+                let partPath = path + [.index(j)]
+                switch object["type"]?.stringValue {
+                case "text"?, "input_text"?:
+                    if let text = object["text"]?.stringValue {
+                        segments.append(PromptSegment(role: role, text: text, path: partPath + [.key("text")]))
+                    }
+                case "tool_result"?:
+                    if let inner = object["content"] {
+                        appendContent(inner, role: "tool", path: partPath + [.key("content")], into: &segments)
+                    }
+                default:
+                    continue
+                }
+            }
+        default:
+            return
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import Atomics
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Prometheus
+
+/// The running gateway: the listening socket, the serving generation, the
+/// upstream transports and the metrics. `serve` builds one.
+public final class Gateway: @unchecked Sendable {
+    public let generations: GenerationStore
+    public let services: HostServices
+    let hookTimers: HookTimers
+    let logger: Logger
+    let curl: CurlTransport
+    private let mockLock = NSLock()
+    private var mockTransports: [String: MockTransport] = [:]
+    private let group: MultiThreadedEventLoopGroup
+    private var serverChannel: Channel?
+    private let inFlightCount = ManagedAtomicCounter()
+    private var durations: [String: (gateway: ValueHistogram, upstream: ValueHistogram)] = [:]
+    private let control = DispatchQueue(label: "tollgate.control")
+    private var nextGenerationID = 1
+
+    /// Builds the first generation; throws PluginLoadError if a plugin
+    /// cannot be loaded or created.
+    public init(config: TollgateConfig, logger: Logger, eventLoopThreads: Int = System.coreCount) throws {
+        self.logger = logger
+        let metrics = GatewayMetrics()
+        let alerts = AlertRouter(sinks: Gateway.alertSinks(config: config, logger: logger), metrics: metrics)
+        self.services = HostServices(metrics: metrics, alerts: alerts, logger: logger, libraries: PluginLibraryCache())
+        self.hookTimers = HookTimers(metrics: metrics)
+        self.curl = CurlTransport()
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
+        for dialect in [APIDialect.openai, .anthropic] {
+            durations[dialect.route] = (
+                metrics.registry.makeValueHistogram(name: "tollgate_gateway_duration_seconds", labels: [("route", dialect.route)],
+                                                    buckets: GatewayMetrics.latencyBuckets,
+                                                    help: "Time spent in the gateway itself (total minus upstream), per route."),
+                metrics.registry.makeValueHistogram(name: "tollgate_upstream_duration_seconds", labels: [("route", dialect.route)],
+                                                    buckets: GatewayMetrics.latencyBuckets,
+                                                    help: "Time spent waiting on the upstream, per route.")
+            )
+        }
+        let placeholder = Generation(id: 0, config: config, plugins: [], onDrained: { _ in })
+        self.generations = GenerationStore(placeholder)
+        let first = try makeGeneration(config: config)
+        generations.swap(to: first)
+        metrics.record("tollgate_generation", value: Double(first.id))
+        publishImageCounts()
+    }
+
+    static func alertSinks(config: TollgateConfig, logger: Logger) -> [AlertSink] {
+        var sinks: [AlertSink] = []
+        for sink in config.alerts {
+            switch sink {
+            case .log: sinks.append(LogAlertSink(logger: logger))
+            case .webhook: break  // delivered by the webhook sink (alerting issue)
+            }
+        }
+        if sinks.isEmpty { sinks.append(LogAlertSink(logger: logger)) }
+        return sinks
+    }
+
+    func makeGeneration(config: TollgateConfig) throws -> Generation {
+        let id = nextGenerationID
+        nextGenerationID += 1
+        let libraries = services.libraries
+        let control = self.control
+        let logger = self.logger
+        let builder = GenerationBuilder(services: services) { [weak self] drained in
+            control.async {
+                drained.destroyInstances(libraries: libraries)
+                logger.info("generation \(drained.id) drained and destroyed")
+                self?.publishImageCounts()
+            }
+        }
+        return try builder.build(config: config, id: id)
+    }
+
+    func publishImageCounts() {
+        services.metrics.record("tollgate_plugin_images_retired", value: Double(services.libraries.retiredImageCount))
+        services.metrics.record("tollgate_plugin_images_open", value: Double(services.libraries.openImageCount))
+    }
+
+    // MARK: lifecycle
+
+    /// Binds and starts serving; returns the bound address.
+    @discardableResult
+    public func start(host: String? = nil, port: Int? = nil) throws -> SocketAddress {
+        let server = generations.generation.config.server
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
+                    channel.pipeline.addHandler(HTTPServerHandler(gateway: self))
+                }
+            }
+        let channel = try bootstrap.bind(host: host ?? server.host, port: port ?? server.port).wait()
+        serverChannel = channel
+        return channel.localAddress!
+    }
+
+    public var boundPort: Int? { serverChannel?.localAddress?.port }
+
+    public func waitUntilClosed() throws {
+        try serverChannel?.closeFuture.wait()
+    }
+
+    /// Stops accepting, lets in-flight calls finish (up to `grace`), then
+    /// destroys the plugins (they flush what they hold) and stops.
+    public func shutdown(grace: TimeAmount = .seconds(10)) {
+        try? serverChannel?.close().wait()
+        let deadline = NIODeadline.now() + grace
+        while inFlightCount.value > 0 && NIODeadline.now() < deadline {
+            usleep(10_000)
+        }
+        // Upstreams first (no more callbacks), then the connections (calls
+        // still open get their post_call as disconnects), then the plugins.
+        curl.shutdown()
+        try? group.syncShutdownGracefully()
+        let done = DispatchSemaphore(value: 0)
+        let last = generations.generation
+        control.async {
+            last.retireForShutdown(libraries: self.services.libraries)
+            done.signal()
+        }
+        done.wait()
+    }
+
+    // MARK: used by the request path
+
+    var maxBodyBytes: Int { generations.generation.config.server.maxBodyBytes }
+    var isReady: Bool { serverChannel != nil }
+
+    func timeouts(for generation: Generation) -> UpstreamTimeouts { generation.config.server.timeouts }
+
+    func transport(for entry: ModelEntry) -> UpstreamTransport {
+        guard entry.provider == .mock else { return curl }
+        let key = "\(entry.mock.chunks)/\(entry.mock.chunkDelayMs)/\(entry.mock.outputTokens)"
+        return mockLock.withLock {
+            if let t = mockTransports[key] { return t }
+            let t = MockTransport(defaults: MockDirectives(chunks: entry.mock.chunks, chunkDelayMs: entry.mock.chunkDelayMs,
+                                                           outputTokens: entry.mock.outputTokens))
+            mockTransports[key] = t
+            return t
+        }
+    }
+
+    func inFlight(_ delta: Int) {
+        let now = inFlightCount.add(delta)
+        services.metrics.record("tollgate_in_flight_requests", value: Double(now))
+    }
+
+    func recordRequest(route: String, status: Int, model: String, totalNanos: UInt64, upstreamNanos: UInt64) {
+        services.metrics.record("tollgate_requests_total", labels: [route, String(status), model], value: 1)
+        if let histograms = durations[route] {
+            histograms.gateway.record(Double(totalNanos &- min(upstreamNanos, totalNanos)) / 1e9)
+            if upstreamNanos > 0 { histograms.upstream.record(Double(upstreamNanos) / 1e9) }
+        }
+    }
+
+    func metricsExposition() -> [UInt8] {
+        services.metrics.exposition()
+    }
+}
+
+extension Generation {
+    /// Destroys the last generation at shutdown, waiting for nothing: the
+    /// server is closed and in-flight calls had their grace period.
+    func retireForShutdown(libraries: PluginLibraryCache) {
+        destroyInstances(libraries: libraries)
+    }
+}
+
+/// A lock-free counter for the in-flight gauge.
+final class ManagedAtomicCounter: @unchecked Sendable {
+    private let count = ManagedAtomic<Int>(0)
+    var value: Int { count.load(ordering: .relaxed) }
+    func add(_ delta: Int) -> Int { count.wrappingIncrementThenLoad(by: delta, ordering: .relaxed) }
+}

@@ -1,0 +1,296 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import TollgateJSON
+
+/// One API call through the gateway, from the received request to the
+/// post-call hooks. Lives on its connection's event loop; every method is
+/// called there.
+final class ProxyCall {
+    let gateway: Gateway
+    let dialect: APIDialect
+    let head: HTTPRequestHead
+    let body: [UInt8]
+    let writer: ResponseWriter
+    let eventLoop: EventLoop
+    let receivedNanos = MonotonicClock.nanos()
+    let receivedWallMicros = MonotonicClock.wallMicros()
+
+    var generation: Generation?
+    var chain: HookChain?
+    var call: CallContext?
+    var entry: ModelEntry?
+    var transfer: UpstreamTransfer?
+    var upstreamStartNanos: UInt64 = 0
+    var upstreamNanos: UInt64 = 0
+
+    enum ResponseMode { case none, stream, buffered, passthrough }
+    var mode = ResponseMode.none
+    var upstreamStatus = 0
+    var upstreamContentType = "application/json"
+    var splitter = SSESplitter()
+    var buffered: [UInt8] = []
+    var tracker: UsageTracker
+    var template = StreamTemplate()
+    var finished = false
+    var clientGone = false
+    var paused = false
+
+    init(gateway: Gateway, dialect: APIDialect, head: HTTPRequestHead, body: [UInt8], writer: ResponseWriter, eventLoop: EventLoop) {
+        self.gateway = gateway
+        self.dialect = dialect
+        self.head = head
+        self.body = body
+        self.writer = writer
+        self.eventLoop = eventLoop
+        self.tracker = UsageTracker(dialect: dialect)
+    }
+
+    /// Authentication, the request view, the pre-call chain, the scope
+    /// check, then the upstream.
+    func start() {
+        gateway.inFlight(+1)
+        let generation = gateway.generations.pin()
+        self.generation = generation
+        let requestID = RequestID.make()
+
+        let identity: Identity
+        switch generation.keys.authenticate(presentedKey: Self.presentedKey(head.headers), now: receivedWallMicros / 1_000_000) {
+        case .authenticated(let id):
+            identity = id
+        case .missing:
+            return failBeforeCall(.authentication("Missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.",
+                                                  code: "missing_api_key"), requestID: requestID)
+        case .unknown:
+            return failBeforeCall(.authentication("Invalid API key."), requestID: requestID)
+        case .expired(let id):
+            let when = id.expiresAt.map { ISO8601.format(unixSeconds: $0) } ?? "an earlier date"
+            return failBeforeCall(.authentication("This API key (\(id.keyId)) expired at \(when).", code: "expired_api_key"),
+                                  requestID: requestID)
+        }
+
+        let request: CanonicalRequest
+        do {
+            request = try CanonicalRequest(dialect: dialect, body: body)
+        } catch let error as GatewayError {
+            return failBeforeCall(error, requestID: requestID)
+        } catch {
+            return failBeforeCall(.invalidRequest("The request could not be read."), requestID: requestID)
+        }
+
+        let call = CallContext(requestID: requestID, route: dialect.route, identity: identity, request: request,
+                               catalog: generation.catalog, requestHeaders: Self.visibleHeaders(head.headers),
+                               receivedAtMicros: receivedWallMicros, pluginCount: generation.plugins.count)
+        self.call = call
+        let chain = HookChain(generation: generation, timers: gateway.hookTimers)
+        self.chain = chain
+
+        switch chain.runPreCall(call) {
+        case .proceed:
+            break
+        case .reject(let error, let decidedBy):
+            return finishWithError(error, outcome: "rejected", decidedBy: decidedBy)
+        case .respond(let status, let contentType, let responseBody, let decidedBy):
+            call.outcome = "responded"
+            call.decidedBy = decidedBy
+            call.status = status
+            call.firstByteSent = true
+            runPostCall()
+            writer.send(status: status, headers: responseHeaders(contentType: contentType), body: responseBody)
+            return complete()
+        }
+
+        // The scope check runs after the chain, so no plugin can route a
+        // key beyond what it may use.
+        let model = request.model
+        guard let entry = generation.catalog.model(named: model) else {
+            return finishWithError(.notFound("The model '\(model)' does not exist or you do not have access to it.",
+                                             code: "model_not_found"), outcome: "rejected", decidedBy: "core")
+        }
+        guard identity.allows(model: model) else {
+            let requested = call.modelRequested == model ? "" : " (requested as '\(call.modelRequested)')"
+            return finishWithError(.permission("Key '\(identity.keyId)' may not use model '\(model)'\(requested)."),
+                                   outcome: "rejected", decidedBy: "core")
+        }
+        guard entry.provider == .mock || entry.provider.rawValue == dialect.rawValue else {
+            return finishWithError(.invalidRequest("Model '\(model)' is served over the \(entry.provider.rawValue) API; call \(entry.provider == .openai ? APIDialect.openai.route : APIDialect.anthropic.route) for it."),
+                                   outcome: "rejected", decidedBy: "core")
+        }
+        self.entry = entry
+        startUpstream(entry: entry, call: call)
+    }
+
+    private func startUpstream(entry: ModelEntry, call: CallContext) {
+        let target: UpstreamTarget
+        do {
+            target = try UpstreamTarget.make(entry: entry, dialect: dialect, request: call.request,
+                                             clientHeaders: head.headers, timeouts: gateway.timeouts(for: generation!))
+        } catch let error as GatewayError {
+            return finishWithError(error, outcome: "upstream_failure", decidedBy: nil)
+        } catch {
+            return finishWithError(.internalError("Could not prepare the upstream request."), outcome: "upstream_failure", decidedBy: nil)
+        }
+        call.modelServed = entry.name
+        call.deployment = entry.name
+        call.upstreamAttempts += 1
+        upstreamStartNanos = MonotonicClock.nanos()
+        let transport = gateway.transport(for: entry)
+        transfer = transport.start(target.request, on: eventLoop, delegate: self)
+        if paused { transfer?.pause() }
+    }
+
+    // MARK: the client side
+
+    func clientDisconnected() {
+        guard !finished else { return }
+        clientGone = true
+        transfer?.cancel()
+        transfer = nil
+        guard let call else {
+            finished = true
+            return complete()
+        }
+        markUpstreamDone()
+        call.outcome = "client_disconnect"
+        call.outcomeDetail = "the client closed the connection before the response ended"
+        settleUsage(partial: true)
+        runPostCall()
+        complete()
+    }
+
+    func writabilityChanged(isWritable: Bool) {
+        paused = !isWritable
+        if isWritable { transfer?.resume() } else { transfer?.pause() }
+    }
+
+    // MARK: endings
+
+    /// An error before any plugin could enter (bad key, bad body).
+    private func failBeforeCall(_ error: GatewayError, requestID: String) {
+        finished = true
+        writer.sendError(error, dialect: dialect, extraHeaders: [("x-request-id", requestID)])
+        gateway.recordRequest(route: dialect.route, status: error.status, model: "", totalNanos: MonotonicClock.nanos() - receivedNanos,
+                              upstreamNanos: 0)
+        complete()
+    }
+
+    /// A reject (by a plugin, the core, or an upstream failure before the
+    /// first byte): post_call, then the error response.
+    func finishWithError(_ error: GatewayError, outcome: String, decidedBy: String?) {
+        guard let call else { return failBeforeCall(error, requestID: RequestID.make()) }
+        call.outcome = outcome
+        call.decidedBy = decidedBy
+        call.outcomeDetail = error.message
+        call.status = error.status
+        call.firstByteSent = true
+        runPostCall()
+        var headers: [(String, String)] = [("content-type", "application/json")]
+        headers.append(contentsOf: responseHeaders(contentType: nil))
+        headers.append(contentsOf: error.headers)
+        writer.send(status: error.status, headers: headers, body: error.body(for: dialect))
+        complete()
+    }
+
+    /// Runs post_call once, with latency and usage filled in.
+    func runPostCall() {
+        guard let call, let chain, !finished else { return }
+        finished = true
+        markUpstreamDone()
+        call.upstreamMicros = Int64(upstreamNanos / 1000)
+        call.latencyMicros = Int64((MonotonicClock.nanos() - receivedNanos) / 1000)
+        if call.usage == nil { call.usage = .zero }
+        chain.runPostCall(call)
+    }
+
+    func markUpstreamDone() {
+        if upstreamStartNanos != 0 && upstreamNanos == 0 {
+            upstreamNanos = MonotonicClock.nanos() - upstreamStartNanos
+        }
+    }
+
+    /// Releases the generation and records the request. Once per call.
+    func complete() {
+        let total = MonotonicClock.nanos() - receivedNanos
+        if let call {
+            gateway.recordRequest(route: dialect.route, status: call.status, model: call.modelServed ?? call.request.model,
+                                  totalNanos: total, upstreamNanos: upstreamNanos)
+        }
+        generation?.unpin()
+        generation = nil
+        gateway.inFlight(-1)
+    }
+
+    /// The headers every response of an entered call carries.
+    func responseHeaders(contentType: String?) -> [(String, String)] {
+        var headers: [(String, String)] = []
+        if let contentType { headers.append(("content-type", contentType)) }
+        guard let call else { return headers }
+        headers.append(("x-request-id", call.requestID))
+        if let served = call.modelServed { headers.append(("x-tollgate-model", served)) }
+        for entry in call.responseHeaders.entries { headers.append((entry.name, entry.value)) }
+        return headers
+    }
+
+    // MARK: helpers
+
+    static func presentedKey(_ headers: HTTPHeaders) -> String? {
+        if let authorization = headers.first(name: "authorization") {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                return String(parts[1]).trimmingSpaces()
+            }
+        }
+        if let key = headers.first(name: "x-api-key") { return key.trimmingSpaces() }
+        return nil
+    }
+
+    /// Request headers plugins may see: never the credentials.
+    static func visibleHeaders(_ headers: HTTPHeaders) -> HeaderList {
+        var list = HeaderList(caseInsensitive: true)
+        for (name, value) in headers {
+            let lower = name.lowercased()
+            if lower == "authorization" || lower == "x-api-key" { continue }
+            list.set(lower, value)
+        }
+        return list
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
+        while s.last == " " || s.last == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+enum RequestID {
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var value = generator.next() as UInt64
+        var bytes = [UInt8](repeating: 0, count: 20)
+        bytes[0] = UInt8(ascii: "r"); bytes[1] = UInt8(ascii: "e"); bytes[2] = UInt8(ascii: "q"); bytes[3] = UInt8(ascii: "_")
+        for i in 0..<16 {
+            bytes[19 - i] = hex[Int(value & 0xF)]
+            value >>= 4
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+enum ISO8601 {
+    /// `2027-07-01T00:00:00Z`.
+    static func format(unixSeconds: Int64) -> String {
+        var t = time_t(unixSeconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func pad(_ v: Int32, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))Z"
+    }
+}

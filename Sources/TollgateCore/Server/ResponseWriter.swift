@@ -1,0 +1,87 @@
+import NIOCore
+import NIOHTTP1
+
+/// Writes one HTTP response on a channel: either whole (with
+/// content-length) or as a chunked stream. Event loop only.
+final class ResponseWriter {
+    let context: ChannelHandlerContext
+    let keepAlive: Bool
+    let version: HTTPVersion
+    private(set) var headSent = false
+    private(set) var ended = false
+    /// Called once the response's end was written (the handler reads the
+    /// next pipelined request then).
+    var onEnd: (() -> Void)?
+
+    init(context: ChannelHandlerContext, keepAlive: Bool, version: HTTPVersion) {
+        self.context = context
+        self.keepAlive = keepAlive
+        self.version = version
+    }
+
+    private func makeHead(status: Int, headers: [(String, String)], contentLength: Int?) -> HTTPResponseHead {
+        var h = HTTPHeaders()
+        h.reserveCapacity(headers.count + 3)
+        for (name, value) in headers { h.add(name: name, value: value) }
+        if let contentLength { h.replaceOrAdd(name: "content-length", value: String(contentLength)) }
+        if !keepAlive { h.replaceOrAdd(name: "connection", value: "close") }
+        return HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: status), headers: h)
+    }
+
+    /// A complete response.
+    func send(status: Int, headers: [(String, String)], body: [UInt8]) {
+        guard !headSent, !ended else { return }
+        headSent = true
+        context.write(NIOAny(HTTPServerResponsePart.head(makeHead(status: status, headers: headers, contentLength: body.count))),
+                      promise: nil)
+        if !body.isEmpty {
+            var buffer = context.channel.allocator.buffer(capacity: body.count)
+            buffer.writeBytes(body)
+            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))), promise: nil)
+        }
+        end()
+    }
+
+    /// Starts a streamed (chunked) response.
+    func startStream(status: Int, headers: [(String, String)]) {
+        guard !headSent, !ended else { return }
+        headSent = true
+        context.write(NIOAny(HTTPServerResponsePart.head(makeHead(status: status, headers: headers, contentLength: nil))),
+                      promise: nil)
+    }
+
+    func write(_ bytes: [UInt8]) {
+        guard headSent, !ended, !bytes.isEmpty else { return }
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))), promise: nil)
+    }
+
+    func flush() {
+        if headSent && !ended { context.flush() }
+    }
+
+    func end() {
+        guard headSent, !ended else { return }
+        ended = true
+        let keepAlive = self.keepAlive
+        let context = self.context
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in
+            if !keepAlive { context.close(promise: nil) }
+        }
+        onEnd?()
+    }
+}
+
+extension ResponseWriter {
+    func sendError(_ error: GatewayError, dialect: APIDialect, extraHeaders: [(String, String)] = []) {
+        var headers: [(String, String)] = [("content-type", "application/json")]
+        headers.append(contentsOf: extraHeaders)
+        headers.append(contentsOf: error.headers)
+        send(status: error.status, headers: headers, body: error.body(for: dialect))
+    }
+
+    func sendJSON(status: Int, _ bytes: [UInt8], extraHeaders: [(String, String)] = []) {
+        send(status: status, headers: [("content-type", "application/json")] + extraHeaders, body: bytes)
+    }
+}

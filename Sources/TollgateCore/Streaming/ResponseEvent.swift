@@ -1,0 +1,189 @@
+import TollgateJSON
+
+/// What a response event is, as plugins see it (TOLLGATE_CHUNK_*).
+public enum ResponseEventKind: Int32, Sendable {
+    case text = 0
+    case other = 1
+    case end = 2
+    case body = 3
+}
+
+/// One response event — an SSE event of a stream, or a whole non-stream
+/// body — with lazy access to its JSON and generated text, and edits.
+public struct ResponseEvent {
+    public let dialect: APIDialect
+    public let isStreamEvent: Bool
+    /// The SSE `event:` name (Anthropic), nil otherwise.
+    public let eventName: String?
+    /// The event's data (stream) or the body (non-stream).
+    public private(set) var data: [UInt8]
+    /// The bytes as received, to forward untouched when nothing changed.
+    public let raw: [UInt8]
+    public private(set) var changed = false
+    /// Text to emit in a synthetic text event before this one.
+    public private(set) var insertedTextBefore: String?
+    private var parsed: JSONValue??
+
+    public init(dialect: APIDialect, isStreamEvent: Bool, eventName: String?, data: [UInt8], raw: [UInt8]) {
+        self.dialect = dialect
+        self.isStreamEvent = isStreamEvent
+        self.eventName = eventName
+        self.data = data
+        self.raw = raw
+    }
+
+    public mutating func json() -> JSONValue? {
+        if let parsed { return parsed }
+        let value = try? JSONValue.parse(data)
+        parsed = .some(value)
+        return value
+    }
+
+    private var isOpenAIDone: Bool {
+        data.count == 6 && data.elementsEqual("[DONE]".utf8)
+    }
+
+    /// Anthropic events carry their type both as `event:` and in the JSON;
+    /// the field name is enough and cheaper.
+    private mutating func anthropicType() -> String? {
+        eventName ?? json()?["type"]?.stringValue
+    }
+
+    public mutating func kind() -> ResponseEventKind {
+        guard isStreamEvent else { return .body }
+        switch dialect {
+        case .openai:
+            if isOpenAIDone { return .end }
+            if json()?["choices"]?[0]?["delta"]?["content"]?.stringValue != nil { return .text }
+            return .other
+        case .anthropic:
+            switch anthropicType() {
+            case "content_block_delta"?:
+                return json()?["delta"]?["type"]?.stringValue == "text_delta" ? .text : .other
+            case "message_stop"?: return .end
+            default: return .other
+            }
+        }
+    }
+
+    /// The generated text this event carries ("" when none).
+    public mutating func text() -> String {
+        guard let json = json() else { return "" }
+        if isStreamEvent {
+            switch dialect {
+            case .openai: return json["choices"]?[0]?["delta"]?["content"]?.stringValue ?? ""
+            case .anthropic:
+                guard json["delta"]?["type"]?.stringValue == "text_delta" else { return "" }
+                return json["delta"]?["text"]?.stringValue ?? ""
+            }
+        }
+        switch dialect {
+        case .openai: return json["choices"]?[0]?["message"]?["content"]?.stringValue ?? ""
+        case .anthropic:
+            guard case .array(let blocks)? = json["content"] else { return "" }
+            return blocks.compactMap { $0["type"]?.stringValue == "text" ? $0["text"]?.stringValue : nil }.joined()
+        }
+    }
+
+    /// The usage object this event carries, if any.
+    public mutating func usage() -> JSONValue? {
+        switch dialect {
+        case .openai:
+            // Cheap pre-check: most chunks carry no usage.
+            guard !isStreamEvent || data.containsSubsequence(Array("\"usage\"".utf8)) else { return nil }
+            if let usage = json()?["usage"], !usage.isNull { return usage }
+            return nil
+        case .anthropic:
+            if !isStreamEvent { return json()?["usage"] }
+            switch anthropicType() {
+            case "message_start"?: return json()?["message"]?["usage"]
+            case "message_delta"?: return json()?["usage"]
+            default: return nil
+            }
+        }
+    }
+
+    /// An OpenAI chunk that only carries usage (`choices: []`), which the
+    /// gateway asked for on the client's behalf.
+    public mutating func isUsageOnlyChunk() -> Bool {
+        guard dialect == .openai, isStreamEvent, usage() != nil else { return false }
+        if case .array(let choices)? = json()?["choices"] { return choices.isEmpty }
+        return false
+    }
+
+    /// Replaces the generated text. On an event that carries no text, the
+    /// text goes into a synthetic text event emitted just before it.
+    public mutating func setText(_ newText: String) {
+        var kind = self.kind()
+        if kind == .body {
+            setBodyText(newText)
+            return
+        }
+        if kind == .text, var json = json() {
+            switch dialect {
+            case .openai: json.replace(at: [.key("choices"), .index(0), .key("delta"), .key("content")][...], with: .string(newText))
+            case .anthropic: json.replace(at: [.key("delta"), .key("text")][...], with: .string(newText))
+            }
+            setJSON(json)
+            return
+        }
+        kind = .other
+        insertedTextBefore = (insertedTextBefore ?? "") + newText
+        changed = true
+    }
+
+    private mutating func setBodyText(_ newText: String) {
+        guard var json = json() else { return }
+        switch dialect {
+        case .openai:
+            json.replace(at: [.key("choices"), .index(0), .key("message"), .key("content")][...], with: .string(newText))
+        case .anthropic:
+            guard case .array(let blocks)? = json["content"] else { return }
+            var replaced = false
+            var newBlocks: [JSONValue] = []
+            for block in blocks {
+                guard block["type"]?.stringValue == "text" else {
+                    newBlocks.append(block)
+                    continue
+                }
+                if replaced { continue }
+                var b = block
+                b.replace(at: [.key("text")][...], with: .string(newText))
+                newBlocks.append(b)
+                replaced = true
+            }
+            json.replace(at: [.key("content")][...], with: .array(newBlocks))
+        }
+        setJSON(json)
+    }
+
+    public mutating func setRaw(_ bytes: [UInt8]) {
+        data = bytes
+        parsed = nil
+        changed = true
+    }
+
+    private mutating func setJSON(_ value: JSONValue) {
+        data = value.serialized()
+        parsed = .some(value)
+        changed = true
+    }
+}
+
+extension Array where Element == UInt8 {
+    func containsSubsequence(_ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, needle.count <= count else { return needle.isEmpty }
+        let first = needle[0]
+        var i = 0
+        let last = count - needle.count
+        while i <= last {
+            if self[i] == first {
+                var j = 1
+                while j < needle.count && self[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+}

@@ -1,0 +1,67 @@
+import TollgateJSON
+
+/// Turns edited events back into SSE bytes.
+enum SSEFraming {
+    static func frame(_ event: ResponseEvent) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(event.data.count + 32)
+        if let name = event.eventName {
+            out.append(contentsOf: "event: ".utf8)
+            out.append(contentsOf: name.utf8)
+            out.append(0x0A)
+        }
+        // A data payload with newlines needs one data: line per line.
+        var lineStart = true
+        for byte in event.data {
+            if lineStart {
+                out.append(contentsOf: "data: ".utf8)
+                lineStart = false
+            }
+            if byte == 0x0A {
+                out.append(0x0A)
+                lineStart = true
+            } else {
+                out.append(byte)
+            }
+        }
+        if lineStart { out.append(contentsOf: "data: ".utf8) }
+        out.append(contentsOf: "\n\n".utf8)
+        return out
+    }
+}
+
+/// What a synthetic text event needs from the stream so far: the chunk id,
+/// created time and model (OpenAI), the open content block (Anthropic).
+struct StreamTemplate {
+    var id: JSONValue = .string("chatcmpl-tollgate")
+    var created: JSONValue = .int(0)
+    var model: JSONValue = .string("")
+    var blockIndex: JSONValue = .int(0)
+
+    mutating func observe(_ event: inout ResponseEvent) {
+        guard let json = event.json() else { return }
+        switch event.dialect {
+        case .openai:
+            if let v = json["id"] { id = v }
+            if let v = json["created"] { created = v }
+            if let v = json["model"] { model = v }
+        case .anthropic:
+            if let v = json["index"] { blockIndex = v }
+        }
+    }
+
+    func syntheticTextEvent(_ text: String, dialect: APIDialect) -> [UInt8] {
+        switch dialect {
+        case .openai:
+            let delta = JSONObject([("content", .string(text))])
+            let choice = JSONObject([("index", .int(0)), ("delta", .object(delta)), ("finish_reason", .null)])
+            let chunk = JSONObject([("id", id), ("object", .string("chat.completion.chunk")), ("created", created),
+                                    ("model", model), ("choices", .array([.object(choice)]))])
+            return Array("data: ".utf8) + JSONValue.object(chunk).serialized() + Array("\n\n".utf8)
+        case .anthropic:
+            let delta = JSONObject([("type", .string("text_delta")), ("text", .string(text))])
+            let event = JSONObject([("type", .string("content_block_delta")), ("index", blockIndex), ("delta", .object(delta))])
+            return Array("event: content_block_delta\ndata: ".utf8) + JSONValue.object(event).serialized() + Array("\n\n".utf8)
+        }
+    }
+}

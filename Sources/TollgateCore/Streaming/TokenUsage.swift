@@ -1,0 +1,84 @@
+import TollgateJSON
+
+/// Token counts of one call in Tollgate's canonical split: `input` excludes
+/// cached prompt tokens, which are counted in `cached` (OpenAI reports
+/// prompt_tokens including cached ones; Anthropic reports them apart).
+public struct TokenUsage: Sendable, Equatable {
+    public var input: Int64
+    public var output: Int64
+    public var cached: Int64
+    /// True when any figure is the gateway's estimate, not the provider's.
+    public var estimated: Bool
+
+    public init(input: Int64, output: Int64, cached: Int64, estimated: Bool) {
+        self.input = input
+        self.output = output
+        self.cached = cached
+        self.estimated = estimated
+    }
+
+    public static let zero = TokenUsage(input: 0, output: 0, cached: 0, estimated: false)
+
+    /// The estimate used when a provider reports nothing: four bytes of
+    /// UTF-8 per token, rounded up.
+    public static func estimateTokens(bytes: Int) -> Int64 {
+        Int64((bytes + 3) / 4)
+    }
+}
+
+/// Collects usage as a response goes by and fills the gaps with estimates.
+public struct UsageTracker: Sendable {
+    public let dialect: APIDialect
+    var input: Int64?
+    var output: Int64?
+    var cached: Int64?
+    /// Generated text seen so far, for the estimate and the running count.
+    public private(set) var outputTextBytes = 0
+
+    public init(dialect: APIDialect) { self.dialect = dialect }
+
+    public var sawUsage: Bool { input != nil || output != nil }
+
+    public mutating func addOutputText(bytes: Int) { outputTextBytes += bytes }
+
+    /// `usage` is an OpenAI usage object or an Anthropic one (message_start's
+    /// message.usage, message_delta's usage, or a non-stream body's usage).
+    public mutating func observe(usage: JSONValue) {
+        guard case .object = usage else { return }
+        switch dialect {
+        case .openai:
+            let prompt = usage["prompt_tokens"]?.int64Value
+            let cachedTokens = usage["prompt_tokens_details"]?["cached_tokens"]?.int64Value ?? 0
+            if let prompt {
+                input = max(0, prompt - cachedTokens)
+                cached = cachedTokens
+            }
+            if let completion = usage["completion_tokens"]?.int64Value { output = completion }
+        case .anthropic:
+            // Cache writes are billed as input here: the catalog has no
+            // separate cache-write price.
+            if let inputTokens = usage["input_tokens"]?.int64Value {
+                input = inputTokens + (usage["cache_creation_input_tokens"]?.int64Value ?? 0)
+            }
+            if let read = usage["cache_read_input_tokens"]?.int64Value { cached = read }
+            if let outputTokens = usage["output_tokens"]?.int64Value { output = outputTokens }
+        }
+    }
+
+    /// Output tokens so far: the provider's count if it gave one, else the
+    /// estimate from the text.
+    public var runningOutputTokens: Int64 {
+        max(output ?? 0, TokenUsage.estimateTokens(bytes: outputTextBytes))
+    }
+
+    public func final(promptBytes: Int) -> TokenUsage {
+        let estimatedInput = input == nil
+        let estimatedOutput = output == nil
+        return TokenUsage(
+            input: input ?? TokenUsage.estimateTokens(bytes: promptBytes),
+            output: output ?? TokenUsage.estimateTokens(bytes: outputTextBytes),
+            cached: cached ?? 0,
+            estimated: estimatedInput || estimatedOutput
+        )
+    }
+}

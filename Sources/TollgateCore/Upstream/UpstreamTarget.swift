@@ -1,0 +1,56 @@
+import NIOHTTP1
+
+/// Turns a catalog entry and a request into the HTTP request the provider
+/// expects: its URL, its auth header, its version header.
+struct UpstreamTarget {
+    var request: UpstreamRequest
+
+    /// Headers from the client that providers need to see as sent.
+    static let forwardedClientHeaders = ["anthropic-version", "anthropic-beta", "openai-organization", "openai-project"]
+
+    static func make(entry: ModelEntry, dialect: APIDialect, request: CanonicalRequest, clientHeaders: HTTPHeaders,
+                     timeouts: UpstreamTimeouts) throws -> UpstreamTarget {
+        let path = dialect == .openai ? "/chat/completions" : "/messages"
+        let base: String
+        switch entry.provider {
+        case .mock:
+            base = "http://in-process.mock/v1"
+        case .openai, .anthropic:
+            guard var url = entry.baseURL, !url.isEmpty else {
+                throw GatewayError.internalError("Model '\(entry.name)' has no base_url in the catalog.")
+            }
+            while url.hasSuffix("/") { url.removeLast() }
+            base = url
+        }
+        var headers: [(String, String)] = [
+            ("content-type", "application/json"),
+            ("accept", request.stream ? "text/event-stream" : "application/json"),
+            ("user-agent", "tollgate/\(TollgateVersion.string)"),
+        ]
+        if let env = entry.apiKeyEnv {
+            guard let key = entry.apiKey(), !key.isEmpty else {
+                throw GatewayError(status: 500, type: "api_error", code: "upstream_credentials_missing",
+                                   message: "The gateway has no credentials for model '\(entry.name)': environment variable \(env) is not set.")
+            }
+            switch entry.provider {
+            case .anthropic: headers.append(("x-api-key", key))
+            case .openai, .mock: headers.append(("authorization", "Bearer \(key)"))
+            }
+        }
+        for name in forwardedClientHeaders {
+            if let value = clientHeaders.first(name: name) { headers.append((name, value)) }
+        }
+        if entry.provider == .anthropic && clientHeaders.first(name: "anthropic-version") == nil {
+            headers.append(("anthropic-version", "2023-06-01"))
+        }
+        let upstream = UpstreamRequest(url: base + path, method: "POST", headers: headers,
+                                       body: request.upstreamBody(upstreamModel: entry.upstreamModel),
+                                       connectTimeoutMs: timeouts.connectMs, firstByteTimeoutMs: timeouts.firstByteMs,
+                                       idleTimeoutMs: timeouts.idleMs)
+        return UpstreamTarget(request: upstream)
+    }
+}
+
+public enum TollgateVersion {
+    public static let string = "0.1.0"
+}

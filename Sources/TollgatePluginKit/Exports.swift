@@ -1,0 +1,4 @@
+// A Swift plugin imports only TollgatePluginKit: JSONValue (its config) and
+// the raw C ABI (for advanced use through `hostAPI` / `handle`) come with it.
+@_exported import CTollgatePlugin
+@_exported import TollgateJSON

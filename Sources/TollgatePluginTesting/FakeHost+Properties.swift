@@ -1,0 +1,96 @@
+import TollgatePluginKit
+
+// Property reads with the phase rules of the header: each property is
+// readable in the hooks its comment names, WRONG_PHASE elsewhere, NOT_FOUND
+// when it has no value for this call.
+
+extension FakeCall {
+    /// The hooks in which a property may be read; nil for an unknown id.
+    static func phases(of property: Int32) -> Set<Phase>? {
+        let all: Set<Phase> = [.preCall, .chunk, .postCall]
+        let chunkAndPost: Set<Phase> = [.chunk, .postCall]
+        switch property {
+        case TOLLGATE_PROP_REQUEST_ID, TOLLGATE_PROP_API, TOLLGATE_PROP_MODEL_REQUESTED, TOLLGATE_PROP_MODEL,
+             TOLLGATE_PROP_KEY_ID, TOLLGATE_PROP_ORG, TOLLGATE_PROP_TEAM, TOLLGATE_PROP_OWNER,
+             TOLLGATE_PROP_KEY_CLASS, TOLLGATE_PROP_END_USER, TOLLGATE_PROP_PROVIDER, TOLLGATE_PROP_ROUTE,
+             TOLLGATE_PROP_MAX_OUTPUT_TOKENS, TOLLGATE_PROP_STREAM, TOLLGATE_PROP_PROMPT_BYTES,
+             TOLLGATE_PROP_BODY_BYTES, TOLLGATE_PROP_CATALOG_MAX_OUTPUT, TOLLGATE_PROP_CATALOG_CONTEXT_WINDOW,
+             TOLLGATE_PROP_KEY_EXPIRES_AT, TOLLGATE_PROP_RECEIVED_AT_US:
+            return all
+        case TOLLGATE_PROP_MODEL_SERVED, TOLLGATE_PROP_DEPLOYMENT, TOLLGATE_PROP_TOKENS_OUT,
+             TOLLGATE_PROP_FIRST_BYTE_SENT:
+            return chunkAndPost
+        case TOLLGATE_PROP_OUTCOME, TOLLGATE_PROP_DECIDED_BY, TOLLGATE_PROP_OUTCOME_DETAIL, TOLLGATE_PROP_STATUS,
+             TOLLGATE_PROP_TOKENS_IN, TOLLGATE_PROP_TOKENS_CACHED, TOLLGATE_PROP_USAGE_ESTIMATED,
+             TOLLGATE_PROP_COST_NANOS, TOLLGATE_PROP_LATENCY_US, TOLLGATE_PROP_UPSTREAM_US,
+             TOLLGATE_PROP_UPSTREAM_ATTEMPTS:
+            return [.postCall]
+        case TOLLGATE_PROP_CHUNK_INDEX, TOLLGATE_PROP_CHUNK_KIND:
+            return [.chunk]
+        default:
+            return nil
+        }
+    }
+
+    /// .success(nil) means NOT_FOUND; .failure is the status to return.
+    func stringProperty(_ property: Int32) -> Result<String?, HostStatus> {
+        guard let phases = Self.phases(of: property) else { return .failure(.invalidArgument) }
+        guard phases.contains(phase) else { return .failure(.wrongPhase) }
+        switch property {
+        case TOLLGATE_PROP_REQUEST_ID: return .success(requestID)
+        case TOLLGATE_PROP_API: return .success(api.rawValue)
+        case TOLLGATE_PROP_MODEL_REQUESTED: return .success(modelRequested)
+        case TOLLGATE_PROP_MODEL: return .success(model)
+        case TOLLGATE_PROP_KEY_ID: return .success(identity.keyID)
+        case TOLLGATE_PROP_ORG: return .success(identity.org)
+        case TOLLGATE_PROP_TEAM: return .success(identity.team)
+        case TOLLGATE_PROP_OWNER: return .success(identity.owner)
+        case TOLLGATE_PROP_KEY_CLASS: return .success(identity.keyClass)
+        case TOLLGATE_PROP_END_USER: return .success(endUser)
+        case TOLLGATE_PROP_PROVIDER: return .success(provider ?? (host?.catalog[model] != nil ? "mock" : nil))
+        case TOLLGATE_PROP_MODEL_SERVED: return .success(modelServed)
+        case TOLLGATE_PROP_DEPLOYMENT: return .success(deployment)
+        case TOLLGATE_PROP_OUTCOME: return .success(outcome)
+        case TOLLGATE_PROP_DECIDED_BY: return .success(decidedBy)
+        case TOLLGATE_PROP_OUTCOME_DETAIL: return .success(outcomeDetail)
+        case TOLLGATE_PROP_ROUTE: return .success(route)
+        default: return .failure(.invalidArgument)  // an int property
+        }
+    }
+
+    func intProperty(_ property: Int32) -> Result<Int64?, HostStatus> {
+        guard let phases = Self.phases(of: property) else { return .failure(.invalidArgument) }
+        guard phases.contains(phase) else { return .failure(.wrongPhase) }
+        switch property {
+        case TOLLGATE_PROP_MAX_OUTPUT_TOKENS: return .success(maxOutputTokens)
+        case TOLLGATE_PROP_STREAM: return .success(stream ? 1 : 0)
+        case TOLLGATE_PROP_PROMPT_BYTES: return .success(promptBytes)
+        case TOLLGATE_PROP_BODY_BYTES: return .success(bodyBytes)
+        case TOLLGATE_PROP_CATALOG_MAX_OUTPUT: return .success(catalogMaxOutput)
+        case TOLLGATE_PROP_CATALOG_CONTEXT_WINDOW: return .success(contextWindow)
+        case TOLLGATE_PROP_KEY_EXPIRES_AT: return .success(keyExpiresAt)
+        case TOLLGATE_PROP_STATUS: return .success(status ?? 0)
+        case TOLLGATE_PROP_TOKENS_IN: return .success(tokensIn ?? 0)
+        case TOLLGATE_PROP_TOKENS_OUT: return .success(tokensOut ?? 0)
+        case TOLLGATE_PROP_TOKENS_CACHED: return .success(tokensCached ?? 0)
+        case TOLLGATE_PROP_USAGE_ESTIMATED: return .success(usageEstimated ? 1 : 0)
+        case TOLLGATE_PROP_COST_NANOS: return .success(costNanos ?? computedCost())
+        case TOLLGATE_PROP_LATENCY_US: return .success(latencyMicros ?? 0)
+        case TOLLGATE_PROP_UPSTREAM_US: return .success(upstreamMicros ?? 0)
+        case TOLLGATE_PROP_FIRST_BYTE_SENT: return .success(firstByteSent ? 1 : 0)
+        case TOLLGATE_PROP_CHUNK_INDEX: return .success(chunkIndex)
+        case TOLLGATE_PROP_CHUNK_KIND: return .success(chunkKind.rawValue)
+        case TOLLGATE_PROP_UPSTREAM_ATTEMPTS: return .success(upstreamAttempts ?? 0)
+        case TOLLGATE_PROP_RECEIVED_AT_US: return .success(receivedAtMicros)
+        default: return .failure(.invalidArgument)  // a string property
+        }
+    }
+
+    /// The cost of the usage at the served model's price (0 if nothing was
+    /// served or the model is not in the catalog).
+    func computedCost() -> Int64 {
+        guard let served = modelServed, let price = host?.catalog[served] else { return 0 }
+        return FakeHost.cost(price: price, tokensIn: tokensIn ?? 0, tokensOut: tokensOut ?? 0,
+                             tokensCached: tokensCached ?? 0) ?? 0
+    }
+}

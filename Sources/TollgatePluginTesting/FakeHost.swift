@@ -1,0 +1,107 @@
+import TollgatePluginKit
+
+/// The fake host behind `PluginUnderTest`: it records what the plugin
+/// logged, measured and raised, and answers prices and costs from a test
+/// catalog. Thread-safe (hooks of different calls may run concurrently).
+public final class FakeHost: @unchecked Sendable {
+    public struct LogLine: Equatable, Sendable {
+        public var level: LogLevel?
+        public var message: String
+        /// The request id when the plugin passed a call.
+        public var requestID: String?
+    }
+
+    public struct MetricDefinition: Equatable, Sendable {
+        public var id: UInt32
+        public var kind: Metric.Kind
+        public var name: String
+        public var help: String
+        public var labelNames: [String]
+    }
+
+    public struct MetricRecord: Equatable, Sendable {
+        public var name: String
+        public var kind: Metric.Kind
+        public var labels: [String]
+        public var value: Double
+    }
+
+    /// small: 0.40 / 1.60 / 0.10 USD per Mtok; large: 5 / 15 / 0.50.
+    public static let defaultCatalog: [String: Price] = [
+        "small": Price(inputPerMtokNanos: 400_000_000, outputPerMtokNanos: 1_600_000_000, cachedPerMtokNanos: 100_000_000),
+        "large": Price(inputPerMtokNanos: 5_000_000_000, outputPerMtokNanos: 15_000_000_000, cachedPerMtokNanos: 500_000_000),
+    ]
+
+    public let catalog: [String: Price]
+
+    struct Recordings {
+        var logs: [LogLine] = []
+        var definitions: [MetricDefinition] = []
+        var records: [MetricRecord] = []
+        var alerts: [Alert] = []
+        var openCalls = 0
+    }
+
+    let recordings = Locked(Recordings())
+
+    public init(catalog: [String: Price] = FakeHost.defaultCatalog) {
+        self.catalog = catalog
+    }
+
+    public var logs: [LogLine] { recordings.withLock { $0.logs } }
+    public var metricDefinitions: [MetricDefinition] { recordings.withLock { $0.definitions } }
+    public var metricRecords: [MetricRecord] { recordings.withLock { $0.records } }
+    public var alerts: [Alert] { recordings.withLock { $0.alerts } }
+    /// Calls the plugin entered and has not had post_call for yet.
+    public var callsAwaitingPostCall: Int { recordings.withLock { $0.openCalls } }
+
+    /// The records of one metric with the given label values.
+    public func records(of name: String, labels: [String]? = nil) -> [Double] {
+        metricRecords.filter { $0.name == name && (labels == nil || $0.labels == labels!) }.map(\.value)
+    }
+
+    /// A metric's current value as a Prometheus scrape would show it: a
+    /// counter's sum, a gauge's last value, a histogram's observation sum.
+    public func metricValue(_ name: String, labels: [String] = []) -> Double? {
+        let matching = metricRecords.filter { $0.name == name && $0.labels == labels }
+        guard let last = matching.last else { return nil }
+        return last.kind == .gauge ? last.value : matching.reduce(0) { $0 + $1.value }
+    }
+
+    /// Forgets logs, metric records and alerts (definitions stay).
+    public func clearRecordings() {
+        recordings.withLock { r in
+            r.logs.removeAll()
+            r.records.removeAll()
+            r.alerts.removeAll()
+        }
+    }
+
+    // MARK: The host's money formula
+
+    /// ceil((in*input + out*output + cached*cached) / 1e6) in 128-bit
+    /// arithmetic; nil on a negative input or a result beyond Int64 (the
+    /// INVALID_ARGUMENT of compute_cost).
+    public static func cost(price: Price, tokensIn: Int64, tokensOut: Int64, tokensCached: Int64) -> Int64? {
+        let pairs = [(tokensIn, price.inputPerMtokNanos), (tokensOut, price.outputPerMtokNanos),
+                     (tokensCached, price.cachedPerMtokNanos)]
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for (tokens, perMtok) in pairs {
+            guard tokens >= 0, perMtok >= 0 else { return nil }
+            let product = UInt64(tokens).multipliedFullWidth(by: UInt64(perMtok))
+            let (sum, carry) = low.addingReportingOverflow(product.low)
+            low = sum
+            high += product.high + (carry ? 1 : 0)  // each product < 2^126: no overflow
+        }
+        let million: UInt64 = 1_000_000
+        guard high < million else { return nil }
+        var (quotient, remainder) = million.dividingFullWidth((high: high, low: low))
+        if remainder > 0 {
+            guard quotient < UInt64.max else { return nil }
+            quotient += 1
+        }
+        guard quotient <= UInt64(Int64.max) else { return nil }
+        return Int64(quotient)
+    }
+}

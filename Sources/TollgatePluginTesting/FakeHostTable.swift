@@ -1,0 +1,375 @@
+import TollgatePluginKit
+
+// The fake host's API table: @convention(c) functions that find the
+// FakeHost / FakeCall behind the opaque pointers and apply the header's
+// rules (phases, read-only maps, NULL out-parameters, UTF-8, limits).
+
+enum FakeHostTable {
+    /// One table for the process, like the real host's.
+    static let pointer: UnsafePointer<tollgate_type_host_api> = {
+        var api = tollgate_type_host_api()
+        api.struct_size = UInt32(MemoryLayout<tollgate_type_host_api>.size)
+        api.abi_major = UInt16(TOLLGATE_ABI_MAJOR)
+        api.abi_minor = UInt16(TOLLGATE_ABI_MINOR)
+        api.log = { host, call, level, message in FakeHostTable.log(host, call, level, message) }
+        api.metric_define = { host, kind, name, help, labels, idOut in
+            FakeHostTable.metricDefine(host, kind, name, help, labels, idOut)
+        }
+        api.metric_record = { host, id, values, count, value in
+            FakeHostTable.metricRecord(host, id, values, count, value)
+        }
+        api.get_price = { host, model, out in FakeHostTable.getPrice(host, model, out) }
+        api.compute_cost = { host, model, tokensIn, tokensOut, tokensCached, out in
+            FakeHostTable.computeCost(host, model, tokensIn, tokensOut, tokensCached, out)
+        }
+        api.raise_alert = { host, alert in FakeHostTable.raiseAlert(host, alert) }
+        api.get_string = { call, property, out in
+            FakeHostTable.onCall(call, out != nil) { c in
+                switch c.stringProperty(property) {
+                case .failure(let status): return status
+                case .success(nil): return .notFound
+                case .success(let value?):
+                    out!.pointee = c.borrow(value)
+                    return .ok
+                }
+            }
+        }
+        api.get_int = { call, property, out in
+            FakeHostTable.onCall(call, out != nil) { c in
+                switch c.intProperty(property) {
+                case .failure(let status): return status
+                case .success(nil): return .notFound
+                case .success(let value?):
+                    out!.pointee = value
+                    return .ok
+                }
+            }
+        }
+        api.set_model = { call, model in
+            FakeHostTable.onCall(call, in: [.preCall]) { c in
+                guard let model = FakeHostTable.string(model), !model.isEmpty else { return .invalidArgument }
+                c.model = model
+                return .ok
+            }
+        }
+        api.set_max_output_tokens = { call, tokens in
+            FakeHostTable.onCall(call, in: [.preCall]) { c in
+                guard tokens > 0 else { return .invalidArgument }
+                c.maxOutputTokens = tokens
+                return .ok
+            }
+        }
+        api.prompt_segment_count = { call, out in
+            FakeHostTable.onCall(call, out != nil) { c in
+                out!.pointee = c.prompt.count
+                return .ok
+            }
+        }
+        api.get_prompt_segment = { call, index, textOut, roleOut in
+            FakeHostTable.onCall(call, textOut != nil && roleOut != nil) { c in
+                guard index < c.prompt.count else { return .notFound }
+                textOut!.pointee = c.borrow(c.prompt[index].text)
+                roleOut!.pointee = c.borrow(c.prompt[index].role)
+                return .ok
+            }
+        }
+        api.set_prompt_segment = { call, index, text in
+            FakeHostTable.onCall(call, in: [.preCall]) { c in
+                guard let text = FakeHostTable.string(text) else { return .invalidArgument }
+                guard index < c.prompt.count else { return .notFound }
+                c.prompt[index].text = text
+                return .ok
+            }
+        }
+        api.get_body = { call, out in
+            FakeHostTable.onCall(call, out != nil) { c in
+                out!.pointee = c.borrow(c.renderBody())
+                return .ok
+            }
+        }
+        api.set_body = { call, body in
+            FakeHostTable.onCall(call, in: [.preCall]) { c in
+                guard let body = FakeHostTable.string(body), c.adoptBody(body) else { return .invalidArgument }
+                c.bodiesSet.append(body)
+                return .ok
+            }
+        }
+        api.map_count = { call, map, out in
+            FakeHostTable.onCall(call, out != nil) { c in
+                switch c.mapEntries(map) {
+                case .failure(let status): return status
+                case .success(let entries):
+                    out!.pointee = entries.count
+                    return .ok
+                }
+            }
+        }
+        api.map_get = { call, map, key, out in
+            FakeHostTable.onCall(call, out != nil) { c in
+                guard let key = FakeHostTable.string(key) else { return .invalidArgument }
+                switch c.mapEntries(map) {
+                case .failure(let status): return status
+                case .success(let entries):
+                    let isHeaders = map == TOLLGATE_MAP_REQUEST_HEADERS || map == TOLLGATE_MAP_RESPONSE_HEADERS
+                        || map == TOLLGATE_MAP_UPSTREAM_HEADERS
+                    let wanted = isHeaders ? key.lowercased() : key
+                    guard let value = entries.first(where: { (isHeaders ? $0.key.lowercased() : $0.key) == wanted })?.value
+                    else { return .notFound }
+                    out!.pointee = c.borrow(value)
+                    return .ok
+                }
+            }
+        }
+        api.map_entry = { call, map, index, keyOut, valueOut in
+            FakeHostTable.onCall(call, keyOut != nil && valueOut != nil) { c in
+                switch c.mapEntries(map) {
+                case .failure(let status): return status
+                case .success(let entries):
+                    guard index < entries.count else { return .notFound }
+                    keyOut!.pointee = c.borrow(entries[index].key)
+                    valueOut!.pointee = c.borrow(entries[index].value)
+                    return .ok
+                }
+            }
+        }
+        api.map_set = { call, map, key, value in
+            FakeHostTable.onCall(call) { c in
+                guard let key = FakeHostTable.string(key), !key.isEmpty, let value = FakeHostTable.string(value)
+                else { return .invalidArgument }
+                return c.setMapValue(map, key: key, value: value)
+            }
+        }
+        api.set_error = { call, status, type, code, message in
+            FakeHostTable.onCall(call, in: [.preCall, .chunk]) { c in
+                guard (400...599).contains(status) || c.firstByteSent,
+                      let type = FakeHostTable.string(type), !type.isEmpty,
+                      let code = FakeHostTable.string(code), let message = FakeHostTable.string(message)
+                else { return .invalidArgument }
+                c.error = FakeCall.ErrorDetails(status: status, type: type, code: code, message: message)
+                return .ok
+            }
+        }
+        api.set_response = { call, status, contentType, body in
+            FakeHostTable.onCall(call, in: [.preCall]) { c in
+                guard (100...599).contains(status), let contentType = FakeHostTable.string(contentType),
+                      let body = FakeHostTable.string(body)
+                else { return .invalidArgument }
+                c.response = FakeCall.Response(status: status, contentType: contentType, body: body)
+                return .ok
+            }
+        }
+        api.get_chunk_text = { call, out in
+            FakeHostTable.onCall(call, out != nil, in: [.chunk]) { c in
+                out!.pointee = c.borrow(c.chunkText)
+                return .ok
+            }
+        }
+        api.set_chunk_text = { call, text in
+            FakeHostTable.onCall(call, in: [.chunk]) { c in
+                guard let text = FakeHostTable.string(text) else { return .invalidArgument }
+                c.chunkText = text
+                c.chunkTextReplaced = true
+                return .ok
+            }
+        }
+        api.get_chunk_raw = { call, out in
+            FakeHostTable.onCall(call, out != nil, in: [.chunk]) { c in
+                out!.pointee = c.borrow(c.chunkRaw)
+                return .ok
+            }
+        }
+        api.set_chunk_raw = { call, raw in
+            FakeHostTable.onCall(call, in: [.chunk]) { c in
+                guard let raw = FakeHostTable.string(raw) else { return .invalidArgument }
+                c.chunkRaw = raw
+                c.chunkRawReplaced = true
+                return .ok
+            }
+        }
+        let storage = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
+        storage.initialize(to: api)
+        return UnsafePointer(storage)
+    }()
+
+    // MARK: Plumbing
+
+    static func host(_ pointer: OpaquePointer?) -> FakeHost? {
+        pointer.map { Unmanaged<FakeHost>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+    }
+
+    /// Runs `body` on the call behind `pointer` if the out-parameters are
+    /// there (`outputsPresent`), a hook is running, and it is one of
+    /// `phases`.
+    static func onCall(_ pointer: OpaquePointer?, _ outputsPresent: Bool = true,
+                       in phases: Set<FakeCall.Phase> = [.preCall, .chunk, .postCall],
+                       _ body: (FakeCall) -> HostStatus) -> tollgate_type_status {
+        guard let pointer, outputsPresent else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        let call = Unmanaged<FakeCall>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+        guard call.phase != .idle, phases.contains(call.phase) else { return TOLLGATE_STATUS_WRONG_PHASE }
+        return body(call).rawValue
+    }
+
+    /// A plugin-lent string, or nil if it is malformed (NULL with a length,
+    /// or not UTF-8) — the host's INVALID_ARGUMENT.
+    static func string(_ s: tollgate_type_str) -> String? {
+        if s.len == 0 { return "" }
+        guard let ptr = s.ptr else { return nil }
+        let bytes = UnsafeRawBufferPointer(start: ptr, count: s.len)
+        let invalid = transcode(bytes.makeIterator(), from: UTF8.self, to: UTF32.self, stoppingOnError: true) { _ in }
+        return invalid ? nil : String(decoding: bytes, as: UTF8.self)
+    }
+
+    // MARK: Host-level callbacks
+
+    static func log(_ hostPointer: OpaquePointer?, _ callPointer: OpaquePointer?, _ level: Int32,
+                    _ message: tollgate_type_str) -> tollgate_type_status {
+        guard let host = host(hostPointer), let message = string(message), let level = LogLevel(rawValue: level)
+        else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        var requestID: String?
+        if let callPointer {
+            let call = Unmanaged<FakeCall>.fromOpaque(UnsafeRawPointer(callPointer)).takeUnretainedValue()
+            guard call.phase != .idle else { return TOLLGATE_STATUS_WRONG_PHASE }
+            requestID = call.requestID
+        }
+        host.recordings.withLock { $0.logs.append(FakeHost.LogLine(level: level, message: message, requestID: requestID)) }
+        return TOLLGATE_STATUS_OK
+    }
+
+    static func metricDefine(_ hostPointer: OpaquePointer?, _ kind: Int32, _ name: tollgate_type_str,
+                             _ help: tollgate_type_str, _ labels: tollgate_type_str,
+                             _ idOut: UnsafeMutablePointer<UInt32>?) -> tollgate_type_status {
+        guard let host = host(hostPointer), let idOut, let kind = Metric.Kind(rawValue: kind),
+              let name = string(name), isMetricName(name), let help = string(help), let labels = string(labels)
+        else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        let labelNames = labels.isEmpty ? [] : labels.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard labelNames.allSatisfy(isMetricName) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        return host.recordings.withLock { r in
+            if let existing = r.definitions.first(where: { $0.name == name }) {
+                guard existing.kind == kind, existing.labelNames == labelNames else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+                idOut.pointee = existing.id
+                return TOLLGATE_STATUS_OK
+            }
+            let id = UInt32(r.definitions.count + 1)
+            r.definitions.append(FakeHost.MetricDefinition(id: id, kind: kind, name: name, help: help, labelNames: labelNames))
+            idOut.pointee = id
+            return TOLLGATE_STATUS_OK
+        }
+    }
+
+    static func metricRecord(_ hostPointer: OpaquePointer?, _ id: UInt32, _ values: UnsafePointer<tollgate_type_str>?,
+                             _ count: Int, _ value: Double) -> tollgate_type_status {
+        guard let host = host(hostPointer), count == 0 || values != nil, !value.isNaN else {
+            return TOLLGATE_STATUS_INVALID_ARGUMENT
+        }
+        var labels: [String] = []
+        for i in 0..<count {
+            guard let label = string(values![i]) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+            labels.append(label)
+        }
+        return host.recordings.withLock { r in
+            guard let definition = r.definitions.first(where: { $0.id == id }),
+                  definition.labelNames.count == count,
+                  definition.kind != .counter || value >= 0
+            else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+            r.records.append(FakeHost.MetricRecord(name: definition.name, kind: definition.kind, labels: labels, value: value))
+            return TOLLGATE_STATUS_OK
+        }
+    }
+
+    static func getPrice(_ hostPointer: OpaquePointer?, _ model: tollgate_type_str,
+                         _ out: UnsafeMutablePointer<tollgate_type_price>?) -> tollgate_type_status {
+        guard let host = host(hostPointer), let out, let model = string(model) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        guard let price = host.catalog[model] else { return TOLLGATE_STATUS_NOT_FOUND }
+        // Fill only the fields the caller's struct_size says it has.
+        let size = Int(out.pointee.struct_size)
+        func fits(_ field: PartialKeyPath<tollgate_type_price>) -> Bool {
+            MemoryLayout<tollgate_type_price>.offset(of: field)! + MemoryLayout<Int64>.size <= size
+        }
+        if fits(\tollgate_type_price.input_per_mtok_nanos) { out.pointee.input_per_mtok_nanos = price.inputPerMtokNanos }
+        if fits(\tollgate_type_price.output_per_mtok_nanos) { out.pointee.output_per_mtok_nanos = price.outputPerMtokNanos }
+        if fits(\tollgate_type_price.cached_per_mtok_nanos) { out.pointee.cached_per_mtok_nanos = price.cachedPerMtokNanos }
+        return TOLLGATE_STATUS_OK
+    }
+
+    static func computeCost(_ hostPointer: OpaquePointer?, _ model: tollgate_type_str, _ tokensIn: Int64,
+                            _ tokensOut: Int64, _ tokensCached: Int64,
+                            _ out: UnsafeMutablePointer<Int64>?) -> tollgate_type_status {
+        guard let host = host(hostPointer), let out, let model = string(model) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        guard let price = host.catalog[model] else { return TOLLGATE_STATUS_NOT_FOUND }
+        guard let cost = FakeHost.cost(price: price, tokensIn: tokensIn, tokensOut: tokensOut, tokensCached: tokensCached)
+        else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        out.pointee = cost
+        return TOLLGATE_STATUS_OK
+    }
+
+    static func raiseAlert(_ hostPointer: OpaquePointer?, _ alert: UnsafePointer<tollgate_type_alert>?) -> tollgate_type_status {
+        guard let host = host(hostPointer), let alert,
+              Int(alert.pointee.struct_size) >= MemoryLayout<tollgate_type_alert>.size,
+              let severity = Alert.Severity(rawValue: alert.pointee.severity),
+              let kind = string(alert.pointee.kind), !kind.isEmpty,
+              let subject = string(alert.pointee.subject),
+              let message = string(alert.pointee.message),
+              let dedupeKey = string(alert.pointee.dedupe_key),
+              let detailsText = string(alert.pointee.details_json)
+        else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        var details: JSONValue?
+        if !detailsText.isEmpty {
+            guard let parsed = try? JSONValue.parse(detailsText), parsed.objectValue != nil else {
+                return TOLLGATE_STATUS_INVALID_ARGUMENT
+            }
+            details = parsed
+        }
+        let recorded = Alert(severity: severity, kind: kind, subject: subject, message: message,
+                             dedupeKey: dedupeKey, details: details)
+        host.recordings.withLock { $0.alerts.append(recorded) }
+        return TOLLGATE_STATUS_OK
+    }
+
+    /// [a-zA-Z_:][a-zA-Z0-9_:]*
+    static func isMetricName(_ name: String) -> Bool {
+        guard let first = name.utf8.first else { return false }
+        func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A || b == 0x5F || b == 0x3A }
+        return isLetter(first) && name.utf8.allSatisfy { isLetter($0) || (0x30...0x39).contains($0) }
+    }
+}
+
+extension FakeCall {
+    /// The entries of a map, or the status reading it answers in this hook.
+    func mapEntries(_ map: Int32) -> Result<[(key: String, value: String)], HostStatus> {
+        switch map {
+        case TOLLGATE_MAP_REQUEST_HEADERS:
+            return .success(requestHeaders.filter { $0.key != "authorization" && $0.key != "x-api-key" })
+        case TOLLGATE_MAP_ATTRIBUTES: return .success(attributes)
+        case TOLLGATE_MAP_METADATA: return .success(metadata)
+        case TOLLGATE_MAP_RESPONSE_HEADERS: return .success(responseHeaders)
+        case TOLLGATE_MAP_UPSTREAM_HEADERS:
+            return phase == .preCall ? .failure(.wrongPhase) : .success(upstreamHeaders)
+        default: return .failure(.invalidArgument)
+        }
+    }
+
+    func setMapValue(_ map: Int32, key: String, value: String) -> HostStatus {
+        switch map {
+        case TOLLGATE_MAP_REQUEST_HEADERS, TOLLGATE_MAP_METADATA, TOLLGATE_MAP_UPSTREAM_HEADERS:
+            return .readOnly
+        case TOLLGATE_MAP_ATTRIBUTES:
+            guard phase == .preCall else { return .wrongPhase }
+            Self.set(&attributes, key, value)
+            return .ok
+        case TOLLGATE_MAP_RESPONSE_HEADERS:
+            guard phase == .preCall || (phase == .chunk && !firstByteSent) else { return .wrongPhase }
+            Self.set(&responseHeaders, key.lowercased(), value)
+            return .ok
+        default:
+            return .invalidArgument
+        }
+    }
+
+    private static func set(_ entries: inout [(key: String, value: String)], _ key: String, _ value: String) {
+        if let index = entries.firstIndex(where: { $0.key == key }) {
+            entries[index].value = value
+        } else {
+            entries.append((key, value))
+        }
+    }
+}
