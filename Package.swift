@@ -14,6 +14,8 @@ var products: [Product] = [
     .executable(name: "tollgate", targets: ["tollgate"]),
     .library(name: "TollgatePluginKit", targets: ["TollgatePluginKit"]),
     .library(name: "TollgatePluginTesting", targets: ["TollgatePluginTesting"]),
+    // A plugin built with the kit, loaded by the kit's tests (not shipped).
+    .library(name: "tollgate_kit_sample", type: .dynamic, targets: ["KitSamplePlugin"]),
 ]
 var targets: [Target] = [
     // The ABI: one C header, nothing else.
@@ -44,6 +46,8 @@ var targets: [Target] = [
         swiftSettings: swift5
     ),
     .target(name: "TollgatePluginKit", dependencies: ["CTollgatePlugin", "TollgateJSON"], swiftSettings: swift5),
+    .target(name: "KitSamplePlugin", dependencies: ["TollgatePluginKit"], path: "Tests/Fixtures/KitSamplePlugin",
+            swiftSettings: swift5),
     .target(name: "TollgatePluginTesting", dependencies: ["CTollgatePlugin", "TollgatePluginKit"],
             swiftSettings: swift5),
     .executableTarget(
@@ -57,6 +61,7 @@ var targets: [Target] = [
     .testTarget(
         name: "TollgateCoreTests",
         dependencies: ["TollgateCore", "TollgateJSON", "CTollgatePlugin"],
+        exclude: ["Fixtures"],
         swiftSettings: swift5
     ),
     .testTarget(

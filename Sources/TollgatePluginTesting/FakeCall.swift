@@ -39,6 +39,13 @@ public final class FakeCall {
         public var type: String
         public var code: String
         public var message: String
+
+        public init(status: UInt16, type: String, code: String, message: String) {
+            self.status = status
+            self.type = type
+            self.code = code
+            self.message = message
+        }
     }
 
     /// The synthetic response a plugin set with set_response.
@@ -46,6 +53,12 @@ public final class FakeCall {
         public var status: UInt16
         public var contentType: String
         public var body: String
+
+        public init(status: UInt16, contentType: String, body: String) {
+            self.status = status
+            self.contentType = contentType
+            self.body = body
+        }
     }
 
     /// Where the call is: between hooks every callback answers WRONG_PHASE,

@@ -93,7 +93,7 @@ public final class PluginUnderTest {
             }
         }
         guard status == TOLLGATE_STATUS_OK, let created else {
-            hostRetained.release()
+            // Fully initialised by now: deinit runs and releases the host.
             let length = min(max(errorLength, 0), errorBuffer.count)
             let message = errorBuffer.prefix(length).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
             throw PluginLoadError.createFailed(path: libraryPath,

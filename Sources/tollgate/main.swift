@@ -1,2 +1,1 @@
-import TollgateCore
-print("tollgate")
+TollgateCommand.main()

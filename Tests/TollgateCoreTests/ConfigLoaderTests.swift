@@ -147,10 +147,10 @@ final class ConfigLoaderTests: XCTestCase {
                   - {id: "bad id", sha256: "\(KeyStore.sha256Hex("x"))", class: experimentation, owner: o}
         """
         XCTAssertEqual(problems(yaml), [
-            "10:11: key 'no-owner' has no owner; set 'owner' on the key or on its team (team 't')",
+            "10:13: key 'no-owner' has no owner; set 'owner' on the key or on its team (team 't')",
             "11:21: sha256 of key 'no-owner' must be 64 hex characters (the SHA-256 of the plaintext key, e.g. from `printf %s \"$KEY\" | sha256sum`), got 3 characters",
             "13:21: 'models' of key 'no-owner' is empty, which would allow no model; remove it to allow every model",
-            "14:17: key id 'bad id' may only contain letters, digits, '.', '_', '-' and '@'",
+            "14:18: key id 'bad id' may only contain letters, digits, '.', '_', '-' and '@'",
         ])
     }
 
@@ -167,7 +167,8 @@ final class ConfigLoaderTests: XCTestCase {
         """
         XCTAssertEqual(problems(yaml), [
             "7:11: duplicate plugin id 'budget' (first used at line 6); give one of them a distinct 'id'",
-            "10:11: duplicate plugin id 'libx' (first used at line 9); give one of them a distinct 'id'",
+            "10:12: duplicate plugin id 'libx' (first used at line 9); give one of them a distinct 'id'",
+            "10:35: unknown fail policy 'sometimes' (expected open | closed)",
             "11:5: plugins[5] needs 'name' (a first-party plugin such as budget) or 'path' (a plugin library file)",
         ])
     }

@@ -105,3 +105,15 @@ final class ConfigYAMLTests: XCTestCase {
         }
     }
 }
+
+final class ConfigSuggestionTests: XCTestCase {
+    func testSuggestsLikelyTyposOnly() {
+        XCTAssertEqual(Suggestion.closest(to: "mdoels", among: ["server", "models", "orgs"]), "models")
+        XCTAssertEqual(Suggestion.closest(to: "upstream_modle", among: ["upstream_model", "name"]), "upstream_model")
+        XCTAssertEqual(Suggestion.closest(to: "Price", among: ["price"]), "price")
+        XCTAssertNil(Suggestion.closest(to: "z", among: ["x"]))
+        XCTAssertNil(Suggestion.closest(to: "colour", among: ["name", "provider", "price"]))
+        XCTAssertEqual(Suggestion.editDistance("abcd", "acbd"), 1)
+        XCTAssertEqual(Suggestion.editDistance("", "abc"), 3)
+    }
+}

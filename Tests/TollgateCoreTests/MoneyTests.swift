@@ -73,10 +73,10 @@ final class MoneyTests: XCTestCase {
     }
 
     func testCostUses128BitIntermediates() {
-        // in * price overflows Int64 (1e12 * 5e13 = 5e25) though the result fits.
+        // in * price overflows Int64 (1e10 * 5e13 = 5e23) though the result (5e17) fits.
         let pricey = Price(inputPerMTokNanos: 50_000_000_000_000, outputPerMTokNanos: 0, cachedPerMTokNanos: 0)
-        XCTAssertEqual(Cost.nanos(price: pricey, tokensIn: 1_000_000_000_000, tokensOut: 0, tokensCached: 0),
-                       50_000_000_000_000_000_000 / 1_000_000)
+        XCTAssertEqual(Cost.nanos(price: pricey, tokensIn: 10_000_000_000, tokensOut: 0, tokensCached: 0),
+                       500_000_000_000_000_000)
         XCTAssertEqual(Cost.nanos(price: Price(inputPerMTokNanos: Int64.max, outputPerMTokNanos: 0, cachedPerMTokNanos: 0),
                                   tokensIn: 1_000_000, tokensOut: 0, tokensCached: 0), Int64.max)
     }

@@ -33,16 +33,13 @@ extension ConfigDecoder {
                 instance = id
                 instanceNode = idNode
             }
+            let failPolicy = f["fail"].flatMap { choice($0, FailPolicy.self, what: "fail policy") }
             if let line = instanceLines[instance] {
                 fail(instanceNode, "duplicate plugin id '\(instance)' (first used at line \(line)); give one of them a distinct 'id'")
                 continue
             }
             instanceLines[instance] = instanceNode.location.line
-            var failPolicy: FailPolicy?
-            if let failNode = f["fail"] {
-                guard let policy = choice(failNode, FailPolicy.self, what: "fail policy") else { continue }
-                failPolicy = policy
-            }
+            if f["fail"] != nil, failPolicy == nil { continue }
             let config = f["config"]?.jsonValue ?? .object(JSONObject())
             plugins.append(PluginEntry(name: name, path: path, instanceName: instance, fail: failPolicy,
                                        config: config, location: item.location))

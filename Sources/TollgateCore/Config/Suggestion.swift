@@ -2,13 +2,17 @@
 enum Suggestion {
     /// The candidate closest to `word`, if it is close enough to be a likely
     /// typo: within a third of the word's length (at least 1, at most 3)
-    /// edits, counting a swap of two neighbours as one edit.
+    /// edits, counting a swap of two neighbours as one edit, and keeping at
+    /// least one letter.
     static func closest(to word: String, among candidates: [String]) -> String? {
         let limit = max(1, min(3, word.count / 3))
         var best: (name: String, distance: Int)?
         for candidate in candidates {
             let distance = editDistance(word.lowercased(), candidate.lowercased())
-            if distance <= limit, distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
+            // Replacing every letter of a short word is not a typo ("z" -> "x").
+            if distance <= limit, distance < word.count, distance < (best?.distance ?? Int.max) {
+                best = (candidate, distance)
+            }
         }
         return best?.name
     }

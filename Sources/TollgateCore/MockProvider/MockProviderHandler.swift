@@ -42,7 +42,13 @@ final class MockProviderHandler: ChannelInboundHandler, RemovableChannelHandler 
         }
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        recorder.connectionOpened()
+        context.fireChannelActive()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        recorder.connectionClosed()
         closed = true
         scheduled?.cancel()
         scheduled = nil

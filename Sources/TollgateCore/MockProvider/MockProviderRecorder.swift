@@ -12,6 +12,11 @@ final class MockProviderRecorder: @unchecked Sendable {
     /// Ring of the last `keptRequests` bodies; `next` is the oldest slot once full.
     private var requests: [JSONValue] = []
     private var next = 0
+    private var connectionsOpened = 0
+    private var connectionsOpen = 0
+
+    func connectionOpened() { lock.withLock { connectionsOpened += 1; connectionsOpen += 1 } }
+    func connectionClosed() { lock.withLock { connectionsOpen -= 1 } }
 
     func record(_ plan: MockPlan, body: [UInt8]) {
         let value = plan.request ?? .string(String(decoding: body, as: UTF8.self))
@@ -33,6 +38,7 @@ final class MockProviderRecorder: @unchecked Sendable {
             total = 0
             byModel = [:]
             byFailure = [:]
+            connectionsOpened = connectionsOpen
             requests = []
             next = 0
         }
@@ -47,6 +53,9 @@ final class MockProviderRecorder: @unchecked Sendable {
                 ("requests", .int(total)),
                 ("by_model", counts(byModel)),
                 ("by_failure", counts(byFailure)),
+                // Lets tests see connection reuse and that a cancel closed one.
+                ("connections_opened", .int(connectionsOpened)),
+                ("connections_open", .int(connectionsOpen)),
             ])).serialized()
         }
     }

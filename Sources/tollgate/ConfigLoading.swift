@@ -1,0 +1,22 @@
+import Foundation
+import TollgateCore
+
+/// Loads a config for a command, printing every error as
+/// `file:line:column: message` and exiting 1 on any.
+enum ConfigLoading {
+    static func loadOrExit(_ path: String) -> TollgateConfig {
+        do {
+            return try ConfigLoader.load(path: path)
+        } catch let errors as ConfigErrors {
+            for error in errors.errors { printError(error.description) }
+            exit(1)
+        } catch {
+            printError("\(path): \(error)")
+            exit(1)
+        }
+    }
+
+    static func printError(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import TollgateCore
+
+struct MockProviderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mock-provider",
+        abstract: "Run a fake OpenAI + Anthropic upstream for tests, demos and benchmarks.",
+        discussion: "Requests can steer it per call: `+key=value` after the model name, `[[mock key=value ...]]` in the prompt, or `x-mock-*` headers. See docs/mock-provider.md.")
+
+    @Option(name: .long, help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(name: .long, help: "Port to listen on (0 picks a free one).")
+    var port = 8090
+
+    @Option(name: .long, help: "Content events per streamed answer.")
+    var chunks = 5
+
+    @Option(name: .customLong("chunk-delay-ms"), help: "Delay before each content event, in milliseconds.")
+    var chunkDelayMs = 0
+
+    @Option(name: .customLong("output-tokens"), help: "Output tokens per answer (capped by the request's max tokens).")
+    var outputTokens = 16
+
+    @Flag(name: .long, help: "Answer with the prompt text.")
+    var echo = false
+
+    @Option(name: .long, help: "Fail every request: 429, 500, 503, stall, stall-after-first, cut or bad-json.")
+    var fail: String?
+
+    @Option(name: .long, help: "Event loop threads (default: one per core).")
+    var threads: Int?
+
+    func validate() throws {
+        if let fail, MockFailure(rawValue: fail) == nil {
+            throw ValidationError("--fail \(fail) is not a failure mode; use one of: \(MockFailure.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        if chunks < 1 { throw ValidationError("--chunks must be at least 1.") }
+        if chunkDelayMs < 0 || outputTokens < 0 { throw ValidationError("--chunk-delay-ms and --output-tokens cannot be negative.") }
+    }
+
+    func run() throws {
+        let defaults = MockDirectives(fail: fail.flatMap(MockFailure.init(rawValue:)), chunks: chunks,
+                                      chunkDelayMs: chunkDelayMs, outputTokens: outputTokens, echo: echo)
+        let server = MockProviderServer(host: host, port: port, defaults: defaults,
+                                        threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let bound: Int
+        do {
+            bound = try server.start()
+        } catch {
+            FileHandle.standardError.write(Data("mock-provider: could not listen on \(host):\(port): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        print("mock-provider listening on http://\(host):\(bound)")
+        fflush(stdout)
+
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        stop.wait()
+        server.shutdown()
+        _ = sources
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TollgateCore
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the gateway.")
+
+    @Option(name: .long, help: "The YAML config file.")
+    var config: String
+
+    @Option(name: .long, help: "Listen on this host instead of server.listen's.")
+    var host: String?
+
+    @Option(name: .long, help: "Listen on this port instead of server.listen's (0 picks a free one).")
+    var port: Int?
+
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "tollgate")
+        let loaded = ConfigLoading.loadOrExit(config)
+
+        let gateway: Gateway
+        do {
+            gateway = try Gateway(config: loaded, logger: logger)
+        } catch {
+            ConfigLoading.printError("\(error)")
+            throw ExitCode(1)
+        }
+        let address: String
+        do {
+            let bound = try gateway.start(host: host, port: port)
+            address = "\(bound.ipAddress ?? "?"):\(bound.port ?? 0)"
+        } catch {
+            ConfigLoading.printError("cannot listen: \(error)")
+            throw ExitCode(1)
+        }
+        print("tollgate listening on http://\(address)")
+        fflush(stdout)
+        logger.info("serving", metadata: ["address": .string(address), "config": .string(loaded.sourcePath),
+                                          "plugins": .string(loaded.plugins.map(\.instanceName).joined(separator: ","))])
+
+        let signals = SignalHandlers()
+        signals.on([SIGTERM, SIGINT]) {
+            logger.info("shutting down: finishing in-flight requests")
+            gateway.shutdown()
+            logger.info("stopped")
+            Foundation.exit(0)
+        }
+        signals.on([SIGHUP]) {
+            logger.warning("SIGHUP: hot reload is not available in this build yet; the running configuration is kept")
+        }
+        try gateway.waitUntilClosed()
+        // The listening socket closed on its own: wait for the shutdown
+        // handler (if one runs) to finish and exit.
+        dispatchMain()
+    }
+}
+
+/// Routes POSIX signals to closures on a dispatch queue.
+final class SignalHandlers {
+    private var sources: [DispatchSourceSignal] = []
+    private let queue = DispatchQueue(label: "tollgate.signals")
+
+    func on(_ numbers: [Int32], _ handler: @escaping () -> Void) {
+        for number in numbers {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler(handler: handler)
+            source.resume()
+            sources.append(source)
+        }
+    }
+}

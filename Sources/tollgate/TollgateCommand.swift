@@ -1,0 +1,9 @@
+import ArgumentParser
+
+struct TollgateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tollgate",
+        abstract: "An LLM gateway that governs token spend.",
+        subcommands: [ServeCommand.self, CheckConfigCommand.self, HashKeyCommand.self, MockProviderCommand.self]
+    )
+}

@@ -1,0 +1,17 @@
+#include "tollgate_plugin.h"
+
+static tollgate_type_status create(const tollgate_type_host_api *api, tollgate_type_host_ptr host,
+                                   tollgate_type_str config, tollgate_type_instance_plugin_ptr *out,
+                                   char *err, size_t cap, size_t *len) {
+  *out = 0;
+  return TOLLGATE_STATUS_OK;
+}
+static void destroy(tollgate_type_instance_plugin_ptr instance) {}
+
+static const tollgate_type_plugin_descriptor descriptor = {
+    sizeof(tollgate_type_plugin_descriptor), 2, 0, TOLLGATE_STR("wrong-major"), TOLLGATE_STR("0.0.1"),
+    TOLLGATE_PLUGIN_FLAG_UNLOAD_SAFE, create, destroy, 0, 0, 0};
+
+const tollgate_type_plugin_descriptor *tollgate_plugin_entry_v1(uint16_t major, uint16_t minor) {
+  return &descriptor;
+}

@@ -1,0 +1,207 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import TollgateJSON
+import XCTest
+@testable import TollgateCore
+
+final class CurlTransportTests: XCTestCase {
+    var server: MockProviderServer!
+    var port = 0
+    var transport: CurlTransport!
+    var group: MultiThreadedEventLoopGroup!
+    var eventLoop: EventLoop { group.next() }
+
+    override func setUpWithError() throws {
+        server = MockProviderServer(host: "127.0.0.1", port: 0, defaults: MockDirectives(stallLimitMs: 30_000), threads: 1)
+        port = try server.start()
+        transport = CurlTransport()
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    override func tearDownWithError() throws {
+        transport.shutdown()
+        server.shutdown()
+        try group.syncShutdownGracefully()
+    }
+
+    private func chat(_ model: String = "mock-small", stream: Bool = false, extra: String = "",
+                      headers: [(String, String)] = [], path: String = "/v1/chat/completions",
+                      firstByteTimeoutMs: Int64 = 10_000, idleTimeoutMs: Int64 = 10_000) -> UpstreamRequest {
+        let body = #"{"model":"\#(model)","stream":\#(stream),"messages":[{"role":"user","content":"hello"}]\#(extra)}"#
+        return UpstreamRequest(url: "http://127.0.0.1:\(port)\(path)", method: "POST",
+                               headers: [("content-type", "application/json")] + headers, body: body.bytes,
+                               connectTimeoutMs: 5_000, firstByteTimeoutMs: firstByteTimeoutMs, idleTimeoutMs: idleTimeoutMs)
+    }
+
+    private func run(_ request: UpstreamRequest) -> RecordingUpstreamDelegate {
+        let delegate = RecordingUpstreamDelegate(eventLoop: eventLoop)
+        _ = transport.start(request, on: delegate.eventLoop, delegate: delegate)
+        _ = delegate.waitForFinish()
+        return delegate
+    }
+
+    private func stats() throws -> JSONValue {
+        let delegate = run(UpstreamRequest(url: "http://127.0.0.1:\(port)/_mock/stats", method: "GET"))
+        return try JSONValue.parse(delegate.body)
+    }
+
+    func testNonStreamResponse() throws {
+        let delegate = run(chat())
+        XCTAssertEqual(delegate.finishes.count, 1)
+        XCTAssertEqual(delegate.finishes.first ?? .transport("missing"), nil)
+        XCTAssertEqual(delegate.status, 200)
+        XCTAssertEqual(delegate.header("content-type"), "application/json")
+        let answer = try JSONValue.parse(delegate.body)
+        XCTAssertEqual(answer["object"]?.stringValue, "chat.completion")
+        XCTAssertEqual(answer["usage"]?["completion_tokens"]?.int64Value, 16)
+        XCTAssertEqual(delegate.violations, [])
+    }
+
+    func testStreamArrivesInSeveralBodyCalls() throws {
+        let delegate = run(chat("mock-small+chunks=4+delay_ms=20", stream: true))
+        XCTAssertEqual(delegate.finishes.first ?? .transport("missing"), nil)
+        XCTAssertEqual(delegate.header("content-type"), "text/event-stream")
+        XCTAssertGreaterThan(delegate.bodyCalls, 1, "chunks sent 20 ms apart must not be buffered into one call")
+        var splitter = SSESplitter()
+        let events = try splitter.feed(delegate.body)
+        XCTAssertEqual(events.count, 7)
+        XCTAssertEqual(events.last?.dataString, "[DONE]")
+        XCTAssertEqual(delegate.violations, [])
+    }
+
+    func testErrorStatusesPassThroughFaithfully() throws {
+        let limited = run(chat("mock-small+fail=429"))
+        XCTAssertEqual(limited.finishes.first ?? .transport("missing"), nil, "an HTTP error is a complete response")
+        XCTAssertEqual(limited.status, 429)
+        XCTAssertEqual(limited.header("retry-after"), "1")
+        XCTAssertEqual(try JSONValue.parse(limited.body)["error"]?["code"]?.stringValue, "rate_limit_exceeded")
+
+        let broken = run(chat("claude+fail=500", path: "/v1/messages"))
+        XCTAssertEqual(broken.status, 500)
+        XCTAssertEqual(try JSONValue.parse(broken.body)["error"]?["type"]?.stringValue, "api_error")
+    }
+
+    func testConnectRefused() throws {
+        // Bind a port, then close it: nothing listens there.
+        let probe = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
+        let closedPort = probe.localAddress!.port!
+        try probe.close().wait()
+        let delegate = run(UpstreamRequest(url: "http://127.0.0.1:\(closedPort)/v1/chat/completions", body: "{}".bytes))
+        guard case .connectFailed(let why)?? = Optional(delegate.finishes.first) else {
+            return XCTFail("expected connectFailed, got \(delegate.finishes)")
+        }
+        XCTAssertTrue(why.contains("\(closedPort)"), "the message names where: \(why)")
+        XCTAssertNil(delegate.status)
+    }
+
+    func testStallHitsTheFirstByteTimeout() {
+        let delegate = run(chat("mock-small+fail=stall", firstByteTimeoutMs: 200))
+        XCTAssertEqual(delegate.finishes, [.firstByteTimeout])
+        XCTAssertNil(delegate.status)
+    }
+
+    func testStallMidStreamHitsTheIdleTimeout() {
+        let delegate = run(chat("mock-small+fail=stall-after-first", stream: true, idleTimeoutMs: 200))
+        XCTAssertEqual(delegate.finishes, [.idleTimeout])
+        XCTAssertEqual(delegate.status, 200)
+        XCTAssertTrue(delegate.bodyText.hasPrefix("data: {"), "the first chunk arrived before the stall")
+    }
+
+    func testCutMidStreamIsATransportFailure() {
+        let delegate = run(chat("mock-small+fail=cut+chunks=6", stream: true))
+        guard case .transport?? = Optional(delegate.finishes.first) else {
+            return XCTFail("expected a transport failure, got \(delegate.finishes)")
+        }
+        XCTAssertFalse(delegate.bodyText.contains("[DONE]"))
+    }
+
+    func testCancelMidStreamStopsCallbacksAndClosesTheConnection() throws {
+        _ = try stats()  // opens the connection the next transfer would reuse
+        let delegate = RecordingUpstreamDelegate(eventLoop: eventLoop)
+        let cancelled = DispatchSemaphore(value: 0)
+        var transfer: UpstreamTransfer?
+        delegate.onBody = { calls in
+            if calls == 1 {
+                transfer?.cancel()
+                cancelled.signal()
+            }
+        }
+        try delegate.eventLoop.submit {
+            transfer = self.transport.start(self.chat("mock-small+chunks=200+delay_ms=10", stream: true),
+                                            on: delegate.eventLoop, delegate: delegate)
+        }.wait()
+        XCTAssertEqual(cancelled.wait(timeout: .now() + 10), .success)
+        let callsAtCancel = delegate.callCount
+        XCTAssertTrue(try waitUntil { try self.stats()["connections_open"]?.int64Value == 1 },
+                      "the mock saw the cancelled transfer's connection close (only the stats one is left)")
+        try delegate.eventLoop.submit {}.wait()  // let any hop already queued run
+        XCTAssertEqual(delegate.callCount, callsAtCancel, "no delegate call after cancel()")
+        XCTAssertEqual(delegate.finishes.count, 0)
+        transfer?.cancel()  // idempotent
+        XCTAssertEqual(delegate.violations, [])
+    }
+
+    func testConnectionsAreReused() throws {
+        for _ in 0..<5 { _ = run(chat()) }
+        XCTAssertEqual(try stats()["connections_opened"]?.int64Value, 1)
+    }
+
+    func testFiftyConcurrentTransfersAllComplete() throws {
+        let delegates = (0..<50).map { i -> RecordingUpstreamDelegate in
+            let delegate = RecordingUpstreamDelegate(eventLoop: group.next())
+            let request = chat("mock-small+chunks=5+delay_ms=2", stream: i % 2 == 0, headers: [("x-n", "\(i)")])
+            _ = transport.start(request, on: delegate.eventLoop, delegate: delegate)
+            return delegate
+        }
+        for (i, delegate) in delegates.enumerated() {
+            _ = delegate.waitForFinish()
+            XCTAssertEqual(delegate.finishes.count, 1)
+            XCTAssertEqual(delegate.finishes.first ?? .transport("missing"), nil, "transfer \(i)")
+            XCTAssertEqual(delegate.status, 200)
+            if i % 2 == 0 {
+                XCTAssertTrue(delegate.bodyText.hasSuffix("data: [DONE]\n\n"), "transfer \(i)")
+            } else {
+                XCTAssertNoThrow(try JSONValue.parse(delegate.body))
+            }
+            XCTAssertEqual(delegate.violations, [])
+        }
+        XCTAssertEqual(try stats()["requests"]?.int64Value, 50)
+    }
+
+    func testPauseAndResumeDeliverEverything() throws {
+        let delegate = RecordingUpstreamDelegate(eventLoop: eventLoop)
+        var transfer: UpstreamTransfer?
+        var pauses = 0
+        delegate.onBody = { _ in
+            // Pause after each of the first few reads; resume shortly after.
+            guard pauses < 3, let transfer else { return }
+            pauses += 1
+            transfer.pause()
+            delegate.eventLoop.scheduleTask(in: .milliseconds(50)) { transfer.resume() }
+        }
+        try delegate.eventLoop.submit {
+            transfer = self.transport.start(self.chat("mock-small+chunks=10+delay_ms=5+tokens=40", stream: true,
+                                                      idleTimeoutMs: 1_000),
+                                            on: delegate.eventLoop, delegate: delegate)
+        }.wait()
+        _ = delegate.waitForFinish()
+        XCTAssertEqual(delegate.finishes.first ?? .transport("missing"), nil)
+        XCTAssertEqual(pauses, 3)
+        var splitter = SSESplitter()
+        let events = try splitter.feed(delegate.body)
+        let text = try events.dropLast().compactMap {
+            try JSONValue.parse($0.data)["choices"]?[0]?["delta"]?["content"]?.stringValue
+        }.joined()
+        XCTAssertEqual(text, (0..<40).map { "tok\($0)" }.joined(separator: " "))
+        XCTAssertEqual(events.last?.dataString, "[DONE]")
+        XCTAssertEqual(delegate.violations, [])
+    }
+
+    func testBadURLFailsCleanly() {
+        let delegate = run(UpstreamRequest(url: "notascheme://x", body: []))
+        guard case .connectFailed?? = Optional(delegate.finishes.first) else {
+            return XCTFail("expected connectFailed, got \(delegate.finishes)")
+        }
+    }
+}

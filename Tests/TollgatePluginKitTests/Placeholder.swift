@@ -1,2 +1,0 @@
-import XCTest
-final class TollgatePluginKitTestsPlaceholder: XCTestCase { func testNothing() {} }
