@@ -1,3 +1,4 @@
+import NIOCore
 import XCTest
 @testable import TollgateCore
 
@@ -127,5 +128,3 @@ final class SSESplitterTests: XCTestCase {
         XCTAssertEqual(try splitter.feed(buffer).map(\.dataString), ["x"])
     }
 }
-
-import NIOCore

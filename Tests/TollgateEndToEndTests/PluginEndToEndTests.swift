@@ -30,7 +30,9 @@ final class PluginEndToEndTests: XCTestCase {
         let dir = TestPaths.temporaryDirectory("gw")
         var plugins = "plugins:\n"
         for entry in entries {
-            plugins += "  - path: \(Self.recorder!)\n    \(entry.replacingOccurrences(of: "LOG", with: log))\n"
+            // Entries are written "key: value | key: value" for readability.
+            let lines = entry.replacingOccurrences(of: "LOG", with: log).replacingOccurrences(of: " | ", with: "\n    ")
+            plugins += "  - path: \(Self.recorder!)\n    \(lines)\n"
         }
         return try GatewayProcess(yaml: TestConfig.yaml(mockPort: Self.mock.port, storage: dir + "/data", plugins: plugins),
                                   directory: dir)
@@ -45,9 +47,9 @@ final class PluginEndToEndTests: XCTestCase {
     func testRejectVerdictEndsTheChainAndEarlierPluginsGetPostCall() throws {
         let log = TestPaths.temporaryDirectory("log") + "/hooks.log"
         let gw = try gateway([
-            #"id: first\n    config: {name: first, log: "LOG"}"#,
-            #"id: gatekeeper\n    config: {name: gatekeeper, log: "LOG", action: reject, status: 429}"#,
-            #"id: never\n    config: {name: never, log: "LOG"}"#,
+            #"id: first | config: {name: first, log: "LOG"}"#,
+            #"id: gatekeeper | config: {name: gatekeeper, log: "LOG", action: reject, status: 429}"#,
+            #"id: never | config: {name: never, log: "LOG"}"#,
         ], log: log)
         defer { gw.stop() }
         let before = try Self.mock.stats()["total"] as? Int ?? 0
@@ -82,9 +84,9 @@ final class PluginEndToEndTests: XCTestCase {
     func testModifyVerdictsReachTheUpstreamAndTheClient() throws {
         let log = TestPaths.temporaryDirectory("log") + "/hooks.log"
         let gw = try gateway([
-            #"id: router\n    config: {name: router, log: "LOG", action: set_model, model: large, stamp: v7}"#,
-            #"id: redactor\n    config: {name: redactor, log: "LOG", redact: secret}"#,
-            #"id: shouter\n    config: {name: shouter, log: "LOG", upper_chunks: 1}"#,
+            #"id: router | config: {name: router, log: "LOG", action: set_model, model: large, stamp: v7}"#,
+            #"id: redactor | config: {name: redactor, log: "LOG", redact: secret}"#,
+            #"id: shouter | config: {name: shouter, log: "LOG", upper_chunks: 1}"#,
         ], log: log)
         defer { gw.stop() }
         let response = try chat(gw.port, "my secret is safe [[mock echo=1]]")
@@ -120,13 +122,13 @@ final class PluginEndToEndTests: XCTestCase {
 
     func testFailPolicies() throws {
         let log = TestPaths.temporaryDirectory("log") + "/hooks.log"
-        let closed = try gateway([#"fail: closed\n    config: {name: strict, log: "LOG", action: error}"#], log: log)
+        let closed = try gateway([#"fail: closed | config: {name: strict, log: "LOG", action: error}"#], log: log)
         let failed = try chat(closed.port, "hello")
         closed.stop()
         XCTAssertEqual(failed.status, 503)
         XCTAssertEqual(((try failed.json()["error"]) as? [String: Any])?["type"] as? String, "plugin_error")
 
-        let open = try gateway([#"fail: open\n    config: {name: lenient, log: "LOG", action: error}"#], log: log)
+        let open = try gateway([#"fail: open | config: {name: lenient, log: "LOG", action: error}"#], log: log)
         defer { open.stop() }
         XCTAssertEqual(try chat(open.port, "hello").status, 200)
     }
@@ -149,8 +151,8 @@ final class PluginEndToEndTests: XCTestCase {
     func testPostCallExactlyOnceForEveryEnteredPlugin() throws {
         let log = TestPaths.temporaryDirectory("log") + "/hooks.log"
         let gw = try gateway([
-            #"id: a\n    config: {name: a, log: "LOG"}"#,
-            #"id: b\n    config: {name: b, log: "LOG"}"#,
+            #"id: a | config: {name: a, log: "LOG"}"#,
+            #"id: b | config: {name: b, log: "LOG"}"#,
         ], log: log)
         // success, stream success, upstream 500
         XCTAssertEqual(try chat(gw.port, "ok").status, 200)
@@ -170,8 +172,8 @@ final class PluginEndToEndTests: XCTestCase {
 
         let rejectLog = TestPaths.temporaryDirectory("log") + "/reject.log"
         let rejecting = try gateway([
-            #"id: a\n    config: {name: a, log: "LOG"}"#,
-            #"id: b\n    config: {name: b, log: "LOG", action: reject}"#,
+            #"id: a | config: {name: a, log: "LOG"}"#,
+            #"id: b | config: {name: b, log: "LOG", action: reject}"#,
         ], log: rejectLog)
         defer { rejecting.stop() }
         XCTAssertEqual(try chat(rejecting.port, "no").status, 429)

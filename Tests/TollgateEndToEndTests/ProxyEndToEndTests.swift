@@ -78,8 +78,10 @@ final class ProxyEndToEndTests: XCTestCase {
     func testUpstreamErrorsPassThroughByteForByte() throws {
         for failure in ["429", "500"] {
             let json = #"{"model":"small","messages":[{"role":"user","content":"x [[mock fail=\#(failure)]]"}]}"#
+            // The same request as the gateway forwards it (upstream model id).
+            let upstreamJSON = json.replacingOccurrences(of: #""model":"small""#, with: #""model":"mock-small-v1""#)
             let direct = try HTTP.request(port: Self.mock.port, path: "/v1/chat/completions",
-                                          headers: [("content-type", "application/json")], body: Array(json.utf8))
+                                          headers: [("content-type", "application/json")], body: Array(upstreamJSON.utf8))
             let through = try HTTP.postJSON(port: port, path: "/v1/chat/completions", key: TestConfig.prodKey, json: json)
             XCTAssertEqual(through.status, direct.status)
             XCTAssertEqual(through.status, Int(failure))

@@ -59,6 +59,7 @@ extension CurlTransfer {
         if !headDelivered { deliverHeadIfMissing() }
         if pendingBody == nil {
             pendingBody = allocator.buffer(capacity: bytes.count)
+            transport.bodiesToFlush.append(self)
         }
         pendingBody!.writeBytes(bytes)
     }

@@ -7,7 +7,7 @@ final class CurlTransfer: UpstreamTransfer, @unchecked Sendable {
     let request: UpstreamRequest
     let gate: UpstreamDelegateGate
     /// Strong: a transfer may be cancelled after the caller dropped the transport.
-    private let transport: CurlTransport
+    let transport: CurlTransport
 
     // Curl thread only.
     var easy: UnsafeMutableRawPointer?

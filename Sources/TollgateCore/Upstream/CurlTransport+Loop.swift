@@ -12,7 +12,8 @@ extension CurlTransport {
             collectCompletions()
             let now = CurlClock.nowMs()
             let nextDeadline = enforceDeadlines(now: now)
-            for transfer in transfers.values { transfer.flushBody() }
+            for transfer in bodiesToFlush { transfer.flushBody() }
+            bodiesToFlush.removeAll(keepingCapacity: true)
             // Wake up for our own deadlines; curl shortens the wait for its own.
             let waitMs = max(0, min(1_000, nextDeadline.map { $0 - now } ?? 1_000))
             _ = curl_multi_poll(multi, nil, 0, Int32(waitMs), nil)
@@ -33,11 +34,9 @@ extension CurlTransport {
             guard !transfer.gate.isClosed else { return }  // cancelled before it started
             do {
                 try transfer.makeEasyHandle(allocator: allocator)
-            } catch let failure as UpstreamFailure {
-                transfer.fail(failure)
-                return
             } catch {
-                transfer.fail(.transport("\(error)"))
+                transfer.destroyEasyHandle()
+                transfer.fail(error as? UpstreamFailure ?? .transport("\(error)"))
                 return
             }
             guard let easy = transfer.easy, curl_multi_add_handle(multi, easy) == CURLM_OK else {

@@ -25,6 +25,8 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
 
     // Owned by the curl thread.
     var transfers: [ObjectIdentifier: CurlTransfer] = [:]
+    /// Transfers that read body bytes this loop turn.
+    var bodiesToFlush: [CurlTransfer] = []
     let allocator = ByteBufferAllocator()
 
     public init() {
@@ -63,19 +65,19 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         if alreadyStopped { return }
         curl_multi_wakeup(multi)
         threadExited.wait()
-        curl_multi_cleanup(multi)
+        lock.withLock { _ = curl_multi_cleanup(multi) }
     }
 
     /// False once shut down.
     @discardableResult
     func enqueue(_ command: Command) -> Bool {
-        let accepted: Bool = lock.withLock {
+        // Wake under the lock so the wakeup can never race curl_multi_cleanup.
+        lock.withLock {
             if shutdownRequested { return false }
             commands.append(command)
+            curl_multi_wakeup(multi)
             return true
         }
-        if accepted { curl_multi_wakeup(multi) }
-        return accepted
     }
 
     /// Everything still queued (used once the loop has stopped).
