@@ -20,7 +20,6 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     private let lock = NIOLock()
     private var commands: [Command] = []
     private var shutdownRequested = false
-    private var stopped = false
     private let threadExited = DispatchSemaphore(value: 0)
 
     // Owned by the curl thread.

@@ -1,0 +1,81 @@
+import TollgateJSON
+import XCTest
+@testable import TollgateCore
+
+final class ResponseEventTests: XCTestCase {
+    func openAI(_ data: String) -> ResponseEvent {
+        ResponseEvent(dialect: .openai, isStreamEvent: true, eventName: nil, data: Array(data.utf8), raw: Array("data: \(data)\n\n".utf8))
+    }
+
+    func anthropic(_ name: String, _ data: String) -> ResponseEvent {
+        ResponseEvent(dialect: .anthropic, isStreamEvent: true, eventName: name, data: Array(data.utf8),
+                      raw: Array("event: \(name)\ndata: \(data)\n\n".utf8))
+    }
+
+    func testOpenAIKindsTextAndUsage() {
+        var text = openAI(#"{"id":"c1","choices":[{"index":0,"delta":{"content":"hel"}}]}"#)
+        XCTAssertEqual(text.kind(), .text)
+        XCTAssertEqual(text.text(), "hel")
+        XCTAssertNil(text.usage())
+        var done = openAI("[DONE]")
+        XCTAssertEqual(done.kind(), .end)
+        var usage = openAI(#"{"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":3}}}"#)
+        XCTAssertEqual(usage.kind(), .other)
+        XCTAssertTrue(usage.isUsageOnlyChunk())
+        var tracker = UsageTracker(dialect: .openai)
+        tracker.observe(usage: usage.usage()!)
+        XCTAssertEqual(tracker.final(promptBytes: 0), TokenUsage(input: 7, output: 4, cached: 3, estimated: false))
+    }
+
+    func testAnthropicUsageAcrossStartAndDelta() {
+        var start = anthropic("message_start", #"{"type":"message_start","message":{"usage":{"input_tokens":12,"cache_read_input_tokens":5,"output_tokens":1}}}"#)
+        var delta = anthropic("message_delta", #"{"type":"message_delta","usage":{"output_tokens":30}}"#)
+        var tracker = UsageTracker(dialect: .anthropic)
+        tracker.observe(usage: start.usage()!)
+        tracker.observe(usage: delta.usage()!)
+        XCTAssertEqual(tracker.final(promptBytes: 0), TokenUsage(input: 12, output: 30, cached: 5, estimated: false))
+        var stop = anthropic("message_stop", #"{"type":"message_stop"}"#)
+        XCTAssertEqual(stop.kind(), .end)
+    }
+
+    func testMissingUsageIsEstimatedAndMarked() {
+        var tracker = UsageTracker(dialect: .openai)
+        tracker.addOutputText(bytes: 10)
+        XCTAssertEqual(tracker.final(promptBytes: 9), TokenUsage(input: 3, output: 3, cached: 0, estimated: true))
+    }
+
+    func testSetTextRewritesTheDeltaAndReframes() {
+        var event = anthropic("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a [EMAIL_1]"}}"#)
+        event.setText("a x@y.z")
+        XCTAssertTrue(event.changed)
+        XCTAssertEqual(String(decoding: SSEFraming.frame(event), as: UTF8.self),
+                       "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"a x@y.z\"}}\n\n")
+    }
+
+    func testSetTextOnAnEventWithoutTextInsertsASyntheticEvent() {
+        var end = openAI("[DONE]")
+        end.setText("held back")
+        XCTAssertEqual(end.insertedTextBefore, "held back")
+        var template = StreamTemplate()
+        var first = openAI(#"{"id":"c9","created":5,"model":"m","choices":[{"index":0,"delta":{"content":"x"}}]}"#)
+        template.observe(&first)
+        let synthetic = String(decoding: template.syntheticTextEvent("held back", dialect: .openai), as: UTF8.self)
+        XCTAssertTrue(synthetic.hasPrefix("data: {\"id\":\"c9\""), synthetic)
+        XCTAssertTrue(synthetic.contains("\"content\":\"held back\""))
+    }
+
+    func testNonStreamBodyTextInBothDialects() {
+        var openAIBody = ResponseEvent(dialect: .openai, isStreamEvent: false, eventName: nil,
+                                       data: Array(#"{"choices":[{"message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#.utf8), raw: [])
+        XCTAssertEqual(openAIBody.kind(), .body)
+        XCTAssertEqual(openAIBody.text(), "hi")
+        openAIBody.setText("bye")
+        XCTAssertEqual(openAIBody.text(), "bye")
+        var anthropicBody = ResponseEvent(dialect: .anthropic, isStreamEvent: false, eventName: nil,
+                                          data: Array(#"{"content":[{"type":"text","text":"a"},{"type":"tool_use","id":"t"},{"type":"text","text":"b"}]}"#.utf8), raw: [])
+        XCTAssertEqual(anthropicBody.text(), "ab")
+        anthropicBody.setText("c")
+        XCTAssertEqual(anthropicBody.text(), "c")
+        XCTAssertEqual(anthropicBody.json()?["content"]?.arrayValue?.count, 2, "tool blocks are kept")
+    }
+}
