@@ -6,6 +6,12 @@ import PackageDescription
 // binary is libtollgate_NAME.so, which is what `name: NAME` in YAML loads).
 // A plugin depends on TollgatePluginKit only — never on TollgateCore.
 let firstPartyPlugins: [(product: String, target: String, path: String)] = [
+    ("tollgate_budget", "BudgetPlugin", "Plugins/budget"),
+    ("tollgate_ratelimit", "RateLimitPlugin", "Plugins/ratelimit"),
+    ("tollgate_routing", "RoutingPlugin", "Plugins/routing"),
+    ("tollgate_pii_guard", "PIIGuardPlugin", "Plugins/pii-guard"),
+    ("tollgate_tagging", "TaggingPlugin", "Plugins/tagging"),
+    ("tollgate_anomaly", "AnomalyPlugin", "Plugins/anomaly"),
 ]
 
 let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
@@ -30,10 +36,13 @@ var targets: [Target] = [
     // JSON that round-trips faithfully (ordered keys, exact numbers). Shared
     // by the core and the plugin kit; each image links its own copy.
     .target(name: "TollgateJSON", swiftSettings: swift5),
+    // SQLite in WAL mode behind one writer thread with group commit. Used by
+    // the core (counter store) and by plugins (ledger, anomaly history).
+    .target(name: "TollgateSQLite", dependencies: ["CSQLite"], swiftSettings: swift5),
     .target(
         name: "TollgateCore",
         dependencies: [
-            "TollgateJSON", "CTollgatePlugin", "CCurl", "CYAML", "CSQLite",
+            "TollgateJSON", "TollgateSQLite", "CTollgatePlugin", "CCurl", "CYAML", "CSQLite",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -69,6 +78,15 @@ var targets: [Target] = [
         dependencies: ["TollgatePluginKit", "TollgatePluginTesting", "CTollgatePlugin"],
         swiftSettings: swift5
     ),
+    // First-party plugins tested in-process through TollgatePluginTesting
+    // (they load the built .so files; they must not depend on the plugin
+    // targets, which would link a second copy).
+    .testTarget(
+        name: "FirstPartyPluginTests",
+        dependencies: ["TollgatePluginTesting", "TollgatePluginKit", "TollgateJSON"],
+        exclude: ["Fixtures"],
+        swiftSettings: swift5
+    ),
     .testTarget(
         name: "TollgateEndToEndTests",
         dependencies: [
@@ -82,7 +100,7 @@ var targets: [Target] = [
 
 for plugin in firstPartyPlugins {
     products.append(.library(name: plugin.product, type: .dynamic, targets: [plugin.target]))
-    targets.append(.target(name: plugin.target, dependencies: ["TollgatePluginKit", "CTollgatePlugin", "CSQLite"],
+    targets.append(.target(name: plugin.target, dependencies: ["TollgatePluginKit", "TollgateSQLite"],
                            path: plugin.path, swiftSettings: swift5))
 }
 

@@ -1,0 +1,2 @@
+// Placeholder until the anomaly plugin lands.
+enum AnomalyPluginPlaceholder {}

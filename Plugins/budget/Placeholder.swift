@@ -1,0 +1,2 @@
+// Placeholder until the budget plugin lands.
+enum BudgetPluginPlaceholder {}

@@ -1,0 +1,2 @@
+// Placeholder until the pii-guard plugin lands.
+enum PIIGuardPluginPlaceholder {}

@@ -1,0 +1,2 @@
+// Placeholder until the ratelimit plugin lands.
+enum RateLimitPluginPlaceholder {}

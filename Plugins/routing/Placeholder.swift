@@ -1,0 +1,2 @@
+// Placeholder until the routing plugin lands.
+enum RoutingPluginPlaceholder {}

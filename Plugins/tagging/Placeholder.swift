@@ -1,0 +1,2 @@
+// Placeholder until the tagging plugin lands.
+enum TaggingPluginPlaceholder {}

@@ -1,0 +1,2 @@
+import XCTest
+final class FirstPartyPluginTestsPlaceholder: XCTestCase { func testNothing() {} }
