@@ -116,7 +116,7 @@ extern "C" {
 /* The ABI version this header describes. A plugin puts these numbers in its
  * descriptor; the host passes its own to the entry function. */
 #define TOLLGATE_ABI_MAJOR 1
-#define TOLLGATE_ABI_MINOR 0
+#define TOLLGATE_ABI_MINOR 1
 
 /* The name of the entry symbol for this major version. */
 #define TOLLGATE_PLUGIN_ENTRY_SYMBOL "tollgate_plugin_entry_v1"
@@ -266,7 +266,9 @@ typedef int32_t tollgate_type_property;
 #define TOLLGATE_PROP_KEY_EXPIRES_AT 106
 /* int, post: HTTP status sent to the client (0 if none was sent). */
 #define TOLLGATE_PROP_STATUS 107
-/* int, post: input tokens NOT served from cache. */
+/* int, chunk+post: input tokens NOT served from cache. In on_chunk, the
+ * provider's figure once a stream event carried it, else the host's estimate
+ * from the prompt (available in on_chunk since 1.1). */
 #define TOLLGATE_PROP_TOKENS_IN 108
 /* int, chunk+post: output tokens. In on_chunk, the running count so far
  * (estimated from the text until the provider reports usage). */
@@ -580,6 +582,124 @@ typedef tollgate_type_status (*tollgate_callback_get_chunk_raw)(tollgate_type_ca
 typedef tollgate_type_status (*tollgate_callback_set_chunk_raw)(tollgate_type_call_ptr call,
                                                                 tollgate_type_str raw);
 
+
+/* --- Counter store (added in 1.1) ---------------------------------------
+ *
+ * The one piece of shared state the host keeps for plugins: named counters
+ * with a limit and a window, and an atomic reservation over several
+ * counters at once. Counters live in the host, not in the plugin, so they
+ * survive a plugin reload (two generations of a plugin see the same
+ * numbers) and a restart (spent is persisted), and so a replicated store
+ * can replace the embedded one without a plugin changing. Budgets and rate
+ * limits are policies over it.
+ *
+ * Model: each counter has, for its CURRENT window, `spent` (settled
+ * amounts) and `reserved` (amounts held by reservations not yet settled or
+ * released). A reservation fits when spent + reserved + amount <= limit on
+ * every counter it names. Amounts are plain int64 (nano-dollars, tokens,
+ * requests: the plugin decides). Reservations of a process that died are
+ * void: only spent is persisted.
+ */
+
+/* Counter windows: when spent goes back to zero. Calendar windows are UTC. */
+typedef int32_t tollgate_type_counter_window;
+#define TOLLGATE_WINDOW_NONE 0   /* never resets ("total") */
+#define TOLLGATE_WINDOW_DAY 1    /* calendar day */
+#define TOLLGATE_WINDOW_WEEK 2   /* ISO week, from Monday 00:00 */
+#define TOLLGATE_WINDOW_MONTH 3  /* calendar month */
+#define TOLLGATE_WINDOW_MINUTE 4 /* sliding 60 s (rate limits; see docs for its burst bound) */
+
+/* Counter flags. */
+/* Spent is persisted and survives a restart (calendar and NONE windows). */
+#define TOLLGATE_COUNTER_PERSIST 0x1u
+
+/* What a counter is. The host copies the name. */
+typedef struct tollgate_type_counter_spec {
+  uint32_t struct_size; /* sizeof(tollgate_type_counter_spec) */
+  /* Unique across the process; counters are shared BY NAME between plugin
+   * instances and generations, e.g. "budget:team/acme/payments:daily". */
+  tollgate_type_str name;
+  /* Largest spent + reserved allowed in one window; INT64_MAX for none. */
+  int64_t limit;
+  tollgate_type_counter_window window;
+  uint32_t flags; /* TOLLGATE_COUNTER_* */
+} tollgate_type_counter_spec;
+
+/* A counter's numbers, written by the host. */
+typedef struct tollgate_type_counter_state {
+  uint32_t struct_size; /* set by the CALLER to sizeof(tollgate_type_counter_state) */
+  int64_t limit;
+  int64_t spent;    /* settled in the current window */
+  int64_t reserved; /* held by open reservations */
+  /* The current window as Unix seconds; window_end is when spent resets
+   * (0 for TOLLGATE_WINDOW_NONE). */
+  int64_t window_start;
+  int64_t window_end;
+  /* After a refused reserve: milliseconds until the refused amount could
+   * fit if nothing else changed (the window end for calendar windows); 0
+   * when unknown or never. */
+  int64_t retry_after_ms;
+} tollgate_type_counter_state;
+
+/* Reserve flags. */
+/* Reserve even when it does not fit (a policy that lets traffic through at
+ * the cap and records the overrun). The status is then OK and
+ * *refused_index_out names the first counter that is over its limit. */
+#define TOLLGATE_RESERVE_FORCE 0x1u
+
+/* Declares a counter, or finds the existing one of that name, and returns
+ * its id (stable for the life of the process). Declaring an existing name
+ * again updates its limit, window and flags (a reload that changes a
+ * budget); spent and reservations are kept. Callable anywhere; usually
+ * from on_create. */
+typedef tollgate_type_status (*tollgate_callback_counter_declare)(tollgate_type_host_ptr host,
+                                                                  const tollgate_type_counter_spec *spec,
+                                                                  uint32_t *counter_id_out);
+
+/* Atomically reserves amounts[i] on counter_ids[i] for every i, or nothing.
+ * On success writes *reservation_out (an id for settle/release; never 0)
+ * and *refused_index_out = count (no counter refused). When it does not
+ * fit: returns TOLLGATE_STATUS_REFUSED, nothing is reserved,
+ * *refused_index_out is the index of the first counter that refused and,
+ * if refused_state_out is not NULL, that counter's state. With
+ * TOLLGATE_RESERVE_FORCE see above. Amounts must be >= 0. Every
+ * reservation MUST be settled or released (do it in on_post_call). */
+typedef tollgate_type_status (*tollgate_callback_counter_reserve)(tollgate_type_host_ptr host,
+                                                                  const uint32_t *counter_ids,
+                                                                  const int64_t *amounts,
+                                                                  size_t count,
+                                                                  uint32_t flags,
+                                                                  uint64_t *reservation_out,
+                                                                  size_t *refused_index_out,
+                                                                  tollgate_type_counter_state *refused_state_out);
+
+/* Settles a reservation: its amounts leave `reserved` and actual_amounts[i]
+ * (which may be more or less than reserved, and are >= 0) are added to the
+ * spent of the reservation's i-th counter, in the window the reservation
+ * was made in. `count` must equal the reservation's. Persisted through the
+ * host's group commit. NOT_FOUND for an unknown or already-closed
+ * reservation. */
+typedef tollgate_type_status (*tollgate_callback_counter_settle)(tollgate_type_host_ptr host,
+                                                                 uint64_t reservation,
+                                                                 const int64_t *actual_amounts,
+                                                                 size_t count);
+
+/* Releases a reservation: its amounts leave `reserved`, nothing is spent. */
+typedef tollgate_type_status (*tollgate_callback_counter_release)(tollgate_type_host_ptr host,
+                                                                  uint64_t reservation);
+
+/* Adds `amount` (>= 0) to a counter's spent in the current window without
+ * a reservation and without a limit check (observe-only policies,
+ * corrections). */
+typedef tollgate_type_status (*tollgate_callback_counter_add)(tollgate_type_host_ptr host,
+                                                              uint32_t counter_id,
+                                                              int64_t amount);
+
+/* Reads a counter's state. */
+typedef tollgate_type_status (*tollgate_callback_counter_get)(tollgate_type_host_ptr host,
+                                                              uint32_t counter_id,
+                                                              tollgate_type_counter_state *state_out);
+
 typedef struct tollgate_type_host_api {
   uint32_t struct_size; /* sizeof(tollgate_type_host_api) in the host */
   uint16_t abi_major;   /* the host's ABI version */
@@ -611,6 +731,14 @@ typedef struct tollgate_type_host_api {
   tollgate_callback_set_chunk_text set_chunk_text;
   tollgate_callback_get_chunk_raw get_chunk_raw;
   tollgate_callback_set_chunk_raw set_chunk_raw;
+
+  /* ---- added in 1.1 ---- */
+  tollgate_callback_counter_declare counter_declare;
+  tollgate_callback_counter_reserve counter_reserve;
+  tollgate_callback_counter_settle counter_settle;
+  tollgate_callback_counter_release counter_release;
+  tollgate_callback_counter_add counter_add;
+  tollgate_callback_counter_get counter_get;
 } tollgate_type_host_api;
 
 /* ========================================================================

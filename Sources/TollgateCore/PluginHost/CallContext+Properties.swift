@@ -39,7 +39,9 @@ extension CallContext {
         case TOLLGATE_PROP_KEY_EXPIRES_AT: return .optional(identity.expiresAt)
         case TOLLGATE_PROP_RECEIVED_AT_US: return .value(receivedAtMicros)
         case TOLLGATE_PROP_STATUS: return phase == .postCall ? .value(Int64(status)) : .wrongPhase
-        case TOLLGATE_PROP_TOKENS_IN: return phase == .postCall ? .value(usage?.input ?? 0) : .wrongPhase
+        case TOLLGATE_PROP_TOKENS_IN:
+            if phase == .chunk { return .value(runningInputTokens) }
+            return phase == .postCall ? .value(usage?.input ?? 0) : .wrongPhase
         case TOLLGATE_PROP_TOKENS_OUT:
             if phase == .chunk { return .value(runningOutputTokens) }
             return phase == .postCall ? .value(usage?.output ?? 0) : .wrongPhase

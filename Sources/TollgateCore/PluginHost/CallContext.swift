@@ -31,6 +31,7 @@ public final class CallContext {
     var currentEventKind: ResponseEventKind = .other
     public var chunkIndex: Int64 = 0
     public var runningOutputTokens: Int64 = 0
+    public var runningInputTokens: Int64 = 0
 
     // Outcome, filled before post_call.
     public var outcome: String?

@@ -38,6 +38,7 @@ enum HostAPI {
         t.pointee.set_chunk_text = hostSetChunkText
         t.pointee.get_chunk_raw = hostGetChunkRaw
         t.pointee.set_chunk_raw = hostSetChunkRaw
+        installCounterCallbacks(t)  // added in 1.1
         return t
     }()
 }

@@ -101,6 +101,7 @@ extension ProxyCall: UpstreamDelegate {
         if let usage = event.usage() { tracker.observe(usage: usage) }
         tracker.addOutputText(bytes: event.text().utf8.count)
         call.runningOutputTokens = tracker.runningOutputTokens
+        call.runningInputTokens = tracker.runningInputTokens(promptBytes: call.request.promptBytes)
         switch chain!.runChunk(call, event: &event) {
         case .forward, .drop:
             break
@@ -135,6 +136,7 @@ extension ProxyCall: UpstreamDelegate {
         if kind == .text { tracker.addOutputText(bytes: event.text().utf8.count) }
         if generation!.hasChunkHooks { template.observe(&event) }
         call.runningOutputTokens = tracker.runningOutputTokens
+        call.runningInputTokens = tracker.runningInputTokens(promptBytes: call.request.promptBytes)
         // The usage chunk the gateway asked for on the client's behalf.
         let hideFromClient = event.isUsageOnlyChunk() && !call.request.clientWantsStreamUsage
 

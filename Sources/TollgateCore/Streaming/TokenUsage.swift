@@ -71,6 +71,12 @@ public struct UsageTracker: Sendable {
         max(output ?? 0, TokenUsage.estimateTokens(bytes: outputTextBytes))
     }
 
+    /// Input tokens so far: the provider's count once an event carried it,
+    /// else the estimate from the prompt.
+    public func runningInputTokens(promptBytes: Int) -> Int64 {
+        input ?? TokenUsage.estimateTokens(bytes: promptBytes)
+    }
+
     public func final(promptBytes: Int) -> TokenUsage {
         let estimatedInput = input == nil
         let estimatedOutput = output == nil

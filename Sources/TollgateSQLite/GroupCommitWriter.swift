@@ -1,0 +1,142 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one writer of a SQLite file. Callers enqueue work without blocking;
+/// a dedicated thread runs everything queued so far in one transaction and
+/// commits it (group commit): under load many writes share one commit, at
+/// rest a write commits as soon as the thread wakes.
+///
+/// Each work item runs inside its own savepoint, so one failing item is
+/// rolled back and reported without losing the others of its batch.
+public final class GroupCommitWriter: @unchecked Sendable {
+    public typealias Work = (SQLiteDatabase) throws -> Void
+
+    private let lock = ConditionLock()
+    private var queue: [Work] = []
+    private var enqueued: UInt64 = 0
+    private var committed: UInt64 = 0
+    private var stopping = false
+    private var stopped = false
+    private var thread: pthread_t?
+    private let database: SQLiteDatabase
+    private let maxBatch: Int
+    private let onError: @Sendable (Error) -> Void
+    public private(set) var batchesCommitted: UInt64 = 0
+
+    /// Opens (creating) the database, runs `setup` (schema) on it, and
+    /// starts the writer thread.
+    public init(path: String, durability: SQLiteDatabase.Durability = .processCrashSafe, maxBatch: Int = 1024,
+                setup: (SQLiteDatabase) throws -> Void, onError: @escaping @Sendable (Error) -> Void = { _ in }) throws {
+        database = try SQLiteDatabase(path: path, durability: durability)
+        try setup(database)
+        self.maxBatch = maxBatch
+        self.onError = onError
+        let box = Unmanaged.passRetained(self)
+        var t = pthread_t()
+        let result = pthread_create(&t, nil, { argument in
+            let writer = Unmanaged<GroupCommitWriter>.fromOpaque(argument!).takeRetainedValue()
+            writer.run()
+            return nil
+        }, box.toOpaque())
+        guard result == 0 else {
+            box.release()
+            throw SQLiteError(code: -1, message: "cannot start the writer thread (\(result))", sql: nil)
+        }
+        thread = t
+    }
+
+    /// Queues `work`; returns its ticket for `waitUntilCommitted`.
+    @discardableResult
+    public func enqueue(_ work: @escaping Work) -> UInt64 {
+        lock.withLock {
+            precondition(!stopping, "GroupCommitWriter used after close()")
+            queue.append(work)
+            enqueued += 1
+            lock.broadcast()
+            return enqueued
+        }
+    }
+
+    /// Blocks until the work with `ticket` (and everything before it) is
+    /// committed.
+    public func waitUntilCommitted(_ ticket: UInt64) {
+        lock.withLock {
+            while committed < ticket && !stopped { lock.wait() }
+        }
+    }
+
+    /// Blocks until everything enqueued so far is committed.
+    public func flush() {
+        let ticket = lock.withLock { enqueued }
+        waitUntilCommitted(ticket)
+    }
+
+    public var pendingCount: Int { lock.withLock { queue.count } }
+
+    /// Commits what is queued and stops the thread. Idempotent.
+    public func close() {
+        let wasRunning: Bool = lock.withLock {
+            if stopping { return false }
+            stopping = true
+            lock.broadcast()
+            return true
+        }
+        if wasRunning, let thread { pthread_join(thread, nil) }
+    }
+
+    deinit { close() }
+
+    private func run() {
+        while true {
+            let batch: [Work] = lock.withLock {
+                while queue.isEmpty && !stopping { lock.wait() }
+                let take = min(queue.count, maxBatch)
+                let batch = Array(queue.prefix(take))
+                queue.removeFirst(take)
+                return batch
+            }
+            if batch.isEmpty {
+                lock.withLock {
+                    stopped = true
+                    lock.broadcast()
+                }
+                return
+            }
+            commit(batch)
+            lock.withLock {
+                committed += UInt64(batch.count)
+                batchesCommitted += 1
+                lock.broadcast()
+            }
+        }
+    }
+
+    private func commit(_ batch: [Work]) {
+        do {
+            try database.execute("BEGIN IMMEDIATE")
+        } catch {
+            onError(error)
+            return
+        }
+        for work in batch {
+            do {
+                try database.execute("SAVEPOINT item")
+                try work(database)
+                try database.execute("RELEASE item")
+            } catch {
+                try? database.execute("ROLLBACK TO item")
+                try? database.execute("RELEASE item")
+                onError(error)
+            }
+        }
+        do {
+            try database.execute("COMMIT")
+        } catch {
+            try? database.execute("ROLLBACK")
+            onError(error)
+        }
+    }
+}
