@@ -67,9 +67,17 @@ var targets: [Target] = [
         ],
         swiftSettings: swift5
     ),
+    // Micro-benchmarks of core pieces (counter store, scanners...): run by
+    // the scripts in bench/, never by the tests.
+    .executableTarget(
+        name: "TollgateBench",
+        dependencies: ["TollgateCore", "TollgateJSON", "TollgateSQLite"],
+        path: "bench/Sources/TollgateBench",
+        swiftSettings: swift5
+    ),
     .testTarget(
         name: "TollgateCoreTests",
-        dependencies: ["TollgateCore", "TollgateJSON", "CTollgatePlugin"],
+        dependencies: ["TollgateCore", "TollgateJSON", "TollgateSQLite", "CTollgatePlugin"],
         exclude: ["Fixtures"],
         swiftSettings: swift5
     ),

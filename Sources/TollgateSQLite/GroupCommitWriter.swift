@@ -21,6 +21,7 @@ public final class GroupCommitWriter: @unchecked Sendable {
     private var stopping = false
     private var stopped = false
     private var thread: pthread_t?
+    private var waiters: [(ticket: UInt64, callback: @Sendable () -> Void)] = []
     private let database: SQLiteDatabase
     private let maxBatch: Int
     private let onError: @Sendable (Error) -> Void
@@ -74,6 +75,18 @@ public final class GroupCommitWriter: @unchecked Sendable {
         waitUntilCommitted(ticket)
     }
 
+    /// Calls `callback` (on the writer thread, or at once on the caller's
+    /// if already done) when the work with `ticket` is committed — or when
+    /// the writer stopped. Lets a caller wait without blocking a thread.
+    public func notifyWhenCommitted(_ ticket: UInt64, _ callback: @escaping @Sendable () -> Void) {
+        let now: Bool = lock.withLock {
+            if committed >= ticket || stopped { return true }
+            waiters.append((ticket, callback))
+            return false
+        }
+        if now { callback() }
+    }
+
     public var pendingCount: Int { lock.withLock { queue.count } }
 
     /// Commits what is queued and stops the thread. Idempotent.
@@ -99,18 +112,25 @@ public final class GroupCommitWriter: @unchecked Sendable {
                 return batch
             }
             if batch.isEmpty {
-                lock.withLock {
+                let remaining: [@Sendable () -> Void] = lock.withLock {
                     stopped = true
                     lock.broadcast()
+                    defer { waiters.removeAll() }
+                    return waiters.map(\.callback)
                 }
+                for callback in remaining { callback() }
                 return
             }
             commit(batch)
-            lock.withLock {
+            let ready: [@Sendable () -> Void] = lock.withLock {
                 committed += UInt64(batch.count)
                 batchesCommitted += 1
                 lock.broadcast()
+                let done = waiters.filter { $0.ticket <= committed }
+                waiters.removeAll { $0.ticket <= committed }
+                return done.map(\.callback)
             }
+            for callback in ready { callback() }
         }
     }
 

@@ -1,4 +1,6 @@
 import CTollgatePlugin
+import NIOPosix
+import TollgateSQLite
 
 /// Everything the host knows about one request, as plugins see it through
 /// the host table: what `tollgate_type_call_ptr` points to. Only touched
@@ -46,6 +48,24 @@ public final class CallContext {
     public var upstreamMicros: Int64 = 0
     public var firstByteSent = false
     public var upstreamAttempts = 0
+
+    /// Writes the response must wait for before it completes (a settled
+    /// reservation, a ledger row): the client never sees a finished
+    /// response whose accounting a crash could lose.
+    public private(set) var durabilityWaits: [(writer: GroupCommitWriter, ticket: UInt64)] = []
+
+    public func requireDurable(writer: GroupCommitWriter, ticket: UInt64) {
+        if let i = durabilityWaits.firstIndex(where: { $0.writer === writer }) {
+            durabilityWaits[i].ticket = max(durabilityWaits[i].ticket, ticket)
+        } else {
+            durabilityWaits.append((writer, ticket))
+        }
+    }
+
+    /// The call whose hook is running on this thread, for host functions
+    /// that take only the host handle (counter settle).
+    static let running = ThreadSpecificVariable<CallContext>()
+    public static var current: CallContext? { running.currentValue }
 
     /// Plugin state slots (call_state), by chain position.
     var callStates: [UnsafeMutableRawPointer?]

@@ -28,7 +28,11 @@ public struct HookChain {
 
     public func runPreCall(_ call: CallContext) -> PreCallResult {
         call.phase = .preCall
-        defer { call.phase = .idle }
+        CallContext.running.currentValue = call
+        defer {
+            call.phase = .idle
+            CallContext.running.currentValue = nil
+        }
         for (index, plugin) in generation.plugins.enumerated() {
             call.enteredCount = index + 1
             guard let hook = plugin.preCall else { continue }
@@ -77,9 +81,11 @@ public struct HookChain {
         call.phase = .chunk
         call.currentEventKind = event.kind()
         call.currentEvent = event
+        CallContext.running.currentValue = call
         defer {
             call.phase = .idle
             call.currentEvent = nil
+            CallContext.running.currentValue = nil
         }
         for index in stride(from: call.enteredCount - 1, through: 0, by: -1) {
             let plugin = generation.plugins[index]
@@ -124,7 +130,11 @@ public struct HookChain {
         guard !call.postCallDone else { return }
         call.postCallDone = true
         call.phase = .postCall
-        defer { call.phase = .idle }
+        CallContext.running.currentValue = call
+        defer {
+            call.phase = .idle
+            CallContext.running.currentValue = nil
+        }
         for index in stride(from: call.enteredCount - 1, through: 0, by: -1) {
             let plugin = generation.plugins[index]
             guard let hook = plugin.postCall else { continue }

@@ -77,8 +77,10 @@ extension ProxyCall: UpstreamDelegate {
             call.status = upstreamStatus
             if !writer.headSent { startStreamResponse() }
             runPostCall()
-            writer.end()
-            complete()
+            afterDurable { [self] in
+                writer.end()
+                complete()
+            }
         case .buffered:
             finishBuffered(call: call)
         case .passthrough, .none:
@@ -91,8 +93,10 @@ extension ProxyCall: UpstreamDelegate {
             runPostCall()
             var headers = responseHeaders(contentType: upstreamContentType)
             if let retryAfter = call.upstreamHeaders["retry-after"] { headers.append(("retry-after", retryAfter)) }
-            writer.send(status: upstreamStatus, headers: headers, body: buffered)
-            complete()
+            afterDurable { [self] in
+                writer.send(status: upstreamStatus, headers: headers, body: buffered)
+                complete()
+            }
         }
     }
 
@@ -114,9 +118,11 @@ extension ProxyCall: UpstreamDelegate {
         call.status = upstreamStatus
         call.firstByteSent = true
         runPostCall()
-        writer.send(status: upstreamStatus, headers: responseHeaders(contentType: upstreamContentType),
-                    body: event.changed ? event.data : buffered)
-        complete()
+        let body = event.changed ? event.data : buffered
+        afterDurable { [self] in
+            writer.send(status: upstreamStatus, headers: responseHeaders(contentType: upstreamContentType), body: body)
+            complete()
+        }
     }
 
     /// One stream event: usage, chunk hooks, then out to the client.
@@ -182,9 +188,11 @@ extension ProxyCall: UpstreamDelegate {
         call.status = upstreamStatus
         if call.usage == nil { settleUsage(partial: true) }
         runPostCall()
-        writer.write(error.sseEvent(for: dialect))
-        writer.end()
-        complete()
+        afterDurable { [self] in
+            writer.write(error.sseEvent(for: dialect))
+            writer.end()
+            complete()
+        }
     }
 
     /// Fills usage and cost: the provider's figures where it gave them,

@@ -96,8 +96,10 @@ final class ProxyCall {
             call.status = status
             call.firstByteSent = true
             runPostCall()
-            writer.send(status: status, headers: responseHeaders(contentType: contentType), body: responseBody)
-            return complete()
+            return afterDurable { [self] in
+                writer.send(status: status, headers: responseHeaders(contentType: contentType), body: responseBody)
+                complete()
+            }
         }
 
         // The scope check runs after the chain, so no plugin can route a
@@ -187,8 +189,27 @@ final class ProxyCall {
         var headers: [(String, String)] = [("content-type", "application/json")]
         headers.append(contentsOf: responseHeaders(contentType: nil))
         headers.append(contentsOf: error.headers)
-        writer.send(status: error.status, headers: headers, body: error.body(for: dialect))
-        complete()
+        afterDurable { [self] in
+            writer.send(status: error.status, headers: headers, body: error.body(for: dialect))
+            complete()
+        }
+    }
+
+    /// Runs `finish` (the last bytes of the response) once every write the
+    /// plugins asked to be durable is committed, so a client never sees a
+    /// completed response whose accounting a crash could still lose.
+    func afterDurable(_ finish: @escaping () -> Void) {
+        guard let call, !call.durabilityWaits.isEmpty else { return finish() }
+        let remaining = PendingCount(call.durabilityWaits.count)
+        let loop = eventLoop
+        for wait in call.durabilityWaits {
+            wait.writer.notifyWhenCommitted(wait.ticket) {
+                loop.execute {
+                    remaining.value -= 1
+                    if remaining.value == 0 { finish() }
+                }
+            }
+        }
     }
 
     /// Runs post_call once, with latency and usage filled in.
@@ -263,6 +284,12 @@ extension String {
         while s.last == " " || s.last == "\t" { s = s.dropLast() }
         return String(s)
     }
+}
+
+/// A countdown touched only on one event loop.
+final class PendingCount: @unchecked Sendable {
+    var value: Int
+    init(_ value: Int) { self.value = value }
 }
 
 enum RequestID {
