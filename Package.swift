@@ -20,6 +20,7 @@ var products: [Product] = [
     .executable(name: "tollgate", targets: ["tollgate"]),
     .library(name: "TollgatePluginKit", targets: ["TollgatePluginKit"]),
     .library(name: "TollgatePluginTesting", targets: ["TollgatePluginTesting"]),
+    .executable(name: "tollgate-bench", targets: ["TollgateBench"]),
     // A plugin built with the kit, loaded by the kit's tests (not shipped).
     .library(name: "tollgate_kit_sample", type: .dynamic, targets: ["KitSamplePlugin"]),
 ]
