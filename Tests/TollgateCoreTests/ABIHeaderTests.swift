@@ -12,6 +12,8 @@ final class ABIHeaderTests: XCTestCase {
         "1.0": "3941b5bb3871b6691f73070f1e85a7f49614785cbab2eddaceb6beb548227610",
         // 1.1: the counter store; TOKENS_IN readable in on_chunk.
         "1.1": "ead52cf7747ec7dc739743daa7d85c10f1f69a4b32fea55de2f07694780774e7",
+        // 1.2: host properties (storage dir...), fallback models, deployments.
+        "1.2": "9e57b4ed76dc2845fb4698f2fbb14405459234524c12e80c7d6b62a60854a89f",
     ]
 
     static var headerPath: String {

@@ -116,7 +116,7 @@ extern "C" {
 /* The ABI version this header describes. A plugin puts these numbers in its
  * descriptor; the host passes its own to the entry function. */
 #define TOLLGATE_ABI_MAJOR 1
-#define TOLLGATE_ABI_MINOR 1
+#define TOLLGATE_ABI_MINOR 2
 
 /* The name of the entry symbol for this major version. */
 #define TOLLGATE_PLUGIN_ENTRY_SYMBOL "tollgate_plugin_entry_v1"
@@ -700,6 +700,46 @@ typedef tollgate_type_status (*tollgate_callback_counter_get)(tollgate_type_host
                                                               uint32_t counter_id,
                                                               tollgate_type_counter_state *state_out);
 
+/* --- Host properties, fallbacks and deployments (added in 1.2) ---------- */
+
+/* Properties of the host and of the plugin instance (not of a call), read
+ * with tollgate_callback_get_host_string. The bytes stay valid until
+ * on_destroy returns. */
+typedef int32_t tollgate_type_host_property;
+/* Absolute path of the configured storage directory (storage.dir). The
+ * host creates it; plugins keep their files (SQLite ledgers, history)
+ * under it, in a file or folder named after their instance. */
+#define TOLLGATE_HOST_PROP_STORAGE_DIR 1
+/* The instance name from the config (`id`, else the plugin name). */
+#define TOLLGATE_HOST_PROP_INSTANCE_NAME 2
+/* The gateway's version, e.g. "0.1.0". */
+#define TOLLGATE_HOST_PROP_HOST_VERSION 3
+/* Absolute path of the config file the instance was created from. */
+#define TOLLGATE_HOST_PROP_CONFIG_PATH 4
+
+typedef tollgate_type_status (*tollgate_callback_get_host_string)(tollgate_type_host_ptr host,
+                                                                  tollgate_type_host_property property,
+                                                                  tollgate_type_str *value_out);
+
+/* Sets the ordered list of public models the core tries next if the call
+ * to the current model fails BEFORE the first response byte reached the
+ * client (429, 5xx, connect error, timeout). Each attempt is a separate
+ * upstream call; budgets and the ledger see the model that served. Every
+ * model must be in the catalog and inside the key's allowed models, checked
+ * like the model itself after the pre-call chain (403 otherwise). Replaces
+ * any earlier list; count 0 clears it. At most 8 entries. on_pre_call
+ * only. */
+typedef tollgate_type_status (*tollgate_callback_set_fallback_models)(tollgate_type_call_ptr call,
+                                                                      const tollgate_type_str *models,
+                                                                      size_t count);
+
+/* Pins the deployment (one of the current model's `deployments` in the
+ * catalog) the first attempt goes to. Without it the core picks among the
+ * model's healthy deployments by weight. NOT_FOUND for a name the current
+ * model does not have. Cleared when the model changes. on_pre_call only. */
+typedef tollgate_type_status (*tollgate_callback_set_deployment)(tollgate_type_call_ptr call,
+                                                                 tollgate_type_str deployment);
+
 typedef struct tollgate_type_host_api {
   uint32_t struct_size; /* sizeof(tollgate_type_host_api) in the host */
   uint16_t abi_major;   /* the host's ABI version */
@@ -739,6 +779,11 @@ typedef struct tollgate_type_host_api {
   tollgate_callback_counter_release counter_release;
   tollgate_callback_counter_add counter_add;
   tollgate_callback_counter_get counter_get;
+
+  /* ---- added in 1.2 ---- */
+  tollgate_callback_get_host_string get_host_string;
+  tollgate_callback_set_fallback_models set_fallback_models;
+  tollgate_callback_set_deployment set_deployment;
 } tollgate_type_host_api;
 
 /* ========================================================================

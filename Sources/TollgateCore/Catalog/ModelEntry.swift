@@ -19,6 +19,30 @@ public struct MockOptions: Sendable, Equatable {
     }
 }
 
+/// One place a model is served: an endpoint, the provider's id for the
+/// model there, its credentials, and its share of traffic.
+public struct Deployment: Sendable, Equatable {
+    public var name: String
+    public var baseURL: String?
+    public var upstreamModel: String
+    public var apiKeyEnv: String?
+    /// Relative share when the core picks among healthy deployments.
+    public var weight: Int
+
+    public init(name: String, baseURL: String?, upstreamModel: String, apiKeyEnv: String?, weight: Int = 1) {
+        self.name = name
+        self.baseURL = baseURL
+        self.upstreamModel = upstreamModel
+        self.apiKeyEnv = apiKeyEnv
+        self.weight = weight
+    }
+
+    public func apiKey(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        guard let apiKeyEnv, let value = environment[apiKeyEnv], !value.isEmpty else { return nil }
+        return value
+    }
+}
+
 /// One public model name and where and at what price it is served.
 public struct ModelEntry: Sendable, Equatable {
     public var name: String
@@ -34,10 +58,13 @@ public struct ModelEntry: Sendable, Equatable {
     public var maxOutputTokens: Int64?
     public var contextWindow: Int64?
     public var mock: MockOptions
+    /// Where the model is served; never empty. A model configured without
+    /// `deployments:` has one, named after the model, from its own fields.
+    public var deployments: [Deployment]
 
     public init(name: String, provider: ProviderKind, baseURL: String? = nil, upstreamModel: String? = nil,
                 apiKeyEnv: String? = nil, price: Price, maxOutputTokens: Int64? = nil,
-                contextWindow: Int64? = nil, mock: MockOptions = MockOptions()) {
+                contextWindow: Int64? = nil, mock: MockOptions = MockOptions(), deployments: [Deployment] = []) {
         self.name = name
         self.provider = provider
         self.baseURL = baseURL
@@ -47,6 +74,13 @@ public struct ModelEntry: Sendable, Equatable {
         self.maxOutputTokens = maxOutputTokens
         self.contextWindow = contextWindow
         self.mock = mock
+        self.deployments = deployments.isEmpty
+            ? [Deployment(name: name, baseURL: baseURL, upstreamModel: upstreamModel ?? name, apiKeyEnv: apiKeyEnv)]
+            : deployments
+    }
+
+    public func deployment(named name: String) -> Deployment? {
+        deployments.first { $0.name == name }
     }
 
     /// The upstream key from the environment, or nil when unset or empty.

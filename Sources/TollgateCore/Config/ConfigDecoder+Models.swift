@@ -29,7 +29,7 @@ extension ConfigDecoder {
         let context = entryContext(node, nameKey: "name", kind: "model", list: "models", index: index)
         guard let f = fields(node, context: context, expected: "a model (a mapping with name, provider, price, ...)",
                              allowed: ["name", "provider", "base_url", "upstream_model", "api_key_env", "price",
-                                       "max_output_tokens", "context_window", "mock"],
+                                       "max_output_tokens", "context_window", "mock", "deployments"],
                              required: ["name", "provider", "price"]) else { return (nil, nil, nil) }
         let nameNode = f["name"]
         var name = nameNode.flatMap { string($0, expected: "a model name") }
@@ -47,7 +47,7 @@ extension ConfigDecoder {
             } else if let url = httpURL(urlNode, what: "base_url") {
                 baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
             }
-        } else if let provider, provider != .mock {
+        } else if let provider, provider != .mock, f["deployments"] == nil {
             fail(f.node, "\(context) (provider \(provider.rawValue)) needs base_url, e.g. \(provider == .openai ? "https://api.openai.com/v1" : "https://api.anthropic.com")")
         }
         let upstream = f["upstream_model"].flatMap { string($0, expected: "upstream_model (the provider's model id)") }
@@ -72,11 +72,53 @@ extension ConfigDecoder {
             }
         }
 
+        var deployments: [Deployment] = []
+        if let list = f["deployments"], let provider {
+            deployments = decodeDeployments(list, context: context, provider: provider, modelBaseURL: baseURL,
+                                            modelUpstream: upstream ?? name ?? "", modelKeyEnv: apiKeyEnv)
+        }
+
         guard let name, let nameNode, let provider, let price else { return (nil, name, nameNode) }
         let entry = ModelEntry(name: name, provider: provider, baseURL: baseURL, upstreamModel: upstream ?? name,
                                apiKeyEnv: apiKeyEnv, price: price, maxOutputTokens: maxOutput,
-                               contextWindow: contextWindow, mock: mock)
+                               contextWindow: contextWindow, mock: mock, deployments: deployments)
         return (entry, name, nameNode)
+    }
+
+    /// `deployments:` — where the model is served; fields not given are
+    /// inherited from the model.
+    private func decodeDeployments(_ node: YAMLNode, context: String, provider: ProviderKind, modelBaseURL: String?,
+                                   modelUpstream: String, modelKeyEnv: String?) -> [Deployment] {
+        guard let items = list(node, expected: "a list of deployments") else { return [] }
+        if items.isEmpty { fail(node, "'deployments' is empty; remove it or list at least one") }
+        var result: [Deployment] = []
+        var seen: Set<String> = []
+        for (index, item) in items.enumerated() {
+            let where_ = "\(context) deployment \(index + 1)"
+            guard let d = fields(item, context: where_, expected: "a deployment (a mapping with name, base_url, ...)",
+                                 allowed: ["name", "base_url", "upstream_model", "api_key_env", "weight"],
+                                 required: ["name"]) else { continue }
+            guard let name = d["name"].flatMap({ string($0, expected: "a deployment name") }) else { continue }
+            if !seen.insert(name).inserted {
+                fail(d["name"]!, "duplicate deployment name '\(name)' in \(context)")
+                continue
+            }
+            var baseURL = modelBaseURL
+            if let urlNode = d["base_url"] {
+                if provider == .mock {
+                    fail(urlNode, "base_url is not used by provider mock; remove it")
+                } else if let url = httpURL(urlNode, what: "base_url") {
+                    baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+                }
+            } else if provider != .mock, baseURL == nil {
+                fail(d.node, "\(where_) needs base_url (the model has none to inherit)")
+            }
+            let upstream = d["upstream_model"].flatMap { string($0, expected: "upstream_model") } ?? modelUpstream
+            let keyEnv = d["api_key_env"].flatMap { environmentName($0, what: "api_key_env") } ?? modelKeyEnv
+            let weight = d["weight"].flatMap { integer($0, expected: "weight (a whole number from 1 to 1000)", range: 1...1000) } ?? 1
+            result.append(Deployment(name: name, baseURL: baseURL, upstreamModel: upstream, apiKeyEnv: keyEnv, weight: Int(weight)))
+        }
+        return result
     }
 
     private func decodePrice(_ node: YAMLNode, context: String) -> Price? {

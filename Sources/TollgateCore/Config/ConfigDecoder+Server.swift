@@ -2,7 +2,7 @@ extension ConfigDecoder {
     func decodeServer(_ node: YAMLNode?) -> ServerConfig {
         var server = ServerConfig()
         guard let node, let f = fields(node, context: "server", expected: "the server settings (a mapping)",
-                                       allowed: ["listen", "master_key_env", "max_body_bytes", "timeouts"]) else {
+                                       allowed: ["listen", "master_key_env", "max_body_bytes", "timeouts", "retries"]) else {
             return server
         }
         if let listen = f["listen"], let text = string(listen, expected: "host:port") {
@@ -30,6 +30,20 @@ extension ConfigDecoder {
             }
             if let n = t["idle_ms"], let v = integer(n, expected: "idle_ms (milliseconds)", range: ms) {
                 server.timeouts.idleMs = v
+            }
+        }
+        if let retries = f["retries"],
+           let r = fields(retries, context: "server.retries", expected: "retry settings (a mapping)",
+                          allowed: ["max_attempts", "cooldown_after_failures", "cooldown_seconds"]) {
+            if let n = r["max_attempts"], let v = integer(n, expected: "max_attempts (1 to 10)", range: 1...10) {
+                server.retries.maxAttempts = Int(v)
+            }
+            if let n = r["cooldown_after_failures"],
+               let v = integer(n, expected: "cooldown_after_failures (1 to 1000)", range: 1...1000) {
+                server.retries.cooldownAfterFailures = Int(v)
+            }
+            if let n = r["cooldown_seconds"], let v = integer(n, expected: "cooldown_seconds (0 to 86400)", range: 0...86_400) {
+                server.retries.cooldownSeconds = v
             }
         }
         return server

@@ -36,6 +36,22 @@ public struct UpstreamTimeouts: Sendable, Equatable {
     }
 }
 
+/// How the core retries before the first byte and rests failing
+/// deployments.
+public struct UpstreamRetries: Sendable, Equatable {
+    /// Upstream calls per request at most (the first one included).
+    public var maxAttempts = 3
+    /// Consecutive failures that put a deployment in cool-down.
+    public var cooldownAfterFailures = 3
+    public var cooldownSeconds: Int64 = 30
+
+    public init(maxAttempts: Int = 3, cooldownAfterFailures: Int = 3, cooldownSeconds: Int64 = 30) {
+        self.maxAttempts = maxAttempts
+        self.cooldownAfterFailures = cooldownAfterFailures
+        self.cooldownSeconds = cooldownSeconds
+    }
+}
+
 public struct ServerConfig: Sendable, Equatable {
     /// Without brackets for IPv6 ("::1").
     public var host: String = "127.0.0.1"
@@ -44,6 +60,7 @@ public struct ServerConfig: Sendable, Equatable {
     public var masterKeyEnv: String?
     public var maxBodyBytes: Int = 10 * 1024 * 1024
     public var timeouts = UpstreamTimeouts()
+    public var retries = UpstreamRetries()
 
     public init(host: String = "127.0.0.1", port: Int = 4000, masterKeyEnv: String? = nil,
                 maxBodyBytes: Int = 10 * 1024 * 1024, timeouts: UpstreamTimeouts = UpstreamTimeouts()) {

@@ -42,6 +42,11 @@ public final class GatewayMetrics: @unchecked Sendable {
                         help: "Plugin images kept mapped after their generation drained (never unloaded).", labelNames: [])
         _ = try? define(kind: .gauge, name: "tollgate_plugin_images_open", help: "Plugin images in use.", labelNames: [])
         _ = try? define(kind: .gauge, name: "tollgate_generation", help: "Id of the serving generation.", labelNames: [])
+        _ = try? define(kind: .counter, name: "tollgate_upstream_attempts_total",
+                        help: "Upstream calls by model, deployment and result (failures include 429/5xx, timeouts, connect errors).",
+                        labelNames: ["model", "deployment", "result"])
+        _ = try? define(kind: .gauge, name: "tollgate_deployment_cooling_down",
+                        help: "1 while a deployment rests after repeated failures, else 0.", labelNames: ["model", "deployment"])
         _ = try? define(kind: .counter, name: "tollgate_alerts_total", help: "Alerts raised, after deduplication.",
                         labelNames: ["kind", "severity"])
     }

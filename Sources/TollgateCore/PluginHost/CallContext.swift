@@ -23,6 +23,12 @@ public final class CallContext {
     public var upstreamHeaders = HeaderList(caseInsensitive: true)
     public var headersSent = false
 
+    /// Set by set_fallback_models: tried in order after a failure before
+    /// the first byte.
+    public var fallbackModels: [String] = []
+    /// Set by set_deployment; cleared when the model changes.
+    public var pinnedDeployment: String?
+
     /// Set by set_error (reject / abort / error reason).
     public var pluginError: GatewayError?
     /// Set by set_response (respond).

@@ -14,6 +14,9 @@ public struct GenerationBuilder {
 
     public func build(config: TollgateConfig, id: Int) throws -> Generation {
         var instances: [PluginInstance] = []
+        if !config.plugins.isEmpty {
+            try? FileManager.default.createDirectory(atPath: config.storage.dir, withIntermediateDirectories: true)
+        }
         do {
             for entry in config.plugins {
                 let path = try PluginLocator.resolve(entry).get()
@@ -27,7 +30,8 @@ public struct GenerationBuilder {
                 do {
                     let instance = try PluginInstance(instanceName: entry.instanceName, library: library,
                                                       failClosed: entry.fail.map { $0 == .closed }, config: entry.config,
-                                                      services: services, catalog: config.catalog)
+                                                      services: services, catalog: config.catalog,
+                                                      storageDirectory: config.storage.dir, configPath: config.sourcePath)
                     instances.append(instance)
                 } catch var error as PluginLoadError {
                     services.libraries.release(library)

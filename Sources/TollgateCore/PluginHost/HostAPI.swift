@@ -39,6 +39,9 @@ enum HostAPI {
         t.pointee.get_chunk_raw = hostGetChunkRaw
         t.pointee.set_chunk_raw = hostSetChunkRaw
         installCounterCallbacks(t)  // added in 1.1
+        t.pointee.get_host_string = hostGetHostString  // added in 1.2
+        t.pointee.set_fallback_models = hostSetFallbackModels
+        t.pointee.set_deployment = hostSetDeployment
         return t
     }()
 }
@@ -161,7 +164,40 @@ private let hostSetModel: tollgate_callback_set_model = { call, model in
     guard let call = CallContext.from(call) else { return INVALID }
     guard call.phase == .preCall else { return WRONG_PHASE }
     guard let model = model.validatedString, !model.isEmpty else { return INVALID }
+    if model != call.request.model { call.pinnedDeployment = nil }
     call.request.setModel(model)
+    return OK
+}
+
+// MARK: host properties, fallbacks, deployments (1.2)
+
+private let hostGetHostString: tollgate_callback_get_host_string = { host, property, valueOut in
+    guard let host = HostContext.from(host), let valueOut else { return INVALID }
+    guard let value = host.hostString(property) else { return INVALID }
+    valueOut.pointee = value
+    return OK
+}
+
+private let hostSetFallbackModels: tollgate_callback_set_fallback_models = { call, models, count in
+    guard let call = CallContext.from(call) else { return INVALID }
+    guard call.phase == .preCall else { return WRONG_PHASE }
+    guard count <= 8, count == 0 || models != nil else { return INVALID }
+    var list: [String] = []
+    for i in 0..<count {
+        guard let name = models![i].validatedString, !name.isEmpty else { return INVALID }
+        list.append(name)
+    }
+    call.fallbackModels = list
+    return OK
+}
+
+private let hostSetDeployment: tollgate_callback_set_deployment = { call, deployment in
+    guard let call = CallContext.from(call) else { return INVALID }
+    guard call.phase == .preCall else { return WRONG_PHASE }
+    guard let name = deployment.validatedString, !name.isEmpty else { return INVALID }
+    guard let entry = call.catalog.model(named: call.request.model),
+          entry.deployments.contains(where: { $0.name == name }) else { return NOT_FOUND }
+    call.pinnedDeployment = name
     return OK
 }
 

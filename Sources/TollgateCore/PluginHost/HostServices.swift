@@ -1,3 +1,4 @@
+import CTollgatePlugin
 import Logging
 
 /// What the host offers every plugin instance whatever its generation:
@@ -23,14 +24,40 @@ final class HostContext: @unchecked Sendable {
     let services: HostServices
     let catalog: ModelCatalog
     var logger: Logger
+    /// TOLLGATE_HOST_PROP_* values, in memory that stays put for the
+    /// instance's life (the ABI lends them until on_destroy returns).
+    private let hostStrings: [Int32: UnsafeMutableBufferPointer<UInt8>]
 
-    init(instanceName: String, services: HostServices, catalog: ModelCatalog) {
+    init(instanceName: String, services: HostServices, catalog: ModelCatalog, storageDirectory: String = "",
+         configPath: String = "") {
         self.instanceName = instanceName
         self.services = services
         self.catalog = catalog
         var logger = services.logger
         logger[metadataKey: "plugin"] = .string(instanceName)
         self.logger = logger
+        func stable(_ s: String) -> UnsafeMutableBufferPointer<UInt8> {
+            let bytes = Array(s.utf8)
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+            _ = buffer.initialize(from: bytes)
+            return UnsafeMutableBufferPointer(rebasing: buffer[0..<bytes.count])
+        }
+        hostStrings = [
+            TOLLGATE_HOST_PROP_STORAGE_DIR: stable(storageDirectory),
+            TOLLGATE_HOST_PROP_INSTANCE_NAME: stable(instanceName),
+            TOLLGATE_HOST_PROP_HOST_VERSION: stable(TollgateVersion.string),
+            TOLLGATE_HOST_PROP_CONFIG_PATH: stable(configPath),
+        ]
+    }
+
+    deinit {
+        for buffer in hostStrings.values { buffer.baseAddress?.deallocate() }
+    }
+
+    func hostString(_ property: Int32) -> tollgate_type_str? {
+        guard let buffer = hostStrings[property] else { return nil }
+        return tollgate_type_str(ptr: buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
+                                 len: buffer.count)
     }
 
     var pointer: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }

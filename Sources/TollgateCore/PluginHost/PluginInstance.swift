@@ -17,11 +17,12 @@ public final class PluginInstance: @unchecked Sendable {
 
     /// Calls on_create; throws PluginLoadError with the plugin's own reason.
     init(instanceName: String, library: PluginLibrary, failClosed: Bool?, config: JSONValue,
-         services: HostServices, catalog: ModelCatalog) throws {
+         services: HostServices, catalog: ModelCatalog, storageDirectory: String = "", configPath: String = "") throws {
         self.instanceName = instanceName
         self.library = library
         self.failClosed = failClosed ?? library.defaultFailClosed
-        let host = HostContext(instanceName: instanceName, services: services, catalog: catalog)
+        let host = HostContext(instanceName: instanceName, services: services, catalog: catalog,
+                               storageDirectory: storageDirectory, configPath: configPath)
         self.host = host
         let d = library.descriptor.pointee
         self.preCall = d.on_pre_call

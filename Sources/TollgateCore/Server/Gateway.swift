@@ -21,6 +21,7 @@ public final class Gateway: @unchecked Sendable {
     private let inFlightCount = ManagedAtomicCounter()
     private var durations: [String: (gateway: ValueHistogram, upstream: ValueHistogram)] = [:]
     private let control = DispatchQueue(label: "tollgate.control")
+    public let health = DeploymentHealth()
     private var nextGenerationID = 1
 
     /// Builds the first generation; throws PluginLoadError if a plugin
@@ -47,6 +48,8 @@ public final class Gateway: @unchecked Sendable {
         self.generations = GenerationStore(placeholder)
         let first = try makeGeneration(config: config)
         generations.swap(to: first)
+        health.failureThreshold = config.server.retries.cooldownAfterFailures
+        health.cooldownMillis = config.server.retries.cooldownSeconds * 1000
         metrics.record("tollgate_generation", value: Double(first.id))
         publishImageCounts()
     }
@@ -162,6 +165,21 @@ public final class Gateway: @unchecked Sendable {
             histograms.gateway.record(Double(totalNanos &- min(upstreamNanos, totalNanos)) / 1e9)
             if upstreamNanos > 0 { histograms.upstream.record(Double(upstreamNanos) / 1e9) }
         }
+    }
+
+    func recordAttempt(model: String, deployment: String, failed: Bool) {
+        services.metrics.record("tollgate_upstream_attempts_total", labels: [model, deployment, failed ? "failure" : "success"],
+                                value: 1)
+        if failed {
+            if health.recordFailure(model: model, deployment: deployment) {
+                logger.warning("deployment cooling down after repeated failures",
+                               metadata: ["model": .string(model), "deployment": .string(deployment)])
+            }
+        } else {
+            health.recordSuccess(model: model, deployment: deployment)
+        }
+        let cooling = health.isCoolingDown(model: model, deployment: deployment)
+        services.metrics.record("tollgate_deployment_cooling_down", labels: [model, deployment], value: cooling ? 1 : 0)
     }
 
     func metricsExposition() -> [UInt8] {

@@ -9,6 +9,11 @@ extension ProxyCall: UpstreamDelegate {
 
     func upstreamDidReceiveHead(status: Int, headers: [(String, String)]) {
         guard !finished, let call else { return }
+        if status == 429 || status >= 500, retryAfterFailure(reason: "upstream answered \(status)") { return }
+        if (200..<300).contains(status) {
+            let (entry, deployment) = attempts[attemptIndex]
+            gateway.recordAttempt(model: entry.name, deployment: deployment.name, failed: false)
+        }
         upstreamStatus = status
         var list = HeaderList(caseInsensitive: true)
         for (name, value) in headers { list.set(name, value) }
@@ -54,6 +59,7 @@ extension ProxyCall: UpstreamDelegate {
     func upstreamDidFinish(_ failure: UpstreamFailure?) {
         transfer = nil
         guard !finished, let call else { return }
+        if let failure, mode == .none, retryAfterFailure(reason: failure.description) { return }
         markUpstreamDone()
         if let failure {
             if mode == .stream && writer.headSent {

@@ -21,6 +21,10 @@ final class ProxyCall {
     var call: CallContext?
     var entry: ModelEntry?
     var transfer: UpstreamTransfer?
+    /// Planned upstream calls: the model's deployments in health order,
+    /// then the fallback models', at most `retries.max_attempts`.
+    var attempts: [(ModelEntry, Deployment)] = []
+    var attemptIndex = 0
     var upstreamStartNanos: UInt64 = 0
     var upstreamNanos: UInt64 = 0
 
@@ -103,42 +107,76 @@ final class ProxyCall {
         }
 
         // The scope check runs after the chain, so no plugin can route a
-        // key beyond what it may use.
-        let model = request.model
-        guard let entry = generation.catalog.model(named: model) else {
-            return finishWithError(.notFound("The model '\(model)' does not exist or you do not have access to it.",
-                                             code: "model_not_found"), outcome: "rejected", decidedBy: "core")
+        // key beyond what it may use — fallbacks included.
+        var entries: [ModelEntry] = []
+        for model in [request.model] + call.fallbackModels where !entries.contains(where: { $0.name == model }) {
+            if let error = scopeError(model: model, identity: identity, call: call) {
+                return finishWithError(error, outcome: "rejected", decidedBy: "core")
+            }
+            entries.append(generation.catalog.model(named: model)!)
+        }
+        attempts = Array(entries.enumerated().flatMap { index, entry in
+            gateway.health.order(entry, pinned: index == 0 ? call.pinnedDeployment : nil).map { (entry, $0) }
+        }.prefix(generation.config.server.retries.maxAttempts))
+        startAttempt(call: call)
+    }
+
+    /// Why `model` may not be called for this key, if it may not.
+    private func scopeError(model: String, identity: Identity, call: CallContext) -> GatewayError? {
+        guard let entry = generation?.catalog.model(named: model) else {
+            return .notFound("The model '\(model)' does not exist or you do not have access to it.", code: "model_not_found")
         }
         guard identity.allows(model: model) else {
             let requested = call.modelRequested == model ? "" : " (requested as '\(call.modelRequested)')"
-            return finishWithError(.permission("Key '\(identity.keyId)' may not use model '\(model)'\(requested)."),
-                                   outcome: "rejected", decidedBy: "core")
+            return .permission("Key '\(identity.keyId)' may not use model '\(model)'\(requested).")
         }
         guard entry.provider == .mock || entry.provider.rawValue == dialect.rawValue else {
-            return finishWithError(.invalidRequest("Model '\(model)' is served over the \(entry.provider.rawValue) API; call \(entry.provider == .openai ? APIDialect.openai.route : APIDialect.anthropic.route) for it."),
-                                   outcome: "rejected", decidedBy: "core")
+            return .invalidRequest("Model '\(model)' is served over the \(entry.provider.rawValue) API; call \(entry.provider == .openai ? APIDialect.openai.route : APIDialect.anthropic.route) for it.")
         }
-        self.entry = entry
-        startUpstream(entry: entry, call: call)
+        return nil
     }
 
-    private func startUpstream(entry: ModelEntry, call: CallContext) {
+    /// Starts the next planned attempt (model and deployment).
+    func startAttempt(call: CallContext) {
+        let (entry, deployment) = attempts[attemptIndex]
         let target: UpstreamTarget
         do {
-            target = try UpstreamTarget.make(entry: entry, dialect: dialect, request: call.request,
+            target = try UpstreamTarget.make(entry: entry, deployment: deployment, dialect: dialect, request: call.request,
                                              clientHeaders: head.headers, timeouts: gateway.timeouts(for: generation!))
         } catch let error as GatewayError {
             return finishWithError(error, outcome: "upstream_failure", decidedBy: nil)
         } catch {
             return finishWithError(.internalError("Could not prepare the upstream request."), outcome: "upstream_failure", decidedBy: nil)
         }
+        self.entry = entry
         call.modelServed = entry.name
-        call.deployment = entry.name
+        call.deployment = deployment.name
         call.upstreamAttempts += 1
-        upstreamStartNanos = MonotonicClock.nanos()
+        mode = .none
+        upstreamStatus = 0
+        buffered.removeAll(keepingCapacity: true)
+        if upstreamStartNanos == 0 { upstreamStartNanos = MonotonicClock.nanos() }
         let transport = gateway.transport(for: entry)
         transfer = transport.start(target.request, on: eventLoop, delegate: self)
         if paused { transfer?.pause() }
+    }
+
+    /// After a failure before the first byte: records it and moves to the
+    /// next attempt if there is one. False when none is left.
+    func retryAfterFailure(reason: String) -> Bool {
+        guard let call else { return false }
+        let (entry, deployment) = attempts[attemptIndex]
+        gateway.recordAttempt(model: entry.name, deployment: deployment.name, failed: true)
+        guard !writer.headSent, attemptIndex + 1 < attempts.count else { return false }
+        gateway.logger.debug("upstream attempt failed; trying the next", metadata: [
+            "request_id": .string(call.requestID), "model": .string(entry.name), "deployment": .string(deployment.name),
+            "reason": .string(reason),
+        ])
+        transfer?.cancel()
+        transfer = nil
+        attemptIndex += 1
+        startAttempt(call: call)
+        return true
     }
 
     // MARK: the client side
@@ -248,6 +286,7 @@ final class ProxyCall {
         guard let call else { return headers }
         headers.append(("x-request-id", call.requestID))
         if let served = call.modelServed { headers.append(("x-tollgate-model", served)) }
+        if let deployment = call.deployment, deployment != call.modelServed { headers.append(("x-tollgate-deployment", deployment)) }
         for entry in call.responseHeaders.entries { headers.append((entry.name, entry.value)) }
         return headers
     }

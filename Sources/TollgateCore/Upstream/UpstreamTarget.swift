@@ -8,16 +8,16 @@ struct UpstreamTarget {
     /// Headers from the client that providers need to see as sent.
     static let forwardedClientHeaders = ["anthropic-version", "anthropic-beta", "openai-organization", "openai-project"]
 
-    static func make(entry: ModelEntry, dialect: APIDialect, request: CanonicalRequest, clientHeaders: HTTPHeaders,
-                     timeouts: UpstreamTimeouts) throws -> UpstreamTarget {
+    static func make(entry: ModelEntry, deployment: Deployment, dialect: APIDialect, request: CanonicalRequest,
+                     clientHeaders: HTTPHeaders, timeouts: UpstreamTimeouts) throws -> UpstreamTarget {
         let path = dialect == .openai ? "/chat/completions" : "/messages"
         let base: String
         switch entry.provider {
         case .mock:
             base = "http://in-process.mock/v1"
         case .openai, .anthropic:
-            guard var url = entry.baseURL, !url.isEmpty else {
-                throw GatewayError.internalError("Model '\(entry.name)' has no base_url in the catalog.")
+            guard var url = deployment.baseURL, !url.isEmpty else {
+                throw GatewayError.internalError("Deployment '\(deployment.name)' of model '\(entry.name)' has no base_url in the catalog.")
             }
             while url.hasSuffix("/") { url.removeLast() }
             base = url
@@ -27,8 +27,8 @@ struct UpstreamTarget {
             ("accept", request.stream ? "text/event-stream" : "application/json"),
             ("user-agent", "tollgate/\(TollgateVersion.string)"),
         ]
-        if let env = entry.apiKeyEnv {
-            guard let key = entry.apiKey(), !key.isEmpty else {
+        if let env = deployment.apiKeyEnv {
+            guard let key = deployment.apiKey(), !key.isEmpty else {
                 throw GatewayError(status: 500, type: "api_error", code: "upstream_credentials_missing",
                                    message: "The gateway has no credentials for model '\(entry.name)': environment variable \(env) is not set.")
             }
@@ -44,7 +44,7 @@ struct UpstreamTarget {
             headers.append(("anthropic-version", "2023-06-01"))
         }
         let upstream = UpstreamRequest(url: base + path, method: "POST", headers: headers,
-                                       body: request.upstreamBody(upstreamModel: entry.upstreamModel),
+                                       body: request.upstreamBody(upstreamModel: deployment.upstreamModel),
                                        connectTimeoutMs: timeouts.connectMs, firstByteTimeoutMs: timeouts.firstByteMs,
                                        idleTimeoutMs: timeouts.idleMs)
         return UpstreamTarget(request: upstream)

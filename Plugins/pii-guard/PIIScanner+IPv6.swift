@@ -1,0 +1,49 @@
+extension PIIScanner {
+    /// IPv6 in text form: eight groups of 1-4 hex digits, or fewer with one
+    /// `::`, optionally ending in a dotted quad. A compressed form needs two
+    /// explicit groups and a decimal digit somewhere, so `a::b`, `std::map`
+    /// and times like `10:30:00` are left alone.
+    func matchIPv6(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> Int? {
+        let n = bytes.count
+        var j = i
+        var groups = 0
+        var compressed = false
+        var hasDecimal = false
+        if bytes[j] == UInt8(ascii: ":") {
+            guard j + 1 < n, bytes[j + 1] == UInt8(ascii: ":") else { return nil }
+            if j > 0, bytes[j - 1] == UInt8(ascii: ":") || isAlnum(bytes[j - 1]) { return nil }
+            compressed = true
+            j += 2
+        }
+        while j < n {
+            let start = j
+            while j < n, isHex(bytes[j]), j - start < 5 { j += 1 }
+            let size = j - start
+            if size == 0 { break }
+            if size > 4 { return nil }
+            if j < n, bytes[j] == UInt8(ascii: "."), groups <= 6, let end = ipv4End(bytes, at: start) {
+                groups += 2
+                hasDecimal = true
+                j = end
+                break
+            }
+            for k in start..<j where isDigit(bytes[k]) { hasDecimal = true }
+            groups += 1
+            guard j < n, bytes[j] == UInt8(ascii: ":") else { break }
+            if j + 1 < n, bytes[j + 1] == UInt8(ascii: ":") {
+                if compressed { return nil }
+                compressed = true
+                j += 2
+            } else if j + 1 < n, isHex(bytes[j + 1]) {
+                j += 1
+            } else {
+                break
+            }
+        }
+        if j < n, isAlnum(bytes[j]) || bytes[j] == UInt8(ascii: ":") { return nil }
+        if compressed {
+            return groups >= 2 && groups <= 7 && hasDecimal ? j : nil
+        }
+        return groups == 8 ? j : nil
+    }
+}

@@ -1,2 +1,0 @@
-// Placeholder until the pii-guard plugin lands.
-enum PIIGuardPluginPlaceholder {}
