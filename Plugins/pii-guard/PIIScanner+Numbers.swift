@@ -33,9 +33,15 @@ extension PIIScanner {
                     }
                     let size = j - groupStart
                     groups += 1
-                    if groups > 1 || (j < n && (bytes[j] == 0x20 || bytes[j] == UInt8(ascii: "-"))) {
-                        guard size >= 3, size <= 6 else { break }
+                    if groups == 1 && size > 6 {
+                        // One unseparated run: the whole of it or nothing.
+                        if count >= 13, numberEnds(bytes, at: j) {
+                            candidates[0] = (j, count)
+                            candidateCount = 1
+                        }
+                        break
                     }
+                    guard size >= 3, size <= 6 else { break }
                     if count >= 13, numberEnds(bytes, at: j, allowing: separator), candidateCount < 8 {
                         candidates[candidateCount] = (j, count)
                         candidateCount += 1

@@ -43,6 +43,9 @@ public final class FakeHost: @unchecked Sendable {
     }
 
     let recordings = Locked(Recordings())
+    /// The counter store (ABI 1.1) the plugin's counters live in; set
+    /// `counters.now` to move its clock.
+    public let counters = FakeCounters()
 
     public init(catalog: [String: Price] = FakeHost.defaultCatalog) {
         self.catalog = catalog

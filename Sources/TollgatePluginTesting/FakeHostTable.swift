@@ -186,6 +186,7 @@ enum FakeHostTable {
                 return .ok
             }
         }
+        installCounters(&api)  // added in 1.1 (FakeCounters.swift)
         let storage = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
         storage.initialize(to: api)
         return UnsafePointer(storage)

@@ -56,11 +56,10 @@ struct ServeCommand: ParsableCommand {
             Foundation.exit(0)
         }
         signals.on([SIGHUP]) {
-            logger.warning("SIGHUP: hot reload is not available in this build yet; the running configuration is kept")
+            logger.info("SIGHUP: reloading \(loaded.sourcePath)")
+            gateway.reload()
         }
-        try gateway.waitUntilClosed()
-        // The listening socket closed on its own: wait for the shutdown
-        // handler (if one runs) to finish and exit.
+        gateway.waitUntilStopped()
         dispatchMain()
     }
 }

@@ -37,4 +37,20 @@ public struct Alert: Sendable, Equatable {
 /// Where alerts go. Deliver must never block the caller.
 public protocol AlertSink: Sendable {
     func deliver(_ alert: Alert)
+    /// Called by the router when it adopts the sink: where the sink counts
+    /// its deliveries. The sinks are built from config alone (also on
+    /// reload), so the metrics arrive here rather than in the initialiser.
+    func attach(metrics: GatewayMetrics)
+    /// The router stopped using the sink (reload or shutdown): accept no
+    /// more, give what is queued one last attempt, then stop. Does not block.
+    func close()
+    /// Blocks until the sink has nothing left to do or `timeoutMs` passed;
+    /// true when it finished.
+    func waitUntilDrained(timeoutMs: Int) -> Bool
+}
+
+extension AlertSink {
+    public func attach(metrics: GatewayMetrics) {}
+    public func close() {}
+    public func waitUntilDrained(timeoutMs: Int) -> Bool { true }
 }

@@ -15,10 +15,40 @@ public final class AlertRouter: @unchecked Sendable {
         self.sinks = sinks
         self.metrics = metrics
         self.memory = memory
+        for sink in sinks { sink.attach(metrics: metrics) }
     }
 
+    /// Swaps in the sinks of a new config (reload). Dedupe memory is kept, so
+    /// a reload does not deliver an alert twice. The old sinks finish what
+    /// they hold in the background.
     public func replaceSinks(_ sinks: [AlertSink]) {
-        lock.withLock { self.sinks = sinks }
+        for sink in sinks { sink.attach(metrics: metrics) }
+        let old = lock.withLock {
+            let old = self.sinks
+            self.sinks = sinks
+            return old
+        }
+        for sink in old { sink.close() }
+    }
+
+    /// Shutdown: stops every sink and waits up to `timeoutMs` in all for
+    /// queued deliveries; false when some were still pending.
+    @discardableResult
+    public func close(timeoutMs: Int = 2_000) -> Bool {
+        let current = lock.withLock {
+            let current = sinks
+            sinks = []
+            return current
+        }
+        for sink in current { sink.close() }
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeoutMs)) * 1_000_000
+        var drained = true
+        for sink in current {
+            let now = DispatchTime.now().uptimeNanoseconds
+            let left = deadline > now ? Int((deadline - now) / 1_000_000) : 0
+            drained = sink.waitUntilDrained(timeoutMs: left) && drained
+        }
+        return drained
     }
 
     /// Returns false when the alert was a duplicate and was dropped.

@@ -68,11 +68,11 @@ extension ConfigDecoder {
         for (index, item) in items.enumerated() {
             let context = "alerts[\(index)]"
             guard let f = fields(item, context: context, expected: "an alert sink (a mapping with sink: log or webhook)",
-                                 allowed: ["sink", "url", "timeout_ms", "retries"], required: ["sink"]),
+                                 allowed: ["sink"] + Self.webhookKeys, required: ["sink"]),
                   let kind = f["sink"].flatMap({ choice($0, AlertSinkKind.self, what: "alert sink") }) else { continue }
             switch kind {
             case .log:
-                for key in ["url", "timeout_ms", "retries"] {
+                for key in Self.webhookKeys {
                     if let extra = f[key] { fail(extra, "'\(key)' applies only to webhook sinks; remove it from \(context)") }
                 }
                 sinks.append(.log)
@@ -84,11 +84,49 @@ extension ConfigDecoder {
                 let url = httpURL(urlNode, what: "webhook url")
                 let timeout = f["timeout_ms"].map { integer($0, expected: "timeout_ms (milliseconds)", range: 1...600_000) } ?? 2_000
                 let retries = f["retries"].map { integer($0, expected: "retries", range: 0...20) } ?? 3
-                guard let url, let timeout, let retries else { continue }
-                sinks.append(.webhook(url: url, timeoutMs: Int(timeout), retries: Int(retries)))
+                let backoff = f["backoff_ms"].map { integer($0, expected: "backoff_ms (milliseconds)", range: 0...600_000) } ?? 500
+                let queue = f["queue_size"].map { integer($0, expected: "queue_size (alerts)", range: 1...1_000_000) } ?? 1_000
+                let headers = f["headers"].map { webhookHeaders($0, context: context) } ?? [:]
+                guard let url, let timeout, let retries, let backoff, let queue, let headers else { continue }
+                sinks.append(.webhook(url: url, timeoutMs: Int(timeout), retries: Int(retries), backoffMs: Int(backoff),
+                                      queueSize: Int(queue), headers: headers))
             }
         }
         return sinks
+    }
+
+    static let webhookKeys = ["url", "timeout_ms", "retries", "backoff_ms", "queue_size", "headers"]
+
+    /// `headers: {x-team-token: abc}`: names are HTTP tokens, values one line.
+    private func webhookHeaders(_ node: YAMLNode, context: String) -> [String: String]? {
+        guard case .mapping(let pairs) = node.content else {
+            fail(node, "expected headers of \(context) as a mapping of header name to value, got \(node.kindDescription)")
+            return nil
+        }
+        var headers: [String: String] = [:]
+        var valid = true
+        for pair in pairs {
+            guard let name = pair.key.scalar?.text, let value = string(pair.value, expected: "a header value") else {
+                valid = false
+                continue
+            }
+            let tokenBytes = Set("!#$%&'*+-.^_`|~".utf8)
+            let isToken = !name.isEmpty && name.utf8.allSatisfy {
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x61 && $0 <= 0x7a) || tokenBytes.contains($0)
+            }
+            guard isToken else {
+                fail(pair.key, "'\(name)' in headers of \(context) is not a valid HTTP header name; use letters, digits and - (e.g. x-team-token)")
+                valid = false
+                continue
+            }
+            guard !value.contains("\r"), !value.contains("\n") else {
+                fail(pair.value, "the value of header '\(name)' in \(context) must be on one line")
+                valid = false
+                continue
+            }
+            headers[name] = value
+        }
+        return valid ? headers : nil
     }
 }
 

@@ -133,5 +133,8 @@ public struct PluginEntry: Sendable, Equatable {
 
 public enum AlertSinkConfig: Sendable, Equatable {
     case log
-    case webhook(url: String, timeoutMs: Int, retries: Int)
+    /// A JSON POST per alert; see WebhookAlertSink. Headers are sent as
+    /// written (e.g. a routing token the receiver expects).
+    case webhook(url: String, timeoutMs: Int, retries: Int, backoffMs: Int = 500, queueSize: Int = 1_000,
+                 headers: [String: String] = [:])
 }

@@ -3,12 +3,14 @@ import NIOConcurrencyHelpers
 
 public enum CounterStoreError: Error, Equatable, CustomStringConvertible {
     case invalid(String)
+    case notFound(String)
     case unavailable(String)
     case full
 
     public var description: String {
         switch self {
         case .invalid(let why): return "invalid counter request: \(why)"
+        case .notFound(let why): return why
         case .unavailable(let why): return "counter store unavailable: \(why)"
         case .full: return "too many counters (at most \(SlotTable.capacity))"
         }

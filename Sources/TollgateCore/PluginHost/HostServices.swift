@@ -2,18 +2,22 @@ import CTollgatePlugin
 import Logging
 
 /// What the host offers every plugin instance whatever its generation:
-/// metrics, alert delivery, logging. Survives reloads.
+/// metrics, alert delivery, logging, the counter store. Survives reloads.
 public final class HostServices: @unchecked Sendable {
     public let metrics: GatewayMetrics
     public let alerts: AlertRouter
     public let logger: Logger
     public let libraries: PluginLibraryCache
+    /// Shared by every plugin generation, so budgets survive a reload.
+    public let counters: CounterStore
 
-    public init(metrics: GatewayMetrics, alerts: AlertRouter, logger: Logger, libraries: PluginLibraryCache) {
+    public init(metrics: GatewayMetrics, alerts: AlertRouter, logger: Logger, libraries: PluginLibraryCache,
+                counters: CounterStore = CounterStore()) {
         self.metrics = metrics
         self.alerts = alerts
         self.logger = logger
         self.libraries = libraries
+        self.counters = counters
     }
 }
 

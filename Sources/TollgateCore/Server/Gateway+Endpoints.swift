@@ -40,6 +40,16 @@ extension Gateway {
             return writer.sendError(.authentication("Admin endpoints need the master key.", code: "invalid_master_key"), dialect: .openai)
         }
         switch (method, path) {
+        case (.GET, "/admin/reload"):
+            writer.sendJSON(status: 200, reloadStatusJSON())
+        case (.POST, "/admin/reload"):
+            let loop = writer.context.eventLoop
+            reload { attempt in
+                loop.execute {
+                    let body = self.reloadStatusJSON()
+                    writer.sendJSON(status: attempt.succeeded ? 200 : 422, body)
+                }
+            }
         case (.GET, "/admin/plugins"):
             let plugins: [JSONValue] = generation.plugins.map { plugin in
                 .object(JSONObject([
@@ -58,6 +68,7 @@ extension Gateway {
                 ("images_retired", .int(services.libraries.retiredImageCount)),
             ])
             writer.sendJSON(status: 200, JSONValue.object(result).serialized())
+        case (.GET, "/admin/budgets"), (.GET, "/admin/counters"): path == "/admin/budgets" ? serveBudgets(writer: writer) : serveCounters(writer: writer)
         default:
             writer.sendError(.notFound("No admin route for \(method) \(path)."), dialect: .openai)
         }

@@ -17,7 +17,13 @@ public final class Gateway: @unchecked Sendable {
     private let mockLock = NSLock()
     private var mockTransports: [String: MockTransport] = [:]
     private let group: MultiThreadedEventLoopGroup
-    private var serverChannel: Channel?
+    var serverChannel: Channel?
+    /// --host / --port given to serve: they win over `server.listen`, and a
+    /// reload never rebinds then.
+    var listenOverride: (host: String?, port: Int?) = (nil, nil)
+    private let stopped = DispatchSemaphore(value: 0)
+    let reloadQueue = DispatchQueue(label: "tollgate.reload")
+    var lastReload: ReloadAttempt?
     private let inFlightCount = ManagedAtomicCounter()
     private var durations: [String: (gateway: ValueHistogram, upstream: ValueHistogram)] = [:]
     private let control = DispatchQueue(label: "tollgate.control")
@@ -30,7 +36,8 @@ public final class Gateway: @unchecked Sendable {
         self.logger = logger
         let metrics = GatewayMetrics()
         let alerts = AlertRouter(sinks: Gateway.alertSinks(config: config, logger: logger), metrics: metrics)
-        self.services = HostServices(metrics: metrics, alerts: alerts, logger: logger, libraries: PluginLibraryCache())
+        self.services = HostServices(metrics: metrics, alerts: alerts, logger: logger, libraries: PluginLibraryCache(),
+                                     counters: try Gateway.counterStore(config: config, logger: logger))
         self.hookTimers = HookTimers(metrics: metrics)
         self.curl = CurlTransport()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
@@ -92,7 +99,14 @@ public final class Gateway: @unchecked Sendable {
     /// Binds and starts serving; returns the bound address.
     @discardableResult
     public func start(host: String? = nil, port: Int? = nil) throws -> SocketAddress {
+        listenOverride = (host, port)
         let server = generations.generation.config.server
+        let channel = try bind(host: host ?? server.host, port: port ?? server.port)
+        serverChannel = channel
+        return channel.localAddress!
+    }
+
+    func bind(host: String, port: Int) throws -> Channel {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -103,15 +117,15 @@ public final class Gateway: @unchecked Sendable {
                     channel.pipeline.addHandler(HTTPServerHandler(gateway: self))
                 }
             }
-        let channel = try bootstrap.bind(host: host ?? server.host, port: port ?? server.port).wait()
-        serverChannel = channel
-        return channel.localAddress!
+        return try bootstrap.bind(host: host, port: port).wait()
     }
 
     public var boundPort: Int? { serverChannel?.localAddress?.port }
 
-    public func waitUntilClosed() throws {
-        try serverChannel?.closeFuture.wait()
+    /// Blocks until shutdown() finished.
+    public func waitUntilStopped() {
+        stopped.wait()
+        stopped.signal()
     }
 
     /// Stops accepting, lets in-flight calls finish (up to `grace`), then
@@ -133,6 +147,8 @@ public final class Gateway: @unchecked Sendable {
             done.signal()
         }
         done.wait()
+        stopped.signal()
+        services.counters.close()  // after the plugins: their last settles are committed
     }
 
     // MARK: used by the request path

@@ -31,12 +31,17 @@ enum TestPaths {
 
 /// Compiles a C plugin with the system compiler, as a team would.
 enum CPluginBuilder {
-    static func build(source: String, into directory: String, name: String? = nil) throws -> String {
+    /// Builds `source` into `directory/lib<name>.so`. The file is written
+    /// beside and renamed into place, as a deploy would, so a gateway
+    /// reading it never sees half a library.
+    static func build(source: String, into directory: String, name: String? = nil, defines: [String] = []) throws -> String {
         let base = name ?? URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
         let output = directory + "/lib\(base).so"
+        let staging = output + ".building"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["cc", "-O1", "-shared", "-fPIC", "-I", TestPaths.abiInclude, source, "-o", output]
+        process.arguments = ["cc", "-O1", "-shared", "-fPIC", "-I", TestPaths.abiInclude] + defines.map { "-D" + $0 }
+            + [source, "-o", staging]
         let errors = Pipe()
         process.standardError = errors
         try process.run()
@@ -45,6 +50,7 @@ enum CPluginBuilder {
             let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             throw TestFailure("cc failed for \(source): \(message)")
         }
+        guard rename(staging, output) == 0 else { throw TestFailure("cannot move \(staging) into place") }
         return output
     }
 

@@ -1,0 +1,127 @@
+import TollgatePluginKit
+
+/// Budgets that hold under concurrent streaming: reserve a pessimistic cost
+/// on every budget on the request's path before it is forwarded (all at once,
+/// all or nothing), settle the real cost after. See docs/plugins/budget.md.
+public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
+    public static let info = PluginInfo(name: "budget", version: "1.0.0", failClosed: true, requiredMinor: 1)
+
+    let host: PluginHost
+    let config: BudgetConfig
+    /// Counter ids, parallel to `config.budgets`.
+    let counters: [CounterID]
+    let metrics: BudgetMetrics
+    let thresholds: ThresholdAlerts
+
+    public required init(host: PluginHost, config json: JSONValue) throws {
+        self.host = host
+        config = try BudgetConfig(json: json)
+        guard host.hasCounters else {
+            throw PluginError("budget: the gateway has no counter store (needs plugin ABI 1.1 or later)")
+        }
+        counters = try config.budgets.map {
+            try host.declareCounter(name: $0.counterName, limit: $0.amountNanos, window: $0.period.window, persist: true)
+        }
+        metrics = try BudgetMetrics(host: host)
+        thresholds = try ThresholdAlerts(host: host, budgets: config.budgets)
+        for index in config.budgets.indices { metrics.publish(config.budgets[index], host.counterState(counters[index])) }
+        host.log(.info, "budget: \(config.budgets.count) budgets")
+    }
+
+    // MARK: pre_call
+
+    public func preCall(_ call: Call) throws -> PreCallVerdict {
+        let keyID = call.keyID, org = call.org, team = call.team
+        let onPath = config.budgets.indices.filter { config.budgets[$0].covers(org: org, team: team, key: keyID) }
+        guard !onPath.isEmpty else { return .continue }
+        let estimate = ReservationEstimate.costNanos(call: call, host: host, defaultOutputTokens: config.defaultOutputTokens) ?? 0
+        let production = call.keyClass == "production"
+        // Strict: refuses when it does not fit. Soft: always reserved (so
+        // in-flight exposure shows), over-limit is alerted, never refused.
+        let strict = onPath.filter {
+            let rule = config.budgets[$0]
+            return rule.mode == .enforce && !(production && rule.atCap == .allow)
+        }
+        let soft = onPath.filter { !strict.contains($0) }
+        let state = BudgetCallState(estimate: estimate)
+        call.state = state  // before reserving: post_call must see every reservation made
+
+        if !strict.isEmpty {
+            switch host.reserve(strict.map { (counters[$0], estimate) }) {
+            case .reserved(let id), .forced(let id, _):
+                state.holds.append((id, strict))
+            case .refused(let index, let counter):
+                let budget = strict[index]
+                return refuse(call, budget: budget, counter: counter, estimate: estimate, production: production)
+            case .failed(let status):
+                throw PluginError("budget: cannot reserve (host answered \(status))")
+            }
+        }
+        if !soft.isEmpty {
+            switch host.reserve(soft.map { (counters[$0], estimate) }, force: true) {
+            case .reserved(let id):
+                state.holds.append((id, soft))
+            case .forced(let id, let over):
+                state.holds.append((id, soft))
+                thresholds.overrun(config.budgets[soft[over]], state: host.counterState(counters[soft[over]]))
+            case .refused:
+                throw PluginError("budget: a forced reservation was refused")
+            case .failed(let status):
+                throw PluginError("budget: cannot reserve (host answered \(status))")
+            }
+        }
+        for index in onPath { metrics.publish(config.budgets[index], host.counterState(counters[index])) }
+        return .continue
+    }
+
+    private func refuse(_ call: Call, budget index: Int, counter: CounterState, estimate: Int64, production: Bool) -> PreCallVerdict {
+        let rule = config.budgets[index]
+        metrics.rejections.record(1, labels: [rule.scope, rule.period.rawValue])
+        thresholds.refused(rule, state: counter, keyClass: call.keyClass ?? "unknown", keyID: call.keyID ?? "unknown")
+        let rejection = BudgetRejection(rule: rule, state: counter, estimate: estimate)
+        if let seconds = rejection.retryAfterSeconds { call.setResponseHeader("retry-after", String(seconds)) }
+        call.setResponseHeader("x-tollgate-budget", rule.scope)
+        return call.reject(status: 429, type: "budget_exceeded", code: "budget_exceeded", message: rejection.message)
+    }
+
+    // MARK: post_call
+
+    public func postCall(_ call: Call) throws {
+        guard let state = call.state(as: BudgetCallState.self), !state.holds.isEmpty else { return }
+        let cost = max(0, call.costNanos ?? 0)
+        // Settle whatever was served (a stream cut mid-way is settled for
+        // what was produced); release what never reached the provider or
+        // produced nothing (upstream error, a later plugin's reject, a
+        // client gone before the answer).
+        let settle = call.outcome == "success" || cost > 0
+        var touched: [Int] = []
+        for (reservation, budgets) in state.holds {
+            let status = settle ? host.settle(reservation, amounts: Array(repeating: cost, count: budgets.count))
+                                : host.release(reservation)
+            if !status.isOK {
+                host.log(.error, "budget: \(settle ? "settle" : "release") failed: \(status)", call: call)
+            }
+            touched.append(contentsOf: budgets)
+        }
+        state.holds.removeAll()
+        if settle { metrics.settlements.record(1, labels: [call.usageEstimated ? "estimated" : "measured"]) }
+        for index in touched {
+            let counter = host.counterState(counters[index])
+            metrics.publish(config.budgets[index], counter)
+            if settle, cost > 0, let counter { thresholds.check(config.budgets[index], counter: counters[index], state: counter) }
+        }
+    }
+}
+
+/// What one request holds: its reservations and the budgets each covers.
+final class BudgetCallState {
+    let estimate: Int64
+    var holds: [(ReservationID, [Int])] = []
+
+    init(estimate: Int64) { self.estimate = estimate }
+}
+
+@_cdecl("tollgate_plugin_entry_v1")
+public func tollgate_plugin_entry_v1(_ hostMajor: UInt16, _ hostMinor: UInt16) -> UnsafeRawPointer? {
+    PluginExport.entry(BudgetPlugin.self, hostMajor: hostMajor, hostMinor: hostMinor)
+}

@@ -1,0 +1,33 @@
+import TollgatePluginKit
+
+/// The 429 a refused request gets: which budget, its numbers, when it
+/// resets, and when to retry.
+struct BudgetRejection {
+    let rule: BudgetRule
+    let state: CounterState
+    let estimate: Int64
+
+    /// "Budget exceeded: team acme/payments (daily) limit $800.00, spent
+    /// $799.10, in flight $2.40; resets 2026-11-23T00:00:00Z".
+    var message: String {
+        var text = "Budget exceeded: \(rule.displayName) (\(rule.period.rawValue)) limit \(Money.format(nanos: state.limit)), "
+            + "spent \(Money.format(nanos: state.spent)), in flight \(Money.format(nanos: state.reserved)); "
+        text += rule.period == .total ? "a total budget does not reset" : "resets \(UTCTime.iso8601(state.windowEnd))"
+        if estimate > state.limit {
+            text += ". This request alone may cost up to \(Money.format(nanos: estimate)), more than the limit: lower max_tokens"
+        } else {
+            text += ". This request reserves up to \(Money.format(nanos: estimate))"
+        }
+        return text
+    }
+
+    /// When what is in flight is what blocks, a retry soon may fit (1 s);
+    /// when spent is, the window's reset; a total budget never resets (nil).
+    var retryAfterSeconds: Int64? {
+        guard estimate <= state.limit else { return nil }
+        let (withSpent, overflow) = state.spent.addingReportingOverflow(estimate)
+        if !overflow, withSpent <= state.limit { return 1 }
+        guard rule.period != .total, state.retryAfterMs > 0 else { return nil }
+        return (state.retryAfterMs + 999) / 1000
+    }
+}

@@ -1,2 +1,0 @@
-// Placeholder until the budget plugin lands.
-enum BudgetPluginPlaceholder {}

@@ -1,2 +1,0 @@
-// Placeholder until the routing plugin lands.
-enum RoutingPluginPlaceholder {}

@@ -1,0 +1,56 @@
+import TollgatePluginKit
+
+/// Sends each call to the right model by rules: the first rule whose
+/// conditions all hold sets the model, pins a deployment by weight, and
+/// hands the core an ordered fallback list. The core does the rest: it
+/// checks the final model and every fallback against the key's allowed
+/// models (403 otherwise), tries the fallbacks on a failure before the
+/// first byte, and keeps deployment health (it sees every attempt; a
+/// plugin sees only the final outcome). See docs/plugins/routing.md.
+public final class RoutingPlugin: TollgatePlugin, PreCallHook {
+    /// Fail closed: routing is a governance control, and a call that
+    /// skipped it would go to whatever model the client asked for.
+    public static let info = PluginInfo(name: "routing", version: "1.0.0", failClosed: true, requiredMinor: 2)
+
+    let host: PluginHost
+    let rules: [RoutingRule]
+    let matches: Metric
+
+    public required init(host: PluginHost, config: JSONValue) throws {
+        self.host = host
+        rules = try RoutingConfig(json: config, modelExists: { host.price(of: $0) != nil }).rules
+        matches = try host.defineCounter(name: "tollgate_routing_matches_total",
+                                         help: "Calls a routing rule matched, by rule (its name or index).",
+                                         labels: ["rule"])
+    }
+
+    public func preCall(_ call: Call) throws -> PreCallVerdict {
+        guard let rule = rules.first(where: { $0.matches(call) }) else { return .continue }
+        if let model = rule.model {
+            let status = call.setModel(model)
+            guard status == .ok else { throw PluginError("rule \(rule.label): setting model '\(model)' failed: \(status)") }
+        }
+        if let deployment = rule.pickDeployment(random: Double.random(in: 0..<1)) {
+            // A name the final model does not have is a config mistake the
+            // plugin cannot see at create (the ABI does not list
+            // deployments): say so, and let the core pick by its weights.
+            let status = call.setDeployment(deployment)
+            if status != .ok {
+                host.log(.warning, "rule \(rule.label): model '\(call.model ?? "?")' has no deployment '\(deployment)' "
+                    + "(\(status)); the core picks one", call: call)
+            }
+        }
+        if let fallbacks = rule.fallbacks {
+            let status = call.setFallbackModels(fallbacks)
+            guard status == .ok else { throw PluginError("rule \(rule.label): setting fallbacks failed: \(status)") }
+        }
+        call.setAttribute("routed_by_rule", rule.label)
+        matches.record(1, labels: [rule.label])
+        return .continue
+    }
+}
+
+@_cdecl("tollgate_plugin_entry_v1")
+public func tollgate_plugin_entry_v1(_ hostMajor: UInt16, _ hostMinor: UInt16) -> UnsafeRawPointer? {
+    PluginExport.entry(RoutingPlugin.self, hostMajor: hostMajor, hostMinor: hostMinor)
+}

@@ -1,2 +1,0 @@
-// Placeholder until the tagging plugin lands.
-enum TaggingPluginPlaceholder {}
