@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 echo "building (the first build takes a few minutes)..."
-swift build -c release --product tollgate 2>&1 | grep -E "error|warning: unable|Compiling tollgate|Build complete" || true
+# Everything: the binary and the first-party plugins (.so) next to it.
+swift build -c release 2>&1 | grep -E "error:|Compiling|Build complete" | tail -n 3
 BIN="$(swift build -c release --show-bin-path)/tollgate"
-swift build -c release >/dev/null   # the first-party plugins (.so) next to the binary
 PORT="${PORT:-4000}"
 cat <<INFO
 

@@ -14,5 +14,8 @@ if [ ! -x "$VENV/bin/pytest" ] || ! "$VENV/bin/python" -c "import openai, anthro
 fi
 
 swift build --build-tests
+# The benchmark harness, for a second, so it cannot rot (numbers from a
+# debug build mean nothing; see bench/run for real runs).
+bench/run --quick --debug --cases direct,bare --modes nonstream >/dev/null
 swift test --skip-build --disable-swift-testing
 TOLLGATE_BIN="$(swift build --show-bin-path)/tollgate" "$VENV/bin/pytest" -q Tests/sdk

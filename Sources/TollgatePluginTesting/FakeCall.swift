@@ -119,6 +119,17 @@ public final class FakeCall {
     public var firstByteSent = false
     public var upstreamAttempts: Int64?
 
+    // MARK: Routing (ABI 1.2; FakeHostTable+Routing.swift)
+
+    /// The list the plugin set with set_fallback_models (empty if none).
+    public internal(set) var fallbackModels: [String] = []
+    /// The deployment the plugin pinned with set_deployment; a set_model
+    /// to another model clears it, as in the gateway.
+    public internal(set) var pinnedDeployment: String?
+    /// Deployment names per public model, for set_deployment. A catalog
+    /// model not listed has one deployment named after it.
+    public var catalogDeployments: [String: [String]] = [:]
+
     // MARK: The current chunk
 
     public internal(set) var chunkIndex: Int64 = -1

@@ -187,6 +187,7 @@ enum FakeHostTable {
             }
         }
         installCounters(&api)  // added in 1.1 (FakeCounters.swift)
+        installRouting(&api)  // added in 1.2 (FakeHostTable+Routing.swift)
         let storage = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
         storage.initialize(to: api)
         return UnsafePointer(storage)

@@ -49,6 +49,12 @@ public final class GatewayMetrics: @unchecked Sendable {
                         help: "1 while a deployment rests after repeated failures, else 0.", labelNames: ["model", "deployment"])
         _ = try? define(kind: .counter, name: "tollgate_alerts_total", help: "Alerts raised, after deduplication.",
                         labelNames: ["kind", "severity"])
+        _ = try? define(kind: .counter, name: "tollgate_alert_deliveries_total",
+                        help: "Alerts a sink finished with: delivered, or failed after its retries.", labelNames: ["sink", "result"])
+        _ = try? define(kind: .counter, name: "tollgate_alert_delivery_attempts_total",
+                        help: "Webhook POSTs by result (success or failure), retries included.", labelNames: ["sink", "result"])
+        _ = try? define(kind: .counter, name: "tollgate_alert_queue_dropped_total",
+                        help: "Alerts dropped because a sink's queue was full.", labelNames: ["sink"])
     }
 
     public struct DefinitionError: Error, CustomStringConvertible {

@@ -66,7 +66,10 @@ public final class Gateway: @unchecked Sendable {
         for sink in config.alerts {
             switch sink {
             case .log: sinks.append(LogAlertSink(logger: logger))
-            case .webhook: break  // delivered by the webhook sink (alerting issue)
+            case let .webhook(url, timeoutMs, retries, backoffMs, queueSize, headers):
+                sinks.append(WebhookAlertSink(settings: .init(url: url, timeoutMs: timeoutMs, retries: retries,
+                                                              backoffMs: backoffMs, queueSize: queueSize, headers: headers),
+                                              logger: logger))
             }
         }
         if sinks.isEmpty { sinks.append(LogAlertSink(logger: logger)) }
@@ -149,6 +152,7 @@ public final class Gateway: @unchecked Sendable {
         done.wait()
         stopped.signal()
         services.counters.close()  // after the plugins: their last settles are committed
+        services.alerts.close(timeoutMs: 2_000)  // after the plugins: alerts raised while they stop go out too
     }
 
     // MARK: used by the request path

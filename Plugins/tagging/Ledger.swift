@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TollgatePluginKit
+import TollgateSQLite
+
+/// The chargeback ledger: a SQLite file in WAL mode written by one thread
+/// with group commit. `append` never blocks a hook on disk; `close` commits
+/// everything queued (SIGTERM loses nothing), and a committed row survives
+/// a kill -9 (synchronous=NORMAL in WAL mode).
+final class Ledger: @unchecked Sendable {
+    let path: String
+    private let writer: GroupCommitWriter
+    private let open = Locked(true)
+    /// Touched only on the writer thread.
+    private let insert = PreparedInsert()
+
+    init(path: String, onError: @escaping @Sendable (Error) -> Void) throws {
+        self.path = path
+        writer = try GroupCommitWriter(path: path, setup: { db in
+            try db.execute(LedgerSchema.createStatements)
+        }, onError: onError)
+    }
+
+    /// Queues the row; false once the ledger is closed (the row is then
+    /// lost, which the caller reports).
+    @discardableResult
+    func append(_ row: LedgerRow) -> Bool {
+        let insert = self.insert
+        return open.withLock { isOpen in
+            guard isOpen else { return false }
+            writer.enqueue { db in try insert.run(row, on: db) }
+            return true
+        }
+    }
+
+    /// Blocks until every row queued so far is committed.
+    func flush() { writer.flush() }
+
+    var pendingCount: Int { writer.pendingCount }
+
+    /// Commits what is queued and stops the writer. Idempotent.
+    func close() {
+        let wasOpen = open.withLock { isOpen -> Bool in
+            defer { isOpen = false }
+            return isOpen
+        }
+        if wasOpen { writer.close() }
+    }
+
+    /// Unix microseconds now, for a row whose call had no receive time.
+    static func nowMicros() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1_000
+    }
+}
+
+/// The insert statement, prepared once on the writer thread.
+private final class PreparedInsert: @unchecked Sendable {
+    private var statement: SQLiteStatement?
+    private weak var database: SQLiteDatabase?
+
+    func run(_ row: LedgerRow, on db: SQLiteDatabase) throws {
+        if statement == nil || database !== db {
+            statement = try db.prepare(LedgerSchema.insert)
+            database = db
+        }
+        try statement!.run(row.bindings)
+    }
+}

@@ -1,0 +1,34 @@
+import TollgatePluginKit
+
+extension Tagging {
+    public func preCall(_ call: Call) throws -> PreCallVerdict {
+        for tag in TagCollector.identity(of: call) { call.setAttribute(tag.name, tag.value) }
+        let collected = TagCollector.collect(headers: call.requestHeaders, metadata: call.metadata)
+        let keyClass = call.keyClass
+        let evaluation = config.taxonomy.evaluate(collected, keyClass: keyClass, org: call.org)
+        for tag in evaluation.tags { call.setAttribute(tag.name, tag.value) }
+        guard !evaluation.problems.isEmpty else { return .continue }
+
+        let names = evaluation.problems.map(\.tag)
+        call.setAttribute(TagName.untagged, names.joined(separator: ","))
+        if evaluation.rejected {
+            refusedMetric.record(1)
+            let missingOnly = evaluation.problems.allSatisfy { if case .missing = $0 { return true } else { return false } }
+            return call.reject(status: 400, type: "invalid_request_error", code: missingOnly ? "missing_tags" : "invalid_tags",
+                               message: config.taxonomy.explain(evaluation.problems, keyClass: keyClass))
+        }
+        for name in names { untaggedMetric.record(1, labels: [name]) }
+        return .continue
+    }
+
+    public func postCall(_ call: Call) throws {
+        guard let ledger else { return }
+        let row = LedgerRow(call: call, now: Ledger.nowMicros)
+        if ledger.append(row) {
+            rowsMetric.record(1, labels: [row.outcome])
+        } else {
+            lostRowsMetric.record(1)
+            host.log(.error, "ledger closed: row for request \(row.requestID) not written", call: call)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import TollgatePluginKit
+
+/// Attribution and the chargeback ledger. pre_call: sets the key's
+/// identity and the request's tags (headers, body metadata, taxonomy
+/// defaults) as request attributes, so routing and budgets can use them,
+/// and enforces the required taxonomy (400, or tag `untagged` by policy).
+/// post_call: writes one ledger row per request it entered — success,
+/// upstream error, reject (by which plugin, why), aborted stream.
+///
+/// The ledger is complete only when tagging is FIRST in `plugins:`: a
+/// plugin gets post_call only for requests its pre_call saw, so a request
+/// refused by an earlier plugin would leave no row (docs/plugins/tagging.md).
+public final class Tagging: TollgatePlugin, PreCallHook, PostCallHook, ShutdownHook {
+    public static let info = PluginInfo(name: "tagging", version: "1.0.0", failClosed: false)
+
+    let host: PluginHost
+    let config: TaggingConfig
+    let ledger: Ledger?
+    let rowsMetric: Metric
+    let lostRowsMetric: Metric
+    let refusedMetric: Metric
+    let untaggedMetric: Metric
+
+    public init(host: PluginHost, config json: JSONValue) throws {
+        self.host = host
+        config = try TaggingConfig(json: json)
+        rowsMetric = try host.defineCounter(name: "tollgate_ledger_rows_total",
+                                            help: "Ledger rows queued, by outcome", labels: ["outcome"])
+        lostRowsMetric = try host.defineCounter(name: "tollgate_ledger_write_errors_total",
+                                                help: "Ledger rows that could not be written (see the log)")
+        refusedMetric = try host.defineCounter(name: "tollgate_tagging_refused_total",
+                                               help: "Requests refused by the tag taxonomy")
+        untaggedMetric = try host.defineCounter(name: "tollgate_tagging_untagged_total",
+                                                help: "Tags recorded as untagged (missing or invalid), by tag",
+                                                labels: ["tag"])
+        if config.ledgerEnabled {
+            let path = try config.resolvedLedgerPath(storageDirectory: host.storageDirectory)
+            let lost = lostRowsMetric
+            do {
+                ledger = try Ledger(path: path, onError: { [host] error in
+                    lost.record(1)
+                    host.log(.error, "ledger write failed: \(error)")
+                })
+            } catch {
+                throw PluginError("tagging: cannot open the ledger \(path): \(error)")
+            }
+            host.log(.info, "tagging ready: ledger \(path); keep tagging first in plugins: so every request gets a row")
+        } else {
+            ledger = nil
+            host.log(.info, "tagging ready: ledger disabled (ledger: false)")
+        }
+    }
+
+    public func shutdown() {
+        ledger?.close()
+    }
+}
+
+@_cdecl("tollgate_plugin_entry_v1")
+public func tollgate_plugin_entry_v1(_ hostMajor: UInt16, _ hostMinor: UInt16) -> UnsafeRawPointer? {
+    PluginExport.entry(Tagging.self, hostMajor: hostMajor, hostMinor: hostMinor)
+}
