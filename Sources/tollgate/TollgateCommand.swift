@@ -4,6 +4,6 @@ struct TollgateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
         abstract: "An LLM gateway that governs token spend.",
-        subcommands: [ServeCommand.self, CheckConfigCommand.self, HashKeyCommand.self, MockProviderCommand.self]
+        subcommands: [ServeCommand.self, CheckConfigCommand.self, HashKeyCommand.self, MockProviderCommand.self, ReportCommand.self]
     )
 }

@@ -107,7 +107,8 @@ final class PIIGuardCorpusTests: XCTestCase {
     /// Each positive's placeholder in an answer, split at every byte, comes
     /// back as the original value.
     func testEveryPlaceholderSplitAtEveryPositionIsRestored() throws {
-        let plugin = try PIIGuardFixture.load(PIIGuardFixture.redactAll)
+        // Output scanning off: its hold would hide the restorer's own carry.
+        let plugin = try PIIGuardFixture.load(#"{"restore": true, "scan_output": false, "rules": [{"detect": "*", "action": "redact"}]}"#)
         for positive in try PIIGuardFixture.positives() where !positive.knownMiss {
             let placeholder = "[\(positive.category.uppercased())_1]"
             let answer = "Noted: \(placeholder)."

@@ -16,7 +16,13 @@ final class PIIGuardStreamTests: XCTestCase {
     }
 
     func testRestoresAPlaceholderSplitAtEveryPosition() throws {
-        let plugin = try PIIGuardFixture.load(PIIGuardFixture.redactAll)
+        // Restorer alone, then chained behind the output scanner's carry.
+        for config in [restoreOnly, PIIGuardFixture.redactAll] {
+            try restoresAtEveryPosition(try PIIGuardFixture.load(config))
+        }
+    }
+
+    private func restoresAtEveryPosition(_ plugin: PluginUnderTest) throws {
         let answer = "Sure, I wrote to [EMAIL_1] and cc [EMAIL_2]; [EMAIL_3] and [NOTE_1] stay."
         let expected = "Sure, I wrote to a@example.com and cc b@example.com; [EMAIL_3] and [NOTE_1] stay."
         for cut in 0...answer.utf8.count {

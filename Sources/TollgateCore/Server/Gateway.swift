@@ -72,8 +72,7 @@ public final class Gateway: @unchecked Sendable {
                                               logger: logger))
             }
         }
-        if sinks.isEmpty { sinks.append(LogAlertSink(logger: logger)) }
-        return sinks
+        return sinks  // `alerts: []` turns alerts off; no `alerts` key decodes as [log]
     }
 
     func makeGeneration(config: TollgateConfig) throws -> Generation {
@@ -203,7 +202,13 @@ public final class Gateway: @unchecked Sendable {
     }
 
     func metricsExposition() -> [UInt8] {
-        services.metrics.exposition()
+        // A cool-down ends by the clock, not by an attempt: refresh the
+        // gauge on every scrape so a recovered deployment reads 0.
+        for state in health.deploymentStates() {
+            services.metrics.record("tollgate_deployment_cooling_down", labels: [state.model, state.deployment],
+                                    value: state.coolingDown ? 1 : 0)
+        }
+        return services.metrics.exposition()
     }
 }
 

@@ -10,10 +10,6 @@ extension ProxyCall: UpstreamDelegate {
     func upstreamDidReceiveHead(status: Int, headers: [(String, String)]) {
         guard !finished, let call else { return }
         if status == 429 || status >= 500, retryAfterFailure(reason: "upstream answered \(status)") { return }
-        if (200..<300).contains(status) {
-            let (entry, deployment) = attempts[attemptIndex]
-            gateway.recordAttempt(model: entry.name, deployment: deployment.name, failed: false)
-        }
         upstreamStatus = status
         var list = HeaderList(caseInsensitive: true)
         for (name, value) in headers { list.set(name, value) }
@@ -23,9 +19,17 @@ extension ProxyCall: UpstreamDelegate {
             mode = .passthrough
         } else if call.request.stream && upstreamContentType.lowercased().hasPrefix("text/event-stream") {
             mode = .stream
+            recordAttemptSucceeded()
         } else {
+            // Counted when the whole body is in: a cut body is a failure,
+            // and is retried (it never reached the client).
             mode = .buffered
         }
+    }
+
+    func recordAttemptSucceeded() {
+        let (entry, deployment) = attempts[attemptIndex]
+        gateway.recordAttempt(model: entry.name, deployment: deployment.name, failed: false)
     }
 
     func upstreamDidReceiveBody(_ bytes: ByteBuffer) {
@@ -59,7 +63,10 @@ extension ProxyCall: UpstreamDelegate {
     func upstreamDidFinish(_ failure: UpstreamFailure?) {
         transfer = nil
         guard !finished, let call else { return }
-        if let failure, mode == .none, retryAfterFailure(reason: failure.description) { return }
+        // Retry while nothing reached the client: no head yet, or a
+        // non-stream body cut short (it is buffered, never forwarded).
+        if let failure, mode == .none || (mode == .buffered && !writer.headSent),
+           retryAfterFailure(reason: failure.description) { return }
         markUpstreamDone()
         if let failure {
             if mode == .stream && writer.headSent {
@@ -88,6 +95,7 @@ extension ProxyCall: UpstreamDelegate {
                 complete()
             }
         case .buffered:
+            recordAttemptSucceeded()
             finishBuffered(call: call)
         case .passthrough, .none:
             // Upstream errors go back as they came: status, type and body.

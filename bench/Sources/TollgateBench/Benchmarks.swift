@@ -7,6 +7,7 @@ enum Benchmarks {
     static var all: [String: ([String]) -> Void] {
         var table: [String: ([String]) -> Void] = [:]
         table["json"] = jsonParse
+        table["counters"] = counters
         return table
     }
 

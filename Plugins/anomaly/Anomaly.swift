@@ -1,0 +1,119 @@
+import TollgatePluginKit
+
+/// The anomaly plugin: adds each call's cost to its subjects' hourly
+/// buckets in post_call and raises `spend_spike` / `spend_projection`
+/// alerts when today runs at `factor` x the 7-day baseline. It never
+/// rejects a call. Time is the call's receive time (host clock), so tests
+/// move it through the call.
+public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
+    public static let info = PluginInfo(name: "anomaly", version: "0.1.0", failClosed: false, requiredMinor: 0)
+
+    let host: PluginHost
+    let config: AnomalyConfig
+    let detector: SpikeDetector
+    let store: AnomalyStore?
+    let state: Locked<State>
+    let untracked: Metric?
+
+    struct State {
+        var history: SpendHistory
+        /// Dedupe keys raised today and yesterday (dedupe also happens in
+        /// the host; this keeps the plugin from asking again on every call).
+        var raised: [String: Int64] = [:]
+        /// The latest day seen; buckets before the baseline window go.
+        var currentDay: Int64 = Int64.min
+        var warnedFull = false
+    }
+
+    public required init(host: PluginHost, config json: JSONValue) throws {
+        self.host = host
+        config = try AnomalyConfig(json: json)
+        detector = SpikeDetector(config: config)
+        let instance = host.instanceName ?? "anomaly"
+        var history = SpendHistory()
+        var raised: [String: Int64] = [:]
+        if let path = try config.databasePath(storageDirectory: host.storageDirectory, instanceName: instance) {
+            do {
+                let store = try AnomalyStore(path: path, onError: { [host] error in
+                    host.log(.error, "anomaly: writing \(path) failed: \(error)")
+                })
+                let contents = store.takeContents()
+                history = contents.history
+                for entry in contents.raisedKeys { raised[entry.key] = entry.day }
+                self.store = store
+            } catch {
+                throw PluginError("anomaly: cannot open the history database \(path): \(error); check storage.dir is writable or set database: false")
+            }
+        } else {
+            store = nil
+            host.log(.warning, "anomaly: history is kept in memory only (database: false); a restart starts a cold start again")
+        }
+        for seed in config.seeds { history.seed(subject: seed.subject, day: seed.day, nanos: seed.nanos) }
+        state = Locked(State(history: history, raised: raised))
+        untracked = try? host.defineCounter(name: "tollgate_anomaly_untracked_total",
+                                            help: "Calls whose new subject was not tracked because the subject table is full.",
+                                            labels: [])
+        host.log(.info, "anomaly: factor \(AnomalyAlert.factorText(config.factorMilli)), "
+            + "min daily spend \(Money.format(nanos: config.minDailySpendNanos)), "
+            + "dimensions \(config.dimensions.map(\.rawValue).joined(separator: ","))"
+            + (store.map { ", history in \($0.path)" } ?? ""))
+    }
+
+    public func postCall(_ call: Call) throws {
+        guard let cost = call.costNanos, cost > 0, let received = call.receivedAtMicros else { return }
+        let second = UTCTime.floorDiv(received, 1_000_000)
+        let subjects = config.dimensions.compactMap { $0.subject(of: call) }
+        guard !subjects.isEmpty else { return }
+        let day = SpendHistory.day(of: second)
+
+        var findings: [SpikeDetector.Finding] = []
+        var newDay = false
+        var untrackedCount = 0
+        var warnFull = false
+        state.withLock { state in
+            if day > state.currentDay {
+                newDay = state.currentDay != Int64.min
+                state.currentDay = day
+                state.history.forget(before: day - Int64(SpikeDetector.baselineDays) - 1)
+                state.raised = state.raised.filter { $0.value >= day - 1 }
+            }
+            for subject in subjects {
+                guard state.history.add(cost, subject: subject, at: second) else {
+                    untrackedCount += 1
+                    if !state.warnedFull {
+                        state.warnedFull = true
+                        warnFull = true
+                    }
+                    continue
+                }
+                guard let finding = detector.evaluate(subject, in: state.history, at: second) else { continue }
+                // After a spike the projection has nothing to add.
+                let spikeKey = SpikeDetector.dedupeKey(.spike, subject: subject, day: day)
+                guard state.raised[finding.dedupeKey] == nil, state.raised[spikeKey] == nil else { continue }
+                state.raised[finding.dedupeKey] = day
+                findings.append(finding)
+            }
+        }
+        // Disk and the host's alert path outside the lock.
+        store?.recordSpend(cost, subjects: subjects, hour: SpendHistory.hour(of: second))
+        if newDay { store?.forget(before: day) }
+        if untrackedCount > 0 { untracked?.record(Double(untrackedCount)) }
+        if warnFull {
+            host.log(.warning, "anomaly: tracking \(SpendHistory.defaultMaxSubjects) subjects already; new ones are not tracked "
+                + "(is a feature attribute taking unbounded values?)", call: call)
+        }
+        for finding in findings {
+            store?.recordRaised(finding.dedupeKey, day: day)
+            host.raiseAlert(AnomalyAlert.alert(for: finding, factorMilli: config.factorMilli))
+        }
+    }
+
+    public func shutdown() {
+        store?.close()
+    }
+}
+
+@_cdecl("tollgate_plugin_entry_v1")
+public func tollgate_plugin_entry_v1(_ hostMajor: UInt16, _ hostMinor: UInt16) -> UnsafeRawPointer? {
+    PluginExport.entry(Anomaly.self, hostMajor: hostMajor, hostMinor: hostMinor)
+}

@@ -1,2 +1,0 @@
-// Placeholder until the anomaly plugin lands.
-enum AnomalyPluginPlaceholder {}

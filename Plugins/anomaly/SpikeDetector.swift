@@ -1,0 +1,128 @@
+import TollgatePluginKit
+
+/// Decides, for one subject at one moment, whether today's spend is a
+/// spike. Pure arithmetic over a SpendHistory, in integers.
+///
+/// - Baseline: the average daily spend over the previous 7 complete days
+///   (fewer when the subject's history is shorter, never fewer than
+///   `minHistoryDays`: below that it is a cold start and nothing alerts).
+/// - Spike: today so far >= factor x baseline, and >= minDailySpend.
+/// - Projection (only while there is no spike): the last `projectionHours`
+///   hourly buckets (the current one included) are compared with the same
+///   clock hours of the baseline days; that ratio carries the baseline's
+///   rest of the day, and today so far plus it must reach factor x baseline
+///   (and minDailySpend). Comparing like hours keeps a team whose traffic
+///   follows office hours from looking like a spike every morning. The
+///   usual spend of the window is taken as at least the baseline's flat
+///   share (baseline x hours / 24), so a quiet night hour does not make a
+///   dollar look like a flood.
+/// - Severity: critical at 2 x factor x baseline or more, else warning.
+struct SpikeDetector {
+    static let baselineDays = 7
+
+    var factorMilli: Int64
+    var minDailySpendNanos: Int64
+    var minHistoryDays: Int
+    var projectionHours: Int
+
+    init(config: AnomalyConfig) {
+        factorMilli = config.factorMilli
+        minDailySpendNanos = config.minDailySpendNanos
+        minHistoryDays = config.minHistoryDays
+        projectionHours = config.projectionHours
+    }
+
+    enum Kind: String {
+        case spike = "spend_spike"
+        case projection = "spend_projection"
+    }
+
+    struct Finding: Equatable {
+        var kind: Kind
+        var subject: String
+        var day: Int64
+        var todayNanos: Int64
+        /// Sum over `baselineDays` days; the baseline is the average.
+        var baselineTotalNanos: Int64
+        var baselineDays: Int
+        /// The end-of-day projection (projection findings only).
+        var projectedNanos: Int64?
+        var critical: Bool
+
+        var baselineNanos: Int64 { baselineTotalNanos / Int64(baselineDays) }
+        var dedupeKey: String { SpikeDetector.dedupeKey(kind, subject: subject, day: day) }
+    }
+
+    /// "spend_spike:team/acme/payments:2026-11-22": this condition, this day.
+    static func dedupeKey(_ kind: Kind, subject: String, day: Int64) -> String {
+        "\(kind.rawValue):\(subject):\(UTCTime.day(day * SpendHistory.secondsPerDay))"
+    }
+
+    func evaluate(_ subject: String, in history: SpendHistory, at second: Int64) -> Finding? {
+        let today = SpendHistory.day(of: second)
+        guard let first = history.firstDay(of: subject) else { return nil }
+        let days = min(Self.baselineDays, Int(today - first))
+        guard days >= minHistoryDays else { return nil }  // cold start
+        var baselineTotal: Int64 = 0
+        for back in 1...days { baselineTotal &+= history.spend(of: subject, day: today - Int64(back)) }
+        let spent = history.spend(of: subject, day: today)
+
+        // amount/threshold compared as amount x days x 1000 vs factor x baseline total.
+        func reaches(_ amount: Int64, times multiple: Int64) -> Bool {
+            Self.atLeast(amount, Int64(days) * 1_000, baselineTotal, factorMilli * multiple)
+        }
+        var finding = Finding(kind: .spike, subject: subject, day: today, todayNanos: spent, baselineTotalNanos: baselineTotal,
+                              baselineDays: days, projectedNanos: nil, critical: false)
+        if spent >= minDailySpendNanos, reaches(spent, times: 1) {
+            finding.critical = reaches(spent, times: 2)
+            return finding
+        }
+        guard projectionHours > 0 else { return nil }
+        let projected = projection(subject, in: history, at: second, spentToday: spent, baselineDays: days,
+                                   baselineTotal: baselineTotal)
+        guard projected >= minDailySpendNanos, reaches(projected, times: 1) else { return nil }
+        finding.kind = .projection
+        finding.projectedNanos = projected
+        return finding
+    }
+
+    /// Today's spend plus the baseline's rest of the day, scaled by how the
+    /// last hours compare with the same hours of the baseline days.
+    func projection(_ subject: String, in history: SpendHistory, at second: Int64, spentToday: Int64,
+                    baselineDays days: Int, baselineTotal: Int64) -> Int64 {
+        let hour = SpendHistory.hour(of: second)
+        let windowStart = hour - Int64(projectionHours - 1) * SpendHistory.secondsPerHour
+        let dayEnd = (SpendHistory.day(of: second) + 1) * SpendHistory.secondsPerDay
+        let recent = history.spend(of: subject, fromHour: windowStart, throughHour: hour)
+        var usualWindow: Int64 = 0  // summed over the baseline days
+        var usualRest: Int64 = 0
+        for back in 1...days {
+            let shift = Int64(back) * SpendHistory.secondsPerDay
+            usualWindow &+= history.spend(of: subject, fromHour: windowStart - shift, throughHour: hour - shift)
+            usualRest &+= history.spend(of: subject, fromHour: hour + SpendHistory.secondsPerHour - shift,
+                                        throughHour: dayEnd - SpendHistory.secondsPerHour - shift)
+        }
+        usualWindow = max(usualWindow, Self.multiplyDivide(baselineTotal, Int64(projectionHours), 24))
+        guard usualWindow > 0 else { return spentToday }
+        let rest = Self.multiplyDivide(usualRest, recent, usualWindow)
+        let (sum, overflow) = spentToday.addingReportingOverflow(rest)
+        return overflow ? Int64.max : sum
+    }
+
+    /// a x b / c for non-negative a, b and positive c, in 128 bits,
+    /// saturating at Int64.max.
+    static func multiplyDivide(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 {
+        let product = UInt64(max(0, a)).multipliedFullWidth(by: UInt64(max(0, b)))
+        let divisor = UInt64(max(1, c))
+        guard product.high < divisor else { return Int64.max }
+        let quotient = divisor.dividingFullWidth(product).quotient
+        return quotient > UInt64(Int64.max) ? Int64.max : Int64(quotient)
+    }
+
+    /// a x aScale >= b x bScale for non-negative values, in 128 bits.
+    static func atLeast(_ a: Int64, _ aScale: Int64, _ b: Int64, _ bScale: Int64) -> Bool {
+        let left = UInt64(max(0, a)).multipliedFullWidth(by: UInt64(max(0, aScale)))
+        let right = UInt64(max(0, b)).multipliedFullWidth(by: UInt64(max(0, bScale)))
+        return left.high != right.high ? left.high > right.high : left.low >= right.low
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import TollgateCore
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Reports over the chargeback ledger the tagging plugin writes.",
+        subcommands: [SpendReportCommand.self])
+}
+
+struct SpendReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spend",
+        abstract: "Requests, tokens and cost from the ledger, grouped as asked.",
+        discussion: """
+            The range is half-open, [--from, --to), on the time each request was received. Dates are UTC: \
+            2026-11-01 means midnight; RFC 3339 timestamps (2026-11-01T09:30:00Z) are accepted too. \
+            Dimensions: \(ReportDimension.names.joined(separator: ", ")), or tag.NAME for any other tag. \
+            Costs are exact (nano-dollar integers printed as decimals); the total is the exact sum of the groups.
+            """)
+
+    @Option(name: .long, help: "The ledger file (storage.dir/ledger.sqlite by default).")
+    var db: String
+
+    @Option(name: .long, help: "Start of the range, inclusive (YYYY-MM-DD or RFC 3339, UTC).")
+    var from: String?
+
+    @Option(name: .long, help: "End of the range, exclusive (YYYY-MM-DD or RFC 3339, UTC).")
+    var to: String?
+
+    @Option(name: .long, help: "Comma-separated dimensions to group by, e.g. team,feature,model.")
+    var by: String = ""
+
+    @Option(name: .long, help: "table, csv or json.")
+    var format: String = "table"
+
+    func run() throws {
+        let query: SpendQuery
+        let output: SpendReportFormat
+        do {
+            guard let chosen = SpendReportFormat(rawValue: format) else {
+                throw ValidationError("--format must be one of \(SpendReportFormat.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(format)\"")
+            }
+            output = chosen
+            let fromMicros = try from.map { try ReportTime.parseMicros($0) }
+            let toMicros = try to.map { try ReportTime.parseMicros($0) }
+            if let fromMicros, let toMicros, toMicros <= fromMicros {
+                throw ValidationError("--to (\(to!)) must be after --from (\(from!))")
+            }
+            query = SpendQuery(fromMicros: fromMicros, toMicros: toMicros, dimensions: try ReportDimension.parseList(by))
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        do {
+            let database = try LedgerFile.openForReading(db)
+            let report = try query.run(on: database)
+            FileHandle.standardOutput.write(Data(output.render(report).utf8))
+        } catch {
+            ConfigLoading.printError("tollgate report spend: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import XCTest
+import TollgateSQLite
+@testable import TollgateCore
+
+/// A ledger file with hand-made rows, in the real schema, for report tests.
+final class ReportTestLedger {
+    struct Row {
+        var ts: Int64
+        var team: String? = "payments"
+        var feature: String? = nil
+        var model: String? = "small"
+        var modelRequested = "small"
+        var tokensIn: Int64 = 0
+        var tokensOut: Int64 = 0
+        var tokensCached: Int64 = 0
+        var cost: Int64 = 0
+        var estimated = false
+        var outcome = "success"
+        var tags = "{}"
+    }
+
+    let path: String
+    let db: SQLiteDatabase
+    private var next = 0
+
+    init() throws {
+        path = "/tmp/tollgate-report-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sqlite"
+        db = try SQLiteDatabase(path: path)
+        try db.execute(LedgerFile.createStatements)
+    }
+
+    deinit {
+        for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+    }
+
+    func insert(_ rows: [Row]) throws {
+        let statement = try db.prepare("""
+            INSERT INTO ledger (ts_us, request_id, org, team, feature, model_requested, model_served, tokens_in,
+              tokens_out, tokens_cached, cost_nanos, usage_estimated, outcome, tags)
+            VALUES (?1, ?2, 'acme', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            """)
+        try db.transaction {
+            for row in rows {
+                next += 1
+                try statement.run([.integer(row.ts), .text("req-\(next)"), row.team.map(SQLiteValue.text) ?? .null,
+                                   row.feature.map(SQLiteValue.text) ?? .null, .text(row.modelRequested),
+                                   row.model.map(SQLiteValue.text) ?? .null, .integer(row.tokensIn),
+                                   .integer(row.tokensOut), .integer(row.tokensCached), .integer(row.cost),
+                                   .integer(row.estimated ? 1 : 0), .text(row.outcome), .text(row.tags)])
+            }
+        }
+    }
+}
+
+final class ReportQueryTests: XCTestCase {
+    let day1 = Int64(1_793_491_200) * 1_000_000  // 2026-11-01
+    let hour: Int64 = 3_600_000_000
+
+    func testGroupsSumExactlyToTheLedger() throws {
+        let ledger = try ReportTestLedger()
+        var rows: [ReportTestLedger.Row] = []
+        var expected: [String: (requests: Int64, cost: Int64, tokensIn: Int64)] = [:]
+        var totalCost: Int64 = 0
+        for i in 0..<500 {
+            let team = ["payments", "search", "growth"][i % 3]
+            let cost = Int64(i * 7_919 + 1)  // odd nano amounts: a float would drift
+            rows.append(.init(ts: day1 + Int64(i) * 1_000_000, team: team, feature: i % 5 == 0 ? nil : "f\(i % 2)",
+                              tokensIn: Int64(i), tokensOut: 2, cost: cost, estimated: i % 50 == 0))
+            expected[team, default: (0, 0, 0)].requests += 1
+            expected[team, default: (0, 0, 0)].cost += cost
+            expected[team, default: (0, 0, 0)].tokensIn += Int64(i)
+            totalCost += cost
+        }
+        try ledger.insert(rows)
+        let db = try LedgerFile.openForReading(ledger.path)
+
+        let report = try SpendQuery(dimensions: [try ReportDimension.parse("team")]).run(on: db)
+        XCTAssertEqual(report.dimensions, ["team"])
+        XCTAssertEqual(report.groups.count, 3)
+        for group in report.groups {
+            let team = try XCTUnwrap(group.keys[0])
+            XCTAssertEqual(group.totals.requests, expected[team]?.requests, team)
+            XCTAssertEqual(group.totals.costNanos, expected[team]?.cost, team)
+            XCTAssertEqual(group.totals.tokensIn, expected[team]?.tokensIn, team)
+        }
+        XCTAssertEqual(report.total.costNanos, totalCost)
+        XCTAssertEqual(report.total.requests, 500)
+        XCTAssertEqual(report.total.tokensOut, 1000)
+        XCTAssertEqual(report.total.estimatedRequests, 10)
+        // Most expensive first.
+        XCTAssertEqual(report.groups.map(\.totals.costNanos), report.groups.map(\.totals.costNanos).sorted(by: >))
+
+        // A finer grouping adds up to the same total, NULL keys included.
+        let fine = try SpendQuery(dimensions: try ReportDimension.parseList("team, feature")).run(on: db)
+        XCTAssertEqual(fine.total, report.total)
+        XCTAssertTrue(fine.groups.contains { $0.keys[1] == nil })
+        XCTAssertEqual(fine.groups.reduce(0) { $0 + $1.totals.costNanos }, totalCost)
+    }
+
+    func testRangeIsHalfOpen() throws {
+        let ledger = try ReportTestLedger()
+        try ledger.insert([.init(ts: day1 - 1, cost: 1), .init(ts: day1, cost: 10), .init(ts: day1 + 24 * hour - 1, cost: 100),
+                           .init(ts: day1 + 24 * hour, cost: 1000)])
+        let db = try LedgerFile.openForReading(ledger.path)
+        let oneDay = try SpendQuery(fromMicros: day1, toMicros: day1 + 24 * hour).run(on: db)
+        XCTAssertEqual(oneDay.total.costNanos, 110)
+        XCTAssertEqual(oneDay.groups.count, 1)
+        XCTAssertEqual(try SpendQuery(fromMicros: day1).run(on: db).total.costNanos, 1110)
+        XCTAssertEqual(try SpendQuery(toMicros: day1).run(on: db).total.costNanos, 1)
+        let empty = try SpendQuery(fromMicros: day1 + 48 * hour).run(on: db)
+        XCTAssertEqual(empty.groups, [])
+        XCTAssertEqual(empty.total, SpendReport.Totals())
+    }
+
+    func testTimeBucketsModelAndTags() throws {
+        let ledger = try ReportTestLedger()
+        try ledger.insert([
+            .init(ts: day1 + 1, model: "large", modelRequested: "small", cost: 5, tags: #"{"cost_center":"cc1"}"#),
+            .init(ts: day1 + 2 * hour + 5, model: nil, modelRequested: "small", cost: 0, outcome: "rejected"),
+            .init(ts: day1 + 25 * hour, model: "small", cost: 7, tags: #"{"cost_center":"cc2"}"#),
+        ])
+        let db = try LedgerFile.openForReading(ledger.path)
+        let byDay = try SpendQuery(dimensions: try ReportDimension.parseList("day")).run(on: db)
+        XCTAssertEqual(Set(byDay.groups.map { $0.keys[0] }), ["2026-11-01", "2026-11-02"])
+        let byHour = try SpendQuery(dimensions: try ReportDimension.parseList("hour")).run(on: db)
+        XCTAssertTrue(byHour.groups.contains { $0.keys[0] == "2026-11-01T02:00Z" }, "\(byHour.groups)")
+        let byMonth = try SpendQuery(dimensions: try ReportDimension.parseList("month")).run(on: db)
+        XCTAssertEqual(byMonth.groups.map { $0.keys[0] }, ["2026-11"])
+        // model = what served, else what was asked for.
+        let byModel = try SpendQuery(dimensions: try ReportDimension.parseList("model,outcome")).run(on: db)
+        XCTAssertEqual(Set(byModel.groups.map { "\($0.keys[0] ?? "-")/\($0.keys[1] ?? "-")" }),
+                       ["large/success", "small/rejected", "small/success"])
+        let byTag = try SpendQuery(dimensions: try ReportDimension.parseList("tag.cost_center")).run(on: db)
+        XCTAssertEqual(byTag.groups.map(\.keys), [["cc2"], ["cc1"], [nil]])
+        XCTAssertEqual(byTag.dimensions, ["tag.cost_center"])
+    }
+
+    func testUnknownDimensionsAndForeignFilesAreExplained() throws {
+        XCTAssertThrowsError(try ReportDimension.parse("colour")) { error in
+            XCTAssertTrue("\(error)".contains("team"), "\(error)")
+        }
+        XCTAssertThrowsError(try ReportDimension.parse("tag.a'b"))
+        XCTAssertEqual(try ReportDimension.parse("tag.feature").name, "feature")
+        XCTAssertEqual(try ReportDimension.parseList("team,team, key_id").map(\.name), ["team", "key"])
+
+        XCTAssertThrowsError(try LedgerFile.openForReading("/nonexistent/ledger.sqlite")) { error in
+            XCTAssertTrue("\(error)".contains("cannot open the ledger"), "\(error)")
+        }
+        let path = "/tmp/tollgate-not-a-ledger-\(getpid()).sqlite"
+        defer { unlink(path) }
+        let other = try SQLiteDatabase(path: path)
+        try other.execute("CREATE TABLE things (x INTEGER)")
+        XCTAssertThrowsError(try LedgerFile.openForReading(path)) { error in
+            XCTAssertTrue("\(error)".contains("no ledger table"), "\(error)")
+        }
+    }
+}
