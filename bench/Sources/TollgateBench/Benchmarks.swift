@@ -8,6 +8,7 @@ enum Benchmarks {
         var table: [String: ([String]) -> Void] = [:]
         table["json"] = jsonParse
         table["counters"] = counters
+        table["ledger"] = ledger
         return table
     }
 
