@@ -51,7 +51,7 @@ extension Benchmarks {
               tokens_out, tokens_cached, cost_nanos, usage_estimated, outcome, status, decided_by, outcome_detail,
               latency_us, upstream_us, stream, attempts)
             VALUES (?1, ?2, 'acme', ?3, ?4, ?5, 'production', NULL, ?6, 'prod', NULL, ?7, ?8, 'openai',
-              '/v1/chat/completions', 'openai', ?9, ?9, ?10, ?11, ?12, 0, ?13, 0, ?14, ?15, ?16, NULL, ?17, ?17, ?18, ?19)
+              '/v1/chat/completions', 'openai', ?9, ?9, ?9, ?10, ?11, 0, ?12, 0, ?13, ?14, ?15, NULL, ?16, ?16, ?17, ?18)
             """)
         let day0 = try! ReportTime.parseMicros("2026-10-01")
         let models: [(String, Int64, Int64)] = [("small", 400, 1_600), ("large", 8_000, 32_000), ("claude-small", 800, 4_000)]
