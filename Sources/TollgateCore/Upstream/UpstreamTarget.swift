@@ -10,7 +10,6 @@ struct UpstreamTarget {
 
     static func make(entry: ModelEntry, deployment: Deployment, dialect: APIDialect, request: CanonicalRequest,
                      clientHeaders: HTTPHeaders, timeouts: UpstreamTimeouts) throws -> UpstreamTarget {
-        let path = dialect == .openai ? "/chat/completions" : "/messages"
         let base: String
         switch entry.provider {
         case .mock:
@@ -21,6 +20,13 @@ struct UpstreamTarget {
             }
             while url.hasSuffix("/") { url.removeLast() }
             base = url
+        }
+        // OpenAI base URLs end in /v1; Anthropic's are usually the bare host
+        // (https://api.anthropic.com) — accept both.
+        let path: String
+        switch dialect {
+        case .openai: path = "/chat/completions"
+        case .anthropic: path = base.hasSuffix("/v1") ? "/messages" : "/v1/messages"
         }
         var headers: [(String, String)] = [
             ("content-type", "application/json"),
