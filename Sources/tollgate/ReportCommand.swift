@@ -55,8 +55,8 @@ struct SpendReportCommand: ParsableCommand {
             throw ValidationError("\(error)")
         }
         do {
-            let database = try LedgerFile.openForReading(db)
-            let report = try query.run(on: database)
+            _ = try LedgerFile.openForReading(db)  // says what is wrong with a file that is not a ledger
+            let report = try query.run(ledgerAt: db)
             FileHandle.standardOutput.write(Data(output.render(report).utf8))
         } catch {
             ConfigLoading.printError("tollgate report spend: \(error)")

@@ -73,9 +73,9 @@ final class ReportQueryTests: XCTestCase {
             totalCost += cost
         }
         try ledger.insert(rows)
-        let db = try LedgerFile.openForReading(ledger.path)
+        _ = try LedgerFile.openForReading(ledger.path)
 
-        let report = try SpendQuery(dimensions: [try ReportDimension.parse("team")]).run(on: db)
+        let report = try SpendQuery(dimensions: [try ReportDimension.parse("team")]).run(ledgerAt: ledger.path)
         XCTAssertEqual(report.dimensions, ["team"])
         XCTAssertEqual(report.groups.count, 3)
         for group in report.groups {
@@ -92,7 +92,7 @@ final class ReportQueryTests: XCTestCase {
         XCTAssertEqual(report.groups.map(\.totals.costNanos), report.groups.map(\.totals.costNanos).sorted(by: >))
 
         // A finer grouping adds up to the same total, NULL keys included.
-        let fine = try SpendQuery(dimensions: try ReportDimension.parseList("team, feature")).run(on: db)
+        let fine = try SpendQuery(dimensions: try ReportDimension.parseList("team, feature")).run(ledgerAt: ledger.path)
         XCTAssertEqual(fine.total, report.total)
         XCTAssertTrue(fine.groups.contains { $0.keys[1] == nil })
         XCTAssertEqual(fine.groups.reduce(0) { $0 + $1.totals.costNanos }, totalCost)
@@ -102,13 +102,13 @@ final class ReportQueryTests: XCTestCase {
         let ledger = try ReportTestLedger()
         try ledger.insert([.init(ts: day1 - 1, cost: 1), .init(ts: day1, cost: 10), .init(ts: day1 + 24 * hour - 1, cost: 100),
                            .init(ts: day1 + 24 * hour, cost: 1000)])
-        let db = try LedgerFile.openForReading(ledger.path)
-        let oneDay = try SpendQuery(fromMicros: day1, toMicros: day1 + 24 * hour).run(on: db)
+        _ = try LedgerFile.openForReading(ledger.path)
+        let oneDay = try SpendQuery(fromMicros: day1, toMicros: day1 + 24 * hour).run(ledgerAt: ledger.path)
         XCTAssertEqual(oneDay.total.costNanos, 110)
         XCTAssertEqual(oneDay.groups.count, 1)
-        XCTAssertEqual(try SpendQuery(fromMicros: day1).run(on: db).total.costNanos, 1110)
-        XCTAssertEqual(try SpendQuery(toMicros: day1).run(on: db).total.costNanos, 1)
-        let empty = try SpendQuery(fromMicros: day1 + 48 * hour).run(on: db)
+        XCTAssertEqual(try SpendQuery(fromMicros: day1).run(ledgerAt: ledger.path).total.costNanos, 1110)
+        XCTAssertEqual(try SpendQuery(toMicros: day1).run(ledgerAt: ledger.path).total.costNanos, 1)
+        let empty = try SpendQuery(fromMicros: day1 + 48 * hour).run(ledgerAt: ledger.path)
         XCTAssertEqual(empty.groups, [])
         XCTAssertEqual(empty.total, SpendReport.Totals())
     }
@@ -120,18 +120,18 @@ final class ReportQueryTests: XCTestCase {
             .init(ts: day1 + 2 * hour + 5, model: nil, modelRequested: "small", cost: 0, outcome: "rejected"),
             .init(ts: day1 + 25 * hour, model: "small", cost: 7, tags: #"{"cost_center":"cc2"}"#),
         ])
-        let db = try LedgerFile.openForReading(ledger.path)
-        let byDay = try SpendQuery(dimensions: try ReportDimension.parseList("day")).run(on: db)
+        _ = try LedgerFile.openForReading(ledger.path)
+        let byDay = try SpendQuery(dimensions: try ReportDimension.parseList("day")).run(ledgerAt: ledger.path)
         XCTAssertEqual(Set(byDay.groups.map { $0.keys[0] }), ["2026-11-01", "2026-11-02"])
-        let byHour = try SpendQuery(dimensions: try ReportDimension.parseList("hour")).run(on: db)
+        let byHour = try SpendQuery(dimensions: try ReportDimension.parseList("hour")).run(ledgerAt: ledger.path)
         XCTAssertTrue(byHour.groups.contains { $0.keys[0] == "2026-11-01T02:00Z" }, "\(byHour.groups)")
-        let byMonth = try SpendQuery(dimensions: try ReportDimension.parseList("month")).run(on: db)
+        let byMonth = try SpendQuery(dimensions: try ReportDimension.parseList("month")).run(ledgerAt: ledger.path)
         XCTAssertEqual(byMonth.groups.map { $0.keys[0] }, ["2026-11"])
         // model = what served, else what was asked for.
-        let byModel = try SpendQuery(dimensions: try ReportDimension.parseList("model,outcome")).run(on: db)
+        let byModel = try SpendQuery(dimensions: try ReportDimension.parseList("model,outcome")).run(ledgerAt: ledger.path)
         XCTAssertEqual(Set(byModel.groups.map { "\($0.keys[0] ?? "-")/\($0.keys[1] ?? "-")" }),
                        ["large/success", "small/rejected", "small/success"])
-        let byTag = try SpendQuery(dimensions: try ReportDimension.parseList("tag.cost_center")).run(on: db)
+        let byTag = try SpendQuery(dimensions: try ReportDimension.parseList("tag.cost_center")).run(ledgerAt: ledger.path)
         XCTAssertEqual(byTag.groups.map(\.keys), [["cc2"], ["cc1"], [nil]])
         XCTAssertEqual(byTag.dimensions, ["tag.cost_center"])
     }

@@ -14,48 +14,34 @@ public struct SpendQuery: Equatable, Sendable {
         self.dimensions = dimensions
     }
 
-    /// The statement and its bindings. Sums are SQLite integer sums: exact,
-    /// and an error rather than a wrap on overflow.
-    public var sql: (text: String, bindings: [SQLiteValue]) {
-        var select = dimensions.map(\.sql)
-        // SUM is exact on integers (an error, not a wrap, on overflow) but
-        // NULL over no rows; COALESCE keeps every column an integer.
-        select.append("COUNT(*)")
-        select += ["tokens_in", "tokens_out", "tokens_cached", "cost_nanos", "usage_estimated"].map { "COALESCE(SUM(\($0)), 0)" }
+    /// The scan: dimension columns, then the summed columns, over the
+    /// range. Grouping happens in `LedgerScan` (hashing beats SQLite's
+    /// sort-based GROUP BY on large ledgers). Sums are exact Int64 and fail
+    /// on overflow rather than wrap.
+    public var sql: (text: String, bindings: [Int64]) {
+        let select = dimensions.map(\.sql) + ["tokens_in", "tokens_out", "tokens_cached", "cost_nanos", "usage_estimated"]
         var text = "SELECT " + select.joined(separator: ", ") + " FROM ledger"
         var conditions: [String] = []
-        var bindings: [SQLiteValue] = []
+        var bindings: [Int64] = []
         if let fromMicros {
-            bindings.append(.integer(fromMicros))
+            bindings.append(fromMicros)
             conditions.append("ts_us >= ?\(bindings.count)")
         }
         if let toMicros {
-            bindings.append(.integer(toMicros))
+            bindings.append(toMicros)
             conditions.append("ts_us < ?\(bindings.count)")
         }
         if !conditions.isEmpty { text += " WHERE " + conditions.joined(separator: " AND ") }
-        if !dimensions.isEmpty {
-            text += " GROUP BY " + (1...dimensions.count).map(String.init).joined(separator: ", ")
-        }
         return (text, bindings)
     }
 
-    /// Runs the query on `db` (an opened ledger, see `LedgerFile`).
-    public func run(on db: SQLiteDatabase) throws -> SpendReport {
+    /// Runs the query on the ledger at `path` (check it first with
+    /// `LedgerFile.openForReading`).
+    public func run(ledgerAt path: String) throws -> SpendReport {
         let (text, bindings) = sql
-        let statement = try db.prepare(text)
-        try statement.bind(bindings)
-        var groups: [SpendReport.Group] = []
-        let n = dimensions.count
-        while try statement.step() {
-            let totals = SpendReport.Totals(
-                requests: statement.int64(at: n), tokensIn: statement.int64(at: n + 1),
-                tokensOut: statement.int64(at: n + 2), tokensCached: statement.int64(at: n + 3),
-                costNanos: statement.int64(at: n + 4), estimatedRequests: statement.int64(at: n + 5))
-            // Without --by, an empty range still yields one row of zeros.
-            if n == 0 && totals.requests == 0 { continue }
-            let keys = dimensions.enumerated().map { index, dimension in dimension.render(statement.value(at: index)) }
-            groups.append(SpendReport.Group(keys: keys, totals: totals))
+        let scanned = try LedgerScan(path: path).aggregate(sql: text, bindings: bindings, dimensions: dimensions.count)
+        let groups = scanned.map { row in
+            SpendReport.Group(keys: zip(dimensions, row.keys).map { $0.render($1) }, totals: row.totals)
         }
         return try SpendReport(dimensions: dimensions.map(\.name), fromMicros: fromMicros, toMicros: toMicros,
                                groups: groups)

@@ -20,7 +20,7 @@ extension Benchmarks {
         print(String(format: "ledger: %d rows written in %.2fs (%.0f rows/s), file %.1f MB: %@", rows, fillSeconds,
                      Double(rows) / fillSeconds, Double(size) / 1e6, path))
 
-        let db = try! LedgerFile.openForReading(path)
+        _ = try! LedgerFile.openForReading(path)
         let day0 = try! ReportTime.parseMicros("2026-10-01")
         let cases: [(String, SpendQuery)] = [
             ("total", SpendQuery()),
@@ -33,11 +33,12 @@ extension Benchmarks {
         ]
         for (label, query) in cases {
             start = DispatchTime.now().uptimeNanoseconds
-            let report = try! query.run(on: db)
+            let report = try! query.run(ledgerAt: path)
             let elapsed = seconds(since: start)
             let exact = query.fromMicros != nil || report.total.costNanos == expectedCost
-            print(String(format: "ledger: report %-24@ %6d groups, %8d requests in %.3fs%@", label as NSString,
-                         report.groups.count, report.total.requests, elapsed, exact ? "" : "  COST MISMATCH"))
+            print("ledger: report " + label.padding(toLength: 24, withPad: " ", startingAt: 0)
+                + String(format: "%6d groups, %8d requests in %.3fs", report.groups.count, report.total.requests, elapsed)
+                + (exact ? "" : "  COST MISMATCH"))
         }
     }
 
