@@ -22,11 +22,12 @@ struct BudgetMetrics {
                                              labels: ["usage"])
     }
 
-    func publish(_ rule: BudgetRule, _ state: CounterState?) {
+    /// The limit changes only when the plugin is (re)created.
+    func publish(_ rule: BudgetRule, _ state: CounterState?, withLimit: Bool = false) {
         guard let state else { return }
         let labels = [rule.scope, rule.period.rawValue]
         spent.record(Double(state.spent) / 1e9, labels: labels)
         reserved.record(Double(state.reserved) / 1e9, labels: labels)
-        limit.record(Double(state.limit) / 1e9, labels: labels)
+        if withLimit { limit.record(Double(state.limit) / 1e9, labels: labels) }
     }
 }

@@ -24,7 +24,9 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
         }
         metrics = try BudgetMetrics(host: host)
         thresholds = try ThresholdAlerts(host: host, budgets: config.budgets)
-        for index in config.budgets.indices { metrics.publish(config.budgets[index], host.counterState(counters[index])) }
+        for index in config.budgets.indices {
+            metrics.publish(config.budgets[index], host.counterState(counters[index]), withLimit: true)
+        }
         host.log(.info, "budget: \(config.budgets.count) budgets")
     }
 
@@ -70,7 +72,8 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
                 throw PluginError("budget: cannot reserve (host answered \(status))")
             }
         }
-        for index in onPath { metrics.publish(config.budgets[index], host.counterState(counters[index])) }
+        // Gauges are published after settle (post_call), not here: one
+        // update per request keeps the metrics registry off the hot path.
         return .continue
     }
 

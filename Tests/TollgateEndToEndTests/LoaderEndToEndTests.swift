@@ -45,6 +45,28 @@ final class LoaderEndToEndTests: XCTestCase {
         }
     }
 
+    /// A Swift library that is not a plugin: the loader must fail with a
+    /// message, not crash later (a dlclose'd Swift image breaks the runtime).
+    func testASwiftLibraryWithoutEntryFailsCleanly() throws {
+        let library = Self.pluginDir + "/libnot_a_plugin.so"
+        let swiftc = ManagedProcess(executable: "/usr/bin/env", arguments: [
+            "swiftc", "-emit-library", "-module-name", "NotAPlugin",
+            TestPaths.repoRoot + "/Tests/Fixtures/SwiftNotAPlugin/NotAPlugin.swift", "-o", library,
+        ])
+        try swiftc.start()
+        XCTAssertEqual(try swiftc.waitForExit(timeout: 120), 0, swiftc.stderr)
+        let valid = try CPluginBuilder.fixture("null_hooks", into: Self.pluginDir)
+        let path = try config(plugins: "plugins:\n  - path: \(valid)\n  - path: \(library)\n    id: not-a-plugin\n")
+        for command in ["check-config", "serve"] {
+            var arguments = [command, "--config", path]
+            if command == "serve" { arguments += ["--port", "0"] }
+            let result = try run(arguments)
+            XCTAssertEqual(result.status, 1, "\(command) did not fail cleanly (signal?): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("no entry symbol"), result.stderr)
+            XCTAssertFalse(result.stderr.contains("crashed"), result.stderr)
+        }
+    }
+
     func testUnknownFirstPartyPluginAndMissingFile() throws {
         let unknown = try run(["check-config", "--config", try config(plugins: "plugins:\n  - name: no-such-plugin\n")])
         XCTAssertEqual(unknown.status, 1)

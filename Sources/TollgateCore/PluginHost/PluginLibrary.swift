@@ -100,15 +100,29 @@ public final class PluginLibraryCache: @unchecked Sendable {
             throw fail("dlopen failed: \(message)")
         }
         guard let symbol = dlsym(handle, TOLLGATE_PLUGIN_ENTRY_SYMBOL) else {
-            dlclose(handle)
+            // Never dlclose an image not proven unload-safe: if it is Swift,
+            // its constructors already registered conformances with the
+            // runtime, and unmapping it makes the next dynamic cast anywhere
+            // in the process crash. It stays mapped and is counted retired.
+            keepMapped(copyPath)
             throw fail("no entry symbol '\(TOLLGATE_PLUGIN_ENTRY_SYMBOL)' — not a Tollgate ABI v\(TOLLGATE_ABI_MAJOR) plugin (a Swift plugin's @_cdecl entry must be public)")
         }
         let entry = unsafeBitCast(symbol, to: tollgate_type_plugin_entry_v1.self)
         guard let descriptor = entry(UInt16(TOLLGATE_ABI_MAJOR), UInt16(TOLLGATE_ABI_MINOR)) else {
             // Keep it mapped: code of an unknown kind already ran in it.
+            keepMapped(copyPath)
             throw fail("the plugin refused this host (ABI \(TOLLGATE_ABI_MAJOR).\(TOLLGATE_ABI_MINOR)); it needs another host version")
         }
-        try validate(descriptor, fail: fail)
+        do {
+            try validate(descriptor, fail: fail)
+        } catch {
+            if descriptor.pointee.flags & TOLLGATE_PLUGIN_FLAG_UNLOAD_SAFE != 0 {
+                dlclose(handle)
+            } else {
+                keepMapped(copyPath)
+            }
+            throw error
+        }
         if descriptor.pointee.flags & TOLLGATE_PLUGIN_FLAG_UNLOAD_SAFE == 0 {
             // Promote to NODELETE: a later dlclose will not unmap it.
             if let again = dlopen(copyPath, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD | RTLD_NODELETE) {
@@ -119,6 +133,15 @@ public final class PluginLibraryCache: @unchecked Sendable {
                                     handle: handle, descriptor: descriptor)
         lock.withLock { open[hash] = (library, 1) }
         return library
+    }
+
+    /// An image that failed to load but may hold language-runtime state:
+    /// pinned in memory for good (RTLD_NODELETE), counted as retired.
+    private func keepMapped(_ path: String) {
+        if let again = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD | RTLD_NODELETE) {
+            dlclose(again)
+        }
+        lock.withLock { retired += 1 }
     }
 
     /// Drops one user; the last user closes (or retires) the image.
