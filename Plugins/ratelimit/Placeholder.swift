@@ -1,2 +1,0 @@
-// Placeholder until the ratelimit plugin lands.
-enum RateLimitPluginPlaceholder {}
