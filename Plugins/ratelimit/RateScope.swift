@@ -1,3 +1,5 @@
+import TollgatePluginKit
+
 /// Who a limit covers: one key, team or org (`key/payments-prod`,
 /// `team/acme/payments`, `org/acme`), or each of them (`key/*`, `team/*`,
 /// `org/*`: a counter per key / team / org the plugin sees).
@@ -11,7 +13,7 @@ struct RateScope: Equatable {
 
     var isWildcard: Bool { path == nil }
 
-    /// Parses `key/ID`, `team/ORG/TEAM`, `org/ORG` or `LEVEL/*`; nil with
+    /// Parses `key/ID`, `team/ORG/TEAM`, `org/ORG` or `LEVEL/*`; fails with
     /// the reason when it is none of those.
     static func parse(_ text: String) -> Result<RateScope, PluginError> {
         let help = "scope must be key/KEY_ID, team/ORG/TEAM, org/ORG, or key/*, team/*, org/* for each one, got \"\(text)\""
