@@ -79,3 +79,24 @@ def gateway(mock_provider):
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=15)
+
+
+@pytest.fixture
+def gateway_with_plugins(mock_provider):
+    """Starts a gateway of its own with the given `plugins:` YAML block (and
+    fresh storage); returns its base URL. Stopped after the test."""
+    procs = []
+
+    def start(plugins):
+        tmp = tempfile.mkdtemp(prefix="tollgate-sdk-")
+        path = os.path.join(tmp, "tollgate.yaml")
+        with open(path, "w") as f:
+            f.write(gateway_yaml(mock_provider, os.path.join(tmp, "data"), plugins))
+        proc, port = _start(["serve", "--config", path, "--port", "0", "--log-level", "warning"], "tollgate listening on")
+        procs.append(proc)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=15)
