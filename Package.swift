@@ -37,13 +37,19 @@ var targets: [Target] = [
     // JSON that round-trips faithfully (ordered keys, exact numbers). Shared
     // by the core and the plugin kit; each image links its own copy.
     .target(name: "TollgateJSON", swiftSettings: swift5),
+    // The units of account shared by the core and plugins: money as Int64
+    // nano-dollars parsed exactly, and UTC calendar arithmetic.
+    .target(name: "TollgateUnits", swiftSettings: swift5),
+    // The chargeback ledger's schema: written by the tagging plugin, read by
+    // `tollgate report`. One copy for both sides of the plugin boundary.
+    .target(name: "TollgateLedger", swiftSettings: swift5),
     // SQLite in WAL mode behind one writer thread with group commit. Used by
     // the core (counter store) and by plugins (ledger, anomaly history).
     .target(name: "TollgateSQLite", dependencies: ["CSQLite"], swiftSettings: swift5),
     .target(
         name: "TollgateCore",
         dependencies: [
-            "TollgateJSON", "TollgateSQLite", "CTollgatePlugin", "CCurl", "CYAML", "CSQLite",
+            "TollgateJSON", "TollgateUnits", "TollgateLedger", "TollgateSQLite", "CTollgatePlugin", "CCurl", "CYAML", "CSQLite",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -55,7 +61,7 @@ var targets: [Target] = [
         ],
         swiftSettings: swift5
     ),
-    .target(name: "TollgatePluginKit", dependencies: ["CTollgatePlugin", "TollgateJSON"], swiftSettings: swift5),
+    .target(name: "TollgatePluginKit", dependencies: ["CTollgatePlugin", "TollgateJSON", "TollgateUnits"], swiftSettings: swift5),
     .target(name: "KitSamplePlugin", dependencies: ["TollgatePluginKit"], path: "Tests/Fixtures/KitSamplePlugin",
             swiftSettings: swift5),
     .target(name: "TollgatePluginTesting", dependencies: ["CTollgatePlugin", "TollgatePluginKit"],
@@ -109,7 +115,9 @@ var targets: [Target] = [
 
 for plugin in firstPartyPlugins {
     products.append(.library(name: plugin.product, type: .dynamic, targets: [plugin.target]))
-    targets.append(.target(name: plugin.target, dependencies: ["TollgatePluginKit", "TollgateSQLite"],
+    // The tagging plugin also writes the ledger (TollgateLedger's schema).
+    let extra: [Target.Dependency] = plugin.target == "TaggingPlugin" ? ["TollgateLedger"] : []
+    targets.append(.target(name: plugin.target, dependencies: ["TollgatePluginKit", "TollgateSQLite"] + extra,
                            path: plugin.path, swiftSettings: swift5))
 }
 

@@ -61,7 +61,7 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
 
     public func postCall(_ call: Call) throws {
         guard let cost = call.costNanos, cost > 0, let received = call.receivedAtMicros else { return }
-        let second = UTCTime.floorDiv(received, 1_000_000)
+        let second = UTCCalendar.floorDiv(received, 1_000_000)
         let subjects = config.dimensions.compactMap { $0.subject(of: call) }
         guard !subjects.isEmpty else { return }
         let day = SpendHistory.day(of: second)

@@ -9,7 +9,7 @@ enum AnomalyAlert {
         let today = Money.format(nanos: finding.todayNanos)
         let baseline = Money.format(nanos: finding.baselineNanos)
         let factor = factorText(factorMilli)
-        let date = UTCTime.day(finding.day * SpendHistory.secondsPerDay)
+        let date = UTCCalendar.day(finding.day * SpendHistory.secondsPerDay)
         let message: String
         switch finding.kind {
         case .spike:

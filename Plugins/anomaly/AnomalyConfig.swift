@@ -182,9 +182,9 @@ struct AnomalyConfig: Equatable {
               parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }),
               let year = Int64(parts[0]), let month = Int64(parts[1]), let day = Int64(parts[2]),
               (1...12).contains(month), (1...31).contains(day) else { return nil }
-        let days = UTCTime.days(year: year, month: month, day: day)
+        let days = UTCCalendar.days(year: year, month: month, day: day)
         // 2026-02-30 rolls over into March: refuse it.
-        guard UTCTime.day(days * 86_400) == text else { return nil }
+        guard UTCCalendar.day(days * 86_400) == text else { return nil }
         return days
     }
 }

@@ -30,8 +30,8 @@ struct SpendHistory {
         self.maxSubjects = maxSubjects
     }
 
-    static func hour(of second: Int64) -> Int64 { UTCTime.floorDiv(second, secondsPerHour) * secondsPerHour }
-    static func day(of second: Int64) -> Int64 { UTCTime.floorDiv(second, secondsPerDay) }
+    static func hour(of second: Int64) -> Int64 { UTCCalendar.floorDiv(second, secondsPerHour) * secondsPerHour }
+    static func day(of second: Int64) -> Int64 { UTCCalendar.floorDiv(second, secondsPerDay) }
 
     /// Adds spend at `second`; false when the subject is new and the table
     /// is full.

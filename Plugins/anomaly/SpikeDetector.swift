@@ -55,7 +55,7 @@ struct SpikeDetector {
 
     /// "spend_spike:team/acme/payments:2026-11-22": this condition, this day.
     static func dedupeKey(_ kind: Kind, subject: String, day: Int64) -> String {
-        "\(kind.rawValue):\(subject):\(UTCTime.day(day * SpendHistory.secondsPerDay))"
+        "\(kind.rawValue):\(subject):\(UTCCalendar.day(day * SpendHistory.secondsPerDay))"
     }
 
     func evaluate(_ subject: String, in history: SpendHistory, at second: Int64) -> Finding? {

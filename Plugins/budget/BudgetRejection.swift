@@ -12,7 +12,7 @@ struct BudgetRejection {
     var message: String {
         var text = "Budget exceeded: \(rule.displayName) (\(rule.period.rawValue)) limit \(Money.format(nanos: state.limit)), "
             + "spent \(Money.format(nanos: state.spent)), in flight \(Money.format(nanos: state.reserved)); "
-        text += rule.period == .total ? "a total budget does not reset" : "resets \(UTCTime.iso8601(state.windowEnd))"
+        text += rule.period == .total ? "a total budget does not reset" : "resets \(UTCCalendar.iso8601(state.windowEnd))"
         if estimate > state.limit {
             text += ". This request alone may cost up to \(Money.format(nanos: estimate)), more than the limit: lower max_tokens"
         } else {

@@ -39,7 +39,7 @@ final class ThresholdAlerts {
                 severity: severity, kind: "budget_threshold", subject: rule.scope,
                 message: "Budget \(rule.displayName) (\(rule.period.rawValue)\(rule.mode == .observe ? ", observe only" : "")) "
                     + "reached \(percent)%: spent \(Money.format(nanos: state.spent)) of \(Money.format(nanos: state.limit))",
-                dedupeKey: "budget_threshold:\(rule.scope):\(rule.period.rawValue):\(percent):\(UTCTime.day(state.windowStart))",
+                dedupeKey: "budget_threshold:\(rule.scope):\(rule.period.rawValue):\(percent):\(UTCCalendar.day(state.windowStart))",
                 details: Self.details(rule, state, extra: [("threshold_percent", .int(percent))])))
         }
     }
@@ -50,7 +50,7 @@ final class ThresholdAlerts {
             severity: .warning, kind: "budget_cap",
             subject: rule.scope,
             message: "Budget \(rule.displayName) (\(rule.period.rawValue)) is at its cap: \(keyClass) requests are refused",
-            dedupeKey: "budget_cap:\(rule.scope):\(rule.period.rawValue):\(keyClass):\(UTCTime.day(state.windowStart))",
+            dedupeKey: "budget_cap:\(rule.scope):\(rule.period.rawValue):\(keyClass):\(UTCCalendar.day(state.windowStart))",
             details: Self.details(rule, state, extra: [("key_class", .string(keyClass)), ("key_id", .string(keyID))])))
     }
 
@@ -64,7 +64,7 @@ final class ThresholdAlerts {
             message: observe
                 ? "Budget \(rule.displayName) (\(rule.period.rawValue), observe only) would refuse requests now"
                 : "Budget \(rule.displayName) (\(rule.period.rawValue)) is over its limit; production traffic is let through (at_cap: allow)",
-            dedupeKey: "budget_overrun:\(rule.scope):\(rule.period.rawValue):\(UTCTime.day(state.windowStart))",
+            dedupeKey: "budget_overrun:\(rule.scope):\(rule.period.rawValue):\(UTCCalendar.day(state.windowStart))",
             details: Self.details(rule, state, extra: [])))
     }
 

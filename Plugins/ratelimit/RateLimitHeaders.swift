@@ -61,7 +61,7 @@ struct RateLimitHeaders: Equatable {
     /// day limit resets at the end of the UTC day.
     static func resetMs(_ metric: RateMetric, _ state: CounterState, nowMs: Int64) -> Int64 {
         switch metric.window {
-        case .minute: return (UTCTime.floorDiv(nowMs, 1000) + 60) * 1000 - nowMs
+        case .minute: return (UTCCalendar.floorDiv(nowMs, 1000) + 60) * 1000 - nowMs
         default: return max(0, state.windowEnd * 1000 - nowMs)
         }
     }

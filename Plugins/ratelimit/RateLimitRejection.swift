@@ -46,7 +46,7 @@ struct RateLimitRejection {
         if !overflow, withSpent <= state.limit {
             return text + ". Retry after 1s: requests in flight hold the rest until they finish"
         }
-        if limit.metric == .rpd { return text + ". Resets at \(UTCTime.iso8601(state.windowEnd))" }
+        if limit.metric == .rpd { return text + ". Resets at \(UTCCalendar.iso8601(state.windowEnd))" }
         return text + ". Retry after \(RateLimitHeaders.duration(ms: retry))"
     }
 }

@@ -1,3 +1,4 @@
+import TollgateLedger
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,3 +1,4 @@
+import TollgateLedger
 import TollgatePluginKit
 import TollgateSQLite
 

@@ -1,4 +1,5 @@
-// A Swift plugin imports only TollgatePluginKit: JSONValue (its config) and
-// the raw C ABI (for advanced use through `hostAPI` / `handle`) come with it.
+// A Swift plugin imports only TollgatePluginKit: JSONValue (its config),
+// Money and UTCCalendar (TollgateUnits), and the raw C ABI (for advanced use through `hostAPI` / `handle`) come with it.
 @_exported import CTollgatePlugin
 @_exported import TollgateJSON
+@_exported import TollgateUnits

@@ -48,7 +48,7 @@ public final class FakeCounters: @unchecked Sendable {
     }
 
     static func bounds(_ window: CounterWindow, _ now: Int64) -> (start: Int64, end: Int64) {
-        let day = UTCTime.floorDiv(now, 86_400)
+        let day = UTCCalendar.floorDiv(now, 86_400)
         switch window {
         case .none: return (0, 0)
         case .minute: return (now - 59, now + 1)
@@ -57,10 +57,10 @@ public final class FakeCounters: @unchecked Sendable {
             let monday = day - ((day + 3) % 7 + 7) % 7
             return (monday * 86_400, (monday + 7) * 86_400)
         case .month:
-            let c = UTCTime.civil(fromDays: day)
+            let c = UTCCalendar.civil(fromDays: day)
             let next = c.month == 12 ? (c.year + 1, Int64(1)) : (c.year, c.month + 1)
-            return (UTCTime.days(year: c.year, month: c.month, day: 1) * 86_400,
-                    UTCTime.days(year: next.0, month: next.1, day: 1) * 86_400)
+            return (UTCCalendar.days(year: c.year, month: c.month, day: 1) * 86_400,
+                    UTCCalendar.days(year: next.0, month: next.1, day: 1) * 86_400)
         }
     }
 

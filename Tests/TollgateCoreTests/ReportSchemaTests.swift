@@ -1,26 +1,33 @@
 import Foundation
+import TollgateSQLite
 import XCTest
 @testable import TollgateCore
 
-/// The ledger schema lives twice: in the tagging plugin, which writes the
-/// file (a plugin never imports the core), and in the core, which reads it.
-/// This keeps the two copies identical.
+/// The report reads what the tagging plugin writes: a ledger created from
+/// the shared schema must have every column the report needs, and open.
 final class ReportSchemaTests: XCTestCase {
-    func testPluginAndReportAgreeOnTheSchema() throws {
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let source = try String(contentsOf: repo.appendingPathComponent("Plugins/tagging/LedgerSchema.swift"), encoding: .utf8)
-        let start = try XCTUnwrap(source.range(of: "static let createStatements = \"\"\"\n"))
-        let end = try XCTUnwrap(source.range(of: "\"\"\"", range: start.upperBound..<source.endIndex))
-        // Both literals are indented by the same 8 spaces in their files.
-        let pluginDDL = source[start.upperBound..<end.lowerBound].split(separator: "\n")
-            .map { $0.hasPrefix("        ") ? String($0.dropFirst(8)) : String($0) }
-            .joined(separator: "\n")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        XCTAssertEqual(pluginDDL, LedgerFile.createStatements.trimmingCharacters(in: .whitespacesAndNewlines))
-        XCTAssertTrue(source.contains("static let version = \(LedgerFile.schemaVersion)"))
+    func testTheSharedSchemaHasEveryColumnTheReportReads() throws {
+        let path = NSTemporaryDirectory() + "ledger-schema-\(getpid()).sqlite"
+        try? FileManager.default.removeItem(atPath: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let db = try SQLiteDatabase(path: path)
+        try db.execute(LedgerFile.createStatements)
+        let columns = try db.query("PRAGMA table_info(ledger)").compactMap { $0[1].string }
         for column in LedgerFile.requiredColumns {
-            XCTAssertTrue(LedgerFile.createStatements.contains("\n  \(column) "), column)
+            XCTAssertTrue(columns.contains(column), "the report reads '\(column)', which the schema lacks")
+        }
+        XCTAssertEqual(try db.query("SELECT value FROM ledger_meta WHERE key = 'schema_version'").first?.first?.string,
+                       String(LedgerFile.schemaVersion))
+        XCTAssertNoThrow(try LedgerFile.openForReading(path))
+    }
+
+    func testAFileWithoutTheLedgerIsRefusedClearly() throws {
+        let path = NSTemporaryDirectory() + "not-a-ledger-\(getpid()).sqlite"
+        try? FileManager.default.removeItem(atPath: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try SQLiteDatabase(path: path).execute("CREATE TABLE other (x INTEGER)")
+        XCTAssertThrowsError(try LedgerFile.openForReading(path)) { error in
+            XCTAssertTrue("\(error)".contains("no ledger table"), "\(error)")
         }
     }
 }

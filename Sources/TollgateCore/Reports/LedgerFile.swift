@@ -1,12 +1,11 @@
+import TollgateLedger
 import TollgateSQLite
 
 /// The chargeback ledger as the report reads it. The tagging plugin owns
-/// the file and creates it (Plugins/tagging/LedgerSchema.swift); this is
-/// the reader's copy of the contract (docs/ledger.md), used to check a file
-/// before querying it and to build synthetic ledgers (tests, benchmarks).
-/// A test keeps the two copies identical.
+/// the file and creates it from the shared `LedgerSchema` (docs/ledger.md);
+/// the report checks a file against it before querying.
 public enum LedgerFile {
-    public static let schemaVersion = 1
+    public static var schemaVersion: Int { LedgerSchema.version }
 
     /// Columns the report needs.
     static let requiredColumns = ["ts_us", "request_id", "org", "team", "key_id", "owner", "key_class", "end_user",
@@ -46,45 +45,7 @@ public enum LedgerFile {
         return db
     }
 
-    /// The schema, exactly as the tagging plugin creates it.
-    public static let createStatements = """
-        CREATE TABLE IF NOT EXISTS ledger (
-          id              INTEGER PRIMARY KEY,
-          ts_us           INTEGER NOT NULL,
-          request_id      TEXT    NOT NULL,
-          org             TEXT,
-          team            TEXT,
-          key_id          TEXT,
-          owner           TEXT,
-          key_class       TEXT,
-          end_user        TEXT,
-          feature         TEXT,
-          environment     TEXT,
-          experiment      TEXT,
-          use_case        TEXT,
-          tags            TEXT    NOT NULL DEFAULT '{}',
-          api             TEXT,
-          route           TEXT,
-          provider        TEXT,
-          deployment      TEXT,
-          model_requested TEXT,
-          model_served    TEXT,
-          tokens_in       INTEGER NOT NULL DEFAULT 0,
-          tokens_out      INTEGER NOT NULL DEFAULT 0,
-          tokens_cached   INTEGER NOT NULL DEFAULT 0,
-          cost_nanos      INTEGER NOT NULL DEFAULT 0,
-          usage_estimated INTEGER NOT NULL DEFAULT 0,
-          outcome         TEXT    NOT NULL,
-          status          INTEGER NOT NULL DEFAULT 0,
-          decided_by      TEXT,
-          outcome_detail  TEXT,
-          latency_us      INTEGER NOT NULL DEFAULT 0,
-          upstream_us     INTEGER NOT NULL DEFAULT 0,
-          stream          INTEGER NOT NULL DEFAULT 0,
-          attempts        INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE INDEX IF NOT EXISTS ledger_ts ON ledger(ts_us);
-        CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        INSERT OR IGNORE INTO ledger_meta(key, value) VALUES ('schema_version', '1');
-        """
+    /// The schema the tagging plugin creates (for synthetic ledgers in
+    /// tests and benchmarks).
+    public static var createStatements: String { LedgerSchema.createStatements }
 }

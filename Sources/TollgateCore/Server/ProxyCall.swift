@@ -68,7 +68,7 @@ final class ProxyCall {
         case .unknown:
             return failBeforeCall(.authentication("Invalid API key."), requestID: requestID)
         case .expired(let id):
-            let when = id.expiresAt.map { ISO8601.format(unixSeconds: $0) } ?? "an earlier date"
+            let when = id.expiresAt.map { UTCCalendar.iso8601($0) } ?? "an earlier date"
             return failBeforeCall(.authentication("This API key (\(id.keyId)) expired at \(when).", code: "expired_api_key"),
                                   requestID: requestID)
         }
@@ -344,19 +344,5 @@ enum RequestID {
             value >>= 4
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-enum ISO8601 {
-    /// `2027-07-01T00:00:00Z`.
-    static func format(unixSeconds: Int64) -> String {
-        var t = time_t(unixSeconds)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func pad(_ v: Int32, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))Z"
     }
 }

@@ -1,11 +1,13 @@
-/// The ledger's table: one row per request the plugin entered. This is a
-/// contract — `tollgate report spend` and finance's own queries read it —
-/// documented in docs/ledger.md. Columns are only ever added (with a
-/// schema_version bump), never renamed or repurposed.
-enum LedgerSchema {
-    static let version = 1
+/// The chargeback ledger's table: one row per request the tagging plugin
+/// entered. This is a contract — the tagging plugin writes it, `tollgate
+/// report spend` and finance's own queries read it — documented in
+/// docs/ledger.md. Columns are only ever added (with a schema_version
+/// bump), never renamed or repurposed. One copy, shared by the writer (a
+/// plugin) and the reader (the core).
+public enum LedgerSchema {
+    public static let version = 1
 
-    static let createStatements = """
+    public static let createStatements = """
         CREATE TABLE IF NOT EXISTS ledger (
           id              INTEGER PRIMARY KEY,
           ts_us           INTEGER NOT NULL,
@@ -47,7 +49,7 @@ enum LedgerSchema {
         """
 
     /// The insert, bound in `LedgerRow.bindings` order.
-    static let insert = """
+    public static let insert = """
         INSERT INTO ledger (ts_us, request_id, org, team, key_id, owner, key_class, end_user,
           feature, environment, experiment, use_case, tags, api, route, provider, deployment,
           model_requested, model_served, tokens_in, tokens_out, tokens_cached, cost_nanos,
