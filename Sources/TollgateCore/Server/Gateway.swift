@@ -32,7 +32,7 @@ public final class Gateway: @unchecked Sendable {
 
     /// Builds the first generation; throws PluginLoadError if a plugin
     /// cannot be loaded or created.
-    public init(config: TollgateConfig, logger: Logger, eventLoopThreads: Int = System.coreCount) throws {
+    public init(config: TollgateConfig, logger: Logger, eventLoopThreads: Int = Gateway.defaultEventLoopThreads) throws {
         self.logger = logger
         let metrics = GatewayMetrics()
         let alerts = AlertRouter(sinks: Gateway.alertSinks(config: config, logger: logger), metrics: metrics)
@@ -59,6 +59,12 @@ public final class Gateway: @unchecked Sendable {
         health.cooldownMillis = config.server.retries.cooldownSeconds * 1000
         metrics.record("tollgate_generation", value: Double(first.id))
         publishImageCounts()
+    }
+
+    /// Event-loop threads: TOLLGATE_EVENT_LOOP_THREADS, else one per core.
+    public static var defaultEventLoopThreads: Int {
+        if let text = ProcessInfo.processInfo.environment["TOLLGATE_EVENT_LOOP_THREADS"], let n = Int(text), n > 0 { return n }
+        return System.coreCount
     }
 
     static func alertSinks(config: TollgateConfig, logger: Logger) -> [AlertSink] {
