@@ -105,8 +105,11 @@ final class LoaderEndToEndTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("\(path):8:"), result.stderr)
     }
 
-    func testDemoConfigChecksOut() throws {
-        let result = try run(["check-config", "--config", TestPaths.repoRoot + "/config/demo.yaml"])
-        XCTAssertEqual(result.status, 0, result.stderr)
+    func testShippedConfigsCheckOut() throws {
+        for file in ["demo.yaml", "example-org.yaml"] {
+            let result = try run(["check-config", "--config", TestPaths.repoRoot + "/config/" + file])
+            XCTAssertEqual(result.status, 0, "\(file): \(result.stderr)")
+            XCTAssertTrue(result.stdout.contains("OK"), result.stdout)
+        }
     }
 }
