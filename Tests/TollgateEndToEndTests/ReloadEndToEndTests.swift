@@ -160,6 +160,36 @@ final class ReloadEndToEndTests: XCTestCase {
         XCTAssertEqual(try HTTP.postJSON(port: s.gateway.port, path: "/v1/chat/completions", key: newKey, json: chat).status, 200)
     }
 
+    /// A new `listen` address is bound before the swap; the old socket closes.
+    func testAReloadMovesTheListenAddress() throws {
+        let mock = try MockProviderProcess()
+        defer { mock.stop() }
+        let dir = TestPaths.temporaryDirectory("listen")
+        let first = try ProxyEndToEndTests.freePort(), second = try ProxyEndToEndTests.freePort()
+        func yaml(_ port: Int) -> String {
+            TestConfig.yaml(mockPort: mock.port, storage: dir + "/data")
+                .replacingOccurrences(of: "listen: 127.0.0.1:0", with: "listen: 127.0.0.1:\(port)")
+        }
+        let gateway = try GatewayProcess(yaml: yaml(first), directory: dir,
+                                         environment: ["TOLLGATE_TEST_MASTER": Self.master], useConfigListen: true)
+        defer { gateway.stop() }
+        XCTAssertEqual(gateway.port, first)
+        let chat = #"{"model":"small","messages":[{"role":"user","content":"hi"}]}"#
+        XCTAssertEqual(try HTTP.postJSON(port: first, path: "/v1/chat/completions", key: TestConfig.prodKey, json: chat).status, 200)
+
+        try yaml(second).write(toFile: gateway.configPath, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try reload(first).status, 200)
+        XCTAssertEqual(try HTTP.postJSON(port: second, path: "/v1/chat/completions", key: TestConfig.prodKey, json: chat).status, 200)
+        // The old listener is closed (bounded wait: the close is asynchronous).
+        let deadline = Date().addingTimeInterval(5)
+        var stillOpen = true
+        while stillOpen && Date() < deadline {
+            stillOpen = (try? HTTPConnection(port: first)) != nil
+            if stillOpen { usleep(20_000) }
+        }
+        XCTAssertFalse(stillOpen, "the old listen address still accepts connections")
+    }
+
     /// Polls GET /admin/reload until `failed` failed attempts were counted.
     func waitForReloadAttempts(port: Int, failed: Int) throws -> String {
         let deadline = Date().addingTimeInterval(15)

@@ -36,14 +36,16 @@ final class GatewayProcess {
     let configPath: String
 
     /// Writes `yaml` to a temp file and serves it on a free port.
-    init(yaml: String, directory: String, environment: [String: String] = [:]) throws {
+    /// With `useConfigListen`, `server.listen` from the YAML decides the
+    /// address (no --host/--port override), as in production.
+    init(yaml: String, directory: String, environment: [String: String] = [:], useConfigListen: Bool = false) throws {
         configPath = directory + "/tollgate.yaml"
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
         var env = environment
         env["TOLLGATE_PLUGIN_DIR"] = env["TOLLGATE_PLUGIN_DIR"] ?? TestPaths.buildDirectory
+        let listen = useConfigListen ? [] : ["--host", "127.0.0.1", "--port", "0"]
         process = ManagedProcess(executable: TestPaths.tollgateBinary,
-                                 arguments: ["serve", "--config", configPath, "--host", "127.0.0.1", "--port", "0",
-                                             "--log-level", "warning"],
+                                 arguments: ["serve", "--config", configPath] + listen + ["--log-level", "warning"],
                                  environment: env)
         try process.start()
         let line = try process.waitForLine(prefix: "tollgate listening on")
