@@ -155,9 +155,9 @@ public final class Gateway: @unchecked Sendable {
             done.signal()
         }
         done.wait()
-        stopped.signal()
         services.counters.close()  // after the plugins: their last settles are committed
         services.alerts.close(timeoutMs: 2_000)  // after the plugins: alerts raised while they stop go out too
+        stopped.signal()
     }
 
     // MARK: used by the request path
