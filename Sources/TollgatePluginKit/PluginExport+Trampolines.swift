@@ -79,12 +79,16 @@ enum Trampolines {
         guard let api, let host, let instanceOut else {
             return fail("on_create was called with a NULL api, host or instance_out")
         }
-        guard api.pointee.abi_major == UInt16(TOLLGATE_ABI_MAJOR),
-              Int(api.pointee.struct_size) >= MemoryLayout<tollgate_type_host_api>.size
-        else {
+        // The table must hold ABI 1.0's functions; everything added later is
+        // checked where it is called (`hostAPI.provides`), so a plugin that
+        // needs only 1.0 runs on a 1.0 host. The entry already refused hosts
+        // older than the plugin's requiredMinor.
+        guard api.pointee.abi_major == UInt16(TOLLGATE_ABI_MAJOR), api.provides(\.set_chunk_raw) else {
+            let needed = MemoryLayout<tollgate_type_host_api>.offset(of: \.set_chunk_raw)!
+                + MemoryLayout<tollgate_callback_set_chunk_raw?>.size
             return fail("host API table is ABI \(api.pointee.abi_major).\(api.pointee.abi_minor) with struct_size "
                 + "\(api.pointee.struct_size); this plugin needs ABI \(TOLLGATE_ABI_MAJOR).x with at least "
-                + "\(MemoryLayout<tollgate_type_host_api>.size) bytes")
+                + "\(needed) bytes")
         }
         guard let type = PluginExport.exportedType else {
             return fail("on_create before tollgate_plugin_entry_v1 returned a descriptor", TOLLGATE_STATUS_INTERNAL)

@@ -5,6 +5,28 @@ import TollgatePluginKit
 // rules (phases, read-only maps, NULL out-parameters, UTF-8, limits).
 
 enum FakeHostTable {
+    /// The table a host of ABI 1.`minor` hands out: the same functions, but
+    /// `struct_size` and `abi_minor` of that version, as a real older host
+    /// would — so a plugin can be tested against the oldest host it claims
+    /// to support. One table per minor for the process.
+    static func pointer(forMinor minor: UInt16) -> UnsafePointer<tollgate_type_host_api> {
+        guard minor < UInt16(TOLLGATE_ABI_MINOR) else { return pointer }
+        return olderTables.withLock { tables in
+            if let table = tables[minor] { return table }
+            // The first field each minor added marks where the older table ends.
+            let end = minor == 0 ? MemoryLayout<tollgate_type_host_api>.offset(of: \.counter_declare)!
+                                 : MemoryLayout<tollgate_type_host_api>.offset(of: \.get_host_string)!
+            let table = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
+            table.initialize(to: pointer.pointee)
+            table.pointee.struct_size = UInt32(end)
+            table.pointee.abi_minor = minor
+            tables[minor] = UnsafePointer(table)
+            return UnsafePointer(table)
+        }
+    }
+
+    private static let olderTables = Locked<[UInt16: UnsafePointer<tollgate_type_host_api>]>([:])
+
     /// One table for the process, like the real host's.
     static let pointer: UnsafePointer<tollgate_type_host_api> = {
         var api = tollgate_type_host_api()

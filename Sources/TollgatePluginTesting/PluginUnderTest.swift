@@ -86,7 +86,7 @@ public final class PluginUnderTest {
         let configText = Array(config.serialized())
         let status = configText.withUnsafeBufferPointer { bytes in
             errorBuffer.withUnsafeMutableBufferPointer { errorOut in
-                d.on_create!(FakeHostTable.pointer, hostPointer,
+                d.on_create!(FakeHostTable.pointer(forMinor: hostMinor), hostPointer,
                              tollgate_type_str(ptr: UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
                                                len: bytes.count),
                              &created, errorOut.baseAddress, errorOut.count, &errorLength)

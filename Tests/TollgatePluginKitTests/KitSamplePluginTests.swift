@@ -37,6 +37,18 @@ final class KitSamplePluginTests: XCTestCase {
         }
     }
 
+    /// The sample needs only ABI 1.0, so a 1.0 host — whose table is
+    /// shorter than the one the kit was compiled with — must be able to
+    /// create it and run its hooks (append-only: readers check struct_size).
+    func testAPluginNeedingOnlyMinorZeroRunsOnAnOlderHost() throws {
+        for minor: UInt16 in [0, 1] {
+            let plugin = try PluginUnderTest(libraryPath: TestLibraries.kitSamplePath, config: .object(JSONObject()),
+                                             hostMinor: minor)
+            let result = try plugin.preCall(FakeCall(model: "small"))
+            XCTAssertEqual(result.verdict, .continue, "host 1.\(minor)")
+        }
+    }
+
     func testContinueRoutesCapsRedactsAndTags() throws {
         let plugin = try load(config(#"{"routes":{"large":"small"},"max_tokens_cap":500,"redact":["hunter2"]}"#))
         let call = FakeCall(model: "large", maxOutputTokens: 4000,
