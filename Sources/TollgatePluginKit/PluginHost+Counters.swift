@@ -81,9 +81,7 @@ extension PluginHost {
     /// Plugins that need them declare `requiredMinor: 1`, so a 1.0 host
     /// refuses them at load; this check guards direct use of the table.
     public var hasCounters: Bool {
-        let needed = MemoryLayout<tollgate_type_host_api>.offset(of: \tollgate_type_host_api.counter_get)!
-            + MemoryLayout<tollgate_callback_counter_get?>.size
-        return Int(hostAPI.pointee.struct_size) >= needed && hostAPI.pointee.counter_get != nil
+        hostAPI.provides(\.counter_get) && hostAPI.pointee.counter_get != nil
     }
 
     /// Declares a counter, or finds the existing one of that name (shared

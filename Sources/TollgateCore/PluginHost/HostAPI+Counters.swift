@@ -23,16 +23,13 @@ private let UNAVAILABLE = tollgate_type_status(TOLLGATE_STATUS_UNAVAILABLE)
 
 /// Writes the fields of `state` that fit in the caller's struct_size.
 private func write(_ state: CounterState, to out: UnsafeMutablePointer<tollgate_type_counter_state>) {
-    let size = Int(out.pointee.struct_size)
-    func fits(_ field: PartialKeyPath<tollgate_type_counter_state>) -> Bool {
-        MemoryLayout<tollgate_type_counter_state>.offset(of: field)! + MemoryLayout<Int64>.size <= size
-    }
-    if fits(\tollgate_type_counter_state.limit) { out.pointee.limit = state.limit }
-    if fits(\tollgate_type_counter_state.spent) { out.pointee.spent = state.spent }
-    if fits(\tollgate_type_counter_state.reserved) { out.pointee.reserved = state.reserved }
-    if fits(\tollgate_type_counter_state.window_start) { out.pointee.window_start = state.windowStart }
-    if fits(\tollgate_type_counter_state.window_end) { out.pointee.window_end = state.windowEnd }
-    if fits(\tollgate_type_counter_state.retry_after_ms) { out.pointee.retry_after_ms = state.retryAfterMs }
+    let size = out.pointee.struct_size
+    if ABIStruct.contains(\tollgate_type_counter_state.limit, size: size) { out.pointee.limit = state.limit }
+    if ABIStruct.contains(\tollgate_type_counter_state.spent, size: size) { out.pointee.spent = state.spent }
+    if ABIStruct.contains(\tollgate_type_counter_state.reserved, size: size) { out.pointee.reserved = state.reserved }
+    if ABIStruct.contains(\tollgate_type_counter_state.window_start, size: size) { out.pointee.window_start = state.windowStart }
+    if ABIStruct.contains(\tollgate_type_counter_state.window_end, size: size) { out.pointee.window_end = state.windowEnd }
+    if ABIStruct.contains(\tollgate_type_counter_state.retry_after_ms, size: size) { out.pointee.retry_after_ms = state.retryAfterMs }
 }
 
 /// Status for a spent update, after asking the running call to wait for it.

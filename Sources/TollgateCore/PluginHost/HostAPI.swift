@@ -97,13 +97,16 @@ private let hostMetricRecord: tollgate_callback_metric_record = { host, id, valu
 private let hostGetPrice: tollgate_callback_get_price = { host, model, priceOut in
     guard let host = HostContext.from(host), let priceOut, let model = model.validatedString else { return INVALID }
     guard let entry = host.catalog.model(named: model) else { return NOT_FOUND }
-    let size = Int(priceOut.pointee.struct_size)
-    func fits(_ field: PartialKeyPath<tollgate_type_price>) -> Bool {
-        MemoryLayout<tollgate_type_price>.offset(of: field)! + 8 <= size
+    let size = priceOut.pointee.struct_size
+    if ABIStruct.contains(\tollgate_type_price.input_per_mtok_nanos, size: size) {
+        priceOut.pointee.input_per_mtok_nanos = entry.price.inputPerMTokNanos
     }
-    if fits(\.input_per_mtok_nanos) { priceOut.pointee.input_per_mtok_nanos = entry.price.inputPerMTokNanos }
-    if fits(\.output_per_mtok_nanos) { priceOut.pointee.output_per_mtok_nanos = entry.price.outputPerMTokNanos }
-    if fits(\.cached_per_mtok_nanos) { priceOut.pointee.cached_per_mtok_nanos = entry.price.cachedPerMTokNanos }
+    if ABIStruct.contains(\tollgate_type_price.output_per_mtok_nanos, size: size) {
+        priceOut.pointee.output_per_mtok_nanos = entry.price.outputPerMTokNanos
+    }
+    if ABIStruct.contains(\tollgate_type_price.cached_per_mtok_nanos, size: size) {
+        priceOut.pointee.cached_per_mtok_nanos = entry.price.cachedPerMTokNanos
+    }
     return OK
 }
 
@@ -120,8 +123,7 @@ private let hostComputeCost: tollgate_callback_compute_cost = { host, model, tok
 private let hostRaiseAlert: tollgate_callback_raise_alert = { host, alert in
     guard let host = HostContext.from(host), let alert else { return INVALID }
     let a = alert.pointee
-    let minimum = MemoryLayout<tollgate_type_alert>.offset(of: \.details_json)! + MemoryLayout<tollgate_type_str>.size
-    guard Int(a.struct_size) >= minimum,
+    guard ABIStruct.contains(\tollgate_type_alert.details_json, size: a.struct_size),
           let severity = Alert.Severity(rawValue: a.severity),
           let kind = a.kind.validatedString, let subject = a.subject.validatedString,
           let message = a.message.validatedString, let dedupe = a.dedupe_key.validatedString,

@@ -160,9 +160,9 @@ public final class PluginLibraryCache: @unchecked Sendable {
     }
 
     private func validate(_ d: UnsafePointer<tollgate_type_plugin_descriptor>, fail: (String) -> PluginLoadError) throws {
-        let minimumSize = MemoryLayout<tollgate_type_plugin_descriptor>.offset(of: \.on_post_call)! + MemoryLayout<tollgate_on_post_call?>.size
-        guard Int(d.pointee.struct_size) >= minimumSize else {
-            throw fail("descriptor struct_size \(d.pointee.struct_size) is smaller than ABI 1.0's \(minimumSize)")
+        guard ABIStruct.contains(\tollgate_type_plugin_descriptor.on_post_call, size: d.pointee.struct_size) else {
+            throw fail("descriptor struct_size \(d.pointee.struct_size) is smaller than ABI 1.0's "
+                + "\(ABIStruct.end(of: \tollgate_type_plugin_descriptor.on_post_call))")
         }
         guard d.pointee.abi_major == TOLLGATE_ABI_MAJOR else {
             throw fail("built for ABI major \(d.pointee.abi_major), this host speaks major \(TOLLGATE_ABI_MAJOR)")
