@@ -79,6 +79,12 @@ final class PluginEndToEndTests: XCTestCase {
         XCTAssertEqual(response.text, #"{"synthetic":true}"#)
         let lines = try HookLog.wait(log, until: { $0.contains { $0.hasPrefix("post") } })
         XCTAssertTrue(lines.contains { $0.hasPrefix("post cache") && $0.contains(" responded ") })
+        // Hook time per plugin and hook is on /metrics.
+        let metrics = try HTTP.request(port: gw.port, method: "GET", path: "/metrics").text
+        for hook in ["pre_call", "post_call"] {
+            XCTAssertTrue(metrics.contains(#"tollgate_plugin_hook_duration_seconds_count{plugin="librecorder",hook="\#(hook)"} 1"#),
+                          metrics)
+        }
     }
 
     func testModifyVerdictsReachTheUpstreamAndTheClient() throws {

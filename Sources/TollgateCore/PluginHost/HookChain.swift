@@ -1,6 +1,5 @@
 import CTollgatePlugin
 import Foundation
-import Prometheus
 
 /// Runs the hook chains of one generation for one call, enforcing the
 /// order and the post_call guarantee: pre-call in configured order, chunk
@@ -43,7 +42,7 @@ public struct HookChain {
             let verdict = hook(plugin.instance, call.pointer, &state)
             call.callStates[index] = state
             call.arena.reset()
-            timers.observe(plugin: plugin.instanceName, hook: .preCall, nanos: MonotonicClock.nanos() - start)
+            plugin.hookDuration(.preCall).record(Double(MonotonicClock.nanos() - start) / 1e9)
             switch verdict {
             case TOLLGATE_PRE_CALL_CONTINUE:
                 continue
@@ -94,7 +93,7 @@ public struct HookChain {
             let start = MonotonicClock.nanos()
             let verdict = hook(plugin.instance, call.pointer, call.callStates[index])
             call.arena.reset()
-            timers.observe(plugin: plugin.instanceName, hook: .chunk, nanos: MonotonicClock.nanos() - start)
+            plugin.hookDuration(.chunk).record(Double(MonotonicClock.nanos() - start) / 1e9)
             switch verdict {
             case TOLLGATE_CHUNK_CONTINUE, TOLLGATE_CHUNK_REPLACE:
                 continue
@@ -142,7 +141,7 @@ public struct HookChain {
             let status = hook(plugin.instance, call.pointer, call.callStates[index])
             call.callStates[index] = nil
             call.arena.reset()
-            timers.observe(plugin: plugin.instanceName, hook: .postCall, nanos: MonotonicClock.nanos() - start)
+            plugin.hookDuration(.postCall).record(Double(MonotonicClock.nanos() - start) / 1e9)
             if status != TOLLGATE_STATUS_OK {
                 timers.countError(plugin: plugin.instanceName, hook: .postCall, failClosed: plugin.failClosed)
                 plugin.host.logger.warning("post_call returned status \(status)", metadata: ["request_id": .string(call.requestID)])
@@ -151,28 +150,13 @@ public struct HookChain {
     }
 }
 
-/// Per-plugin hook timing and error counts, with the histogram handles
-/// cached so the hot path does not look them up.
+/// Counts hook failures. (Hook durations are recorded on histograms each
+/// PluginInstance resolves once, at creation: no lookup per hook call.)
 public final class HookTimers: @unchecked Sendable {
     public enum Hook: String, CaseIterable, Sendable { case preCall = "pre_call", chunk = "on_chunk", postCall = "post_call" }
     private let metrics: GatewayMetrics
-    private let lock = NSLock()
-    private var histograms: [String: ValueHistogram] = [:]
 
     public init(metrics: GatewayMetrics) { self.metrics = metrics }
-
-    func observe(plugin: String, hook: Hook, nanos: UInt64) {
-        let key = plugin + "\u{0}" + hook.rawValue
-        let histogram: ValueHistogram = lock.withLock {
-            if let h = histograms[key] { return h }
-            let h = metrics.registry.makeValueHistogram(
-                name: "tollgate_plugin_hook_duration_seconds", labels: [("plugin", plugin), ("hook", hook.rawValue)],
-                buckets: GatewayMetrics.latencyBuckets, help: "Time spent in plugin hooks.")
-            histograms[key] = h
-            return h
-        }
-        histogram.record(Double(nanos) / 1e9)
-    }
 
     func countError(plugin: String, hook: Hook, failClosed: Bool) {
         metrics.record("tollgate_plugin_errors_total", labels: [plugin, hook.rawValue, failClosed ? "closed" : "open"], value: 1)

@@ -1,5 +1,6 @@
 import CTollgatePlugin
 import Foundation
+import Prometheus
 import TollgateJSON
 
 /// One configured plugin: a library, the instance its on_create returned,
@@ -13,6 +14,9 @@ public final class PluginInstance: @unchecked Sendable {
     let preCall: tollgate_on_pre_call?
     let onChunk: tollgate_on_chunk?
     let postCall: tollgate_on_post_call?
+    /// tollgate_plugin_hook_duration_seconds{plugin, hook}, one per hook,
+    /// in HookTimers.Hook order.
+    private let hookDurations: [ValueHistogram]
     private var destroyed = false
 
     /// Calls on_create; throws PluginLoadError with the plugin's own reason.
@@ -28,6 +32,11 @@ public final class PluginInstance: @unchecked Sendable {
         self.preCall = d.on_pre_call
         self.onChunk = d.on_chunk
         self.postCall = d.on_post_call
+        self.hookDurations = HookTimers.Hook.allCases.map { hook in
+            services.metrics.registry.makeValueHistogram(
+                name: "tollgate_plugin_hook_duration_seconds", labels: [("plugin", instanceName), ("hook", hook.rawValue)],
+                buckets: GatewayMetrics.latencyBuckets, help: "Time spent in plugin hooks.")
+        }
 
         let configBytes = config.serialized()
         var instanceOut: UnsafeMutableRawPointer? = nil
@@ -48,6 +57,10 @@ public final class PluginInstance: @unchecked Sendable {
                                   reason: "create failed (status \(status))" + (message.isEmpty ? "" : ": \(message)"))
         }
         self.instance = instanceOut
+    }
+
+    func hookDuration(_ hook: HookTimers.Hook) -> ValueHistogram {
+        hookDurations[HookTimers.Hook.allCases.firstIndex(of: hook)!]
     }
 
     /// Calls on_destroy once. The generation guarantees no hook is running.
