@@ -179,9 +179,9 @@ public final class Gateway: @unchecked Sendable {
         }
     }
 
+    /// Counted in an atomic; the gauge is published at scrape time.
     func inFlight(_ delta: Int) {
-        let now = inFlightCount.add(delta)
-        services.metrics.record("tollgate_in_flight_requests", value: Double(now))
+        _ = inFlightCount.add(delta)
     }
 
     func recordRequest(route: String, status: Int, model: String, totalNanos: UInt64, upstreamNanos: UInt64) {
@@ -208,6 +208,7 @@ public final class Gateway: @unchecked Sendable {
     }
 
     func metricsExposition() -> [UInt8] {
+        services.metrics.record("tollgate_in_flight_requests", value: Double(inFlightCount.value))
         // A cool-down ends by the clock, not by an attempt: refresh the
         // gauge on every scrape so a recovered deployment reads 0.
         for state in health.deploymentStates() {
