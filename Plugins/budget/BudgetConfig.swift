@@ -3,8 +3,6 @@ import TollgatePluginKit
 /// One budget from the YAML: who it covers (scope), how much per period,
 /// and what happens at the cap.
 struct BudgetRule: Equatable {
-    enum Level: String, CaseIterable { case org, team, key }
-
     enum Period: String, CaseIterable {
         case daily, weekly, monthly, total
 
@@ -27,9 +25,8 @@ struct BudgetRule: Equatable {
     enum AtCap: String { case reject, allow }
 
     var scope: String
-    var level: Level
-    /// The names after the level: [org], [org, team] or [key id].
-    var path: [String]
+    /// Never a wildcard: a budget is one org's, team's or key's money.
+    var covered: Scope
     var period: Period
     var amountNanos: Int64
     var mode: Mode
@@ -41,14 +38,10 @@ struct BudgetRule: Equatable {
     var counterName: String { "budget:\(scope):\(period.rawValue)" }
 
     /// "team acme/payments" — how messages name it.
-    var displayName: String { "\(level.rawValue) \(path.joined(separator: "/"))" }
+    var displayName: String { "\(covered.level.rawValue) \(covered.path!.joined(separator: "/"))" }
 
     func covers(org: String?, team: String?, key: String?) -> Bool {
-        switch level {
-        case .org: return org == path[0]
-        case .team: return org == path[0] && team == path[1]
-        case .key: return key == path[0]
-        }
+        covered.covers(keyID: key, org: org, team: team)
     }
 }
 
@@ -95,7 +88,9 @@ struct BudgetConfig: Equatable {
             throw PluginError("budget: \(place): unknown key \"\(key)\" (expected one of: \(Self.budgetKeys.joined(separator: ", ")))")
         }
         guard let scope = object["scope"]?.stringValue else { throw PluginError("budget: \(place): scope is required (a string)") }
-        let (level, path) = try Self.parseScope(scope, at: place)
+        guard let covered = Scope.parse(scope, allowWildcard: false) else {
+            throw PluginError("budget: \(place): scope must be org/ORG, team/ORG/TEAM or key/KEY_ID, got \"\(scope)\"")
+        }
         guard let periodText = object["period"]?.stringValue, let period = BudgetRule.Period(rawValue: periodText) else {
             throw PluginError("budget: \(place): period must be one of daily, weekly, monthly, total"
                 + (object["period"].map { ", got \($0.jsonString)" } ?? " (it is required)"))
@@ -125,22 +120,8 @@ struct BudgetConfig: Equatable {
             atCap = a
         }
         let own = try object["thresholds"].map { try Self.thresholds($0, at: "\(place).thresholds") }
-        return BudgetRule(scope: scope, level: level, path: path, period: period, amountNanos: amount, mode: mode,
+        return BudgetRule(scope: scope, covered: covered, period: period, amountNanos: amount, mode: mode,
                           atCap: atCap, thresholds: own ?? thresholds)
-    }
-
-    static func parseScope(_ scope: String, at place: String) throws -> (BudgetRule.Level, [String]) {
-        let parts = scope.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        let help = "scope must be org/ORG, team/ORG/TEAM or key/KEY_ID, got \"\(scope)\""
-        guard let level = parts.first.flatMap(BudgetRule.Level.init(rawValue:)) else {
-            throw PluginError("budget: \(place): \(help)")
-        }
-        let path = Array(parts.dropFirst())
-        let expected = level == .team ? 2 : 1
-        guard path.count == expected, path.allSatisfy({ !$0.isEmpty && !$0.contains(":") && !$0.contains(" ") }) else {
-            throw PluginError("budget: \(place): \(help)")
-        }
-        return (level, path)
     }
 
     static func thresholds(_ value: JSONValue, at place: String) throws -> [Int] {

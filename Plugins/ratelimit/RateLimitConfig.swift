@@ -4,7 +4,7 @@ import TollgatePluginKit
 /// limits it sets.
 struct RateLimitRule: Equatable {
     var scopeText: String
-    var scope: RateScope
+    var scope: Scope
     var modelText: String?
     var model: ModelMatch
     /// At least one of rpm, tpm, rpd; each a positive integer.
@@ -62,10 +62,9 @@ struct RateLimitConfig: Equatable {
         guard let scopeText = object["scope"]?.stringValue else {
             throw PluginError("ratelimit: \(place): scope is required (a string such as key/payments-prod or team/*)")
         }
-        let scope: RateScope
-        switch RateScope.parse(scopeText) {
-        case .success(let s): scope = s
-        case .failure(let error): throw PluginError("ratelimit: \(place): \(error.message)")
+        guard let scope = Scope.parse(scopeText, allowWildcard: true) else {
+            throw PluginError("ratelimit: \(place): scope must be key/KEY_ID, team/ORG/TEAM, org/ORG, or key/*, team/*, "
+                + "org/* for each one, got \"\(scopeText)\"")
         }
         var modelText: String?
         if let value = object["model"] {
