@@ -5,25 +5,27 @@ public struct HeaderList: Sendable {
     public private(set) var entries: [(name: String, value: String)]
     public let caseInsensitive: Bool
 
+    /// Case-insensitive lists store their names lowercased, so a lookup
+    /// lowercases only the name asked for.
     public init(_ entries: [(String, String)] = [], caseInsensitive: Bool) {
-        self.entries = entries.map { (name: $0.0, value: $0.1) }
+        self.entries = entries.map { (name: caseInsensitive ? $0.0.lowercased() : $0.0, value: $0.1) }
         self.caseInsensitive = caseInsensitive
     }
 
-    private func matches(_ a: String, _ b: String) -> Bool {
-        caseInsensitive ? a.lowercased() == b.lowercased() : a == b
-    }
+    private func key(_ name: String) -> String { caseInsensitive ? name.lowercased() : name }
 
     public subscript(name: String) -> String? {
-        for entry in entries where matches(entry.name, name) { return entry.value }
+        let key = key(name)
+        for entry in entries where entry.name == key { return entry.value }
         return nil
     }
 
     public mutating func set(_ name: String, _ value: String) {
-        if let i = entries.firstIndex(where: { matches($0.name, name) }) {
+        let key = key(name)
+        if let i = entries.firstIndex(where: { $0.name == key }) {
             entries[i].value = value
         } else {
-            entries.append((name: caseInsensitive ? name.lowercased() : name, value: value))
+            entries.append((name: key, value: value))
         }
     }
 

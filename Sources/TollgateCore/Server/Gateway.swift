@@ -151,7 +151,9 @@ public final class Gateway: @unchecked Sendable {
         let done = DispatchSemaphore(value: 0)
         let last = generations.generation
         control.async {
-            last.retireForShutdown(libraries: self.services.libraries)
+            // The server is closed and in-flight calls had their grace
+            // period: nothing pins it any more.
+            last.destroyInstances(libraries: self.services.libraries)
             done.signal()
         }
         done.wait()
@@ -216,14 +218,6 @@ public final class Gateway: @unchecked Sendable {
                                     value: state.coolingDown ? 1 : 0)
         }
         return services.metrics.exposition()
-    }
-}
-
-extension Generation {
-    /// Destroys the last generation at shutdown, waiting for nothing: the
-    /// server is closed and in-flight calls had their grace period.
-    func retireForShutdown(libraries: PluginLibraryCache) {
-        destroyInstances(libraries: libraries)
     }
 }
 

@@ -37,7 +37,6 @@ final class ProxyCall {
     var tracker: UsageTracker
     var template = StreamTemplate()
     var finished = false
-    var clientGone = false
     var paused = false
 
     init(gateway: Gateway, dialect: APIDialect, head: HTTPRequestHead, body: [UInt8], writer: ResponseWriter, eventLoop: EventLoop) {
@@ -183,7 +182,6 @@ final class ProxyCall {
 
     func clientDisconnected() {
         guard !finished else { return }
-        clientGone = true
         transfer?.cancel()
         transfer = nil
         guard let call else {
