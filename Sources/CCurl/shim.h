@@ -2,7 +2,7 @@
 #define TOLLGATE_CCURL_SHIM_H
 #include <curl/curl.h>
 
-/* curl_easy_setopt and curl_multi_setopt are variadic, which Swift cannot
+/* curl_easy_setopt is variadic, which Swift cannot
  * call; these typed wrappers can be. */
 static inline CURLcode tg_easy_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode tg_easy_setopt_ptr(CURL *h, CURLoption o, void *v) { return curl_easy_setopt(h, o, v); }
@@ -11,17 +11,8 @@ static inline CURLcode tg_easy_setopt_off(CURL *h, CURLoption o, curl_off_t v) {
 static inline CURLcode tg_easy_setopt_write_cb(CURL *h, size_t (*cb)(char *, size_t, size_t, void *)) {
     return curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cb);
 }
-static inline CURLcode tg_easy_setopt_header_cb(CURL *h, size_t (*cb)(char *, size_t, size_t, void *)) {
-    return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, cb);
-}
 static inline CURLcode tg_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
-static inline CURLcode tg_easy_getinfo_ptr(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
-static inline CURLMcode tg_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
-static inline CURLcode tg_easy_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 /* Macros Swift cannot import (they combine other macros). */
 static inline long tg_global_all(void) { return CURL_GLOBAL_ALL; }
-static inline int tg_pause_recv(void) { return CURLPAUSE_RECV; }
-static inline int tg_pause_cont(void) { return CURLPAUSE_CONT; }
-static inline long tg_pipe_multiplex(void) { return CURLPIPE_MULTIPLEX; }
 static inline long tg_error_size(void) { return CURL_ERROR_SIZE; }
 #endif

@@ -5,18 +5,18 @@ import XCTest
 @testable import TollgateCore
 
 /// The HTTP face of the mock: routes, stats, recorded requests. Talks to it
-/// through CurlTransport, as the gateway does.
+/// through HTTPClientTransport, as the gateway does.
 final class MockProviderServerTests: XCTestCase {
     var server: MockProviderServer!
     var port = 0
-    var transport: CurlTransport!
+    var transport: HTTPClientTransport!
     var group: MultiThreadedEventLoopGroup!
 
     override func setUpWithError() throws {
         server = MockProviderServer(host: "127.0.0.1", port: 0, defaults: MockDirectives(chunks: 2), threads: 1)
         port = try server.start()
-        transport = CurlTransport()
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        transport = HTTPClientTransport(group: group)
     }
 
     override func tearDownWithError() throws {

@@ -66,3 +66,14 @@ final class CurlWebhookPoster: WebhookPoster {
         return .status(status)
     }
 }
+
+/// curl_global_init, once per process, before the first easy handle.
+enum CurlGlobal {
+    private static let initialised: Bool = {
+        curl_global_init(tg_global_all()) == CURLE_OK
+    }()
+
+    static func initialiseOnce() {
+        precondition(initialised, "curl_global_init failed")
+    }
+}

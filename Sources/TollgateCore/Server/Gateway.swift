@@ -13,7 +13,7 @@ public final class Gateway: @unchecked Sendable {
     public let services: HostServices
     let hookTimers: HookTimers
     let logger: Logger
-    let curl: CurlTransport
+    let upstream: HTTPClientTransport
     private let mockLock = NSLock()
     private var mockTransports: [String: MockTransport] = [:]
     private let group: MultiThreadedEventLoopGroup
@@ -39,8 +39,8 @@ public final class Gateway: @unchecked Sendable {
         self.services = HostServices(metrics: metrics, alerts: alerts, logger: logger, libraries: PluginLibraryCache(),
                                      counters: try Gateway.counterStore(config: config, logger: logger))
         self.hookTimers = HookTimers(metrics: metrics)
-        self.curl = CurlTransport()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
+        self.upstream = HTTPClientTransport(group: group)
         for dialect in [APIDialect.openai, .anthropic] {
             durations[dialect.route] = (
                 metrics.registry.makeValueHistogram(name: "tollgate_gateway_duration_seconds", labels: [("route", dialect.route)],
@@ -53,7 +53,14 @@ public final class Gateway: @unchecked Sendable {
         }
         let placeholder = Generation(id: 0, config: config, plugins: [], onDrained: { _ in })
         self.generations = GenerationStore(placeholder)
-        let first = try makeGeneration(config: config)
+        let first: Generation
+        do {
+            first = try makeGeneration(config: config)
+        } catch {
+            upstream.shutdown()
+            try? group.syncShutdownGracefully()
+            throw error
+        }
         generations.swap(to: first)
         health.failureThreshold = config.server.retries.cooldownAfterFailures
         health.cooldownMillis = config.server.retries.cooldownSeconds * 1000
@@ -146,7 +153,7 @@ public final class Gateway: @unchecked Sendable {
         }
         // Upstreams first (no more callbacks), then the connections (calls
         // still open get their post_call as disconnects), then the plugins.
-        curl.shutdown()
+        upstream.shutdown()
         try? group.syncShutdownGracefully()
         let done = DispatchSemaphore(value: 0)
         let last = generations.generation
@@ -170,7 +177,7 @@ public final class Gateway: @unchecked Sendable {
     func timeouts(for generation: Generation) -> UpstreamTimeouts { generation.config.server.timeouts }
 
     func transport(for entry: ModelEntry) -> UpstreamTransport {
-        guard entry.provider == .mock else { return curl }
+        guard entry.provider == .mock else { return upstream }
         let key = "\(entry.mock.chunks)/\(entry.mock.chunkDelayMs)/\(entry.mock.outputTokens)"
         return mockLock.withLock {
             if let t = mockTransports[key] { return t }

@@ -6,18 +6,18 @@ import TollgateJSON
 import XCTest
 @testable import TollgateCore
 
-final class CurlTransportTests: XCTestCase {
+final class HTTPClientTransportTests: XCTestCase {
     var server: MockProviderServer!
     var port = 0
-    var transport: CurlTransport!
+    var transport: HTTPClientTransport!
     var group: MultiThreadedEventLoopGroup!
     var eventLoop: EventLoop { group.next() }
 
     override func setUpWithError() throws {
         server = MockProviderServer(host: "127.0.0.1", port: 0, defaults: MockDirectives(stallLimitMs: 30_000), threads: 1)
         port = try server.start()
-        transport = CurlTransport()
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        transport = HTTPClientTransport(group: group)
     }
 
     override func tearDownWithError() throws {
@@ -144,8 +144,10 @@ final class CurlTransportTests: XCTestCase {
     }
 
     func testConnectionsAreReused() throws {
-        for _ in 0..<5 { _ = run(chat()) }
-        XCTAssertEqual(try stats()["connections_opened"]?.int64Value, 1)
+        for _ in 0..<10 { _ = run(chat()) }
+        // The pool may open a second connection when the next call starts
+        // before the last one's connection is back in the pool; never more.
+        XCTAssertLessThanOrEqual(try stats()["connections_opened"]?.int64Value ?? 99, 2)
     }
 
     func testFiftyConcurrentTransfersAllComplete() throws {
