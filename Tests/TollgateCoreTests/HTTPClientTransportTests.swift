@@ -150,6 +150,21 @@ final class HTTPClientTransportTests: XCTestCase {
         XCTAssertLessThanOrEqual(try stats()["connections_opened"]?.int64Value ?? 99, 2)
     }
 
+    func testConcurrentTransfersKeepTheirConnectionsPooled() throws {
+        // Five rounds of four calls at once on one loop: the pool keeps the
+        // four connections for the next round instead of opening new ones.
+        for round in 0..<5 {
+            let delegates = (0..<4).map { _ in RecordingUpstreamDelegate(eventLoop: eventLoop) }
+            for delegate in delegates { _ = transport.start(chat(), on: delegate.eventLoop, delegate: delegate) }
+            for delegate in delegates {
+                _ = delegate.waitForFinish()
+                XCTAssertEqual(delegate.status, 200, "round \(round)")
+            }
+        }
+        let opened = try stats()["connections_opened"]?.int64Value ?? 99
+        XCTAssertLessThanOrEqual(opened, 8, "20 calls, at most 4 at once, must not open a connection each")
+    }
+
     func testFiftyConcurrentTransfersAllComplete() throws {
         let delegates = (0..<50).map { i -> RecordingUpstreamDelegate in
             let delegate = RecordingUpstreamDelegate(eventLoop: group.next())

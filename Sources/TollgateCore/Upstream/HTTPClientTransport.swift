@@ -13,7 +13,13 @@ import NIOHTTP1
 /// idle timeouts per call (AsyncHTTPClient's are client-wide; a reload may
 /// change ours).
 public final class HTTPClientTransport: UpstreamTransport, @unchecked Sendable {
-    let client: HTTPClient
+    /// One client per event loop, each with that loop as its whole group:
+    /// every pooled connection of a client lives on its loop, so a call
+    /// never leaves the thread it arrived on, and idle connections stay
+    /// pooled (a client shared by all loops, asked to keep a call on one
+    /// loop, opens a one-off connection for it and closes it after).
+    private let clients: [ObjectIdentifier: HTTPClient]
+    private let fallback: HTTPClient
 
     public init(group: EventLoopGroup) {
         var configuration = HTTPClient.Configuration()
@@ -25,15 +31,21 @@ public final class HTTPClientTransport: UpstreamTransport, @unchecked Sendable {
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
-        client = HTTPClient(eventLoopGroup: group, configuration: configuration)
+        var clients: [ObjectIdentifier: HTTPClient] = [:]
+        for loop in group.makeIterator() {
+            clients[ObjectIdentifier(loop)] = HTTPClient(eventLoopGroup: loop, configuration: configuration)
+        }
+        // For a loop outside the group (tests): results hop to the caller's loop.
+        fallback = clients.values.first ?? HTTPClient(eventLoopGroup: group, configuration: configuration)
+        self.clients = clients
     }
 
     public func start(_ request: UpstreamRequest, on eventLoop: EventLoop, delegate: UpstreamDelegate) -> UpstreamTransfer {
         let transfer = HTTPClientTransfer(request: request, gate: UpstreamDelegateGate(eventLoop: eventLoop, delegate: delegate))
+        let client = clients[ObjectIdentifier(eventLoop)] ?? fallback
         if eventLoop.inEventLoop {
             transfer.begin(client: client)
         } else {
-            let client = client
             eventLoop.execute { transfer.begin(client: client) }
         }
         return transfer
@@ -42,7 +54,9 @@ public final class HTTPClientTransport: UpstreamTransport, @unchecked Sendable {
     /// Fails every running transfer and closes the pooled connections.
     /// Blocks; never call it on an event loop thread.
     public func shutdown() {
-        try? client.syncShutdown()
+        for client in clients.isEmpty ? [fallback] : Array(clients.values) {
+            try? client.syncShutdown()
+        }
     }
 }
 
@@ -90,7 +104,7 @@ final class HTTPClientTransfer: UpstreamTransfer, HTTPClientResponseDelegate, @u
             return fail(.connectFailed("the upstream URL \(request.url) is not usable: \(error)"))
         }
         armTimer()
-        task = client.execute(request: outgoing, delegate: self, eventLoop: .delegateAndChannel(on: eventLoop), logger: nil)
+        task = client.execute(request: outgoing, delegate: self, eventLoop: .delegate(on: eventLoop), logger: nil)
     }
 
     // MARK: UpstreamTransfer
