@@ -28,8 +28,6 @@ var targets: [Target] = [
     // The ABI: one C header, nothing else.
     .target(name: "CTollgatePlugin", path: "Sources/CTollgatePlugin"),
     // System-library shims.
-    .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
-                   providers: [.apt(["libcurl4-openssl-dev"])]),
     .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
                    providers: [.apt(["libyaml-dev"])]),
     .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
@@ -49,7 +47,7 @@ var targets: [Target] = [
     .target(
         name: "TollgateCore",
         dependencies: [
-            "TollgateJSON", "TollgateUnits", "TollgateLedger", "TollgateSQLite", "CTollgatePlugin", "CCurl", "CYAML", "CSQLite",
+            "TollgateJSON", "TollgateUnits", "TollgateLedger", "TollgateSQLite", "CTollgatePlugin", "CYAML", "CSQLite",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

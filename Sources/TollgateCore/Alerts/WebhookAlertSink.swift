@@ -50,7 +50,7 @@ public final class WebhookAlertSink: AlertSink, @unchecked Sendable {
     private var metrics: GatewayMetrics?
 
     public convenience init(settings: Settings, logger: Logger) {
-        self.init(settings: settings, logger: logger, poster: CurlWebhookPoster(), pause: nil)
+        self.init(settings: settings, logger: logger, poster: HTTPWebhookPoster(), pause: nil)
     }
 
     init(settings: Settings, logger: Logger, poster: WebhookPoster, pause: ((Int) -> Void)?) {
@@ -119,6 +119,7 @@ public final class WebhookAlertSink: AlertSink, @unchecked Sendable {
                 condition.broadcast()
             }
         }
+        poster.close()
     }
 
     /// The next alert, or nil once closed and empty.
