@@ -209,13 +209,14 @@ public final class Gateway: @unchecked Sendable {
     func recordAttempt(model: String, deployment: String, failed: Bool) {
         services.metrics.record("tollgate_upstream_attempts_total", labels: [model, deployment, failed ? "failure" : "success"],
                                 value: 1)
-        if failed {
-            if health.recordFailure(model: model, deployment: deployment) {
-                logger.warning("deployment cooling down after repeated failures",
-                               metadata: ["model": .string(model), "deployment": .string(deployment)])
-            }
-        } else {
-            health.recordSuccess(model: model, deployment: deployment)
+        guard failed else {
+            // A success never starts a cool-down; the gauge is refreshed on
+            // every scrape (metricsExposition), so nothing to publish here.
+            return health.recordSuccess(model: model, deployment: deployment)
+        }
+        if health.recordFailure(model: model, deployment: deployment) {
+            logger.warning("deployment cooling down after repeated failures",
+                           metadata: ["model": .string(model), "deployment": .string(deployment)])
         }
         let cooling = health.isCoolingDown(model: model, deployment: deployment)
         services.metrics.record("tollgate_deployment_cooling_down", labels: [model, deployment], value: cooling ? 1 : 0)

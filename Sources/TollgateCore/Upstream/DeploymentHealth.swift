@@ -51,7 +51,11 @@ public final class DeploymentHealth: @unchecked Sendable {
     }
 
     public func recordSuccess(model: String, deployment: String) {
-        lock.withLock { states[Self.key(model, deployment)] = nil }
+        lock.withLock {
+            // The common case: every deployment healthy, nothing to clear.
+            guard !states.isEmpty else { return }
+            states[Self.key(model, deployment)] = nil
+        }
     }
 
     /// Returns true when this failure started a cool-down.
