@@ -23,6 +23,10 @@ public struct ResponseEvent {
     /// Text to emit in a synthetic text event before this one.
     public private(set) var insertedTextBefore: String?
     private var parsed: JSONValue??
+    /// An OpenAI chunk's `choices[0].delta.content`, found without parsing
+    /// the whole chunk (most chunks need nothing else).
+    private var openAIContent: String??
+    private static let openAIContentPath: [JSONLookupStep] = [.key("choices"), .index(0), .key("delta"), .key("content")]
 
     public init(dialect: APIDialect, isStreamEvent: Bool, eventName: String?, data: [UInt8], raw: [UInt8]) {
         self.dialect = dialect
@@ -54,8 +58,7 @@ public struct ResponseEvent {
         switch dialect {
         case .openai:
             if isOpenAIDone { return .end }
-            if json()?["choices"]?[0]?["delta"]?["content"]?.stringValue != nil { return .text }
-            return .other
+            return openAIDeltaContent() != nil ? .text : .other
         case .anthropic:
             switch anthropicType() {
             case "content_block_delta"?:
@@ -66,8 +69,17 @@ public struct ResponseEvent {
         }
     }
 
+    private mutating func openAIDeltaContent() -> String? {
+        if let parsed { return parsed?["choices"]?[0]?["delta"]?["content"]?.stringValue }
+        if let openAIContent { return openAIContent }
+        let content = JSONValue.lookup(data, Self.openAIContentPath)?.stringValue
+        openAIContent = .some(content)
+        return content
+    }
+
     /// The generated text this event carries ("" when none).
     public mutating func text() -> String {
+        if isStreamEvent && dialect == .openai { return openAIDeltaContent() ?? "" }
         guard let json = json() else { return "" }
         if isStreamEvent {
             switch dialect {
@@ -160,12 +172,14 @@ public struct ResponseEvent {
     public mutating func setRaw(_ bytes: [UInt8]) {
         data = bytes
         parsed = nil
+        openAIContent = nil
         changed = true
     }
 
     private mutating func setJSON(_ value: JSONValue) {
         data = value.serialized()
         parsed = .some(value)
+        openAIContent = nil
         changed = true
     }
 }

@@ -1,0 +1,188 @@
+/// One step of a path into a JSON document.
+public enum JSONLookupStep: Sendable {
+    case key(String)
+    case index(Int)
+}
+
+extension JSONValue {
+    /// The value at `path` in the document `bytes`, building only that value:
+    /// everything around it is skipped without allocating. Nil when the
+    /// document is not valid JSON, or nothing is at `path`. With duplicate
+    /// keys the first wins, as with the parsed object's subscript.
+    ///
+    /// For hot paths that need one field of a document (a stream chunk's
+    /// text); anything that needs several fields should parse once.
+    public static func lookup(_ bytes: [UInt8], _ path: [JSONLookupStep], maxDepth: Int = 256) -> JSONValue? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var validator = JSONParser(buffer: buffer, maxDepth: maxDepth)
+            guard (try? validator.skipDocument()) != nil else { return nil }
+            var parser = JSONParser(buffer: buffer, maxDepth: maxDepth)
+            return try? parser.lookup(path[...])
+        }
+    }
+}
+
+extension JSONParser {
+    /// Walks a whole document without building anything; throws where
+    /// `parseDocument` would (UTF-8 inside strings is not re-validated).
+    mutating func skipDocument() throws {
+        skipWhitespace()
+        try skipValue()
+        skipWhitespace()
+        if index != buffer.count { throw error("unexpected data after the JSON value") }
+    }
+
+    mutating func lookup(_ path: ArraySlice<JSONLookupStep>) throws -> JSONValue? {
+        skipWhitespace()
+        guard let step = path.first else { return try parseValue() }
+        guard index < buffer.count else { throw error("unexpected end of input") }
+        switch step {
+        case .key(let wanted):
+            guard buffer[index] == UInt8(ascii: "{") else { return nil }
+            try enter()
+            index += 1
+            skipWhitespace()
+            if index < buffer.count, buffer[index] == UInt8(ascii: "}") { return nil }
+            while true {
+                skipWhitespace()
+                guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                let matches = try keyEquals(wanted)
+                skipWhitespace()
+                guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                index += 1
+                if matches { return try lookup(path.dropFirst()) }
+                skipWhitespace()
+                try skipValue()
+                skipWhitespace()
+                guard index < buffer.count else { throw error("unexpected end of input in object") }
+                if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
+                if buffer[index] == UInt8(ascii: "}") { return nil }
+                throw error("expected ',' or '}'")
+            }
+        case .index(let wanted):
+            guard buffer[index] == UInt8(ascii: "[") else { return nil }
+            try enter()
+            index += 1
+            skipWhitespace()
+            if index < buffer.count, buffer[index] == UInt8(ascii: "]") { return nil }
+            var position = 0
+            while true {
+                if position == wanted { return try lookup(path.dropFirst()) }
+                skipWhitespace()
+                try skipValue()
+                skipWhitespace()
+                guard index < buffer.count else { throw error("unexpected end of input in array") }
+                if buffer[index] == UInt8(ascii: ",") { index += 1; position += 1; continue }
+                if buffer[index] == UInt8(ascii: "]") { return nil }
+                throw error("expected ',' or ']'")
+            }
+        }
+    }
+
+    /// Consumes a key and says whether it is `wanted`: the raw bytes are
+    /// compared when the key has no escapes, else it is decoded first.
+    mutating func keyEquals(_ wanted: String) throws -> Bool {
+        let start = index + 1
+        var end = start
+        while end < buffer.count, buffer[end] != UInt8(ascii: "\""), buffer[end] != UInt8(ascii: "\\") { end += 1 }
+        guard end < buffer.count else { throw error("unterminated string") }
+        if buffer[end] == UInt8(ascii: "\\") { return try parseString() == wanted }
+        index = end + 1
+        var utf8 = wanted.utf8.makeIterator()
+        for i in start..<end {
+            guard let byte = utf8.next(), byte == buffer[i] else { return false }
+        }
+        return utf8.next() == nil
+    }
+
+    mutating func skipValue() throws {
+        guard index < buffer.count else { throw error("unexpected end of input") }
+        switch buffer[index] {
+        case UInt8(ascii: "{"): try skipContainer(close: UInt8(ascii: "}"), keyed: true)
+        case UInt8(ascii: "["): try skipContainer(close: UInt8(ascii: "]"), keyed: false)
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try expectLiteral("true")
+        case UInt8(ascii: "f"): try expectLiteral("false")
+        case UInt8(ascii: "n"): try expectLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
+        default: throw error("unexpected character")
+        }
+    }
+
+    private mutating func skipContainer(close: UInt8, keyed: Bool) throws {
+        try enter()
+        index += 1
+        skipWhitespace()
+        if index < buffer.count, buffer[index] == close {
+            index += 1
+            depth -= 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            if keyed {
+                guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                try skipString()
+                skipWhitespace()
+                guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                index += 1
+                skipWhitespace()
+            }
+            try skipValue()
+            skipWhitespace()
+            guard index < buffer.count else { throw error("unexpected end of input") }
+            if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
+            if buffer[index] == close { index += 1; break }
+            throw error("expected ',' or a closing bracket")
+        }
+        depth -= 1
+    }
+
+    private mutating func skipString() throws {
+        index += 1
+        while index < buffer.count {
+            let byte = buffer[index]
+            if byte == UInt8(ascii: "\"") { index += 1; return }
+            if byte < 0x20 { throw error("control character in string") }
+            if byte == UInt8(ascii: "\\") {
+                guard index + 1 < buffer.count else { break }
+                switch buffer[index + 1] {
+                case UInt8(ascii: "u"):
+                    index += 2
+                    _ = try parseHex4()
+                    continue
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    index += 2
+                    continue
+                default:
+                    throw error("invalid escape")
+                }
+            }
+            index += 1
+        }
+        throw error("unterminated string")
+    }
+
+    /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+    private mutating func skipNumber() throws {
+        if buffer[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < buffer.count, isDigit(buffer[index]) else { throw error("invalid number") }
+        if buffer[index] == UInt8(ascii: "0") {
+            index += 1
+        } else {
+            while index < buffer.count, isDigit(buffer[index]) { index += 1 }
+        }
+        if index < buffer.count, buffer[index] == UInt8(ascii: ".") {
+            index += 1
+            guard index < buffer.count, isDigit(buffer[index]) else { throw error("invalid number") }
+            while index < buffer.count, isDigit(buffer[index]) { index += 1 }
+        }
+        if index < buffer.count, buffer[index] == UInt8(ascii: "e") || buffer[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < buffer.count, buffer[index] == UInt8(ascii: "+") || buffer[index] == UInt8(ascii: "-") { index += 1 }
+            guard index < buffer.count, isDigit(buffer[index]) else { throw error("invalid number") }
+            while index < buffer.count, isDigit(buffer[index]) { index += 1 }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import TollgateJSON
+import XCTest
+
+/// `JSONValue.lookup` must answer exactly what parsing the whole document
+/// and walking the path answers — it only skips building the rest.
+final class JSONLookupTests: XCTestCase {
+    private func walk(_ value: JSONValue?, _ path: [JSONLookupStep]) -> JSONValue? {
+        var current = value
+        for step in path {
+            switch step {
+            case .key(let key): current = current?[key]
+            case .index(let i): current = current?[i]
+            }
+        }
+        return current
+    }
+
+    private let chunkPath: [JSONLookupStep] = [.key("choices"), .index(0), .key("delta"), .key("content")]
+
+    func testAgreesWithAFullParseOnEveryDocument() {
+        let documents = [
+            #"{"id":"c1","choices":[{"index":0,"delta":{"content":"Hello"}}]}"#,
+            #"{"choices":[{"delta":{"role":"assistant","content":""}}],"created":1700000000}"#,
+            #"{"choices":[{"delta":{"content":"a \"quoted\" \\ \u00e9 \ud83d\ude00 line\nbreak"}}]}"#,
+            #"{"choices":[{"delta":{}}],"usage":{"prompt_tokens":3,"completion_tokens":-1.5e+3}}"#,
+            #"{"choices":[],"usage":{"prompt_tokens":3}}"#,
+            #"{"choices":[{"delta":{"content":null}}]}"#,
+            #"{"choices":[{"delta":{"content":"first"}},{"delta":{"content":"second"}}]}"#,
+            #"{"ch\u006fices":[{"delta":{"content":"escaped key"}}]}"#,
+            #"{"choices":[{"delta":{"content":"dup 1","content":"dup 2"}}]}"#,
+            #"  {"choices" : [ { "delta" : { "content" : "spaced" } } ] }  "#,
+            #"{"x":[true,false,null,[[]],{"a":{}}],"choices":[{"delta":{"content":"after nesting"}}]}"#,
+            #"{"choices":{"0":{"delta":{"content":"object, not array"}}}}"#,
+            #"[1,2,3]"#,
+            #""just a string""#,
+            // Invalid documents: both must give nothing.
+            #"{"choices":[{"delta":{"content":"ok"}}]} trailing"#,
+            #"{"choices":[{"delta":{"content":"ok"}}],"n":01}"#,
+            #"{"choices":[{"delta":{"content":"ok"}}],"bad":"\x"}"#,
+            #"{"choices":[{"delta":{"content":"unterminated}}]}"#,
+            #"{"choices":[{"delta":{"content":"ok"}},]}"#,
+            "",
+        ]
+        let paths: [[JSONLookupStep]] = [
+            chunkPath, [.key("usage")], [.key("usage"), .key("completion_tokens")], [.index(2)], [.key("x"), .index(4), .key("a")],
+            [], [.key("choices"), .index(1), .key("delta"), .key("content")], [.key("missing")],
+        ]
+        for document in documents {
+            let bytes = Array(document.utf8)
+            let parsed = try? JSONValue.parse(bytes)
+            for path in paths {
+                let expected = parsed.flatMap { walk($0, path) }
+                XCTAssertEqual(JSONValue.lookup(bytes, path), expected, "\(document) at \(path)")
+            }
+        }
+    }
+
+    func testDepthLimitHolds() {
+        let deep = String(repeating: "[", count: 300) + String(repeating: "]", count: 300)
+        XCTAssertNil(JSONValue.lookup(Array(deep.utf8), [.index(0)]), "nesting beyond the limit is refused, as by parse")
+    }
+}
