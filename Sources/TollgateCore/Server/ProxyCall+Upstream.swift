@@ -27,6 +27,18 @@ extension ProxyCall: UpstreamDelegate {
         }
     }
 
+    /// One flush per event-loop turn, not one per body part: the client
+    /// library hands over each HTTP chunk of a read separately, and a
+    /// flush is a system call.
+    func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        eventLoop.execute { [self] in
+            flushScheduled = false
+            writer.flush()
+        }
+    }
+
     func recordAttemptSucceeded() {
         let (entry, deployment) = attempts[attemptIndex]
         gateway.recordAttempt(model: entry.name, deployment: deployment.name, failed: false)
@@ -47,7 +59,7 @@ extension ProxyCall: UpstreamDelegate {
                 process(event)
                 if finished { return }
             }
-            writer.flush()
+            scheduleFlush()
         case .buffered, .passthrough, .none:
             if buffered.count + bytes.readableBytes > Self.maxBufferedBody {
                 transfer?.cancel()

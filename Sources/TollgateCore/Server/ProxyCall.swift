@@ -38,6 +38,7 @@ final class ProxyCall {
     var template = StreamTemplate()
     var finished = false
     var paused = false
+    var flushScheduled = false
 
     init(gateway: Gateway, dialect: APIDialect, head: HTTPRequestHead, body: [UInt8], writer: ResponseWriter, eventLoop: EventLoop) {
         self.gateway = gateway
@@ -327,20 +328,4 @@ extension String {
 final class PendingCount: @unchecked Sendable {
     var value: Int
     init(_ value: Int) { self.value = value }
-}
-
-enum RequestID {
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
-    static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var value = generator.next() as UInt64
-        var bytes = [UInt8](repeating: 0, count: 20)
-        bytes[0] = UInt8(ascii: "r"); bytes[1] = UInt8(ascii: "e"); bytes[2] = UInt8(ascii: "q"); bytes[3] = UInt8(ascii: "_")
-        for i in 0..<16 {
-            bytes[19 - i] = hex[Int(value & 0xF)]
-            value >>= 4
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
 }

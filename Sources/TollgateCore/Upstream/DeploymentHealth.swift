@@ -85,10 +85,14 @@ public final class DeploymentHealth: @unchecked Sendable {
     /// first if it is healthy, then healthy ones by weighted draw, then
     /// resting ones soonest-back first (a model is never refused only
     /// because all its deployments rest).
-    public func order(_ entry: ModelEntry, pinned: String?, random: () -> Double = { Double.random(in: 0..<1) }) -> [Deployment] {
-        let t = now()
+    public func order(_ entry: ModelEntry, pinned: String?, random: (() -> Double)? = nil) -> [Deployment] {
         let snapshot = lock.withLock { states }
-        func until(_ d: Deployment) -> Int64 { snapshot[Self.key(entry.name, d.name)]?.cooldownUntilMillis ?? 0 }
+        // The common case: one deployment, or nothing resting — no lookups.
+        if entry.deployments.count == 1 { return entry.deployments }
+        let t = snapshot.isEmpty ? 0 : now()
+        func until(_ d: Deployment) -> Int64 {
+            snapshot.isEmpty ? 0 : snapshot[Self.key(entry.name, d.name)]?.cooldownUntilMillis ?? 0
+        }
         var healthy = entry.deployments.filter { until($0) <= t }
         let resting = entry.deployments.filter { until($0) > t }.sorted { until($0) < until($1) }
         var ordered: [Deployment] = []
@@ -102,7 +106,7 @@ public final class DeploymentHealth: @unchecked Sendable {
                 ordered += healthy
                 break
             }
-            var pick = random() * Double(total)
+            var pick = (random?() ?? FastRandom.unit()) * Double(total)
             var chosen = healthy.lastIndex { $0.weight > 0 }!
             for (i, d) in healthy.enumerated() where d.weight > 0 {
                 pick -= Double(d.weight)
