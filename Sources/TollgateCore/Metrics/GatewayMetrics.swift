@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// Every metric on /metrics: the core's own and the ones plugins define.
@@ -8,6 +9,8 @@ public final class GatewayMetrics: @unchecked Sendable {
     private let lock = NSLock()
     private var definitions: [String: MetricDefinition] = [:]
     private var byID: [MetricDefinition] = []
+    /// Parallel to `byID`: the series each definition has recorded to.
+    private var seriesByID: [SeriesTable] = []
 
     public enum Kind: Int32, Sendable { case counter = 0, gauge = 1, histogram = 2 }
 
@@ -80,6 +83,7 @@ public final class GatewayMetrics: @unchecked Sendable {
             let definition = MetricDefinition(id: UInt32(byID.count), kind: kind, name: name, help: help, labelNames: labelNames)
             definitions[name] = definition
             byID.append(definition)
+            seriesByID.append(SeriesTable())
             return definition.id
         }
     }
@@ -87,20 +91,30 @@ public final class GatewayMetrics: @unchecked Sendable {
     public func id(of name: String) -> UInt32? { lock.withLock { definitions[name]?.id } }
 
     /// Records a value; false for an unknown id or a wrong label count.
+    /// A series is made in the registry once and then found by its label
+    /// values alone (the registry's make* would look the name and labels up
+    /// and check the help text on every call).
     @discardableResult
     public func record(id: UInt32, labelValues: [String], value: Double) -> Bool {
-        guard let definition = lock.withLock({ Int(id) < byID.count ? byID[Int(id)] : nil }),
+        guard let (definition, table) = lock.withLock({ Int(id) < byID.count ? (byID[Int(id)], seriesByID[Int(id)]) : nil }),
               definition.labelNames.count == labelValues.count else { return false }
-        let labels = Array(zip(definition.labelNames, labelValues))
-        switch definition.kind {
-        case .counter:
-            guard value >= 0 else { return false }
-            registry.makeCounter(name: definition.name, labels: labels, help: definition.help).increment(by: value)
-        case .gauge:
-            registry.makeGauge(name: definition.name, labels: labels, help: definition.help).set(value)
-        case .histogram:
-            registry.makeValueHistogram(name: definition.name, labels: labels, buckets: GatewayMetrics.latencyBuckets,
-                                        help: definition.help).record(value)
+        if definition.kind == .counter, value < 0 { return false }
+        let series = table.series(labelValues) {
+            let labels = Array(zip(definition.labelNames, labelValues))
+            switch definition.kind {
+            case .counter:
+                return .counter(registry.makeCounter(name: definition.name, labels: labels, help: definition.help))
+            case .gauge:
+                return .gauge(registry.makeGauge(name: definition.name, labels: labels, help: definition.help))
+            case .histogram:
+                return .histogram(registry.makeValueHistogram(name: definition.name, labels: labels,
+                                                              buckets: GatewayMetrics.latencyBuckets, help: definition.help))
+            }
+        }
+        switch series {
+        case .counter(let counter): counter.increment(by: value)
+        case .gauge(let gauge): gauge.set(value)
+        case .histogram(let histogram): histogram.record(value)
         }
         return true
     }
@@ -122,5 +136,26 @@ public final class GatewayMetrics: @unchecked Sendable {
         }
         guard ok(first, first: true) else { return false }
         return name.utf8.dropFirst().allSatisfy { ok($0, first: false) }
+    }
+}
+
+/// The series of one metric definition, by label values.
+final class SeriesTable: @unchecked Sendable {
+    enum Series {
+        case counter(Counter)
+        case gauge(Gauge)
+        case histogram(ValueHistogram)
+    }
+
+    private let lock = NIOLock()
+    private var byLabels: [[String]: Series] = [:]
+
+    func series(_ labelValues: [String], make: () -> Series) -> Series {
+        lock.withLock {
+            if let found = byLabels[labelValues] { return found }
+            let made = make()
+            byLabels[labelValues] = made
+            return made
+        }
     }
 }
