@@ -2,7 +2,7 @@
 /// a response (CR/LF injection) or send an invalid header.
 enum HTTPHeaderValidation {
     static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy(isTokenByte)
+        !name.isEmpty && allBytes(of: name, satisfy: isTokenByte)
     }
 
     /// RFC 9110 token characters.
@@ -20,6 +20,12 @@ enum HTTPHeaderValidation {
     }
 
     static func isValidValue(_ value: String) -> Bool {
-        value.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
+        allBytes(of: value) { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
+    }
+
+    /// Scans the string's UTF-8 storage in place (iterating the UTF8View
+    /// costs several times more per byte).
+    static func allBytes(of string: String, satisfy predicate: (UInt8) -> Bool) -> Bool {
+        string.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(predicate) } ?? string.utf8.allSatisfy(predicate)
     }
 }

@@ -15,7 +15,8 @@ public struct HeaderList: Sendable {
     /// A name already in lower-case ASCII (what plugins and clients almost
     /// always send) is used as is: lowercased() would copy it.
     private func key(_ name: String) -> String {
-        guard caseInsensitive, name.utf8.contains(where: { $0 >= 0x41 && ($0 <= 0x5A || $0 >= 0x80) }) else { return name }
+        guard caseInsensitive,
+              !HTTPHeaderValidation.allBytes(of: name, satisfy: { $0 < 0x41 || ($0 > 0x5A && $0 < 0x80) }) else { return name }
         return name.lowercased()
     }
 
