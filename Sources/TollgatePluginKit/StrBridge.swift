@@ -29,7 +29,25 @@ func withTollgateStr<R>(_ string: String, _ body: (tollgate_type_str) throws -> 
 /// allocation: the array is on the stack and each string lends its own
 /// UTF-8 storage (hook paths call this per header, attribute and metric).
 func withTollgateStrs<R>(_ strings: [String], _ body: (UnsafeBufferPointer<tollgate_type_str>) -> R) -> R {
-    if strings.isEmpty { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+    switch strings.count {
+    case 0:
+        return body(UnsafeBufferPointer(start: nil, count: 0))
+    case 1:
+        return withTollgateStr(strings[0]) { a in withUnsafePointer(to: a) { body(UnsafeBufferPointer(start: $0, count: 1)) } }
+    case 2:
+        // Pairs (a map entry, two labels) are the common case: no loop.
+        return withTollgateStr(strings[0]) { a in
+            withTollgateStr(strings[1]) { b in
+                withUnsafeTemporaryAllocation(of: tollgate_type_str.self, capacity: 2) { strs in
+                    strs.baseAddress!.initialize(to: a)
+                    (strs.baseAddress! + 1).initialize(to: b)
+                    return body(UnsafeBufferPointer(strs))
+                }
+            }
+        }
+    default:
+        break
+    }
     return withUnsafeTemporaryAllocation(of: tollgate_type_str.self, capacity: strings.count) { strs in
         func lend(from index: Int) -> R {
             guard index < strings.count else { return body(UnsafeBufferPointer(strs)) }

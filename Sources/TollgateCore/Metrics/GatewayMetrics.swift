@@ -6,11 +6,10 @@ import Prometheus
 /// One registry for the process, so series survive plugin reloads.
 public final class GatewayMetrics: @unchecked Sendable {
     public let registry = PrometheusCollectorRegistry()
-    private let lock = NSLock()
+    private let lock = NIOLock()
     private var definitions: [String: MetricDefinition] = [:]
-    private var byID: [MetricDefinition] = []
-    /// Parallel to `byID`: the series each definition has recorded to.
-    private var seriesByID: [SeriesTable] = []
+    /// By id: each definition with the series it has recorded to.
+    private var byID: [SeriesTable] = []
 
     public enum Kind: Int32, Sendable { case counter = 0, gauge = 1, histogram = 2 }
 
@@ -82,8 +81,7 @@ public final class GatewayMetrics: @unchecked Sendable {
             }
             let definition = MetricDefinition(id: UInt32(byID.count), kind: kind, name: name, help: help, labelNames: labelNames)
             definitions[name] = definition
-            byID.append(definition)
-            seriesByID.append(SeriesTable())
+            byID.append(SeriesTable(definition))
             return definition.id
         }
     }
@@ -96,8 +94,9 @@ public final class GatewayMetrics: @unchecked Sendable {
     /// and check the help text on every call).
     @discardableResult
     public func record(id: UInt32, labelValues: [String], value: Double) -> Bool {
-        guard let (definition, table) = lock.withLock({ Int(id) < byID.count ? (byID[Int(id)], seriesByID[Int(id)]) : nil }),
-              definition.labelNames.count == labelValues.count else { return false }
+        guard let table = lock.withLock({ Int(id) < byID.count ? byID[Int(id)] : nil }),
+              table.definition.labelNames.count == labelValues.count else { return false }
+        let definition = table.definition
         if definition.kind == .counter, value < 0 { return false }
         let series = table.series(labelValues) {
             let labels = Array(zip(definition.labelNames, labelValues))
@@ -139,7 +138,7 @@ public final class GatewayMetrics: @unchecked Sendable {
     }
 }
 
-/// The series of one metric definition, by label values.
+/// One metric definition and its series, by label values.
 final class SeriesTable: @unchecked Sendable {
     enum Series {
         case counter(Counter)
@@ -147,8 +146,11 @@ final class SeriesTable: @unchecked Sendable {
         case histogram(ValueHistogram)
     }
 
+    let definition: GatewayMetrics.MetricDefinition
     private let lock = NIOLock()
     private var byLabels: [[String]: Series] = [:]
+
+    init(_ definition: GatewayMetrics.MetricDefinition) { self.definition = definition }
 
     func series(_ labelValues: [String], make: () -> Series) -> Series {
         lock.withLock {
