@@ -23,6 +23,8 @@ public struct ResponseEvent {
     /// Text to emit in a synthetic text event before this one.
     public private(set) var insertedTextBefore: String?
     private var parsed: JSONValue??
+    /// usage(), once looked up (the core asks twice per event).
+    private var foundUsage: JSONValue??
 
     public init(dialect: APIDialect, isStreamEvent: Bool, eventName: String?, data: [UInt8], raw: [UInt8]) {
         self.dialect = dialect
@@ -87,10 +89,19 @@ public struct ResponseEvent {
 
     /// The usage object this event carries, if any.
     public mutating func usage() -> JSONValue? {
+        if let foundUsage { return foundUsage }
+        let usage = findUsage()
+        foundUsage = .some(usage)
+        return usage
+    }
+
+    private static let usageKey: [UInt8] = Array("\"usage\"".utf8)
+
+    private mutating func findUsage() -> JSONValue? {
         switch dialect {
         case .openai:
             // Cheap pre-check: most chunks carry no usage.
-            guard !isStreamEvent || data.containsSubsequence(Array("\"usage\"".utf8)) else { return nil }
+            guard !isStreamEvent || data.containsSubsequence(Self.usageKey) else { return nil }
             if let usage = json()?["usage"], !usage.isNull { return usage }
             return nil
         case .anthropic:
@@ -160,12 +171,14 @@ public struct ResponseEvent {
     public mutating func setRaw(_ bytes: [UInt8]) {
         data = bytes
         parsed = nil
+        foundUsage = nil
         changed = true
     }
 
     private mutating func setJSON(_ value: JSONValue) {
         data = value.serialized()
         parsed = .some(value)
+        foundUsage = nil
         changed = true
     }
 }
@@ -173,17 +186,21 @@ public struct ResponseEvent {
 extension Array where Element == UInt8 {
     func containsSubsequence(_ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty, needle.count <= count else { return needle.isEmpty }
-        let first = needle[0]
-        var i = 0
-        let last = count - needle.count
-        while i <= last {
-            if self[i] == first {
-                var j = 1
-                while j < needle.count && self[i + j] == needle[j] { j += 1 }
-                if j == needle.count { return true }
+        return withUnsafeBufferPointer { haystack in
+            needle.withUnsafeBufferPointer { needle in
+                let first = needle[0]
+                var i = 0
+                let last = haystack.count - needle.count
+                while i <= last {
+                    if haystack[i] == first {
+                        var j = 1
+                        while j < needle.count && haystack[i + j] == needle[j] { j += 1 }
+                        if j == needle.count { return true }
+                    }
+                    i += 1
+                }
+                return false
             }
-            i += 1
         }
-        return false
     }
 }
