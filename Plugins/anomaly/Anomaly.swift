@@ -26,6 +26,8 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
         /// anomaly_subjects as written (tracked subjects): a subject's first
         /// hour is written again only when it moves earlier, not per call.
         var storedFirstSeen: [String: Int64] = [:]
+        /// Per subject: the detector's sums over its baseline days.
+        var baselines: [String: SpikeDetector.Baseline] = [:]
     }
 
     public required init(host: PluginHost, config json: JSONValue) throws {
@@ -83,6 +85,7 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
                 state.currentDay = day
                 state.history.forget(before: day - Int64(SpikeDetector.baselineDays) - 1)
                 state.raised = state.raised.filter { $0.value >= day - 1 }
+                state.baselines.removeAll()
             }
             for subject in subjects {
                 guard state.history.add(cost, subject: subject, at: second) else {
@@ -100,7 +103,8 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
                     state.storedFirstSeen[subject] = hour
                     firstSeenAt.append(subject)
                 }
-                guard let finding = detector.evaluate(subject, in: state.history, at: second) else { continue }
+                guard let finding = detector.evaluate(subject, in: state.history, at: second,
+                                                      baseline: &state.baselines[subject]) else { continue }
                 // After a spike the projection has nothing to add.
                 let spikeKey = SpikeDetector.dedupeKey(.spike, subject: subject, day: day)
                 guard state.raised[finding.dedupeKey] == nil, state.raised[spikeKey] == nil else { continue }
