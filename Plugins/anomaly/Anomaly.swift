@@ -23,6 +23,11 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
         /// The latest day seen; buckets before the baseline window go.
         var currentDay: Int64 = Int64.min
         var warnedFull = false
+        /// anomaly_subjects as written (tracked subjects): a subject's first
+        /// hour is written again only when it moves earlier, not per call.
+        var storedFirstSeen: [String: Int64] = [:]
+        /// Per subject: the detector's sums over its baseline days.
+        var baselines: [String: SpikeDetector.Baseline] = [:]
     }
 
     public required init(host: PluginHost, config json: JSONValue) throws {
@@ -32,6 +37,7 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
         let instance = host.instanceName ?? "anomaly"
         var history = SpendHistory()
         var raised: [String: Int64] = [:]
+        var storedFirstSeen: [String: Int64] = [:]
         if let path = try config.databasePath(storageDirectory: host.storageDirectory, instanceName: instance) {
             do {
                 let store = try AnomalyStore(path: path, onError: { [host] error in
@@ -40,6 +46,7 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
                 let contents = store.takeContents()
                 history = contents.history
                 for entry in contents.raisedKeys { raised[entry.key] = entry.day }
+                storedFirstSeen = contents.storedFirstSeen
                 self.store = store
             } catch {
                 throw PluginError("anomaly: cannot open the history database \(path): \(error); check storage.dir is writable or set database: false")
@@ -49,7 +56,7 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
             host.log(.warning, "anomaly: history is kept in memory only (database: false); a restart starts a cold start again")
         }
         for seed in config.seeds { history.seed(subject: seed.subject, day: seed.day, nanos: seed.nanos) }
-        state = Locked(State(history: history, raised: raised))
+        state = Locked(State(history: history, raised: raised, storedFirstSeen: storedFirstSeen))
         untracked = try? host.defineCounter(name: "tollgate_anomaly_untracked_total",
                                             help: "Calls whose new subject was not tracked because the subject table is full.",
                                             labels: [])
@@ -65,17 +72,20 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
         let subjects = config.dimensions.compactMap { $0.subject(of: call) }
         guard !subjects.isEmpty else { return }
         let day = SpendHistory.day(of: second)
+        let hour = SpendHistory.hour(of: second)
 
         var findings: [SpikeDetector.Finding] = []
         var newDay = false
         var untrackedCount = 0
         var warnFull = false
+        var firstSeenAt: [String] = []
         state.withLock { state in
             if day > state.currentDay {
                 newDay = state.currentDay != Int64.min
                 state.currentDay = day
                 state.history.forget(before: day - Int64(SpikeDetector.baselineDays) - 1)
                 state.raised = state.raised.filter { $0.value >= day - 1 }
+                state.baselines.removeAll()
             }
             for subject in subjects {
                 guard state.history.add(cost, subject: subject, at: second) else {
@@ -84,9 +94,17 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
                         state.warnedFull = true
                         warnFull = true
                     }
+                    firstSeenAt.append(subject)
                     continue
                 }
-                guard let finding = detector.evaluate(subject, in: state.history, at: second) else { continue }
+                if let stored = state.storedFirstSeen[subject], stored <= hour {
+                    // Already stored with this hour or an earlier one.
+                } else {
+                    state.storedFirstSeen[subject] = hour
+                    firstSeenAt.append(subject)
+                }
+                guard let finding = detector.evaluate(subject, in: state.history, at: second,
+                                                      baseline: &state.baselines[subject]) else { continue }
                 // After a spike the projection has nothing to add.
                 let spikeKey = SpikeDetector.dedupeKey(.spike, subject: subject, day: day)
                 guard state.raised[finding.dedupeKey] == nil, state.raised[spikeKey] == nil else { continue }
@@ -95,7 +113,7 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
             }
         }
         // Disk and the host's alert path outside the lock.
-        store?.recordSpend(cost, subjects: subjects, hour: SpendHistory.hour(of: second))
+        store?.recordSpend(cost, subjects: subjects, firstSeenAt: firstSeenAt, hour: hour)
         if newDay { store?.forget(before: day) }
         if untrackedCount > 0 { untracked?.record(Double(untrackedCount)) }
         if warnFull {

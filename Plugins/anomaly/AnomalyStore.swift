@@ -29,11 +29,15 @@ final class AnomalyStore: @unchecked Sendable {
     let path: String
     private let writer: GroupCommitWriter
     private let open = Locked(true)
+    /// Touched only on the writer thread.
+    private let statements = PreparedStatements()
 
     /// What the file held when it was opened.
     struct Contents {
         var history = SpendHistory()
         var raisedKeys: [(key: String, day: Int64)] = []
+        /// anomaly_subjects as stored: subject -> first_seen.
+        var storedFirstSeen: [String: Int64] = [:]
     }
 
     /// Opens (creating) the file and reads it back.
@@ -46,6 +50,7 @@ final class AnomalyStore: @unchecked Sendable {
             for row in try db.query("SELECT subject, first_seen FROM anomaly_subjects") {
                 guard let subject = row[0].string, let first = row[1].int64 else { continue }
                 contents.history.restore(subject: subject, firstSeen: first)
+                contents.storedFirstSeen[subject] = first
             }
             for row in try db.query("SELECT subject, hour_start, spend_nanos FROM anomaly_spend_hourly") {
                 guard let subject = row[0].string, let hour = row[1].int64, let nanos = row[2].int64 else { continue }
@@ -69,23 +74,30 @@ final class AnomalyStore: @unchecked Sendable {
         return contents ?? Contents()
     }
 
-    /// Queues the spend of one call (one hour bucket per subject).
-    func recordSpend(_ nanos: Int64, subjects: [String], hour: Int64) {
+    /// Queues the spend of one call (one hour bucket per subject), and the
+    /// first-seen hour of `firstSeenAt` (the subjects whose stored first
+    /// hour is not already this one or earlier).
+    func recordSpend(_ nanos: Int64, subjects: [String], firstSeenAt: [String], hour: Int64) {
+        let statements = self.statements
         enqueue { db in
-            let bucket = try db.prepare("""
-                INSERT INTO anomaly_spend_hourly (subject, hour_start, spend_nanos) VALUES (?, ?, ?)
-                ON CONFLICT (subject, hour_start) DO UPDATE SET spend_nanos = spend_nanos + excluded.spend_nanos
-                """)
-            let firstSeen = try db.prepare("""
-                INSERT INTO anomaly_subjects (subject, first_seen) VALUES (?, ?)
-                ON CONFLICT (subject) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen)
-                """)
+            let (bucket, firstSeen) = try statements.spend(on: db)
             for subject in subjects {
                 try bucket.run([.text(subject), .integer(hour), .integer(nanos)])
+            }
+            for subject in firstSeenAt {
                 try firstSeen.run([.text(subject), .integer(hour)])
             }
         }
     }
+
+    static let addSpend = """
+        INSERT INTO anomaly_spend_hourly (subject, hour_start, spend_nanos) VALUES (?, ?, ?)
+        ON CONFLICT (subject, hour_start) DO UPDATE SET spend_nanos = spend_nanos + excluded.spend_nanos
+        """
+    static let addSubject = """
+        INSERT INTO anomaly_subjects (subject, first_seen) VALUES (?, ?)
+        ON CONFLICT (subject) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen)
+        """
 
     /// Remembers that an alert was raised, so a restart does not raise it
     /// again the same day.
@@ -121,5 +133,20 @@ final class AnomalyStore: @unchecked Sendable {
         open.withLock { isOpen in
             if isOpen { writer.enqueue(work) }
         }
+    }
+}
+
+/// The two spend upserts, prepared once on the writer's connection (they
+/// ran the SQL parser twice per call before).
+private final class PreparedStatements: @unchecked Sendable {
+    private var prepared: (bucket: SQLiteStatement, firstSeen: SQLiteStatement)?
+    private weak var database: SQLiteDatabase?
+
+    func spend(on db: SQLiteDatabase) throws -> (bucket: SQLiteStatement, firstSeen: SQLiteStatement) {
+        if let prepared, database === db { return prepared }
+        let statements = (try db.prepare(AnomalyStore.addSpend), try db.prepare(AnomalyStore.addSubject))
+        prepared = statements
+        database = db
+        return statements
     }
 }

@@ -58,13 +58,34 @@ struct SpikeDetector {
         "\(kind.rawValue):\(subject):\(UTCCalendar.day(day * SpendHistory.secondsPerDay))"
     }
 
-    func evaluate(_ subject: String, in history: SpendHistory, at second: Int64) -> Finding? {
+    /// What an evaluation reads from the baseline days: kept per subject for
+    /// the day and hour they were made for, instead of some 200 bucket
+    /// lookups per call. Those days change only when a call lands in one of
+    /// them (a late call from before midnight), and that call is evaluated
+    /// for its own day, which replaces the kept sums.
+    struct Baseline: Equatable {
+        var today: Int64
+        var hour: Int64
+        /// Complete days of history used (fewer than minHistoryDays: cold start).
+        var days: Int
+        /// Spend summed over those days.
+        var total: Int64
+        /// Summed over those days: the projection window's clock hours, and
+        /// the hours of the day after it.
+        var usualWindow: Int64
+        var usualRest: Int64
+    }
+
+    /// `baseline`: the subject's kept sums, reused when they are for this
+    /// hour and replaced otherwise.
+    func evaluate(_ subject: String, in history: SpendHistory, at second: Int64, baseline kept: inout Baseline?) -> Finding? {
         let today = SpendHistory.day(of: second)
-        guard let first = history.firstDay(of: subject) else { return nil }
-        let days = min(Self.baselineDays, Int(today - first))
-        guard days >= minHistoryDays else { return nil }  // cold start
-        var baselineTotal: Int64 = 0
-        for back in 1...days { baselineTotal &+= history.spend(of: subject, day: today - Int64(back)) }
+        let hour = SpendHistory.hour(of: second)
+        if kept?.today != today || kept?.hour != hour {
+            kept = self.baseline(subject, in: history, today: today, hour: hour)
+        }
+        guard let baseline = kept, baseline.days >= minHistoryDays else { return nil }  // cold start
+        let days = baseline.days, baselineTotal = baseline.total
         let spent = history.spend(of: subject, day: today)
 
         // amount/threshold compared as amount x days x 1000 vs factor x baseline total.
@@ -78,33 +99,43 @@ struct SpikeDetector {
             return finding
         }
         guard projectionHours > 0 else { return nil }
-        let projected = projection(subject, in: history, at: second, spentToday: spent, baselineDays: days,
-                                   baselineTotal: baselineTotal)
+        let projected = projection(subject, in: history, at: second, spentToday: spent, baseline: baseline)
         guard projected >= minDailySpendNanos, reaches(projected, times: 1) else { return nil }
         finding.kind = .projection
         finding.projectedNanos = projected
         return finding
     }
 
+    /// The sums over the baseline days for `today` at `hour`; nil when the
+    /// subject has no history.
+    func baseline(_ subject: String, in history: SpendHistory, today: Int64, hour: Int64) -> Baseline? {
+        guard let first = history.firstDay(of: subject) else { return nil }
+        let days = min(Self.baselineDays, Int(today - first))
+        var baseline = Baseline(today: today, hour: hour, days: days, total: 0, usualWindow: 0, usualRest: 0)
+        guard days >= minHistoryDays else { return baseline }
+        for back in 1...days { baseline.total &+= history.spend(of: subject, day: today - Int64(back)) }
+        guard projectionHours > 0 else { return baseline }
+        let windowStart = hour - Int64(projectionHours - 1) * SpendHistory.secondsPerHour
+        let dayEnd = (today + 1) * SpendHistory.secondsPerDay
+        for back in 1...days {
+            let shift = Int64(back) * SpendHistory.secondsPerDay
+            baseline.usualWindow &+= history.spend(of: subject, fromHour: windowStart - shift, throughHour: hour - shift)
+            baseline.usualRest &+= history.spend(of: subject, fromHour: hour + SpendHistory.secondsPerHour - shift,
+                                                 throughHour: dayEnd - SpendHistory.secondsPerHour - shift)
+        }
+        return baseline
+    }
+
     /// Today's spend plus the baseline's rest of the day, scaled by how the
     /// last hours compare with the same hours of the baseline days.
     func projection(_ subject: String, in history: SpendHistory, at second: Int64, spentToday: Int64,
-                    baselineDays days: Int, baselineTotal: Int64) -> Int64 {
+                    baseline: Baseline) -> Int64 {
         let hour = SpendHistory.hour(of: second)
         let windowStart = hour - Int64(projectionHours - 1) * SpendHistory.secondsPerHour
-        let dayEnd = (SpendHistory.day(of: second) + 1) * SpendHistory.secondsPerDay
         let recent = history.spend(of: subject, fromHour: windowStart, throughHour: hour)
-        var usualWindow: Int64 = 0  // summed over the baseline days
-        var usualRest: Int64 = 0
-        for back in 1...days {
-            let shift = Int64(back) * SpendHistory.secondsPerDay
-            usualWindow &+= history.spend(of: subject, fromHour: windowStart - shift, throughHour: hour - shift)
-            usualRest &+= history.spend(of: subject, fromHour: hour + SpendHistory.secondsPerHour - shift,
-                                        throughHour: dayEnd - SpendHistory.secondsPerHour - shift)
-        }
-        usualWindow = max(usualWindow, Self.multiplyDivide(baselineTotal, Int64(projectionHours), 24))
+        let usualWindow = max(baseline.usualWindow, Self.multiplyDivide(baseline.total, Int64(projectionHours), 24))
         guard usualWindow > 0 else { return spentToday }
-        let rest = Self.multiplyDivide(usualRest, recent, usualWindow)
+        let rest = Self.multiplyDivide(baseline.usualRest, recent, usualWindow)
         let (sum, overflow) = spentToday.addingReportingOverflow(rest)
         return overflow ? Int64.max : sum
     }

@@ -39,10 +39,6 @@ struct BudgetRule: Equatable {
 
     /// "team acme/payments" — how messages name it.
     var displayName: String { "\(covered.level.rawValue) \(covered.path!.joined(separator: "/"))" }
-
-    func covers(org: String?, team: String?, key: String?) -> Bool {
-        covered.covers(keyID: key, org: org, team: team)
-    }
 }
 
 /// The plugin's `config:` block, validated strictly: a typo must not

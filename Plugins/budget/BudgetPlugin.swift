@@ -10,6 +10,12 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
     let config: BudgetConfig
     /// Counter ids, parallel to `config.budgets`.
     let counters: [CounterID]
+    let index: BudgetIndex
+    /// Parallel to `config.budgets`: refuses what does not fit for
+    /// production keys / for the others (read per request without copying
+    /// the rules).
+    let strictForProduction: [Bool]
+    let strictForOthers: [Bool]
     let metrics: BudgetMetrics
     let thresholds: ThresholdAlerts
 
@@ -22,6 +28,9 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
         counters = try config.budgets.map {
             try host.declareCounter(name: $0.counterName, limit: $0.amountNanos, window: $0.period.window, persist: true)
         }
+        index = BudgetIndex(config.budgets)
+        strictForOthers = config.budgets.map { $0.mode == .enforce }
+        strictForProduction = config.budgets.map { $0.mode == .enforce && $0.atCap != .allow }
         metrics = try BudgetMetrics(host: host)
         thresholds = try ThresholdAlerts(host: host, budgets: config.budgets)
         for index in config.budgets.indices {
@@ -34,17 +43,16 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
 
     public func preCall(_ call: Call) throws -> PreCallVerdict {
         let keyID = call.keyID, org = call.org, team = call.team
-        let onPath = config.budgets.indices.filter { config.budgets[$0].covers(org: org, team: team, key: keyID) }
+        let onPath = index.budgets(org: org, team: team, key: keyID)
         guard !onPath.isEmpty else { return .continue }
         let estimate = ReservationEstimate.costNanos(call: call, host: host, defaultOutputTokens: config.defaultOutputTokens) ?? 0
         let production = call.keyClass == "production"
-        // Strict: refuses when it does not fit. Soft: always reserved (so
-        // in-flight exposure shows), over-limit is alerted, never refused.
-        let strict = onPath.filter {
-            let rule = config.budgets[$0]
-            return rule.mode == .enforce && !(production && rule.atCap == .allow)
-        }
-        let soft = onPath.filter { !strict.contains($0) }
+        // Strict: refuses when it does not fit (enforced, and not at_cap:
+        // allow for a production key). Soft: always reserved (so in-flight
+        // exposure shows), over-limit is alerted, never refused.
+        let isStrict = production ? strictForProduction : strictForOthers
+        let strict = onPath.filter { isStrict[$0] }
+        let soft = onPath.filter { !isStrict[$0] }
         let state = BudgetCallState(estimate: estimate)
         call.state = state  // before reserving: post_call must see every reservation made
 

@@ -41,11 +41,16 @@ struct RateLimitHeaders: Equatable {
 
     var fields: [(String, String)] {
         var out: [(String, String)] = []
-        for (kind, report) in [("requests", requests), ("tokens", tokens)] {
-            guard let report else { continue }
-            out.append(("x-ratelimit-limit-\(kind)", String(report.limit)))
-            out.append(("x-ratelimit-remaining-\(kind)", String(report.remaining)))
-            out.append(("x-ratelimit-reset-\(kind)", Self.duration(ms: report.resetMs)))
+        out.reserveCapacity(6)
+        if let requests {
+            out.append(("x-ratelimit-limit-requests", String(requests.limit)))
+            out.append(("x-ratelimit-remaining-requests", String(requests.remaining)))
+            out.append(("x-ratelimit-reset-requests", Self.duration(ms: requests.resetMs)))
+        }
+        if let tokens {
+            out.append(("x-ratelimit-limit-tokens", String(tokens.limit)))
+            out.append(("x-ratelimit-remaining-tokens", String(tokens.remaining)))
+            out.append(("x-ratelimit-reset-tokens", Self.duration(ms: tokens.resetMs)))
         }
         return out
     }

@@ -25,7 +25,8 @@ public final class RoutingPlugin: TollgatePlugin, PreCallHook {
     }
 
     public func preCall(_ call: Call) throws -> PreCallVerdict {
-        guard let rule = rules.first(where: { $0.matches(call) }) else { return .continue }
+        var inputs = RuleInputs(call: call)
+        guard let rule = rules.first(where: { $0.matches(&inputs) }) else { return .continue }
         if let model = rule.model {
             let status = call.setModel(model)
             guard status == .ok else { throw PluginError("rule \(rule.label): setting model '\(model)' failed: \(status)") }

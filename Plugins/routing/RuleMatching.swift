@@ -1,27 +1,71 @@
 import TollgatePluginKit
 
-extension Condition {
-    /// Whether the condition holds for `call`. Each asks the host for one
-    /// value only, so a rule that fails early costs little.
-    func holds(for call: Call) -> Bool {
-        switch self {
-        case .useCase(let p): return p.matches(call.attribute("use_case"))
-        case .attribute(let key, let p): return p.matches(call.attribute(key))
-        case .team(let p): return p.matches(call.team)
-        case .org(let p): return p.matches(call.org)
-        case .keyID(let p): return p.matches(call.keyID)
-        case .keyClass(let p): return p.matches(call.keyClass)
-        case .model(let p): return p.matches(call.model)
-        case .requestedModel(let p): return p.matches(call.modelRequested)
-        case .header(let name, let p): return p.matches(call.requestHeader(name))
+/// The values conditions look at, each asked of the host once per call at
+/// most, when a condition first needs it: twenty rules on the team cost one
+/// host call, not twenty.
+struct RuleInputs {
+    let call: Call
+    private var team, org, keyID, keyClass, model, requestedModel: String??
+    private var attributes: [String: String?] = [:]
+    private var headers: [String: String?] = [:]
+
+    init(call: Call) { self.call = call }
+
+    private func once(_ slot: inout String??, _ read: () -> String?) -> String? {
+        if let known = slot { return known }
+        let value = read()
+        slot = .some(value)
+        return value
+    }
+
+    mutating func value(of condition: Condition) -> String? {
+        let call = self.call
+        switch condition {
+        case .useCase: return attribute("use_case")
+        case .attribute(let key, _): return attribute(key)
+        case .team: return once(&team) { call.team }
+        case .org: return once(&org) { call.org }
+        case .keyID: return once(&keyID) { call.keyID }
+        case .keyClass: return once(&keyClass) { call.keyClass }
+        case .model: return once(&model) { call.model }
+        case .requestedModel: return once(&requestedModel) { call.modelRequested }
+        case .header(let name, _):
+            if let known = headers[name] { return known }
+            let value = call.requestHeader(name)
+            headers[name] = .some(value)
+            return value
         }
+    }
+
+    private mutating func attribute(_ key: String) -> String? {
+        if let known = attributes[key] { return known }
+        let value = call.attribute(key)
+        attributes[key] = .some(value)
+        return value
+    }
+}
+
+extension Condition {
+    var patterns: AnyOf {
+        switch self {
+        case .useCase(let p), .attribute(_, let p), .team(let p), .org(let p), .keyID(let p), .keyClass(let p),
+             .model(let p), .requestedModel(let p), .header(_, let p):
+            return p
+        }
+    }
+
+    /// Whether the condition holds for the call behind `inputs`.
+    func holds(for inputs: inout RuleInputs) -> Bool {
+        patterns.matches(inputs.value(of: self))
     }
 }
 
 extension RoutingRule {
-    /// All conditions hold (a rule without conditions matches every call).
-    func matches(_ call: Call) -> Bool {
-        conditions.allSatisfy { $0.holds(for: call) }
+    /// All conditions hold (a rule without conditions matches every call);
+    /// stops at the first that does not.
+    func matches(_ inputs: inout RuleInputs) -> Bool {
+        for condition in conditions where !condition.holds(for: &inputs) { return false }
+        return true
     }
 
     /// A deployment name drawn by weight; nil when the rule has none.

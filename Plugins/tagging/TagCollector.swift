@@ -42,6 +42,7 @@ enum TagCollector {
     /// user), as attributes.
     static func identity(of call: Call) -> [(name: String, value: String)] {
         var out: [(name: String, value: String)] = []
+        out.reserveCapacity(6)
         let pairs: [(String, String?)] = [
             (TagName.org, call.org), (TagName.team, call.team), (TagName.keyID, call.keyID),
             (TagName.owner, call.owner), (TagName.keyClass, call.keyClass), (TagName.endUser, call.endUser),

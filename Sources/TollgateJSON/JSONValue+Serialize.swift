@@ -34,25 +34,41 @@ extension JSONValue {
         }
     }
 
-    /// Appends `s` as a quoted, escaped JSON string.
+    /// Appends `s` as a quoted, escaped JSON string. Runs of bytes that
+    /// need no escape (nearly all of them) are copied at once from the
+    /// string's storage.
     public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        for byte in s.utf8 {
+        if s.utf8.withContiguousStorageIfAvailable({ appendEscaped($0, to: &out) }) == nil {
+            appendEscaped(Array(s.utf8), to: &out)
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscaped<Bytes: RandomAccessCollection>(_ bytes: Bytes, to out: inout [UInt8])
+    where Bytes.Element == UInt8, Bytes.Index == Int {
+        var runStart = bytes.startIndex
+        for i in bytes.indices {
+            let byte = bytes[i]
+            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+            out.append(contentsOf: bytes[runStart..<i])
+            runStart = i + 1
             switch byte {
             case 0x22: out.append(0x5C); out.append(0x22)
             case 0x5C: out.append(0x5C); out.append(0x5C)
             case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
             case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
             case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-            case 0x00..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
+            default:
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                        hexDigit(byte >> 4), hexDigit(byte & 0xF)])
             }
         }
-        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: bytes[runStart..<bytes.endIndex])
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     /// `s` as a JSON string literal, quotes included.

@@ -38,20 +38,26 @@ public struct Scope: Equatable, Sendable {
     /// The one scope this covers for a caller ("team/acme/payments"); nil
     /// when the caller is outside it.
     public func concrete(keyID: String?, org: String?, team: String?) -> String? {
+        guard covers(keyID: keyID, org: org, team: team) else { return nil }
         switch level {
-        case .key:
-            guard let keyID, path == nil || path! == [keyID] else { return nil }
-            return "key/\(keyID)"
-        case .team:
-            guard let org, let team, path == nil || path! == [org, team] else { return nil }
-            return "team/\(org)/\(team)"
-        case .org:
-            guard let org, path == nil || path! == [org] else { return nil }
-            return "org/\(org)"
+        case .key: return "key/\(keyID!)"
+        case .team: return "team/\(org!)/\(team!)"
+        case .org: return "org/\(org!)"
         }
     }
 
+    /// Whether the caller is inside this scope (no string is built).
     public func covers(keyID: String?, org: String?, team: String?) -> Bool {
-        concrete(keyID: keyID, org: org, team: team) != nil
+        switch level {
+        case .key:
+            guard let keyID else { return false }
+            return path.map { $0.count == 1 && $0[0] == keyID } ?? true
+        case .team:
+            guard let org, let team else { return false }
+            return path.map { $0.count == 2 && $0[0] == org && $0[1] == team } ?? true
+        case .org:
+            guard let org else { return false }
+            return path.map { $0.count == 1 && $0[0] == org } ?? true
+        }
     }
 }

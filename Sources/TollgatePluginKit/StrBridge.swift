@@ -25,34 +25,40 @@ func withTollgateStr<R>(_ string: String, _ body: (tollgate_type_str) throws -> 
     }
 }
 
-/// Lends several strings as one array of tollgate_type_str: the bytes are
-/// packed into a single buffer so the cost is two allocations, whatever the
-/// count.
-func withTollgateStrs<R>(_ strings: [String], _ body: (UnsafeBufferPointer<tollgate_type_str>) throws -> R) rethrows -> R {
-    if strings.isEmpty { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
-    if strings.count == 1 {
-        return try withTollgateStr(strings[0]) { str in
-            try withUnsafePointer(to: str) { try body(UnsafeBufferPointer(start: $0, count: 1)) }
+/// Lends several strings as one array of tollgate_type_str, with no heap
+/// allocation: the array is on the stack and each string lends its own
+/// UTF-8 storage (hook paths call this per header, attribute and metric).
+func withTollgateStrs<R>(_ strings: [String], _ body: (UnsafeBufferPointer<tollgate_type_str>) -> R) -> R {
+    switch strings.count {
+    case 0:
+        return body(UnsafeBufferPointer(start: nil, count: 0))
+    case 1:
+        return withTollgateStr(strings[0]) { a in withUnsafePointer(to: a) { body(UnsafeBufferPointer(start: $0, count: 1)) } }
+    case 2:
+        // Pairs (a map entry, two labels) are the common case: no loop.
+        return withTollgateStr(strings[0]) { a in
+            withTollgateStr(strings[1]) { b in
+                withUnsafeTemporaryAllocation(of: tollgate_type_str.self, capacity: 2) { strs in
+                    strs.baseAddress!.initialize(to: a)
+                    (strs.baseAddress! + 1).initialize(to: b)
+                    return body(UnsafeBufferPointer(strs))
+                }
+            }
         }
+    default:
+        break
     }
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(strings.reduce(0) { $0 + $1.utf8.count })
-    var ends: [Int] = []
-    ends.reserveCapacity(strings.count)
-    for s in strings {
-        bytes.append(contentsOf: s.utf8)
-        ends.append(bytes.count)
-    }
-    return try bytes.withUnsafeBufferPointer { packed in
-        let base = packed.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
-        var strs: [tollgate_type_str] = []
-        strs.reserveCapacity(strings.count)
-        var start = 0
-        for end in ends {
-            strs.append(tollgate_type_str(ptr: base.map { $0 + start }, len: end - start))
-            start = end
+    return withUnsafeTemporaryAllocation(of: tollgate_type_str.self, capacity: strings.count) { strs in
+        func lend(from index: Int) -> R {
+            guard index < strings.count else { return body(UnsafeBufferPointer(strs)) }
+            var string = strings[index]
+            return string.withUTF8 { buffer in
+                let ptr = buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+                (strs.baseAddress! + index).initialize(to: tollgate_type_str(ptr: ptr, len: buffer.count))
+                return lend(from: index + 1)
+            }
         }
-        return try strs.withUnsafeBufferPointer(body)
+        return lend(from: 0)
     }
 }
 

@@ -9,8 +9,11 @@ import Darwin
 /// commits it (group commit): under load many writes share one commit, at
 /// rest a write commits as soon as the thread wakes.
 ///
-/// Each work item runs inside its own savepoint, so one failing item is
-/// rolled back and reported without losing the others of its batch.
+/// Each work item of a batch of several runs inside its own savepoint, so
+/// one failing item is rolled back and reported without losing the others
+/// of its batch; a batch of one is its own transaction. The transaction
+/// statements are prepared once: parsing them again for every commit cost
+/// more than the writes at rest.
 public final class GroupCommitWriter: @unchecked Sendable {
     public typealias Work = (SQLiteDatabase) throws -> Void
 
@@ -23,6 +26,8 @@ public final class GroupCommitWriter: @unchecked Sendable {
     private var thread: pthread_t?
     private var waiters: [(ticket: UInt64, callback: @Sendable () -> Void)] = []
     private let database: SQLiteDatabase
+    /// Touched only on the writer thread once it runs.
+    private let control: TransactionStatements
     private let maxBatch: Int
     private let onError: @Sendable (Error) -> Void
     public private(set) var batchesCommitted: UInt64 = 0
@@ -33,6 +38,7 @@ public final class GroupCommitWriter: @unchecked Sendable {
                 setup: (SQLiteDatabase) throws -> Void, onError: @escaping @Sendable (Error) -> Void = { _ in }) throws {
         database = try SQLiteDatabase(path: path, durability: durability)
         try setup(database)
+        control = try TransactionStatements(database)
         self.maxBatch = maxBatch
         self.onError = onError
         let box = Unmanaged.passRetained(self)
@@ -136,27 +142,56 @@ public final class GroupCommitWriter: @unchecked Sendable {
 
     private func commit(_ batch: [Work]) {
         do {
-            try database.execute("BEGIN IMMEDIATE")
+            try control.begin.run()
         } catch {
             onError(error)
             return
         }
-        for work in batch {
+        if batch.count == 1 {
             do {
-                try database.execute("SAVEPOINT item")
-                try work(database)
-                try database.execute("RELEASE item")
+                try batch[0](database)
             } catch {
-                try? database.execute("ROLLBACK TO item")
-                try? database.execute("RELEASE item")
+                try? control.rollback.run()
                 onError(error)
+                return
+            }
+        } else {
+            for work in batch {
+                do {
+                    try control.savepoint.run()
+                    try work(database)
+                    try control.release.run()
+                } catch {
+                    try? control.rollbackToSavepoint.run()
+                    try? control.release.run()
+                    onError(error)
+                }
             }
         }
         do {
-            try database.execute("COMMIT")
+            try control.commit.run()
         } catch {
-            try? database.execute("ROLLBACK")
+            try? control.rollback.run()
             onError(error)
         }
+    }
+}
+
+/// The statements a group commit runs around its work, prepared once.
+private final class TransactionStatements {
+    let begin: SQLiteStatement
+    let commit: SQLiteStatement
+    let rollback: SQLiteStatement
+    let savepoint: SQLiteStatement
+    let release: SQLiteStatement
+    let rollbackToSavepoint: SQLiteStatement
+
+    init(_ db: SQLiteDatabase) throws {
+        begin = try db.prepare("BEGIN IMMEDIATE")
+        commit = try db.prepare("COMMIT")
+        rollback = try db.prepare("ROLLBACK")
+        savepoint = try db.prepare("SAVEPOINT item")
+        release = try db.prepare("RELEASE item")
+        rollbackToSavepoint = try db.prepare("ROLLBACK TO item")
     }
 }

@@ -60,6 +60,21 @@ final class AnomalyTests: XCTestCase {
                                                              "spend_spike:team/acme/payments:\(F.date(day: 9))"])
     }
 
+    func testALateCallLandingInABaselineDayCountsForTheNextCallsOfTheHour() throws {
+        let plugin = try F.load(#"{"factor": 3, "min_daily_spend": "5", "projection_hours": 0}"#)
+        try F.steadyWeek(plugin, perDay: 10 * dollar)
+        try F.spend(plugin, 20 * dollar, at: F.time(day: 8, hour: 9))  // baseline $70/7 days: below $30
+        // A call received just before midnight finishes late: day 7 is now
+        // $29 (no spike of its own), the baseline $89/7 days, the threshold
+        // $38.14.
+        try F.spend(plugin, 19 * dollar, at: F.time(day: 7, hour: 23, minute: 59))
+        try F.spend(plugin, 15 * dollar, at: F.time(day: 8, hour: 9, minute: 30))  // $35
+        XCTAssertEqual(plugin.host.alerts, [])
+        try F.spend(plugin, 5 * dollar, at: F.time(day: 8, hour: 9, minute: 40))  // $40
+        XCTAssertEqual(plugin.host.alerts.map(\.kind), ["spend_spike"])
+        XCTAssertEqual(plugin.host.alerts.first?.details?["baseline_nanos_per_day"], .int(89 * dollar / 7))
+    }
+
     func testTwiceTheFactorIsCritical() throws {
         let plugin = try F.load(#"{"factor": 2.5, "min_daily_spend": "1", "projection_hours": 0}"#)
         try F.steadyWeek(plugin, perDay: 4 * dollar)

@@ -89,10 +89,10 @@ final class CounterHostAPITests: XCTestCase {
                                request: try CanonicalRequest(dialect: .openai, body: Array(#"{"model":"small","messages":[]}"#.utf8)),
                                catalog: ModelCatalog(entries: []), requestHeaders: HeaderList([], caseInsensitive: true),
                                receivedAtMicros: 0, pluginCount: 1)
-        CallContext.running.currentValue = call
+        RunningCall.set(call)
         var actual: [Int64] = [7]
         XCTAssertEqual(api.pointee.counter_settle!(host.pointer, reservation, &actual, 1), TOLLGATE_STATUS_OK)
-        CallContext.running.currentValue = nil
+        RunningCall.set(nil)
         let wait = try XCTUnwrap(call.durabilityWaits.first)
         XCTAssertTrue(wait.writer === journal.writer)
         wait.writer.waitUntilCommitted(wait.ticket)

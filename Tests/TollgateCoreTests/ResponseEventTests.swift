@@ -52,6 +52,35 @@ final class ResponseEventTests: XCTestCase {
                        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"a x@y.z\"}}\n\n")
     }
 
+    func testRawDataWithNewlinesIsFramedOneDataLinePerLine() {
+        func framed(_ data: String, event: String? = nil) -> String {
+            var e = ResponseEvent(dialect: .openai, isStreamEvent: true, eventName: event, data: [], raw: [])
+            e.setRaw(Array(data.utf8))
+            return String(decoding: SSEFraming.frame(e), as: UTF8.self)
+        }
+        XCTAssertEqual(framed("abc"), "data: abc\n\n")
+        XCTAssertEqual(framed(""), "data: \n\n")
+        XCTAssertEqual(framed("a\nb"), "data: a\ndata: b\n\n")
+        XCTAssertEqual(framed("a\n"), "data: a\ndata: \n\n")
+        XCTAssertEqual(framed("\n"), "data: \ndata: \n\n")
+        XCTAssertEqual(framed("a\n\nb", event: "x"), "event: x\ndata: a\ndata: \ndata: b\n\n")
+    }
+
+    func testSerializedStringsEscapeWhatJSONRequiresAndNothingElse() throws {
+        let text = "plain \"quoted\" back\\slash\nnew\rret\ttab \u{01}\u{1F} é 😀 /"
+        let bytes = JSONValue.object(JSONObject([("k\"ey", .string(text))])).serialized()
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self),
+                       #"{"k\"ey":"plain \"quoted\" back\\slash\nnew\rret\ttab \u0001\u001f é 😀 /"}"#)
+        XCTAssertEqual(try JSONValue.parse(bytes)["k\"ey"]?.stringValue, text)
+    }
+
+    func testUsageIsLookedUpAgainAfterAnEdit() {
+        var event = openAI(#"{"choices":[{"index":0,"delta":{"content":"x"}}]}"#)
+        XCTAssertNil(event.usage())
+        event.setRaw(Array(#"{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}}"#.utf8))
+        XCTAssertNotNil(event.usage())
+    }
+
     func testSetTextOnAnEventWithoutTextInsertsASyntheticEvent() {
         var end = openAI("[DONE]")
         end.setText("held back")

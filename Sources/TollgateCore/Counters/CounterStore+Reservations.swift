@@ -66,7 +66,7 @@ extension CounterStore {
         var over: Int?
         for (index, item) in items.enumerated() {
             let total = items.reduce(Int64(0)) { $1.counter == item.counter ? Saturating.add($0, $1.amount) : $0 }
-            if !slot(item.counter).cell.fits(total, nowMs: now) {
+            if !slot(item.counter).withCell({ $0.fits(total, nowMs: now) }) {
                 over = index
                 break
             }
@@ -74,14 +74,17 @@ extension CounterStore {
         if let over, !force {
             let item = items[over]
             let total = items.reduce(Int64(0)) { $1.counter == item.counter ? Saturating.add($0, $1.amount) : $0 }
-            return .refused(index: over, state: slot(item.counter).cell.state(nowMs: now, refusedAmount: total))
+            return .refused(index: over, state: slot(item.counter).withCell { $0.state(nowMs: now, refusedAmount: total) })
         }
         var holds: [Reservation.Hold] = []
         holds.reserveCapacity(items.count)
         for item in items {
             let s = slot(item.counter)
-            s.cell.hold(item.amount)
-            holds.append(Reservation.Hold(counter: item.counter, amount: item.amount, anchor: s.cell.anchor(nowMs: now)))
+            let anchor = s.withCell { cell in
+                cell.hold(item.amount)
+                return cell.anchor(nowMs: now)
+            }
+            holds.append(Reservation.Hold(counter: item.counter, amount: item.amount, anchor: anchor))
         }
         let id = newReservationID()
         shard(id).insert(id, Reservation(holds: holds))

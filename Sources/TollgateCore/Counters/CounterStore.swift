@@ -92,8 +92,10 @@ public final class CounterStore: @unchecked Sendable {
         guard let slot = slots.slot(id) else { return nil }
         let now = clock()
         return slot.lock.withLock {
-            slot.cell.roll(nowMs: now)
-            return slot.cell.state(nowMs: now)
+            slot.withCell { cell in
+                cell.roll(nowMs: now)
+                return cell.state(nowMs: now)
+            }
         }
     }
 
@@ -149,6 +151,11 @@ final class CounterSlot: @unchecked Sendable {
     var cell: CounterCell
 
     init(cell: CounterCell) { self.cell = cell }
+
+    /// The cell in place: reading `cell` to call a method on it copies the
+    /// struct (its spec and minute buckets), which the request path did
+    /// several times per reservation.
+    func withCell<R>(_ body: (inout CounterCell) -> R) -> R { body(&cell) }
 }
 
 /// Counter slots by id (1-based), appended under the registry lock and read

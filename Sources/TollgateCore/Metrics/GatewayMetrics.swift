@@ -1,13 +1,15 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// Every metric on /metrics: the core's own and the ones plugins define.
 /// One registry for the process, so series survive plugin reloads.
 public final class GatewayMetrics: @unchecked Sendable {
     public let registry = PrometheusCollectorRegistry()
-    private let lock = NSLock()
+    private let lock = NIOLock()
     private var definitions: [String: MetricDefinition] = [:]
-    private var byID: [MetricDefinition] = []
+    /// By id: each definition with the series it has recorded to.
+    private var byID: [SeriesTable] = []
 
     public enum Kind: Int32, Sendable { case counter = 0, gauge = 1, histogram = 2 }
 
@@ -79,7 +81,7 @@ public final class GatewayMetrics: @unchecked Sendable {
             }
             let definition = MetricDefinition(id: UInt32(byID.count), kind: kind, name: name, help: help, labelNames: labelNames)
             definitions[name] = definition
-            byID.append(definition)
+            byID.append(SeriesTable(definition))
             return definition.id
         }
     }
@@ -87,20 +89,31 @@ public final class GatewayMetrics: @unchecked Sendable {
     public func id(of name: String) -> UInt32? { lock.withLock { definitions[name]?.id } }
 
     /// Records a value; false for an unknown id or a wrong label count.
+    /// A series is made in the registry once and then found by its label
+    /// values alone (the registry's make* would look the name and labels up
+    /// and check the help text on every call).
     @discardableResult
     public func record(id: UInt32, labelValues: [String], value: Double) -> Bool {
-        guard let definition = lock.withLock({ Int(id) < byID.count ? byID[Int(id)] : nil }),
-              definition.labelNames.count == labelValues.count else { return false }
-        let labels = Array(zip(definition.labelNames, labelValues))
-        switch definition.kind {
-        case .counter:
-            guard value >= 0 else { return false }
-            registry.makeCounter(name: definition.name, labels: labels, help: definition.help).increment(by: value)
-        case .gauge:
-            registry.makeGauge(name: definition.name, labels: labels, help: definition.help).set(value)
-        case .histogram:
-            registry.makeValueHistogram(name: definition.name, labels: labels, buckets: GatewayMetrics.latencyBuckets,
-                                        help: definition.help).record(value)
+        guard let table = lock.withLock({ Int(id) < byID.count ? byID[Int(id)] : nil }),
+              table.definition.labelNames.count == labelValues.count else { return false }
+        let definition = table.definition
+        if definition.kind == .counter, value < 0 { return false }
+        let series = table.series(labelValues) {
+            let labels = Array(zip(definition.labelNames, labelValues))
+            switch definition.kind {
+            case .counter:
+                return .counter(registry.makeCounter(name: definition.name, labels: labels, help: definition.help))
+            case .gauge:
+                return .gauge(registry.makeGauge(name: definition.name, labels: labels, help: definition.help))
+            case .histogram:
+                return .histogram(registry.makeValueHistogram(name: definition.name, labels: labels,
+                                                              buckets: GatewayMetrics.latencyBuckets, help: definition.help))
+            }
+        }
+        switch series {
+        case .counter(let counter): counter.increment(by: value)
+        case .gauge(let gauge): gauge.set(value)
+        case .histogram(let histogram): histogram.record(value)
         }
         return true
     }
@@ -122,5 +135,29 @@ public final class GatewayMetrics: @unchecked Sendable {
         }
         guard ok(first, first: true) else { return false }
         return name.utf8.dropFirst().allSatisfy { ok($0, first: false) }
+    }
+}
+
+/// One metric definition and its series, by label values.
+final class SeriesTable: @unchecked Sendable {
+    enum Series {
+        case counter(Counter)
+        case gauge(Gauge)
+        case histogram(ValueHistogram)
+    }
+
+    let definition: GatewayMetrics.MetricDefinition
+    private let lock = NIOLock()
+    private var byLabels: [[String]: Series] = [:]
+
+    init(_ definition: GatewayMetrics.MetricDefinition) { self.definition = definition }
+
+    func series(_ labelValues: [String], make: () -> Series) -> Series {
+        lock.withLock {
+            if let found = byLabels[labelValues] { return found }
+            let made = make()
+            byLabels[labelValues] = made
+            return made
+        }
     }
 }

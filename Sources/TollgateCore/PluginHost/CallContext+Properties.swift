@@ -28,7 +28,8 @@ extension CallContext {
     }
 
     func intProperty(_ property: Int32) -> PropertyResult<Int64> {
-        let entry = catalog.model(named: request.model)
+        // Looked up only for the two properties that need it.
+        var entry: ModelEntry? { catalog.model(named: request.model) }
         switch property {
         case TOLLGATE_PROP_MAX_OUTPUT_TOKENS: return .optional(request.maxOutputTokens)
         case TOLLGATE_PROP_STREAM: return .value(request.stream ? 1 : 0)

@@ -1,5 +1,9 @@
 import CTollgatePlugin
-import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TollgateSQLite
 
 /// Everything the host knows about one request, as plugins see it through
@@ -70,8 +74,7 @@ public final class CallContext {
 
     /// The call whose hook is running on this thread, for host functions
     /// that take only the host handle (counter settle).
-    static let running = ThreadSpecificVariable<CallContext>()
-    public static var current: CallContext? { running.currentValue }
+    public static var current: CallContext? { RunningCall.current }
 
     /// Plugin state slots (call_state), by chain position.
     var callStates: [UnsafeMutableRawPointer?]
@@ -101,4 +104,24 @@ public final class CallContext {
     }
 
     var dialect: APIDialect { request.dialect }
+}
+
+/// The call whose hooks run on this thread: a bare pthread slot holding an
+/// unretained pointer, set by HookChain for the length of a chain (NIO's
+/// ThreadSpecificVariable boxes every value it is given: an allocation and
+/// a release per chain).
+enum RunningCall {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
+        return key
+    }()
+
+    static func set(_ call: CallContext?) {
+        pthread_setspecific(key, call.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) })
+    }
+
+    static var current: CallContext? {
+        pthread_getspecific(key).map { Unmanaged<CallContext>.fromOpaque($0).takeUnretainedValue() }
+    }
 }

@@ -12,7 +12,13 @@ public struct HeaderList: Sendable {
         self.caseInsensitive = caseInsensitive
     }
 
-    private func key(_ name: String) -> String { caseInsensitive ? name.lowercased() : name }
+    /// A name already in lower-case ASCII (what plugins and clients almost
+    /// always send) is used as is: lowercased() would copy it.
+    private func key(_ name: String) -> String {
+        guard caseInsensitive,
+              !HTTPHeaderValidation.allBytes(of: name, satisfy: { $0 < 0x41 || ($0 > 0x5A && $0 < 0x80) }) else { return name }
+        return name.lowercased()
+    }
 
     public subscript(name: String) -> String? {
         let key = key(name)

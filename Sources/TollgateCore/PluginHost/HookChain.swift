@@ -27,10 +27,10 @@ public struct HookChain {
 
     public func runPreCall(_ call: CallContext) -> PreCallResult {
         call.phase = .preCall
-        CallContext.running.currentValue = call
+        RunningCall.set(call)
         defer {
             call.phase = .idle
-            CallContext.running.currentValue = nil
+            RunningCall.set(nil)
         }
         for (index, plugin) in generation.plugins.enumerated() {
             call.enteredCount = index + 1
@@ -80,11 +80,11 @@ public struct HookChain {
         call.phase = .chunk
         call.currentEventKind = event.kind()
         call.currentEvent = event
-        CallContext.running.currentValue = call
+        RunningCall.set(call)
         defer {
             call.phase = .idle
             call.currentEvent = nil
-            CallContext.running.currentValue = nil
+            RunningCall.set(nil)
         }
         for index in stride(from: call.enteredCount - 1, through: 0, by: -1) {
             let plugin = generation.plugins[index]
@@ -129,10 +129,10 @@ public struct HookChain {
         guard !call.postCallDone else { return }
         call.postCallDone = true
         call.phase = .postCall
-        CallContext.running.currentValue = call
+        RunningCall.set(call)
         defer {
             call.phase = .idle
-            CallContext.running.currentValue = nil
+            RunningCall.set(nil)
         }
         for index in stride(from: call.enteredCount - 1, through: 0, by: -1) {
             let plugin = generation.plugins[index]

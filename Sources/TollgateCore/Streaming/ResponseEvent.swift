@@ -27,6 +27,8 @@ public struct ResponseEvent {
     /// the whole chunk (most chunks need nothing else).
     private var openAIContent: String??
     private static let openAIContentPath: [JSONLookupStep] = [.key("choices"), .index(0), .key("delta"), .key("content")]
+    /// usage(), once looked up (the core asks twice per event).
+    private var foundUsage: JSONValue??
 
     public init(dialect: APIDialect, isStreamEvent: Bool, eventName: String?, data: [UInt8], raw: [UInt8]) {
         self.dialect = dialect
@@ -99,11 +101,23 @@ public struct ResponseEvent {
 
     /// The usage object this event carries, if any.
     public mutating func usage() -> JSONValue? {
+        if let foundUsage { return foundUsage }
+        let usage = findUsage()
+        foundUsage = .some(usage)
+        return usage
+    }
+
+    private static let usageKey: [UInt8] = Array("\"usage\"".utf8)
+
+    private mutating func findUsage() -> JSONValue? {
         switch dialect {
         case .openai:
             // Cheap pre-check: most chunks carry no usage.
-            guard !isStreamEvent || data.containsSubsequence(Array("\"usage\"".utf8)) else { return nil }
-            if let usage = json()?["usage"], !usage.isNull { return usage }
+            guard !isStreamEvent || data.containsSubsequence(Self.usageKey) else { return nil }
+            // A stream chunk often carries `"usage": null`: look the one
+            // field up rather than parse the chunk.
+            let usage = isStreamEvent && parsed == nil ? JSONValue.lookup(data, [.key("usage")]) : json()?["usage"]
+            if let usage, !usage.isNull { return usage }
             return nil
         case .anthropic:
             if !isStreamEvent { return json()?["usage"] }
@@ -173,6 +187,7 @@ public struct ResponseEvent {
         data = bytes
         parsed = nil
         openAIContent = nil
+        foundUsage = nil
         changed = true
     }
 
@@ -180,6 +195,7 @@ public struct ResponseEvent {
         data = value.serialized()
         parsed = .some(value)
         openAIContent = nil
+        foundUsage = nil
         changed = true
     }
 }
@@ -187,17 +203,21 @@ public struct ResponseEvent {
 extension Array where Element == UInt8 {
     func containsSubsequence(_ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty, needle.count <= count else { return needle.isEmpty }
-        let first = needle[0]
-        var i = 0
-        let last = count - needle.count
-        while i <= last {
-            if self[i] == first {
-                var j = 1
-                while j < needle.count && self[i + j] == needle[j] { j += 1 }
-                if j == needle.count { return true }
+        return withUnsafeBufferPointer { haystack in
+            needle.withUnsafeBufferPointer { needle in
+                let first = needle[0]
+                var i = 0
+                let last = haystack.count - needle.count
+                while i <= last {
+                    if haystack[i] == first {
+                        var j = 1
+                        while j < needle.count && haystack[i + j] == needle[j] { j += 1 }
+                        if j == needle.count { return true }
+                    }
+                    i += 1
+                }
+                return false
             }
-            i += 1
         }
-        return false
     }
 }

@@ -10,21 +10,24 @@ enum SSEFraming {
             out.append(contentsOf: name.utf8)
             out.append(0x0A)
         }
-        // A data payload with newlines needs one data: line per line.
-        var lineStart = true
-        for byte in event.data {
-            if lineStart {
+        // A data payload with newlines needs one data: line per line; each
+        // line is copied whole.
+        event.data.withUnsafeBufferPointer { data in
+            var lineStart = 0
+            while true {
                 out.append(contentsOf: "data: ".utf8)
-                lineStart = false
-            }
-            if byte == 0x0A {
-                out.append(0x0A)
-                lineStart = true
-            } else {
-                out.append(byte)
+                guard let newline = data[lineStart...].firstIndex(of: 0x0A) else {
+                    out.append(contentsOf: data[lineStart...])
+                    break
+                }
+                out.append(contentsOf: data[lineStart...newline])
+                lineStart = newline + 1
+                if lineStart == data.count {
+                    out.append(contentsOf: "data: ".utf8)
+                    break
+                }
             }
         }
-        if lineStart { out.append(contentsOf: "data: ".utf8) }
         out.append(contentsOf: "\n\n".utf8)
         return out
     }
