@@ -2,9 +2,11 @@ import CTollgatePlugin
 
 /// Storage for strings the host lends to a hook: they must stay valid until
 /// the hook returns, and are freed together right after. Most are copied
-/// into one slab that is kept from hook to hook (a hook reads tens of short
-/// properties: a malloc and free each cost more than the copy); what does
-/// not fit gets a block of its own.
+/// into one slab allocated at the hook's first loan (a hook reads tens of
+/// short properties: a malloc and free each cost more than the copy); what
+/// does not fit gets a block of its own. Nothing is kept between hooks: a
+/// stream waiting for its next chunk holds no slab (4 KB x 1,000 open
+/// streams was 4 MB of resident memory).
 final class BorrowArena {
     static let slabSize = 4096
     private var slab: UnsafeMutableRawPointer?
@@ -38,6 +40,8 @@ final class BorrowArena {
     /// Called after every hook returns.
     func reset() {
         slabUsed = 0
+        slab?.deallocate()
+        slab = nil
         guard !blocks.isEmpty else { return }
         for block in blocks { block.deallocate() }
         blocks.removeAll(keepingCapacity: true)
@@ -45,7 +49,6 @@ final class BorrowArena {
 
     deinit {
         reset()
-        slab?.deallocate()
     }
 }
 

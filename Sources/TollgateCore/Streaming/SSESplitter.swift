@@ -94,7 +94,13 @@ public struct SSESplitter {
         }
         }
         if consumed > 0 {
-            pending.removeSubrange(0..<consumed)
+            if consumed == count {
+                // Everything emitted (the usual case): let the buffer go, so
+                // a stream waiting for its next chunk holds no read-sized one.
+                pending = []
+            } else {
+                pending.removeSubrange(0..<consumed)
+            }
             scanIndex -= consumed
             lineStart -= consumed
             if let end = heldEventEnd { heldEventEnd = end - consumed }
