@@ -2,7 +2,7 @@
 # Installs the Debian packages the build needs, if any is missing.
 # Safe to run again; needs root (or sudo) only when something is missing.
 set -euo pipefail
-packages=(libcurl4-openssl-dev libyaml-dev libsqlite3-dev pkg-config python3-venv make gcc wrk)
+packages=(libyaml-dev libsqlite3-dev pkg-config python3-venv make gcc wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
