@@ -104,7 +104,7 @@ extension JSONParser {
         case UInt8(ascii: "t"): try expectLiteral("true")
         case UInt8(ascii: "f"): try expectLiteral("false")
         case UInt8(ascii: "n"): try expectLiteral("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()
         default: throw error("unexpected character")
         }
     }
@@ -162,27 +162,5 @@ extension JSONParser {
             index += 1
         }
         throw error("unterminated string")
-    }
-
-    /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-    private mutating func skipNumber() throws {
-        if buffer[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < buffer.count, isDigit(buffer[index]) else { throw error("invalid number") }
-        if buffer[index] == UInt8(ascii: "0") {
-            index += 1
-        } else {
-            while index < buffer.count, isDigit(buffer[index]) { index += 1 }
-        }
-        if index < buffer.count, buffer[index] == UInt8(ascii: ".") {
-            index += 1
-            guard index < buffer.count, isDigit(buffer[index]) else { throw error("invalid number") }
-            while index < buffer.count, isDigit(buffer[index]) { index += 1 }
-        }
-        if index < buffer.count, buffer[index] == UInt8(ascii: "e") || buffer[index] == UInt8(ascii: "E") {
-            index += 1
-            if index < buffer.count, buffer[index] == UInt8(ascii: "+") || buffer[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < buffer.count, isDigit(buffer[index]) else { throw error("invalid number") }
-            while index < buffer.count, isDigit(buffer[index]) { index += 1 }
-        }
     }
 }

@@ -140,6 +140,13 @@ struct JSONParser {
 
     mutating func parseNumber() throws -> JSONValue {
         let start = index
+        try scanNumber()
+        return .number(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self))
+    }
+
+    /// Moves past one number, checking its grammar:
+    /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+    mutating func scanNumber() throws {
         if buffer[index] == UInt8(ascii: "-") { index += 1 }
         guard index < buffer.count else { throw error("invalid number") }
         if buffer[index] == UInt8(ascii: "0") {
@@ -160,7 +167,6 @@ struct JSONParser {
             guard index < buffer.count, isDigit(buffer[index]) else { throw error("invalid number") }
             while index < buffer.count, isDigit(buffer[index]) { index += 1 }
         }
-        return .number(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self))
     }
 
     @inline(__always) func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
