@@ -89,7 +89,7 @@ public final class DeploymentHealth: @unchecked Sendable {
         let snapshot = lock.withLock { states }
         // The common case: one deployment, or nothing resting — no lookups.
         if entry.deployments.count == 1 { return entry.deployments }
-        let t = snapshot.isEmpty ? 0 : now()
+        let t = now()
         func until(_ d: Deployment) -> Int64 {
             snapshot.isEmpty ? 0 : snapshot[Self.key(entry.name, d.name)]?.cooldownUntilMillis ?? 0
         }
