@@ -118,8 +118,7 @@ final class HTTPClientTransfer: UpstreamTransfer, HTTPClientResponseDelegate, @u
             stopTimer()
             task?.cancel()
             task = nil
-            resumePromise?.succeed(())
-            resumePromise = nil
+            releaseReader()
         }
     }
 
@@ -132,8 +131,7 @@ final class HTTPClientTransfer: UpstreamTransfer, HTTPClientResponseDelegate, @u
             guard paused else { return }
             paused = false
             lastActivity = .now()
-            resumePromise?.succeed(())
-            resumePromise = nil
+            releaseReader()
         }
     }
 
@@ -191,6 +189,11 @@ final class HTTPClientTransfer: UpstreamTransfer, HTTPClientResponseDelegate, @u
         task = nil
         gate.finish(failure)
         closing?.cancel()
+        releaseReader()
+    }
+
+    /// Lets the client library read again (it waits on this while paused).
+    private func releaseReader() {
         resumePromise?.succeed(())
         resumePromise = nil
     }
