@@ -56,7 +56,8 @@ var targets: [Target] = [
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
         ],
         swiftSettings: swift5
     ),
@@ -83,7 +84,8 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "TollgateCoreTests",
-        dependencies: ["TollgateCore", "TollgateJSON", "TollgateSQLite", "CTollgatePlugin"],
+        dependencies: ["TollgateCore", "TollgateJSON", "TollgateSQLite", "CTollgatePlugin",
+                       .product(name: "NIOSSL", package: "swift-nio-ssl")],
         exclude: ["Fixtures"],
         swiftSettings: swift5
     ),
@@ -131,7 +133,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: targets
 )

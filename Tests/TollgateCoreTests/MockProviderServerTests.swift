@@ -5,18 +5,18 @@ import XCTest
 @testable import TollgateCore
 
 /// The HTTP face of the mock: routes, stats, recorded requests. Talks to it
-/// through HTTPClientTransport, as the gateway does.
+/// through HTTP1Transport, as the gateway does.
 final class MockProviderServerTests: XCTestCase {
     var server: MockProviderServer!
     var port = 0
-    var transport: HTTPClientTransport!
+    var transport: HTTP1Transport!
     var group: MultiThreadedEventLoopGroup!
 
     override func setUpWithError() throws {
         server = MockProviderServer(host: "127.0.0.1", port: 0, defaults: MockDirectives(chunks: 2), threads: 1)
         port = try server.start()
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        transport = HTTPClientTransport(group: group)
+        transport = HTTP1Transport(group: group)
     }
 
     override func tearDownWithError() throws {

@@ -4,7 +4,7 @@ import NIOCore
 /// on the caller's event loop, without sockets. The URL's path picks the
 /// dialect (`/v1/messages` is Anthropic, anything else OpenAI).
 ///
-/// Timeouts behave as with `HTTPClientTransport`: a `stall` before the head ends in
+/// Timeouts behave as with `HTTP1Transport`: a `stall` before the head ends in
 /// `.firstByteTimeout` after the request's first-byte timeout, a stall after
 /// it in `.idleTimeout` (a timeout of 0 waits until cancelled).
 public final class MockTransport: UpstreamTransport {

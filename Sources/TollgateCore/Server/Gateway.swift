@@ -13,7 +13,7 @@ public final class Gateway: @unchecked Sendable {
     public let services: HostServices
     let hookTimers: HookTimers
     let logger: Logger
-    let upstream: HTTPClientTransport
+    let upstream: HTTP1Transport
     private let mockLock = NSLock()
     private var mockTransports: [String: MockTransport] = [:]
     private let group: MultiThreadedEventLoopGroup
@@ -40,7 +40,8 @@ public final class Gateway: @unchecked Sendable {
                                      counters: try Gateway.counterStore(config: config, logger: logger))
         self.hookTimers = HookTimers(metrics: metrics)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
-        self.upstream = HTTPClientTransport(group: group)
+        // SSL_CERT_FILE, as OpenSSL reads it: a CA bundle to trust instead of the system's.
+        self.upstream = HTTP1Transport(group: group, trustRootsFile: ProcessInfo.processInfo.environment["SSL_CERT_FILE"])
         for dialect in [APIDialect.openai, .anthropic] {
             durations[dialect.route] = (
                 metrics.registry.makeValueHistogram(name: "tollgate_gateway_duration_seconds", labels: [("route", dialect.route)],

@@ -6,10 +6,10 @@ import TollgateJSON
 import XCTest
 @testable import TollgateCore
 
-final class HTTPClientTransportTests: XCTestCase {
+final class HTTP1TransportTests: XCTestCase {
     var server: MockProviderServer!
     var port = 0
-    var transport: HTTPClientTransport!
+    var transport: HTTP1Transport!
     var group: MultiThreadedEventLoopGroup!
     var eventLoop: EventLoop { group.next() }
 
@@ -17,7 +17,7 @@ final class HTTPClientTransportTests: XCTestCase {
         server = MockProviderServer(host: "127.0.0.1", port: 0, defaults: MockDirectives(stallLimitMs: 30_000), threads: 1)
         port = try server.start()
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        transport = HTTPClientTransport(group: group)
+        transport = HTTP1Transport(group: group)
     }
 
     override func tearDownWithError() throws {

@@ -1,0 +1,290 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import XCTest
+@testable import TollgateCore
+
+/// The transport's connection handling against scripted servers: stale
+/// keep-alive connections, the idle timeout, TLS.
+final class HTTP1TransportConnectionTests: XCTestCase {
+    var group: MultiThreadedEventLoopGroup!
+
+    override func setUpWithError() throws {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    override func tearDownWithError() throws {
+        try group.syncShutdownGracefully()
+    }
+
+    private func call(_ transport: HTTP1Transport, _ url: String) -> RecordingUpstreamDelegate {
+        let delegate = RecordingUpstreamDelegate(eventLoop: group.next())
+        _ = transport.start(UpstreamRequest(url: url, body: Array("{}".utf8), connectTimeoutMs: 5_000,
+                                            firstByteTimeoutMs: 5_000, idleTimeoutMs: 5_000),
+                            on: delegate.eventLoop, delegate: delegate)
+        _ = delegate.waitForFinish()
+        return delegate
+    }
+
+    func testAKeptAliveConnectionClosedByTheServerIsRetriedOnce() throws {
+        // Every connection answers its first request and closes on its
+        // second without a word: what a server's idle close looks like
+        // when it crosses the gateway's next request on the wire.
+        let server = try ScriptedHTTPServer(group: group) { requestOnConnection in
+            requestOnConnection == 1 ? .answer : .closeWithoutAnswer
+        }
+        defer { server.stop() }
+        let transport = HTTP1Transport(group: group)
+        defer { transport.shutdown() }
+
+        XCTAssertEqual(call(transport, server.url).status, 200)
+        let second = call(transport, server.url)
+        XCTAssertEqual(second.finishes.first ?? .transport("missing"), nil)
+        XCTAssertEqual(second.status, 200)
+        XCTAssertEqual(second.bodyText, "ok")
+        XCTAssertEqual(server.connectionsOpened, 2, "the retry went out on a new connection")
+        XCTAssertEqual(server.requestsSeen, 3)
+    }
+
+    func testANewConnectionClosedWithoutAnswerFailsWithoutRetry() throws {
+        let server = try ScriptedHTTPServer(group: group) { _ in .closeWithoutAnswer }
+        defer { server.stop() }
+        let transport = HTTP1Transport(group: group)
+        defer { transport.shutdown() }
+
+        let delegate = call(transport, server.url)
+        guard case .transport(let why)?? = Optional(delegate.finishes.first) else {
+            return XCTFail("expected a transport failure, got \(delegate.finishes)")
+        }
+        XCTAssertTrue(why.contains("before it answered"), why)
+        XCTAssertEqual(server.requestsSeen, 1, "a request that may have reached the provider is not sent twice")
+    }
+
+    func testIdleConnectionsAreClosedAfterTheIdleTimeout() throws {
+        let server = try ScriptedHTTPServer(group: group) { _ in .answer }
+        defer { server.stop() }
+        let transport = HTTP1Transport(group: group, idleTimeout: .milliseconds(200))
+        defer { transport.shutdown() }
+
+        XCTAssertEqual(call(transport, server.url).status, 200)
+        XCTAssertEqual(call(transport, server.url).status, 200)
+        XCTAssertEqual(server.connectionsOpened, 1, "kept alive between the two calls")
+        XCTAssertTrue(waitUntil(5) { server.connectionsClosed == 1 }, "closed once idle past the timeout")
+        XCTAssertEqual(call(transport, server.url).status, 200)
+        XCTAssertEqual(server.connectionsOpened, 2)
+    }
+
+    func testConnectionCloseFromTheServerIsNotReused() throws {
+        let server = try ScriptedHTTPServer(group: group) { _ in .answerAndClose }
+        defer { server.stop() }
+        let transport = HTTP1Transport(group: group)
+        defer { transport.shutdown() }
+
+        for _ in 0..<3 { XCTAssertEqual(call(transport, server.url).status, 200) }
+        XCTAssertEqual(server.connectionsOpened, 3)
+        XCTAssertEqual(server.requestsSeen, 3, "no request went to a connection the server said it would close")
+    }
+
+    func testHTTPSWithATrustedCertificate() throws {
+        let certificate = try SelfSignedCertificate.make()
+        let server = try ScriptedHTTPServer(group: group, tls: certificate) { _ in .answer }
+        defer { server.stop() }
+        let transport = HTTP1Transport(group: group, trustRootsFile: certificate.certificatePath)
+        defer { transport.shutdown() }
+
+        let url = "https://localhost:\(server.port)/v1/chat/completions"
+        let first = call(transport, url)
+        XCTAssertEqual(first.finishes.first ?? .transport("missing"), nil)
+        XCTAssertEqual(first.status, 200)
+        XCTAssertEqual(first.bodyText, "ok")
+        XCTAssertEqual(call(transport, url).status, 200)
+        XCTAssertEqual(server.connectionsOpened, 1, "TLS connections are kept alive too")
+    }
+
+    func testHTTPSWithAnUntrustedCertificateFailsToConnect() throws {
+        let certificate = try SelfSignedCertificate.make()
+        let server = try ScriptedHTTPServer(group: group, tls: certificate) { _ in .answer }
+        defer { server.stop() }
+        let transport = HTTP1Transport(group: group)  // the system's roots: the test certificate is not among them
+        defer { transport.shutdown() }
+
+        let delegate = call(transport, "https://localhost:\(server.port)/v1/chat/completions")
+        guard case .connectFailed(let why)?? = Optional(delegate.finishes.first) else {
+            return XCTFail("expected connectFailed, got \(delegate.finishes)")
+        }
+        XCTAssertTrue(why.contains("localhost:\(server.port)"), why)
+        XCTAssertNil(delegate.status)
+        XCTAssertEqual(server.requestsSeen, 0, "nothing was sent over an unverified connection")
+    }
+
+    func testURLsThatCannotBeUsedFailWithTheReason() {
+        let transport = HTTP1Transport(group: group)
+        defer { transport.shutdown() }
+        for (url, reason) in [("ftp://host/x", "scheme 'ftp'"), ("http://user:pw@host/x", "credentials"),
+                              ("http://host:99999/x", "port '99999'"), ("http:///x", "no host"),
+                              ("host/x", "absolute")] {
+            let delegate = call(transport, url)
+            guard case .connectFailed(let why)?? = Optional(delegate.finishes.first) else {
+                XCTFail("\(url): expected connectFailed, got \(delegate.finishes)")
+                continue
+            }
+            XCTAssertTrue(why.contains(reason), "\(url): \(why)")
+        }
+    }
+
+    func testEndpointParsing() throws {
+        func parse(_ url: String) throws -> (UpstreamEndpoint, String) { try UpstreamEndpoint.parse(url).get() }
+        var (endpoint, target) = try parse("https://api.openai.com/v1/chat/completions")
+        XCTAssertEqual(endpoint, UpstreamEndpoint(tls: true, host: "api.openai.com", port: 443, authority: "api.openai.com"))
+        XCTAssertEqual(target, "/v1/chat/completions")
+        XCTAssertEqual(endpoint.serverName, "api.openai.com")
+        (endpoint, target) = try parse("HTTP://[::1]:8080?x=1#frag")
+        XCTAssertEqual(endpoint, UpstreamEndpoint(tls: false, host: "::1", port: 8080, authority: "[::1]:8080"))
+        XCTAssertEqual(target, "/?x=1")
+        XCTAssertNil(endpoint.serverName)
+        (endpoint, _) = try parse("https://10.0.0.7:8443/v1")
+        XCTAssertEqual(endpoint.port, 8443)
+        XCTAssertNil(endpoint.serverName, "no SNI for an IP address")
+    }
+}
+
+/// The webhook alert sink's real poster (the sink's tests use a scripted one).
+final class HTTPWebhookPosterTests: XCTestCase {
+    func testPostsAndReportsTheStatus() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let server = try ScriptedHTTPServer(group: group) { _ in .answer }
+        defer { server.stop() }
+        let poster = HTTPWebhookPoster()
+        defer { poster.close() }
+        XCTAssertEqual(poster.post(url: server.url, body: Array("{}".utf8), headers: [("x-token", "t")], timeoutMs: 5_000),
+                       .status(200))
+        XCTAssertEqual(poster.post(url: server.url, body: Array("{}".utf8), headers: [], timeoutMs: 5_000), .status(200))
+        XCTAssertEqual(server.connectionsOpened, 1, "the receiver's connection is kept alive")
+    }
+
+    func testAReceiverThatNeverAnswersIsBoundedByTheTimeout() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let server = try ScriptedHTTPServer(group: group) { _ in .hang }
+        defer { server.stop() }
+        let poster = HTTPWebhookPoster()
+        defer { poster.close() }
+        guard case .transportError(let why) = poster.post(url: server.url, body: [], headers: [], timeoutMs: 200) else {
+            return XCTFail("expected a transport error")
+        }
+        XCTAssertTrue(why.contains("no answer"), why)
+    }
+
+    func testAnUnusableURLIsATransportError() {
+        let poster = HTTPWebhookPoster()
+        defer { poster.close() }
+        guard case .transportError(let why) = poster.post(url: "hooks.example.com/x", body: [], headers: [], timeoutMs: 1_000) else {
+            return XCTFail("expected a transport error")
+        }
+        XCTAssertTrue(why.contains("not usable"), why)
+    }
+}
+
+/// A self-signed certificate for `localhost` and 127.0.0.1, made with the
+/// openssl command (skips the test where there is none).
+struct SelfSignedCertificate {
+    let certificatePath: String
+    let keyPath: String
+
+    static func make() throws -> SelfSignedCertificate {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let certificate = SelfSignedCertificate(certificatePath: directory.appendingPathComponent("cert.pem").path,
+                                                keyPath: directory.appendingPathComponent("key.pem").path)
+        guard let openssl = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first(where: FileManager.default.isExecutableFile) else {
+            throw XCTSkip("no openssl command to make a test certificate")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: openssl)
+        process.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                             "-keyout", certificate.keyPath, "-out", certificate.certificatePath, "-days", "2",
+                             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "openssl req failed")
+        return certificate
+    }
+}
+
+/// An HTTP/1.1 server that answers each request as a script says, and
+/// counts connections and requests.
+final class ScriptedHTTPServer: @unchecked Sendable {
+    enum Action { case answer, answerAndClose, closeWithoutAnswer, hang }
+
+    private let channel: Channel
+    private let counts = NIOLockedValueBox((opened: 0, closed: 0, requests: 0))
+    let port: Int
+    var url: String { "http://127.0.0.1:\(port)/v1/chat/completions" }
+    var connectionsOpened: Int { counts.withLockedValue { $0.opened } }
+    var connectionsClosed: Int { counts.withLockedValue { $0.closed } }
+    var requestsSeen: Int { counts.withLockedValue { $0.requests } }
+
+    /// `script` gets the request's number on its connection (from 1).
+    init(group: EventLoopGroup, tls: SelfSignedCertificate? = nil,
+         script: @escaping @Sendable (Int) -> Action) throws {
+        let sslContext = try tls.map {
+            try NIOSSLContext(configuration: .makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile($0.certificatePath).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: $0.keyPath, format: .pem))))
+        }
+        let counts = self.counts
+        channel = try ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                counts.withLockedValue { $0.opened += 1 }
+                channel.closeFuture.whenComplete { _ in counts.withLockedValue { $0.closed += 1 } }
+                do {
+                    if let sslContext { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext)) }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Responder(counts: counts, script: script))
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).wait()
+        port = channel.localAddress!.port!
+    }
+
+    func stop() { try? channel.close().wait() }
+
+    private final class Responder: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let counts: NIOLockedValueBox<(opened: Int, closed: Int, requests: Int)>
+        let script: (Int) -> Action
+        var requests = 0
+
+        init(counts: NIOLockedValueBox<(opened: Int, closed: Int, requests: Int)>, script: @escaping (Int) -> Action) {
+            self.counts = counts
+            self.script = script
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard case .end = unwrapInboundIn(data) else { return }
+            requests += 1
+            counts.withLockedValue { $0.requests += 1 }
+            let action = script(requests)
+            if action == .closeWithoutAnswer { return context.close(promise: nil) }
+            if action == .hang { return }
+            var headers = HTTPHeaders([("content-length", "2"), ("content-type", "text/plain")])
+            if action == .answerAndClose { headers.add(name: "connection", value: "close") }
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+                if action == .answerAndClose { context.close(promise: nil) }
+            }
+        }
+    }
+}
