@@ -37,9 +37,8 @@ public struct Deployment: Sendable, Equatable {
         self.weight = weight
     }
 
-    public func apiKey(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        guard let apiKeyEnv, let value = environment[apiKeyEnv], !value.isEmpty else { return nil }
-        return value
+    public func apiKey(environment: [String: String]? = nil) -> String? {
+        apiKeyEnv.flatMap { environmentAPIKey($0, environment: environment) }
     }
 }
 
@@ -84,8 +83,23 @@ public struct ModelEntry: Sendable, Equatable {
     }
 
     /// The upstream key from the environment, or nil when unset or empty.
-    public func apiKey(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        guard let apiKeyEnv, let value = environment[apiKeyEnv], !value.isEmpty else { return nil }
-        return value
+    public func apiKey(environment: [String: String]? = nil) -> String? {
+        apiKeyEnv.flatMap { environmentAPIKey($0, environment: environment) }
     }
+}
+
+/// The key in environment variable `name` (the process's own environment
+/// unless one is given), without surrounding whitespace; nil when unset or
+/// empty. Read with getenv: building the whole environment dictionary per
+/// request costs more than the rest of the lookup.
+func environmentAPIKey(_ name: String, environment: [String: String]? = nil) -> String? {
+    let raw: String?
+    if let environment {
+        raw = environment[name]
+    } else {
+        raw = getenv(name).map { String(cString: $0) }
+    }
+    guard let raw else { return nil }
+    let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+    return value.isEmpty ? nil : value
 }

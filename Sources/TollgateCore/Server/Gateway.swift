@@ -134,7 +134,11 @@ public final class Gateway: @unchecked Sendable {
             .childChannelOption(ChannelOptions.recvAllocator,
                                 value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
+                // No outbound header validation pass: every header the
+                // gateway sends was parsed from a peer (llhttp rejects bad
+                // bytes), checked by the host API (plugins) or by the config
+                // loader, or is the gateway's own.
+                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true, withOutboundHeaderValidation: false).flatMap {
                     channel.pipeline.addHandler(HTTPServerHandler(gateway: self))
                 }
             }

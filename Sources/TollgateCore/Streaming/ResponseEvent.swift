@@ -116,11 +116,12 @@ public struct ResponseEvent {
             guard !isStreamEvent || data.containsSubsequence(Self.usageKey) else { return nil }
             // A stream chunk often carries `"usage": null`: look the one
             // field up rather than parse the chunk.
-            let usage = isStreamEvent && parsed == nil ? JSONValue.lookup(data, [.key("usage")]) : json()?["usage"]
+            // A whole answer: skip over the choices to the usage rather than build them.
+            let usage = parsed == nil ? JSONValue.lookup(data, [.key("usage")]) : json()?["usage"]
             if let usage, !usage.isNull { return usage }
             return nil
         case .anthropic:
-            if !isStreamEvent { return json()?["usage"] }
+            if !isStreamEvent { return parsed == nil ? JSONValue.lookup(data, [.key("usage")]) : json()?["usage"] }
             switch anthropicType() {
             case "message_start"?: return json()?["message"]?["usage"]
             case "message_delta"?: return json()?["usage"]

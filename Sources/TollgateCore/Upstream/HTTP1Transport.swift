@@ -108,7 +108,7 @@ final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
 
     func begin() {
         guard !gate.isClosed else { return }
-        switch UpstreamEndpoint.parse(request.url) {
+        switch pool.endpoint(for: request.url) {
         case .success(let (endpoint, target)):
             self.endpoint = endpoint
             self.target = target

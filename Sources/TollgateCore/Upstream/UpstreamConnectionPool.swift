@@ -20,12 +20,25 @@ final class UpstreamConnectionPool {
     private var open: [ObjectIdentifier: Channel] = [:]
     private var sweep: Scheduled<Void>?
     private(set) var isShutDown = false
+    /// Parsed URLs: a deployment sends every call to the same one.
+    private var endpoints: [String: (UpstreamEndpoint, target: String)] = [:]
 
     init(eventLoop: EventLoop, idleTimeout: TimeAmount, maxIdlePerEndpoint: Int, tls: UpstreamTLS) {
         self.eventLoop = eventLoop
         self.idleTimeout = idleTimeout
         self.maxIdlePerEndpoint = maxIdlePerEndpoint
         self.tls = tls
+    }
+
+    /// `url` split into endpoint and request target (remembered).
+    func endpoint(for url: String) -> Result<(UpstreamEndpoint, target: String), UpstreamURLError> {
+        if let known = endpoints[url] { return .success(known) }
+        let parsed = UpstreamEndpoint.parse(url)
+        if case .success(let value) = parsed {
+            if endpoints.count >= 256 { endpoints.removeAll(keepingCapacity: true) }
+            endpoints[url] = value
+        }
+        return parsed
     }
 
     /// A kept-alive connection to `endpoint`, if one is idle and still open.
@@ -73,7 +86,8 @@ final class UpstreamConnectionPool {
                     if let sslContext {
                         try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: endpoint.serverName))
                     }
-                    try pipeline.addHTTPClientHandlers()
+                    // Headers are checked where they enter (see Gateway.bind); no second pass per request.
+                    try pipeline.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try pipeline.addHandler(connection)
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {

@@ -19,16 +19,28 @@ struct UpstreamEndpoint: Hashable, Sendable {
     static func parse(_ url: String) -> Result<(UpstreamEndpoint, target: String), UpstreamURLError> {
         let tls: Bool
         let rest: Substring
-        if let range = url.range(of: "://") {
-            switch url[url.startIndex..<range.lowerBound].lowercased() {
-            case "http": tls = false
-            case "https": tls = true
-            case let other: return .failure(.init("the scheme '\(other)' is not supported (http or https)"))
+        // "://" by bytes (String.range(of:) goes through Foundation: ~30k instructions).
+        let utf8 = url.utf8
+        var separator: String.Index?
+        var i = utf8.startIndex
+        while i < utf8.endIndex {
+            if utf8[i] == UInt8(ascii: ":") {
+                let slash1 = utf8.index(after: i)
+                if slash1 < utf8.endIndex, utf8[slash1] == UInt8(ascii: "/") {
+                    let slash2 = utf8.index(after: slash1)
+                    if slash2 < utf8.endIndex, utf8[slash2] == UInt8(ascii: "/") { separator = i }
+                }
+                break
             }
-            rest = url[range.upperBound...]
-        } else {
-            return .failure(.init("it is not an absolute http(s) URL"))
+            i = utf8.index(after: i)
         }
+        guard let separator else { return .failure(.init("it is not an absolute http(s) URL")) }
+        switch url[url.startIndex..<separator].lowercased() {
+        case "http": tls = false
+        case "https": tls = true
+        case let other: return .failure(.init("the scheme '\(other)' is not supported (http or https)"))
+        }
+        rest = url[utf8.index(separator, offsetBy: 3)...]
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
         let authority = rest[rest.startIndex..<authorityEnd]
         var target = String(rest[authorityEnd...])

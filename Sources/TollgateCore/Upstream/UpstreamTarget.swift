@@ -38,6 +38,10 @@ struct UpstreamTarget {
                 throw GatewayError(status: 500, type: "api_error", code: "upstream_credentials_missing",
                                    message: "The gateway has no credentials for model '\(entry.name)': environment variable \(env) is not set.")
             }
+            guard HTTPHeaderValidation.isValidValue(key) else {
+                throw GatewayError(status: 500, type: "api_error", code: "upstream_credentials_invalid",
+                                   message: "The gateway's credentials for model '\(entry.name)' cannot be sent: environment variable \(env) holds a control character.")
+            }
             switch entry.provider {
             case .anthropic: headers.append(("x-api-key", key))
             case .openai, .mock: headers.append(("authorization", "Bearer \(key)"))
