@@ -14,69 +14,96 @@ extension JSONValue {
     /// text); anything that needs several fields should parse once.
     public static func lookup(_ bytes: [UInt8], _ path: [JSONLookupStep], maxDepth: Int = 256) -> JSONValue? {
         bytes.withUnsafeBufferPointer { buffer in
-            var validator = JSONParser(buffer: buffer, maxDepth: maxDepth)
-            guard (try? validator.skipDocument()) != nil else { return nil }
+            // One pass: the value is built where the path leads, everything
+            // else is skipped, and the whole document is still checked.
             var parser = JSONParser(buffer: buffer, maxDepth: maxDepth)
-            return try? parser.lookup(path[...])
+            guard let found = try? parser.lookup(path[...]) else { return nil }
+            parser.skipWhitespace()
+            return parser.index == buffer.count ? found : nil
         }
     }
 }
 
 extension JSONParser {
-    /// Walks a whole document without building anything; throws where
-    /// `parseDocument` would (UTF-8 inside strings is not re-validated).
-    mutating func skipDocument() throws {
-        skipWhitespace()
-        try skipValue()
-        skipWhitespace()
-        if index != buffer.count { throw error("unexpected data after the JSON value") }
-    }
-
+    /// Consumes one value and returns what is at `path` inside it (nil when
+    /// nothing is); throws where `parseValue` would on the part it walks.
     mutating func lookup(_ path: ArraySlice<JSONLookupStep>) throws -> JSONValue? {
         skipWhitespace()
         guard let step = path.first else { return try parseValue() }
         guard index < buffer.count else { throw error("unexpected end of input") }
+        var found: JSONValue?
         switch step {
         case .key(let wanted):
-            guard buffer[index] == UInt8(ascii: "{") else { return nil }
+            guard buffer[index] == UInt8(ascii: "{") else {
+                try skipValue()
+                return nil
+            }
             try enter()
             index += 1
             skipWhitespace()
-            if index < buffer.count, buffer[index] == UInt8(ascii: "}") { return nil }
+            if index < buffer.count, buffer[index] == UInt8(ascii: "}") {
+                index += 1
+                depth -= 1
+                return nil
+            }
+            var searching = true
             while true {
                 skipWhitespace()
                 guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
-                let matches = try keyEquals(wanted)
+                let matches = searching ? try keyEquals(wanted) : try skipKey()
                 skipWhitespace()
                 guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 index += 1
-                if matches { return try lookup(path.dropFirst()) }
-                skipWhitespace()
-                try skipValue()
+                if matches {
+                    // With duplicate keys the first wins.
+                    found = try lookup(path.dropFirst())
+                    searching = false
+                } else {
+                    skipWhitespace()
+                    try skipValue()
+                }
                 skipWhitespace()
                 guard index < buffer.count else { throw error("unexpected end of input in object") }
                 if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
-                if buffer[index] == UInt8(ascii: "}") { return nil }
+                if buffer[index] == UInt8(ascii: "}") { index += 1; break }
                 throw error("expected ',' or '}'")
             }
         case .index(let wanted):
-            guard buffer[index] == UInt8(ascii: "[") else { return nil }
+            guard buffer[index] == UInt8(ascii: "[") else {
+                try skipValue()
+                return nil
+            }
             try enter()
             index += 1
             skipWhitespace()
-            if index < buffer.count, buffer[index] == UInt8(ascii: "]") { return nil }
+            if index < buffer.count, buffer[index] == UInt8(ascii: "]") {
+                index += 1
+                depth -= 1
+                return nil
+            }
             var position = 0
             while true {
-                if position == wanted { return try lookup(path.dropFirst()) }
-                skipWhitespace()
-                try skipValue()
+                if position == wanted {
+                    found = try lookup(path.dropFirst())
+                } else {
+                    skipWhitespace()
+                    try skipValue()
+                }
                 skipWhitespace()
                 guard index < buffer.count else { throw error("unexpected end of input in array") }
                 if buffer[index] == UInt8(ascii: ",") { index += 1; position += 1; continue }
-                if buffer[index] == UInt8(ascii: "]") { return nil }
+                if buffer[index] == UInt8(ascii: "]") { index += 1; break }
                 throw error("expected ',' or ']'")
             }
         }
+        depth -= 1
+        return found
+    }
+
+    /// Consumes a key without comparing it; always false.
+    private mutating func skipKey() throws -> Bool {
+        try skipString()
+        return false
     }
 
     /// Consumes a key and says whether it is `wanted`: the raw bytes are
