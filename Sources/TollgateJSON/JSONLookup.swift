@@ -13,13 +13,21 @@ extension JSONValue {
     /// For hot paths that need one field of a document (a stream chunk's
     /// text); anything that needs several fields should parse once.
     public static func lookup(_ bytes: [UInt8], _ path: [JSONLookupStep], maxDepth: Int = 256) -> JSONValue? {
+        lookupSpan(bytes, path, maxDepth: maxDepth)?.value
+    }
+
+    /// `lookup`, with where the value's bytes are in the document (its
+    /// quotes included, for a string): an edit can splice a new value in
+    /// without parsing and re-serialising the rest.
+    public static func lookupSpan(_ bytes: [UInt8], _ path: [JSONLookupStep],
+                                  maxDepth: Int = 256) -> (value: JSONValue, span: Range<Int>)? {
         bytes.withUnsafeBufferPointer { buffer in
             // One pass: the value is built where the path leads, everything
             // else is skipped, and the whole document is still checked.
             var parser = JSONParser(buffer: buffer, maxDepth: maxDepth)
-            guard let found = try? parser.lookup(path[...]) else { return nil }
+            guard let found = try? parser.lookup(path[...]), let span = parser.foundSpan else { return nil }
             parser.skipWhitespace()
-            return parser.index == buffer.count ? found : nil
+            return parser.index == buffer.count ? (found, span) : nil
         }
     }
 }
@@ -29,7 +37,12 @@ extension JSONParser {
     /// nothing is); throws where `parseValue` would on the part it walks.
     mutating func lookup(_ path: ArraySlice<JSONLookupStep>) throws -> JSONValue? {
         skipWhitespace()
-        guard let step = path.first else { return try parseValue() }
+        guard let step = path.first else {
+            let start = index
+            let value = try parseValue()
+            foundSpan = start..<index
+            return value
+        }
         guard index < buffer.count else { throw error("unexpected end of input") }
         var found: JSONValue?
         switch step {

@@ -33,6 +33,8 @@ struct JSONParser {
     let maxDepth: Int
     var index = 0
     var depth = 0
+    /// Where the value a lookup returned lies in the buffer.
+    var foundSpan: Range<Int>?
 
     init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.buffer = buffer

@@ -55,6 +55,22 @@ final class JSONLookupTests: XCTestCase {
         }
     }
 
+    func testTheSpanCoversExactlyTheValueFound() throws {
+        let documents = [
+            #"{"choices":[{"delta":{"content":"a \"b\""}}]}"#,
+            #"{ "choices" : [ { "delta" : { "content" : 42 } } ] }"#,
+            #"{"choices":[{"delta":{"content":{"nested":[1,2]}}}],"x":1}"#,
+        ]
+        let path: [JSONLookupStep] = [.key("choices"), .index(0), .key("delta"), .key("content")]
+        for document in documents {
+            let bytes = Array(document.utf8)
+            let found = try XCTUnwrap(JSONValue.lookupSpan(bytes, path), document)
+            XCTAssertEqual(try JSONValue.parse(Array(bytes[found.span])), found.value, document)
+            XCTAssertEqual(JSONValue.lookup(bytes, path), found.value)
+        }
+        XCTAssertNil(JSONValue.lookupSpan(Array(#"{"choices":[]}"#.utf8), path))
+    }
+
     func testDepthLimitHolds() {
         let deep = String(repeating: "[", count: 300) + String(repeating: "]", count: 300)
         XCTAssertNil(JSONValue.lookup(Array(deep.utf8), [.index(0)]), "nesting beyond the limit is refused, as by parse")

@@ -52,6 +52,40 @@ final class ResponseEventTests: XCTestCase {
                        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"a x@y.z\"}}\n\n")
     }
 
+    func testSetTextOnAnOpenAIChunkSplicesTheStringAndKeepsTheRestAsItCame() throws {
+        let original = #"{"id":"c1", "choices":[{"index":0,"delta":{"content":"a [EMAIL_1] b"},"finish_reason":null}],"usage":null}"#
+        var event = openAI(original)
+        XCTAssertEqual(event.text(), "a [EMAIL_1] b")
+        event.setText("a \"x\"@y.z\n\u{1}é 😀")
+        XCTAssertTrue(event.changed)
+        let edited = String(decoding: event.data, as: UTF8.self)
+        // Only the content's bytes changed: spacing, order and nulls stay.
+        XCTAssertTrue(edited.hasPrefix(#"{"id":"c1", "choices":[{"index":0,"delta":{"content":"#), edited)
+        XCTAssertTrue(edited.hasSuffix(#"},"finish_reason":null}],"usage":null}"#), edited)
+        let reparsed = try JSONValue.parse(event.data)
+        XCTAssertEqual(reparsed["choices"]?[0]?["delta"]?["content"]?.stringValue, "a \"x\"@y.z\n\u{1}é 😀")
+        XCTAssertEqual(event.text(), "a \"x\"@y.z\n\u{1}é 😀")
+        // A second edit lands on the new string, not the old span.
+        event.setText("short")
+        XCTAssertEqual(String(decoding: event.data, as: UTF8.self),
+                       #"{"id":"c1", "choices":[{"index":0,"delta":{"content":"short"},"finish_reason":null}],"usage":null}"#)
+        XCTAssertNil(event.usage())
+    }
+
+    func testUsageNullOnEveryChunkIsAnsweredWithoutAWalkButRealUsageIsFound() {
+        XCTAssertFalse(Array(#"{"choices":[],"usage":null}"#.utf8).mayHaveNonNullKey(Array("\"usage\"".utf8)))
+        XCTAssertFalse(Array(#"{"usage" :  null}"#.utf8).mayHaveNonNullKey(Array("\"usage\"".utf8)))
+        XCTAssertFalse(Array(#"{"choices":[{"delta":{"content":"\"usage\":{}"}}]}"#.utf8).mayHaveNonNullKey(Array("\"usage\"".utf8)),
+                       "an escaped quote inside a string is not a key")
+        XCTAssertFalse(Array(#"{"content":"usage"}"#.utf8).mayHaveNonNullKey(Array("\"usage\"".utf8)), "a value, not a key")
+        XCTAssertTrue(Array(#"{"usage":{"prompt_tokens":1}}"#.utf8).mayHaveNonNullKey(Array("\"usage\"".utf8)))
+        XCTAssertTrue(Array(#"{"a":{"usage":null},"usage":{"x":1}}"#.utf8).mayHaveNonNullKey(Array("\"usage\"".utf8)))
+        var chunk = openAI(#"{"choices":[{"delta":{"content":"x"}}],"usage":null}"#)
+        XCTAssertNil(chunk.usage())
+        var last = openAI(#"{"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":3}}"#)
+        XCTAssertEqual(last.usage()?["completion_tokens"]?.int64Value, 3)
+    }
+
     func testRawDataWithNewlinesIsFramedOneDataLinePerLine() {
         func framed(_ data: String, event: String? = nil) -> String {
             var e = ResponseEvent(dialect: .openai, isStreamEvent: true, eventName: event, data: [], raw: [])

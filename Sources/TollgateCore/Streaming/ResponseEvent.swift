@@ -26,6 +26,8 @@ public struct ResponseEvent {
     /// An OpenAI chunk's `choices[0].delta.content`, found without parsing
     /// the whole chunk (most chunks need nothing else).
     private var openAIContent: String??
+    /// Where that content string lies in `data` (quotes included).
+    private var openAIContentSpan: Range<Int>?
     private static let openAIContentPath: [JSONLookupStep] = [.key("choices"), .index(0), .key("delta"), .key("content")]
     /// usage(), once looked up (the core asks twice per event).
     private var foundUsage: JSONValue??
@@ -74,8 +76,10 @@ public struct ResponseEvent {
     private mutating func openAIDeltaContent() -> String? {
         if let parsed { return parsed?["choices"]?[0]?["delta"]?["content"]?.stringValue }
         if let openAIContent { return openAIContent }
-        let content = JSONValue.lookup(data, Self.openAIContentPath)?.stringValue
+        let found = JSONValue.lookupSpan(data, Self.openAIContentPath)
+        let content = found?.value.stringValue
         openAIContent = .some(content)
+        openAIContentSpan = content == nil ? nil : found?.span
         return content
     }
 
@@ -113,7 +117,7 @@ public struct ResponseEvent {
         switch dialect {
         case .openai:
             // Cheap pre-check: most chunks carry no usage.
-            guard !isStreamEvent || data.containsSubsequence(Self.usageKey) else { return nil }
+            guard !isStreamEvent || data.mayHaveNonNullKey(Self.usageKey) else { return nil }
             // A stream chunk often carries `"usage": null`: look the one
             // field up rather than parse the chunk.
             // A whole answer: skip over the choices to the usage rather than build them.
@@ -144,6 +148,21 @@ public struct ResponseEvent {
         var kind = self.kind()
         if kind == .body {
             setBodyText(newText)
+            return
+        }
+        if kind == .text, dialect == .openai, parsed == nil, let span = openAIContentSpan {
+            // Splice the new string over the old one: the rest of the
+            // chunk stays as it came, unparsed.
+            var edited: [UInt8] = []
+            edited.reserveCapacity(data.count - span.count + newText.utf8.count + 8)
+            edited.append(contentsOf: data[..<span.lowerBound])
+            JSONValue.string(newText).serialize(into: &edited)
+            let end = edited.count
+            edited.append(contentsOf: data[span.upperBound...])
+            data = edited
+            openAIContent = .some(newText)
+            openAIContentSpan = span.lowerBound..<end
+            changed = true
             return
         }
         if kind == .text, var json = json() {
@@ -188,6 +207,7 @@ public struct ResponseEvent {
         data = bytes
         parsed = nil
         openAIContent = nil
+        openAIContentSpan = nil
         foundUsage = nil
         changed = true
     }
@@ -196,29 +216,44 @@ public struct ResponseEvent {
         data = value.serialized()
         parsed = .some(value)
         openAIContent = nil
+        openAIContentSpan = nil
         foundUsage = nil
         changed = true
     }
 }
 
 extension Array where Element == UInt8 {
-    func containsSubsequence(_ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, needle.count <= count else { return needle.isEmpty }
-        return withUnsafeBufferPointer { haystack in
-            needle.withUnsafeBufferPointer { needle in
-                let first = needle[0]
-                var i = 0
-                let last = haystack.count - needle.count
-                while i <= last {
-                    if haystack[i] == first {
-                        var j = 1
-                        while j < needle.count && haystack[i + j] == needle[j] { j += 1 }
-                        if j == needle.count { return true }
-                    }
-                    i += 1
+    /// False only when every `"key"` (given with its quotes) followed by a
+    /// colon has the value null — or there is none: OpenAI sends
+    /// `"usage":null` on every chunk when usage is asked for, and this
+    /// answers that without a JSON walk. (Inside a JSON string a quote is
+    /// escaped, so the quoted key followed by ':' is always a key.)
+    func mayHaveNonNullKey(_ quotedKey: [UInt8]) -> Bool {
+        guard let first = quotedKey.first, quotedKey.count <= count else { return false }
+        return withUnsafeBufferPointer { bytes in
+            var i = 0
+            let last = bytes.count - quotedKey.count
+            while i <= last {
+                guard bytes[i] == first else { i += 1; continue }
+                var matched = true
+                for j in 1..<quotedKey.count where bytes[i + j] != quotedKey[j] {
+                    matched = false
+                    break
                 }
-                return false
+                guard matched else { i += 1; continue }
+                var k = i + quotedKey.count
+                func skipSpace() { while k < bytes.count, bytes[k] == 0x20 || bytes[k] == 0x0A || bytes[k] == 0x0D || bytes[k] == 0x09 { k += 1 } }
+                skipSpace()
+                guard k < bytes.count, bytes[k] == UInt8(ascii: ":") else { i += 1; continue }
+                k += 1
+                skipSpace()
+                let isNull = k + 4 <= bytes.count && bytes[k] == UInt8(ascii: "n") && bytes[k + 1] == UInt8(ascii: "u")
+                    && bytes[k + 2] == UInt8(ascii: "l") && bytes[k + 3] == UInt8(ascii: "l")
+                if !isNull { return true }
+                i = k + 4
             }
+            return false
         }
     }
+
 }
