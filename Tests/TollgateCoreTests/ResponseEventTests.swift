@@ -127,6 +127,27 @@ final class ResponseEventTests: XCTestCase {
         XCTAssertTrue(synthetic.contains("\"content\":\"held back\""))
     }
 
+    func testTheTemplateReadsOpenAIFieldsOnceAndFollowsAnthropicBlockIndexes() {
+        var template = StreamTemplate()
+        var first = openAI(#"{"id":"c1","created":5,"model":"m","choices":[{"index":0,"delta":{"role":"assistant"}}]}"#)
+        template.observe(&first)
+        var later = openAI(#"{"id":"c1","created":5,"model":"m","choices":[{"index":0,"delta":{"content":"x"}}]}"#)
+        template.observe(&later)
+        later.setText("y")  // not parsed by the template: the edit is a splice
+        XCTAssertEqual(String(decoding: later.data, as: UTF8.self),
+                       #"{"id":"c1","created":5,"model":"m","choices":[{"index":0,"delta":{"content":"y"}}]}"#)
+        XCTAssertTrue(String(decoding: template.syntheticTextEvent("z", dialect: .openai), as: UTF8.self)
+            .hasPrefix(#"data: {"id":"c1","object":"chat.completion.chunk","created":5,"model":"m""#))
+
+        var anthropicTemplate = StreamTemplate()
+        var start = anthropic("content_block_start", #"{"type":"content_block_start","index":2,"content_block":{"type":"text","text":""}}"#)
+        anthropicTemplate.observe(&start)
+        var stop = anthropic("message_delta", #"{"type":"message_delta","index":9,"usage":{"output_tokens":3}}"#)
+        anthropicTemplate.observe(&stop)
+        XCTAssertTrue(String(decoding: anthropicTemplate.syntheticTextEvent("z", dialect: .anthropic), as: UTF8.self)
+            .contains(#""index":2"#), "only content_block events move the index")
+    }
+
     func testNonStreamBodyTextInBothDialects() {
         var openAIBody = ResponseEvent(dialect: .openai, isStreamEvent: false, eventName: nil,
                                        data: Array(#"{"choices":[{"message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#.utf8), raw: [])

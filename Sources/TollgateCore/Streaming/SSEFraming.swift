@@ -41,15 +41,25 @@ struct StreamTemplate {
     var model: JSONValue = .string("")
     var blockIndex: JSONValue = .int(0)
 
+    /// OpenAI's id, created and model are the same on every chunk of a
+    /// stream: they are read from the first chunk that has them.
+    private var haveOpenAIFields = false
+
+    /// Called on every event of a stream with chunk hooks: it must not
+    /// parse each chunk (the first OpenAI chunk is parsed once; an
+    /// Anthropic event's index is looked up alone).
     mutating func observe(_ event: inout ResponseEvent) {
-        guard let json = event.json() else { return }
         switch event.dialect {
         case .openai:
+            guard !haveOpenAIFields, let json = event.json() else { return }
             if let v = json["id"] { id = v }
             if let v = json["created"] { created = v }
             if let v = json["model"] { model = v }
+            haveOpenAIFields = json["id"] != nil
         case .anthropic:
-            if let v = json["index"] { blockIndex = v }
+            guard event.eventName == nil || event.eventName?.hasPrefix("content_block") == true,
+                  let v = JSONValue.lookup(event.data, [.key("index")]) else { return }
+            blockIndex = v
         }
     }
 
