@@ -85,7 +85,8 @@ var targets: [Target] = [
     .testTarget(
         name: "TollgateCoreTests",
         dependencies: ["TollgateCore", "TollgateJSON", "TollgateSQLite", "CTollgatePlugin",
-                       .product(name: "NIOSSL", package: "swift-nio-ssl")],
+                       .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                       .product(name: "NIOEmbedded", package: "swift-nio")],
         exclude: ["Fixtures"],
         swiftSettings: swift5
     ),

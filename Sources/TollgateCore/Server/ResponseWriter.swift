@@ -50,19 +50,33 @@ final class ResponseWriter {
                       promise: nil)
     }
 
+    /// Stream bytes are gathered until the next flush (or the end) and go
+    /// down the pipeline as one body part: a stream's events arrive
+    /// several to a read, and each body part costs the HTTP encoder a
+    /// chunk header, the part and a CRLF.
     func write(_ bytes: [UInt8]) {
         guard headSent, !ended, !bytes.isEmpty else { return }
-        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
+        if pending == nil { pending = context.channel.allocator.buffer(capacity: max(bytes.count, 256)) }
+        pending!.writeBytes(bytes)
+    }
+
+    private var pending: ByteBuffer?
+
+    private func writePending() {
+        guard let buffer = pending else { return }
+        pending = nil
         context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))), promise: nil)
     }
 
     func flush() {
-        if headSent && !ended { context.flush() }
+        guard headSent && !ended else { return }
+        writePending()
+        context.flush()
     }
 
     func end() {
         guard headSent, !ended else { return }
+        writePending()
         ended = true
         let keepAlive = self.keepAlive
         let context = self.context
