@@ -49,6 +49,26 @@ final class HTTP1TransportConnectionTests: XCTestCase {
         XCTAssertEqual(server.requestsSeen, 3)
     }
 
+    func testAKeptAliveConnectionLostLongAfterTheSendIsNotRetried() throws {
+        // The provider took the request, worked on it past the stale-close
+        // window, then dropped the connection: it may have done the work,
+        // so the request is not sent again.
+        let server = try ScriptedHTTPServer(group: group) { requestOnConnection in
+            requestOnConnection == 1 ? .answer : .closeWithoutAnswerAfter(.milliseconds(700))
+        }
+        defer { server.stop() }
+        let transport = HTTP1Transport(group: group)
+        defer { transport.shutdown() }
+
+        XCTAssertEqual(call(transport, server.url).status, 200)
+        let second = call(transport, server.url)
+        guard case .transport(let why)?? = Optional(second.finishes.first) else {
+            return XCTFail("expected a transport failure, got \(second.finishes)")
+        }
+        XCTAssertTrue(why.contains("before it answered"), why)
+        XCTAssertEqual(server.requestsSeen, 2, "not retried")
+    }
+
     func testANewConnectionClosedWithoutAnswerFailsWithoutRetry() throws {
         let server = try ScriptedHTTPServer(group: group) { _ in .closeWithoutAnswer }
         defer { server.stop() }
@@ -220,7 +240,7 @@ struct SelfSignedCertificate {
 /// An HTTP/1.1 server that answers each request as a script says, and
 /// counts connections and requests.
 final class ScriptedHTTPServer: @unchecked Sendable {
-    enum Action { case answer, answerAndClose, closeWithoutAnswer, hang }
+    enum Action: Equatable { case answer, answerAndClose, closeWithoutAnswer, closeWithoutAnswerAfter(TimeAmount), hang }
 
     private let channel: Channel
     private let counts = NIOLockedValueBox((opened: 0, closed: 0, requests: 0))
@@ -278,6 +298,10 @@ final class ScriptedHTTPServer: @unchecked Sendable {
             let action = script(requests)
             if action == .closeWithoutAnswer { return context.close(promise: nil) }
             if action == .hang { return }
+            if case .closeWithoutAnswerAfter(let delay) = action {
+                context.eventLoop.scheduleTask(in: delay) { context.close(promise: nil) }
+                return
+            }
             var headers = HTTPHeaders([("content-length", "2"), ("content-type", "text/plain")])
             if action == .answerAndClose { headers.add(name: "connection", value: "close") }
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)

@@ -13,8 +13,10 @@ import NIOHTTP1
 ///
 /// A pooled connection that the provider closed while it sat idle (the
 /// close and the new request crossing on the wire) is retried once on a
-/// new connection — only when the connection was reused and nothing at all
-/// came back on it.
+/// new connection — only when the connection was reused, nothing at all
+/// came back on it, and the loss came within `staleRetryWindow` of the
+/// send (a provider that worked on the request and then died is not asked
+/// twice).
 public final class HTTP1Transport: UpstreamTransport, @unchecked Sendable {
     private let pools: [ObjectIdentifier: UpstreamConnectionPool]
     /// Pools for loops outside the group (tests): made on first use.
@@ -90,6 +92,11 @@ final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
     private var lastActivity = NIODeadline.now()
     private(set) var isPaused = false
     private var reused = false
+    /// When the request went out on its connection.
+    private var sentAt = NIODeadline.now()
+    /// How soon after the send a closed kept-alive connection counts as the
+    /// stale-close race (about a round trip), not as a provider failure.
+    static let staleRetryWindow = TimeAmount.milliseconds(500)
     private var retried = false
     private var answered = false
     private var requestWritten = false
@@ -147,6 +154,7 @@ final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
         connection.exchange = self
         phase = .awaitingHead
         lastActivity = .now()
+        sentAt = lastActivity
 
         var headers = HTTPHeaders()
         headers.reserveCapacity(request.headers.count + 2)
@@ -215,7 +223,7 @@ final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
         let connection = detach()
         connection?.close()
         guard !gate.isClosed else { return }
-        if reused && !answered && !retried {
+        if reused && !answered && !retried && NIODeadline.now() - sentAt < Self.staleRetryWindow {
             // The provider closed a kept-alive connection as the request went out.
             retried = true
             return connect()
