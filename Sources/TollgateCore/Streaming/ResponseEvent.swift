@@ -227,7 +227,8 @@ extension Array where Element == UInt8 {
     /// colon has the value null — or there is none: OpenAI sends
     /// `"usage":null` on every chunk when usage is asked for, and this
     /// answers that without a JSON walk. (Inside a JSON string a quote is
-    /// escaped, so the quoted key followed by ':' is always a key.)
+    /// escaped, so the quoted key followed by ':' is a key. A key spelled
+    /// with \u escapes is not seen; no provider writes its ASCII keys so.)
     func mayHaveNonNullKey(_ quotedKey: [UInt8]) -> Bool {
         guard let first = quotedKey.first, quotedKey.count <= count else { return false }
         return withUnsafeBufferPointer { bytes in
@@ -255,5 +256,4 @@ extension Array where Element == UInt8 {
             return false
         }
     }
-
 }
