@@ -44,79 +44,18 @@ extension JSONParser {
             return value
         }
         guard index < buffer.count else { throw error("unexpected end of input") }
-        var found: JSONValue?
+        let open: UInt8
         switch step {
-        case .key(let wanted):
-            guard buffer[index] == UInt8(ascii: "{") else {
-                try skipValue()
-                return nil
-            }
-            try enter()
-            index += 1
-            skipWhitespace()
-            if index < buffer.count, buffer[index] == UInt8(ascii: "}") {
-                index += 1
-                depth -= 1
-                return nil
-            }
-            var searching = true
-            while true {
-                skipWhitespace()
-                guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
-                let matches = searching ? try keyEquals(wanted) : try skipKey()
-                skipWhitespace()
-                guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                index += 1
-                if matches {
-                    // With duplicate keys the first wins.
-                    found = try lookup(path.dropFirst())
-                    searching = false
-                } else {
-                    skipWhitespace()
-                    try skipValue()
-                }
-                skipWhitespace()
-                guard index < buffer.count else { throw error("unexpected end of input in object") }
-                if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
-                if buffer[index] == UInt8(ascii: "}") { index += 1; break }
-                throw error("expected ',' or '}'")
-            }
-        case .index(let wanted):
-            guard buffer[index] == UInt8(ascii: "[") else {
-                try skipValue()
-                return nil
-            }
-            try enter()
-            index += 1
-            skipWhitespace()
-            if index < buffer.count, buffer[index] == UInt8(ascii: "]") {
-                index += 1
-                depth -= 1
-                return nil
-            }
-            var position = 0
-            while true {
-                if position == wanted {
-                    found = try lookup(path.dropFirst())
-                } else {
-                    skipWhitespace()
-                    try skipValue()
-                }
-                skipWhitespace()
-                guard index < buffer.count else { throw error("unexpected end of input in array") }
-                if buffer[index] == UInt8(ascii: ",") { index += 1; position += 1; continue }
-                if buffer[index] == UInt8(ascii: "]") { index += 1; break }
-                throw error("expected ',' or ']'")
-            }
+        case .key: open = UInt8(ascii: "{")
+        case .index: open = UInt8(ascii: "[")
         }
-        depth -= 1
+        guard buffer[index] == open else {
+            try skipValue()
+            return nil
+        }
+        var found: JSONValue?
+        try walkContainer(wanted: step) { parser in found = try parser.lookup(path.dropFirst()) }
         return found
-    }
-
-    /// Consumes a key without comparing it; always false.
-    private mutating func skipKey() throws -> Bool {
-        try skipString()
-        return false
     }
 
     /// Consumes a key and says whether it is `wanted`: the raw bytes are
@@ -138,8 +77,7 @@ extension JSONParser {
     mutating func skipValue() throws {
         guard index < buffer.count else { throw error("unexpected end of input") }
         switch buffer[index] {
-        case UInt8(ascii: "{"): try skipContainer(close: UInt8(ascii: "}"), keyed: true)
-        case UInt8(ascii: "["): try skipContainer(close: UInt8(ascii: "]"), keyed: false)
+        case UInt8(ascii: "{"), UInt8(ascii: "["): try walkContainer(wanted: nil) { _ in }
         case UInt8(ascii: "\""): try skipString()
         case UInt8(ascii: "t"): try expectLiteral("true")
         case UInt8(ascii: "f"): try expectLiteral("false")
@@ -149,7 +87,13 @@ extension JSONParser {
         }
     }
 
-    private mutating func skipContainer(close: UInt8, keyed: Bool) throws {
+    /// Consumes the object or array at `index`, skipping its members
+    /// except the one `wanted` names (a key for an object, an index for an
+    /// array), which `member` consumes. With duplicate keys the first is
+    /// the one handed over; a `wanted` of the other kind matches nothing.
+    private mutating func walkContainer(wanted: JSONLookupStep?, member: (inout JSONParser) throws -> Void) throws {
+        let keyed = buffer[index] == UInt8(ascii: "{")
+        let close = keyed ? UInt8(ascii: "}") : UInt8(ascii: "]")
         try enter()
         index += 1
         skipWhitespace()
@@ -158,20 +102,30 @@ extension JSONParser {
             depth -= 1
             return
         }
+        var searching = wanted != nil
+        var position = 0
         while true {
             skipWhitespace()
+            var matches = false
             if keyed {
                 guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
-                try skipString()
+                if searching, case .key(let key)? = wanted { matches = try keyEquals(key) } else { try skipString() }
                 skipWhitespace()
                 guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 index += 1
                 skipWhitespace()
+            } else if searching, case .index(let wantedPosition)? = wanted {
+                matches = position == wantedPosition
             }
-            try skipValue()
+            if matches {
+                searching = false
+                try member(&self)
+            } else {
+                try skipValue()
+            }
             skipWhitespace()
             guard index < buffer.count else { throw error("unexpected end of input") }
-            if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
+            if buffer[index] == UInt8(ascii: ",") { index += 1; position += 1; continue }
             if buffer[index] == close { index += 1; break }
             throw error("expected ',' or a closing bracket")
         }
