@@ -1,4 +1,3 @@
-import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -26,7 +25,7 @@ final class HTTPWebhookPoster: WebhookPoster {
     private func makeTransport() -> (HTTP1Transport, EventLoop) {
         if let transport, let group { return (transport, group.next()) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let transport = HTTP1Transport(group: group, trustRootsFile: ProcessInfo.processInfo.environment["SSL_CERT_FILE"])
+        let transport = HTTP1Transport(group: group, trustRootsFile: HTTP1Transport.environmentTrustRoots)
         self.group = group
         self.transport = transport
         return (transport, group.next())

@@ -40,8 +40,7 @@ public final class Gateway: @unchecked Sendable {
                                      counters: try Gateway.counterStore(config: config, logger: logger))
         self.hookTimers = HookTimers(metrics: metrics)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
-        // SSL_CERT_FILE, as OpenSSL reads it: a CA bundle to trust instead of the system's.
-        self.upstream = HTTP1Transport(group: group, trustRootsFile: ProcessInfo.processInfo.environment["SSL_CERT_FILE"])
+        self.upstream = HTTP1Transport(group: group, trustRootsFile: HTTP1Transport.environmentTrustRoots)
         for dialect in [APIDialect.openai, .anthropic] {
             durations[dialect.route] = (
                 metrics.registry.makeValueHistogram(name: "tollgate_gateway_duration_seconds", labels: [("route", dialect.route)],

@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -24,6 +25,10 @@ public final class HTTP1Transport: UpstreamTransport, @unchecked Sendable {
     private let tls: UpstreamTLS
     private let idleTimeout: TimeAmount
     private let maxIdlePerEndpoint: Int
+
+    /// `SSL_CERT_FILE`, as OpenSSL reads it: a CA bundle to trust instead
+    /// of the system's. Read once, for every client the process makes.
+    static let environmentTrustRoots: String? = ProcessInfo.processInfo.environment["SSL_CERT_FILE"]
 
     /// - Parameters:
     ///   - trustRootsFile: a PEM bundle of CA certificates to trust instead of

@@ -31,7 +31,7 @@ final class UpstreamConnectionPool {
     }
 
     /// `url` split into endpoint and request target (remembered).
-    func endpoint(for url: String) -> Result<(UpstreamEndpoint, target: String), UpstreamURLError> {
+    func endpoint(for url: String) -> Result<(UpstreamEndpoint, target: String), UpstreamConnectionError> {
         if let known = endpoints[url] { return .success(known) }
         let parsed = UpstreamEndpoint.parse(url)
         if case .success(let value) = parsed {
@@ -67,12 +67,12 @@ final class UpstreamConnectionPool {
     /// Opens a connection (TCP, then TLS for https); the future succeeds
     /// once it can carry a request.
     func connect(_ endpoint: UpstreamEndpoint, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnection> {
-        guard !isShutDown else { return eventLoop.makeFailedFuture(UpstreamURLError("the gateway is shutting down")) }
+        guard !isShutDown else { return eventLoop.makeFailedFuture(UpstreamConnectionError("the gateway is shutting down")) }
         let sslContext: NIOSSLContext?
         do {
             sslContext = endpoint.tls ? try tls.context() : nil
         } catch {
-            return eventLoop.makeFailedFuture(UpstreamURLError("TLS is not available: \(error)"))
+            return eventLoop.makeFailedFuture(UpstreamConnectionError("TLS is not available: \(error)"))
         }
         let connection = UpstreamConnection(endpoint: endpoint)
         let bootstrap = ClientBootstrap(group: eventLoop)
@@ -193,7 +193,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failReady(UpstreamURLError("the upstream closed the connection"))
+        failReady(UpstreamConnectionError("the upstream closed the connection"))
         let exchange = self.exchange
         self.exchange = nil
         exchange?.connectionLost(nil)

@@ -16,7 +16,7 @@ struct UpstreamEndpoint: Hashable, Sendable {
     }
 
     /// Splits an absolute http(s) URL. The error says what is wrong with it.
-    static func parse(_ url: String) -> Result<(UpstreamEndpoint, target: String), UpstreamURLError> {
+    static func parse(_ url: String) -> Result<(UpstreamEndpoint, target: String), UpstreamConnectionError> {
         let tls: Bool
         let rest: Substring
         // "://" by bytes (String.range(of:) goes through Foundation: ~30k instructions).
@@ -77,7 +77,9 @@ struct UpstreamEndpoint: Hashable, Sendable {
     }
 }
 
-struct UpstreamURLError: Error, CustomStringConvertible {
+/// Why a connection could not be had, in words: an unusable URL, TLS not
+/// set up, the pool shutting down, a close during the handshake.
+struct UpstreamConnectionError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
