@@ -21,12 +21,9 @@ final class HTTP1TransportConnectionTests: XCTestCase {
     }
 
     private func call(_ transport: HTTP1Transport, _ url: String) -> RecordingUpstreamDelegate {
-        let delegate = RecordingUpstreamDelegate(eventLoop: group.next())
-        _ = transport.start(UpstreamRequest(url: url, body: Array("{}".utf8), connectTimeoutMs: 5_000,
-                                            firstByteTimeoutMs: 5_000, idleTimeoutMs: 5_000),
-                            on: delegate.eventLoop, delegate: delegate)
-        _ = delegate.waitForFinish()
-        return delegate
+        transport.runToFinish(UpstreamRequest(url: url, body: Array("{}".utf8), connectTimeoutMs: 5_000,
+                                              firstByteTimeoutMs: 5_000, idleTimeoutMs: 5_000),
+                              on: group.next())
     }
 
     func testAKeptAliveConnectionClosedByTheServerIsRetriedOnce() throws {

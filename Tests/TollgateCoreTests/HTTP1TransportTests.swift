@@ -36,10 +36,7 @@ final class HTTP1TransportTests: XCTestCase {
     }
 
     private func run(_ request: UpstreamRequest) -> RecordingUpstreamDelegate {
-        let delegate = RecordingUpstreamDelegate(eventLoop: eventLoop)
-        _ = transport.start(request, on: delegate.eventLoop, delegate: delegate)
-        _ = delegate.waitForFinish()
-        return delegate
+        transport.runToFinish(request, on: eventLoop)
     }
 
     private func stats() throws -> JSONValue {
@@ -226,6 +223,17 @@ final class HTTP1TransportTests: XCTestCase {
 
 // MARK: - Shared with the MockProvider*Tests
 
+
+extension UpstreamTransport {
+    /// Starts `request` on `eventLoop` and waits (bounded) for its finish.
+    func runToFinish(_ request: UpstreamRequest, on eventLoop: EventLoop,
+                     file: StaticString = #filePath, line: UInt = #line) -> RecordingUpstreamDelegate {
+        let delegate = RecordingUpstreamDelegate(eventLoop: eventLoop)
+        _ = start(request, on: eventLoop, delegate: delegate)
+        _ = delegate.waitForFinish(file: file, line: line)
+        return delegate
+    }
+}
 
 /// Records everything a transfer delivers, and checks the delegate contract
 /// (event loop, head before body, finish exactly once and last).

@@ -26,12 +26,9 @@ final class MockProviderServerTests: XCTestCase {
     }
 
     private func call(_ method: String, _ path: String, _ body: String = "", headers: [(String, String)] = []) -> RecordingUpstreamDelegate {
-        let delegate = RecordingUpstreamDelegate(eventLoop: group.next())
-        _ = transport.start(UpstreamRequest(url: "http://127.0.0.1:\(port)\(path)", method: method, headers: headers,
-                                            body: body.bytes),
-                            on: delegate.eventLoop, delegate: delegate)
-        _ = delegate.waitForFinish()
-        return delegate
+        transport.runToFinish(UpstreamRequest(url: "http://127.0.0.1:\(port)\(path)", method: method, headers: headers,
+                                              body: body.bytes),
+                              on: group.next())
     }
 
     func testHealthAndModels() throws {

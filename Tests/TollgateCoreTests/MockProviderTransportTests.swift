@@ -20,10 +20,7 @@ final class MockProviderTransportTests: XCTestCase {
     }
 
     private func run(_ request: UpstreamRequest) -> RecordingUpstreamDelegate {
-        let delegate = RecordingUpstreamDelegate(eventLoop: group.next())
-        _ = transport.start(request, on: delegate.eventLoop, delegate: delegate)
-        _ = delegate.waitForFinish()
-        return delegate
+        transport.runToFinish(request, on: group.next())
     }
 
     func testDeliversThePlannedBytesInSeveralCalls() {
