@@ -31,10 +31,10 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
         index = BudgetIndex(config.budgets)
         strictForOthers = config.budgets.map { $0.mode == .enforce }
         strictForProduction = config.budgets.map { $0.mode == .enforce && $0.atCap != .allow }
-        metrics = try BudgetMetrics(host: host)
+        metrics = try BudgetMetrics(host: host, rules: config.budgets)
         thresholds = try ThresholdAlerts(host: host, budgets: config.budgets)
         for index in config.budgets.indices {
-            metrics.publish(config.budgets[index], host.counterState(counters[index]), withLimit: true)
+            metrics.publish(budget: index, host.counterState(counters[index]), withLimit: true)
         }
         host.log(.info, "budget: \(config.budgets.count) budgets")
     }
@@ -115,10 +115,10 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
             touched.append(contentsOf: budgets)
         }
         state.holds.removeAll()
-        if settle { metrics.settlements.record(1, labels: [call.usageEstimated ? "estimated" : "measured"]) }
+        if settle { (call.usageEstimated ? metrics.estimatedSettlements : metrics.measuredSettlements).record(1) }
         for index in touched {
             let counter = host.counterState(counters[index])
-            metrics.publish(config.budgets[index], counter)
+            metrics.publish(budget: index, counter)
             if settle, cost > 0, let counter { thresholds.check(config.budgets[index], counter: counters[index], state: counter) }
         }
     }

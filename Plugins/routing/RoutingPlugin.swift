@@ -26,7 +26,9 @@ public final class RoutingPlugin: TollgatePlugin, PreCallHook {
 
     public func preCall(_ call: Call) throws -> PreCallVerdict {
         var inputs = RuleInputs(call: call)
-        guard let rule = rules.first(where: { $0.matches(&inputs) }) else { return .continue }
+        // By index: `first(where:)` would copy each rule it tries.
+        guard let index = rules.indices.first(where: { rules[$0].matches(&inputs) }) else { return .continue }
+        let rule = rules[index]
         if let model = rule.model {
             let status = call.setModel(model)
             guard status == .ok else { throw PluginError("rule \(rule.label): setting model '\(model)' failed: \(status)") }

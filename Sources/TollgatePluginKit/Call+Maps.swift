@@ -42,7 +42,7 @@ extension Call {
     @discardableResult
     public func setValue(_ value: String, for key: String, in map: CallMap) -> HostStatus {
         guard let set = hostAPI.pointee.map_set else { return .internalError }
-        return withTollgateStrs([key, value]) { strs in HostStatus(rawValue: set(handle, map.rawValue, strs[0], strs[1])) }
+        return withTollgateStr(key) { key in withTollgateStr(value) { value in HostStatus(rawValue: set(handle, map.rawValue, key, value)) } }
     }
 
     // MARK: Conveniences

@@ -38,6 +38,8 @@ public final class FakeHost: @unchecked Sendable {
         var logs: [LogLine] = []
         var definitions: [MetricDefinition] = []
         var records: [MetricRecord] = []
+        /// Series resolved with metric_series (ABI 1.3), by handle - 1.
+        var series: [(id: UInt32, labels: [String])] = []
         var alerts: [Alert] = []
         var openCalls = 0
     }
@@ -55,6 +57,13 @@ public final class FakeHost: @unchecked Sendable {
     public var metricDefinitions: [MetricDefinition] { recordings.withLock { $0.definitions } }
     public var metricRecords: [MetricRecord] { recordings.withLock { $0.records } }
     public var alerts: [Alert] { recordings.withLock { $0.alerts } }
+    /// The series the plugin resolved to handles (ABI 1.3 metric_series),
+    /// as metric name and label values, in the order resolved.
+    public var resolvedSeries: [(name: String, labels: [String])] {
+        recordings.withLock { r in
+            r.series.map { series in (r.definitions.first { $0.id == series.id }?.name ?? "?", series.labels) }
+        }
+    }
     /// Calls the plugin entered and has not had post_call for yet.
     public var callsAwaitingPostCall: Int { recordings.withLock { $0.openCalls } }
 

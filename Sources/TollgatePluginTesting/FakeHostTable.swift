@@ -14,8 +14,8 @@ enum FakeHostTable {
         return olderTables.withLock { tables in
             if let table = tables[minor] { return table }
             // The first field each minor added marks where the older table ends.
-            let end = minor == 0 ? MemoryLayout<tollgate_type_host_api>.offset(of: \.counter_declare)!
-                                 : MemoryLayout<tollgate_type_host_api>.offset(of: \.get_host_string)!
+            let firstAdded: [PartialKeyPath<tollgate_type_host_api>] = [\.counter_declare, \.get_host_string, \.metric_series]
+            let end = MemoryLayout<tollgate_type_host_api>.offset(of: firstAdded[Int(minor)])!
             let table = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
             table.initialize(to: pointer.pointee)
             table.pointee.struct_size = UInt32(end)
@@ -40,6 +40,10 @@ enum FakeHostTable {
         api.metric_record = { host, id, values, count, value in
             FakeHostTable.metricRecord(host, id, values, count, value)
         }
+        api.metric_series = { host, id, values, count, seriesOut in
+            FakeHostTable.metricSeries(host, id, values, count, seriesOut)
+        }
+        api.metric_series_record = { host, series, value in FakeHostTable.metricSeriesRecord(host, series, value) }
         api.get_price = { host, model, out in FakeHostTable.getPrice(host, model, out) }
         api.compute_cost = { host, model, tokensIn, tokensOut, tokensCached, out in
             FakeHostTable.computeCost(host, model, tokensIn, tokensOut, tokensCached, out)
@@ -282,22 +286,57 @@ enum FakeHostTable {
 
     static func metricRecord(_ hostPointer: OpaquePointer?, _ id: UInt32, _ values: UnsafePointer<tollgate_type_str>?,
                              _ count: Int, _ value: Double) -> tollgate_type_status {
-        guard let host = host(hostPointer), count == 0 || values != nil, !value.isNaN else {
+        guard let host = host(hostPointer), let labels = labelValues(values, count) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        return host.recordings.withLock { r in record(value, id: id, labels: labels, in: &r) }
+    }
+
+    /// Handles are 1 + the index in `series`; the same id and labels give
+    /// the same handle.
+    static func metricSeries(_ hostPointer: OpaquePointer?, _ id: UInt32, _ values: UnsafePointer<tollgate_type_str>?,
+                             _ count: Int, _ seriesOut: UnsafeMutablePointer<UInt64>?) -> tollgate_type_status {
+        guard let host = host(hostPointer), let seriesOut, let labels = labelValues(values, count) else {
             return TOLLGATE_STATUS_INVALID_ARGUMENT
         }
-        var labels: [String] = []
-        for i in 0..<count {
-            guard let label = string(values![i]) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
-            labels.append(label)
-        }
         return host.recordings.withLock { r in
-            guard let definition = r.definitions.first(where: { $0.id == id }),
-                  definition.labelNames.count == count,
-                  definition.kind != .counter || value >= 0
-            else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
-            r.records.append(FakeHost.MetricRecord(name: definition.name, kind: definition.kind, labels: labels, value: value))
+            guard let definition = r.definitions.first(where: { $0.id == id }), definition.labelNames.count == count else {
+                return TOLLGATE_STATUS_INVALID_ARGUMENT
+            }
+            if let index = r.series.firstIndex(where: { $0.id == id && $0.labels == labels }) {
+                seriesOut.pointee = UInt64(index + 1)
+            } else {
+                r.series.append((id, labels))
+                seriesOut.pointee = UInt64(r.series.count)
+            }
             return TOLLGATE_STATUS_OK
         }
+    }
+
+    static func metricSeriesRecord(_ hostPointer: OpaquePointer?, _ series: UInt64, _ value: Double) -> tollgate_type_status {
+        guard let host = host(hostPointer) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        return host.recordings.withLock { r in
+            guard series > 0, series <= UInt64(r.series.count) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+            let (id, labels) = r.series[Int(series - 1)]
+            return record(value, id: id, labels: labels, in: &r)
+        }
+    }
+
+    private static func record(_ value: Double, id: UInt32, labels: [String], in r: inout FakeHost.Recordings) -> tollgate_type_status {
+        guard !value.isNaN, let definition = r.definitions.first(where: { $0.id == id }),
+              definition.labelNames.count == labels.count,
+              definition.kind != .counter || value >= 0
+        else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        r.records.append(FakeHost.MetricRecord(name: definition.name, kind: definition.kind, labels: labels, value: value))
+        return TOLLGATE_STATUS_OK
+    }
+
+    private static func labelValues(_ values: UnsafePointer<tollgate_type_str>?, _ count: Int) -> [String]? {
+        guard count == 0 || values != nil else { return nil }
+        var labels: [String] = []
+        for i in 0..<count {
+            guard let label = string(values![i]) else { return nil }
+            labels.append(label)
+        }
+        return labels
     }
 
     static func getPrice(_ hostPointer: OpaquePointer?, _ model: tollgate_type_str,

@@ -14,6 +14,8 @@ final class ABIHeaderTests: XCTestCase {
         "1.1": "ead52cf7747ec7dc739743daa7d85c10f1f69a4b32fea55de2f07694780774e7",
         // 1.2: host properties (storage dir...), fallback models, deployments.
         "1.2": "9e57b4ed76dc2845fb4698f2fbb14405459234524c12e80c7d6b62a60854a89f",
+        // 1.3: metric series handles (record without label strings).
+        "1.3": "65356cac3ae824b0e896592bea639cd68459ea274b87999dcc48e8c8b007df2a",
     ]
 
     static var headerPath: String {

@@ -21,7 +21,7 @@ final class KitSamplePluginTests: XCTestCase {
         XCTAssertTrue(plugin.hasChunk)
         XCTAssertTrue(plugin.hasPostCall)
         XCTAssertEqual(plugin.host.logs.first?.message, "kit-sample created with 0 routes")
-        XCTAssertEqual(plugin.host.metricDefinitions.map(\.name), ["kit_sample_post_calls_total"])
+        XCTAssertEqual(plugin.host.metricDefinitions.map(\.name), ["kit_sample_post_calls_total", "kit_sample_pre_calls_total"])
     }
 
     func testEntryReturnsTheSameDescriptorAndRefusesAnotherMajorOrNewerMinor() throws {
@@ -41,11 +41,14 @@ final class KitSamplePluginTests: XCTestCase {
     /// shorter than the one the kit was compiled with — must be able to
     /// create it and run its hooks (append-only: readers check struct_size).
     func testAPluginNeedingOnlyMinorZeroRunsOnAnOlderHost() throws {
-        for minor: UInt16 in [0, 1] {
+        for minor: UInt16 in [0, 1, 2] {
             let plugin = try PluginUnderTest(libraryPath: TestLibraries.kitSamplePath, config: .object(JSONObject()),
                                              hostMinor: minor)
             let result = try plugin.preCall(FakeCall(model: "small"))
             XCTAssertEqual(result.verdict, .continue, "host 1.\(minor)")
+            // Before 1.3 a metric series records by its label values.
+            XCTAssertEqual(plugin.host.metricValue("kit_sample_pre_calls_total"), 1, "host 1.\(minor)")
+            XCTAssertTrue(plugin.host.resolvedSeries.isEmpty, "host 1.\(minor) has no metric_series")
         }
     }
 
@@ -223,5 +226,11 @@ final class KitSamplePluginTests: XCTestCase {
         XCTAssertTrue(calls.allSatisfy { $0.model == "small" && $0.postCallCount == 1 })
         XCTAssertEqual(plugin.host.callsAwaitingPostCall, 0)
         XCTAssertEqual(plugin.host.metricValue("kit_sample_post_calls_total", labels: ["success"]), 32)
+        XCTAssertEqual(plugin.host.metricValue("kit_sample_pre_calls_total"), 32)
+        // On a 1.3 host, the series resolved in init and the label set
+        // post_call records with are handles, each resolved once.
+        let resolved = plugin.host.resolvedSeries
+        XCTAssertEqual(resolved.map(\.name), ["kit_sample_pre_calls_total", "kit_sample_post_calls_total"])
+        XCTAssertEqual(resolved.last?.labels, ["success"])
     }
 }

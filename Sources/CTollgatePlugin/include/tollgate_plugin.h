@@ -116,7 +116,7 @@ extern "C" {
 /* The ABI version this header describes. A plugin puts these numbers in its
  * descriptor; the host passes its own to the entry function. */
 #define TOLLGATE_ABI_MAJOR 1
-#define TOLLGATE_ABI_MINOR 2
+#define TOLLGATE_ABI_MINOR 3
 
 /* The name of the entry symbol for this major version. */
 #define TOLLGATE_PLUGIN_ENTRY_SYMBOL "tollgate_plugin_entry_v1"
@@ -740,6 +740,29 @@ typedef tollgate_type_status (*tollgate_callback_set_fallback_models)(tollgate_t
 typedef tollgate_type_status (*tollgate_callback_set_deployment)(tollgate_type_call_ptr call,
                                                                  tollgate_type_str deployment);
 
+/* --- Metric series (added in 1.3) -------------------------------------- */
+
+/* Resolves one series of a metric defined with metric_define (its label
+ * values, one per label name in the declared order; the host copies them)
+ * to a handle, so that hooks record on it with metric_series_record and no
+ * label strings. Resolve a fixed set of series in on_create, or each one on
+ * first use. The same metric and label values always give the same handle,
+ * valid for the life of the process (so two generations of a plugin share
+ * it). Handles are never 0. Callable anywhere. */
+typedef tollgate_type_status (*tollgate_callback_metric_series)(tollgate_type_host_ptr host,
+                                                                uint32_t metric_id,
+                                                                const tollgate_type_str *label_values,
+                                                                size_t label_count,
+                                                                uint64_t *series_out);
+
+/* Records a value on a series from metric_series, like metric_record:
+ * added for a counter (must be >= 0), set for a gauge, observed for a
+ * histogram. INVALID_ARGUMENT for an unknown handle or a NaN. Callable from
+ * any hook or thread. */
+typedef tollgate_type_status (*tollgate_callback_metric_series_record)(tollgate_type_host_ptr host,
+                                                                       uint64_t series,
+                                                                       double value);
+
 typedef struct tollgate_type_host_api {
   uint32_t struct_size; /* sizeof(tollgate_type_host_api) in the host */
   uint16_t abi_major;   /* the host's ABI version */
@@ -784,6 +807,10 @@ typedef struct tollgate_type_host_api {
   tollgate_callback_get_host_string get_host_string;
   tollgate_callback_set_fallback_models set_fallback_models;
   tollgate_callback_set_deployment set_deployment;
+
+  /* ---- added in 1.3 ---- */
+  tollgate_callback_metric_series metric_series;
+  tollgate_callback_metric_series_record metric_series_record;
 } tollgate_type_host_api;
 
 /* ========================================================================

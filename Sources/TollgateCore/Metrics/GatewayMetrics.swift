@@ -10,6 +10,8 @@ public final class GatewayMetrics: @unchecked Sendable {
     private var definitions: [String: MetricDefinition] = [:]
     /// By id: each definition with the series it has recorded to.
     private var byID: [SeriesTable] = []
+    /// Series resolved to a handle (ABI 1.3 metric_series), by handle - 1.
+    private var resolved: [SeriesTable.Series] = []
 
     public enum Kind: Int32, Sendable { case counter = 0, gauge = 1, histogram = 2 }
 
@@ -94,11 +96,55 @@ public final class GatewayMetrics: @unchecked Sendable {
     /// and check the help text on every call).
     @discardableResult
     public func record(id: UInt32, labelValues: [String], value: Double) -> Bool {
+        guard let table = table(id, labelCount: labelValues.count) else { return false }
+        return GatewayMetrics.apply(value, to: series(of: table, labelValues))
+    }
+
+    /// The handle of one series (made if new) for recording without labels:
+    /// the same id and label values always give the same handle, never 0.
+    /// nil for an unknown id or a wrong label count.
+    public func seriesHandle(id: UInt32, labelValues: [String]) -> UInt64? {
+        guard let table = table(id, labelCount: labelValues.count) else { return nil }
+        let series = self.series(of: table, labelValues)
+        return table.handle(labelValues) {
+            lock.withLock {
+                resolved.append(series)
+                return UInt64(resolved.count)
+            }
+        }
+    }
+
+    /// Records on a series from `seriesHandle`; false for an unknown handle
+    /// or a value the metric's kind refuses.
+    @discardableResult
+    public func record(series handle: UInt64, value: Double) -> Bool {
+        guard let series = lock.withLock({ handle > 0 && handle <= UInt64(resolved.count) ? resolved[Int(handle - 1)] : nil })
+        else { return false }
+        return GatewayMetrics.apply(value, to: series)
+    }
+
+    private func table(_ id: UInt32, labelCount: Int) -> SeriesTable? {
         guard let table = lock.withLock({ Int(id) < byID.count ? byID[Int(id)] : nil }),
-              table.definition.labelNames.count == labelValues.count else { return false }
+              table.definition.labelNames.count == labelCount else { return nil }
+        return table
+    }
+
+    /// NaN is refused for every kind, a negative value for a counter.
+    private static func apply(_ value: Double, to series: SeriesTable.Series) -> Bool {
+        guard !value.isNaN else { return false }
+        switch series {
+        case .counter(let counter):
+            guard value >= 0 else { return false }
+            counter.increment(by: value)
+        case .gauge(let gauge): gauge.set(value)
+        case .histogram(let histogram): histogram.record(value)
+        }
+        return true
+    }
+
+    private func series(of table: SeriesTable, _ labelValues: [String]) -> SeriesTable.Series {
         let definition = table.definition
-        if definition.kind == .counter, value < 0 { return false }
-        let series = table.series(labelValues) {
+        return table.series(labelValues) {
             let labels = Array(zip(definition.labelNames, labelValues))
             switch definition.kind {
             case .counter:
@@ -110,12 +156,6 @@ public final class GatewayMetrics: @unchecked Sendable {
                                                               buckets: GatewayMetrics.latencyBuckets, help: definition.help))
             }
         }
-        switch series {
-        case .counter(let counter): counter.increment(by: value)
-        case .gauge(let gauge): gauge.set(value)
-        case .histogram(let histogram): histogram.record(value)
-        }
-        return true
     }
 
     @discardableResult
@@ -149,6 +189,7 @@ final class SeriesTable: @unchecked Sendable {
     let definition: GatewayMetrics.MetricDefinition
     private let lock = NIOLock()
     private var byLabels: [[String]: Series] = [:]
+    private var handles: [[String]: UInt64] = [:]
 
     init(_ definition: GatewayMetrics.MetricDefinition) { self.definition = definition }
 
@@ -158,6 +199,17 @@ final class SeriesTable: @unchecked Sendable {
             let made = make()
             byLabels[labelValues] = made
             return made
+        }
+    }
+
+    /// The handle of a series; `assign` numbers a series seen for the first
+    /// time (under this table's lock, so each gets exactly one).
+    func handle(_ labelValues: [String], assign: () -> UInt64) -> UInt64 {
+        lock.withLock {
+            if let found = handles[labelValues] { return found }
+            let handle = assign()
+            handles[labelValues] = handle
+            return handle
         }
     }
 }

@@ -42,6 +42,8 @@ enum HostAPI {
         t.pointee.get_host_string = hostGetHostString  // added in 1.2
         t.pointee.set_fallback_models = hostSetFallbackModels
         t.pointee.set_deployment = hostSetDeployment
+        t.pointee.metric_series = hostMetricSeries  // added in 1.3
+        t.pointee.metric_series_record = hostMetricSeriesRecord
         return t
     }()
 }
@@ -84,14 +86,32 @@ private let hostMetricDefine: tollgate_callback_metric_define = { host, kind, na
 }
 
 private let hostMetricRecord: tollgate_callback_metric_record = { host, id, values, count, value in
-    guard let host = HostContext.from(host), count == 0 || values != nil else { return INVALID }
+    guard let host = HostContext.from(host), let labels = labelValues(values, count) else { return INVALID }
+    return host.services.metrics.record(id: id, labelValues: labels, value: value) ? OK : INVALID
+}
+
+private let hostMetricSeries: tollgate_callback_metric_series = { host, id, values, count, seriesOut in
+    guard let host = HostContext.from(host), let seriesOut, let labels = labelValues(values, count),
+          let handle = host.services.metrics.seriesHandle(id: id, labelValues: labels) else { return INVALID }
+    seriesOut.pointee = handle
+    return OK
+}
+
+private let hostMetricSeriesRecord: tollgate_callback_metric_series_record = { host, series, value in
+    guard let host = HostContext.from(host) else { return INVALID }
+    return host.services.metrics.record(series: series, value: value) ? OK : INVALID
+}
+
+/// A metric's label values; nil when one is not UTF-8 or the array is NULL.
+private func labelValues(_ values: UnsafePointer<tollgate_type_str>?, _ count: Int) -> [String]? {
+    guard count == 0 || values != nil else { return nil }
     var labels: [String] = []
     labels.reserveCapacity(count)
     for i in 0..<count {
-        guard let s = values![i].validatedString else { return INVALID }
+        guard let s = values![i].validatedString else { return nil }
         labels.append(s)
     }
-    return host.services.metrics.record(id: id, labelValues: labels, value: value) ? OK : INVALID
+    return labels
 }
 
 private let hostGetPrice: tollgate_callback_get_price = { host, model, priceOut in

@@ -12,6 +12,8 @@ public final class KitSample: TollgatePlugin, PreCallHook, ChunkHook, PostCallHo
     let maxTokensCap: Int64?
     let redactWords: [String]
     let postCalls: Metric
+    /// Resolved once: hooks record on it without label strings.
+    let preCalls: MetricSeries
 
     public required init(host: PluginHost, config: JSONValue) throws {
         guard config.isNull || config.objectValue != nil else {
@@ -37,10 +39,12 @@ public final class KitSample: TollgatePlugin, PreCallHook, ChunkHook, PostCallHo
         redactWords = (config["redact"]?.arrayValue ?? []).compactMap(\.stringValue)
         postCalls = try host.defineCounter(name: "kit_sample_post_calls_total", help: "post_call runs by outcome",
                                            labels: ["outcome"])
+        preCalls = try host.defineCounter(name: "kit_sample_pre_calls_total", help: "pre_call runs").series()
         host.log(.info, "kit-sample created with \(routes.count) routes")
     }
 
     public func preCall(_ call: Call) throws -> PreCallVerdict {
+        preCalls.record(1)
         if call.requestHeader("x-sample-respond") != nil {
             return call.respond(status: 200, body: #"{"answer":"canned"}"#)
         }
