@@ -5,6 +5,8 @@ public final class SQLiteStatement {
     let handle: OpaquePointer
     let database: SQLiteDatabase
     let sql: String
+    /// The number of ?N parameters.
+    let parameterCount: Int
 
     init(database: SQLiteDatabase, sql: String) throws {
         var statement: OpaquePointer?
@@ -13,14 +15,20 @@ public final class SQLiteStatement {
         self.handle = statement
         self.database = database
         self.sql = sql
+        parameterCount = Int(sqlite3_bind_parameter_count(statement))
     }
 
     deinit { sqlite3_finalize(handle) }
 
     /// Clears previous bindings and binds `values` to ?1, ?2, ...
+    /// Text is bound with its length from the string's own UTF-8 storage
+    /// (SQLite copies it): no C-string copy per value, and a NUL inside a
+    /// value is kept rather than ending it.
     public func bind(_ values: [SQLiteValue]) throws {
         sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
+        // Parameters left out must not keep an earlier run's values; when
+        // every one is bound again there is nothing to clear.
+        if values.count < parameterCount { sqlite3_clear_bindings(handle) }
         for (i, value) in values.enumerated() {
             let index = Int32(i + 1)
             let code: Int32
@@ -28,7 +36,15 @@ public final class SQLiteStatement {
             case .integer(let v): code = sqlite3_bind_int64(handle, index, v)
             case .real(let v): code = sqlite3_bind_double(handle, index, v)
             case .null: code = sqlite3_bind_null(handle, index)
-            case .text(let v): code = sqlite3_bind_text(handle, index, v, -1, tg_sqlite_transient())
+            case .text(var v):
+                code = v.withUTF8 { bytes in
+                    // A NULL pointer would bind NULL, not "".
+                    guard let base = bytes.baseAddress, bytes.count > 0 else {
+                        return sqlite3_bind_text64(handle, index, "", 0, tg_sqlite_transient(), UInt8(SQLITE_UTF8))
+                    }
+                    return sqlite3_bind_text64(handle, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self),
+                                               UInt64(bytes.count), tg_sqlite_transient(), UInt8(SQLITE_UTF8))
+                }
             }
             guard code == SQLITE_OK else { throw SQLiteError(code: code, db: database.handle, sql: sql) }
         }
@@ -60,15 +76,17 @@ public final class SQLiteStatement {
         case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, c))
         case SQLITE_NULL: return .null
         default:
-            guard let text = sqlite3_column_text(handle, c) else { return .null }
-            return .text(String(cString: text))
+            return string(at: column).map { .text($0) } ?? .null
         }
     }
 
     public func int64(at column: Int) -> Int64 { sqlite3_column_int64(handle, Int32(column)) }
 
+    /// The column's text, all of its bytes (a NUL inside is kept).
     public func string(at column: Int) -> String? {
-        sqlite3_column_text(handle, Int32(column)).map { String(cString: $0) }
+        let c = Int32(column)
+        guard let text = sqlite3_column_text(handle, c) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, c))), as: UTF8.self)
     }
 
     public func row() -> [SQLiteValue] { (0..<columnCount).map(value(at:)) }
