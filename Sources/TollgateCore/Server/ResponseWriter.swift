@@ -20,9 +20,9 @@ final class ResponseWriter {
     }
 
     private func makeHead(status: Int, headers: [(String, String)], contentLength: Int?) -> HTTPResponseHead {
-        var h = HTTPHeaders()
-        h.reserveCapacity(headers.count + 3)
-        for (name, value) in headers { h.add(name: name, value: value) }
+        // Handed over whole: HTTPHeaders.add re-checks each name byte by
+        // byte, and every header here was checked where it entered.
+        var h = HTTPHeaders(headers)
         if let contentLength { h.replaceOrAdd(name: "content-length", value: String(contentLength)) }
         if !keepAlive { h.replaceOrAdd(name: "connection", value: "close") }
         return HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: status), headers: h)

@@ -161,18 +161,20 @@ final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
         lastActivity = .now()
         sentAt = lastActivity
 
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(request.headers.count + 2)
-        headers.add(name: "host", value: endpoint.authority)
+        // Built as a list and handed over whole: HTTPHeaders.add re-checks
+        // each name byte by byte, and these were checked where they entered.
+        var list: [(String, String)] = [("host", endpoint.authority)]
+        list.reserveCapacity(request.headers.count + 2)
         for (name, value) in request.headers where !Self.isTransportHeader(name) {
-            headers.add(name: name, value: value)
+            list.append((name, value))
         }
         let method = HTTPMethod(rawValue: request.method.uppercased())
         var body: ByteBuffer?
         if method != .GET || !request.body.isEmpty {
-            headers.add(name: "content-length", value: String(request.body.count))
+            list.append(("content-length", String(request.body.count)))
             if !request.body.isEmpty { body = ByteBuffer(bytes: request.body) }
         }
+        let headers = HTTPHeaders(list)
         let written = eventLoop.makePromise(of: Void.self)
         written.futureResult.whenComplete { [self] result in
             switch result {
