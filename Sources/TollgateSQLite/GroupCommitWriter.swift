@@ -9,12 +9,16 @@ import Darwin
 /// commits it (group commit): under load many writes share one commit, at
 /// rest a write commits as soon as the thread wakes.
 ///
-/// Each work item of a batch of several runs inside its own savepoint, so
-/// one failing item is rolled back and reported without losing the others
-/// of its batch; a batch of one is its own transaction. The transaction
-/// statements are prepared once: parsing them again for every commit cost
-/// more than the writes at rest.
+/// One failing work item is rolled back and reported without losing the
+/// others of its batch. A batch first runs as one plain transaction; only if
+/// an item fails is it rolled back and run again with each item inside its
+/// own savepoint (two more statements per item, which the common case does
+/// not pay). So a work item may run twice: it must change nothing but the
+/// database. The transaction statements are prepared once: parsing them
+/// again for every commit cost more than the writes at rest.
 public final class GroupCommitWriter: @unchecked Sendable {
+    /// Writes to the database, and nothing else: it may be run again (see
+    /// the type's comment).
     public typealias Work = (SQLiteDatabase) throws -> Void
 
     private let lock = ConditionLock()
@@ -147,25 +151,40 @@ public final class GroupCommitWriter: @unchecked Sendable {
             onError(error)
             return
         }
-        if batch.count == 1 {
+        do {
+            for work in batch { try work(database) }
+        } catch {
+            try? control.rollback.run()
+            // A batch of one is its own transaction: that was its one run.
+            guard batch.count > 1 else { return onError(error) }
+            return commitItemByItem(batch)
+        }
+        do {
+            try control.commit.run()
+        } catch {
+            try? control.rollback.run()
+            onError(error)
+        }
+    }
+
+    /// The batch again, each item in its own savepoint: the failing ones are
+    /// rolled back and reported, the rest commit.
+    private func commitItemByItem(_ batch: [Work]) {
+        do {
+            try control.begin.run()
+        } catch {
+            onError(error)
+            return
+        }
+        for work in batch {
             do {
-                try batch[0](database)
+                try control.savepoint.run()
+                try work(database)
+                try control.release.run()
             } catch {
-                try? control.rollback.run()
+                try? control.rollbackToSavepoint.run()
+                try? control.release.run()
                 onError(error)
-                return
-            }
-        } else {
-            for work in batch {
-                do {
-                    try control.savepoint.run()
-                    try work(database)
-                    try control.release.run()
-                } catch {
-                    try? control.rollbackToSavepoint.run()
-                    try? control.release.run()
-                    onError(error)
-                }
             }
         }
         do {

@@ -66,6 +66,41 @@ final class GroupCommitWriterTests: XCTestCase {
         XCTAssertEqual(try values(in: path), [1, 2, 4])
         XCTAssertEqual(errors.withLock { $0.count }, 1)
     }
+
+    /// A batch runs as one plain transaction; only a failure in it makes
+    /// the others run again, item by item.
+    func testItemsOfABatchRunOnceUnlessOneFails() throws {
+        for failing in [false, true] {
+            let errors = Locked<[String]>([])
+            let (writer, path) = try makeWriter("runs-\(failing)", errors: errors)
+            let runs = Locked<[Int: Int]>([:])
+            let started = DispatchSemaphore(value: 0)
+            let gate = DispatchSemaphore(value: 0)
+            writer.enqueue { _ in
+                started.signal()
+                gate.wait()
+            }
+            XCTAssertEqual(started.wait(timeout: .now() + 30), .success)
+            var last: UInt64 = 0
+            for v in 1...5 {
+                last = writer.enqueue { db in
+                    runs.withLock { $0[v, default: 0] += 1 }
+                    try db.execute("INSERT INTO t VALUES (\(v))")
+                    if failing, v == 3 { throw Refused() }
+                }
+            }
+            gate.signal()
+            let committed = DispatchSemaphore(value: 0)
+            writer.notifyWhenCommitted(last) { committed.signal() }
+            XCTAssertEqual(committed.wait(timeout: .now() + 30), .success)
+            writer.close()
+            XCTAssertEqual(try values(in: path), failing ? [1, 2, 4, 5] : [1, 2, 3, 4, 5])
+            XCTAssertEqual(errors.withLock { $0.count }, failing ? 1 : 0)
+            // Failing: 1...3 ran in the plain pass (it stopped at 3), then
+            // all five item by item.
+            XCTAssertEqual(runs.withLock { $0 }, failing ? [1: 2, 2: 2, 3: 2, 4: 1, 5: 1] : [1: 1, 2: 1, 3: 1, 4: 1, 5: 1])
+        }
+    }
 }
 
 /// A value behind a lock, for the writer thread's error callback.
