@@ -97,6 +97,9 @@ struct JSONParser {
             depth -= 1
             return .object(object)
         }
+        // Room for a typical object's members up front: growing from empty
+        // reallocates at 1, 2 and 4 members.
+        object.entries.reserveCapacity(4)
         while true {
             skipWhitespace()
             guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
