@@ -115,6 +115,24 @@ final class PluginEndToEndTests: XCTestCase {
         XCTAssertTrue(texts.allSatisfy { $0.contains("<<") }, "\(texts)")
     }
 
+    /// TOKENS_OUT in on_chunk of a whole answer: the provider's count when
+    /// it sent one (the text is not read for an estimate then), else the
+    /// estimate from the text.
+    func testRunningOutputTokensOfAWholeAnswer() throws {
+        let log = TestPaths.temporaryDirectory("log") + "/hooks.log"
+        let gw = try gateway([#"id: counter | config: {name: counter, log: "LOG"}"#], log: log)
+        defer { gw.stop() }
+        // 40 tokens "tok0 tok1 ... tok39": 229 bytes, which the estimate
+        // (4 bytes a token, rounded up) makes 58.
+        for usage in [1, 0] {
+            let response = try chat(gw.port, "count these [[mock tokens=40 usage=\(usage)]]")
+            XCTAssertEqual(response.status, 200, response.text)
+        }
+        let chunks = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("chunk ") }
+        let counts = chunks.compactMap { $0.split(separator: " ").last.flatMap { Int64($0) } }
+        XCTAssertEqual(counts, [40, 58], "the provider's count when it sent one, else the estimate from the text: \(chunks)")
+    }
+
     func testAPluginCannotRouteAKeyOutOfItsScope() throws {
         let log = TestPaths.temporaryDirectory("log") + "/hooks.log"
         let gw = try gateway([#"config: {name: upsell, log: "LOG", action: set_model, model: large}"#], log: log)

@@ -129,7 +129,9 @@ extension ProxyCall: UpstreamDelegate {
     private func finishBuffered(call: CallContext) {
         var event = ResponseEvent(dialect: dialect, isStreamEvent: false, eventName: nil, data: buffered, raw: buffered)
         if let usage = event.usage() { tracker.observe(usage: usage) }
-        tracker.addOutputText(bytes: event.text().utf8.count)
+        // The text is read (the whole answer parsed) only to estimate an
+        // output count the provider left out.
+        if !tracker.hasOutputCount { tracker.addOutputText(bytes: event.text().utf8.count) }
         call.runningOutputTokens = tracker.runningOutputTokens
         call.runningInputTokens = tracker.runningInputTokens(promptBytes: call.request.promptBytes)
         switch chain!.runChunk(call, event: &event) {

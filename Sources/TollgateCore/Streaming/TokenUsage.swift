@@ -38,6 +38,8 @@ public struct UsageTracker: Sendable {
     public init(dialect: APIDialect) { self.dialect = dialect }
 
     public var sawUsage: Bool { input != nil || output != nil }
+    /// The provider reported the output tokens: no text estimate is needed.
+    public var hasOutputCount: Bool { output != nil }
 
     public mutating func addOutputText(bytes: Int) { outputTextBytes += bytes }
 

@@ -175,7 +175,8 @@ static tollgate_type_chunk_verdict on_chunk(tollgate_type_instance_plugin_ptr in
   char line[256];
   int64_t kind = get_int(r, call, TOLLGATE_PROP_CHUNK_KIND);
   int64_t index = get_int(r, call, TOLLGATE_PROP_CHUNK_INDEX);
-  snprintf(line, sizeof line, "chunk %s %s %lld\n", r->name, state ? (char *)state : "-", (long long)kind);
+  snprintf(line, sizeof line, "chunk %s %s %lld %lld\n", r->name, state ? (char *)state : "-", (long long)kind,
+           (long long)get_int(r, call, TOLLGATE_PROP_TOKENS_OUT));
   append_line(r, line);
   if (r->abort_after >= 0 && index >= r->abort_after) {
     r->api->set_error(call, 400, str("content_policy"), str("aborted"), str("aborted by the recorder test plugin"));
