@@ -15,9 +15,12 @@ public struct HeaderList: Sendable {
     /// A name already in lower-case ASCII (what plugins and clients almost
     /// always send) is used as is: lowercased() would copy it.
     private func key(_ name: String) -> String {
-        guard caseInsensitive,
-              !HTTPHeaderValidation.allBytes(of: name, satisfy: { $0 < 0x41 || ($0 > 0x5A && $0 < 0x80) }) else { return name }
-        return name.lowercased()
+        caseInsensitive ? HeaderList.lowercasedName(name) : name
+    }
+
+    /// `name` lowercased; the same string when it has no upper-case ASCII.
+    public static func lowercasedName(_ name: String) -> String {
+        HTTPHeaderValidation.allBytes(of: name, satisfy: { $0 < 0x41 || ($0 > 0x5A && $0 < 0x80) }) ? name : name.lowercased()
     }
 
     public subscript(name: String) -> String? {

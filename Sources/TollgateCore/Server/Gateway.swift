@@ -95,7 +95,7 @@ public final class Gateway: @unchecked Sendable {
         let control = self.control
         let logger = self.logger
         let builder = GenerationBuilder(services: services) { [weak self] drained in
-            control.async {
+            control.async { [weak self] in
                 drained.destroyInstances(libraries: libraries)
                 logger.info("generation \(drained.id) drained and destroyed")
                 self?.publishImageCounts()

@@ -292,22 +292,38 @@ final class ProxyCall {
 
     // MARK: helpers
 
+    /// The key from `authorization: Bearer KEY` (the scheme in any case),
+    /// else from `x-api-key`; spaces and tabs around it are not part of it.
+    /// Byte by byte: splitting by Character cost more than the rest of
+    /// authentication.
     static func presentedKey(_ headers: HTTPHeaders) -> String? {
-        if let authorization = headers.first(name: "authorization") {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                return String(parts[1]).trimmingSpaces()
-            }
+        if let authorization = headers.first(name: "authorization"), let token = bearerToken(authorization) {
+            return token
         }
         if let key = headers.first(name: "x-api-key") { return key.trimmingSpaces() }
         return nil
+    }
+
+    /// What follows "Bearer " in an authorization value; nil for another
+    /// scheme or an empty token.
+    static func bearerToken(_ value: String) -> String? {
+        let utf8 = value.utf8
+        var i = utf8.startIndex
+        while i != utf8.endIndex, utf8[i] == 0x20 || utf8[i] == 0x09 { i = utf8.index(after: i) }
+        for expected in "bearer".utf8 {
+            guard i != utf8.endIndex, utf8[i] | 0x20 == expected else { return nil }
+            i = utf8.index(after: i)
+        }
+        guard i != utf8.endIndex, utf8[i] == 0x20 || utf8[i] == 0x09 else { return nil }
+        let token = String(value[i...]).trimmingSpaces()
+        return token.isEmpty ? nil : token
     }
 
     /// Request headers plugins may see: never the credentials.
     static func visibleHeaders(_ headers: HTTPHeaders) -> HeaderList {
         var list = HeaderList(caseInsensitive: true)
         for (name, value) in headers {
-            let lower = name.lowercased()
+            let lower = HeaderList.lowercasedName(name)
             if lower == "authorization" || lower == "x-api-key" { continue }
             list.set(lower, value)
         }
@@ -316,11 +332,17 @@ final class ProxyCall {
 }
 
 extension String {
+    /// Without the spaces and tabs at either end (by byte, not Character).
     func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
-        while s.last == " " || s.last == "\t" { s = s.dropLast() }
-        return String(s)
+        let utf8 = self.utf8
+        var start = utf8.startIndex, end = utf8.endIndex
+        while start != end, utf8[start] == 0x20 || utf8[start] == 0x09 { start = utf8.index(after: start) }
+        while start != end {
+            let last = utf8.index(before: end)
+            guard utf8[last] == 0x20 || utf8[last] == 0x09 else { break }
+            end = last
+        }
+        return start == utf8.startIndex && end == utf8.endIndex ? self : String(self[start..<end])
     }
 }
 
