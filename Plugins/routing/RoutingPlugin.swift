@@ -15,6 +15,9 @@ public final class RoutingPlugin: TollgatePlugin, PreCallHook {
     let host: PluginHost
     let rules: [RoutingRule]
     let matches: Metric
+    /// Draws for weighted deployments. Not the system generator: that is a
+    /// getrandom(2) system call per draw, and a weight needs no secrecy.
+    let draws = Locked(SplitMix64(seed: UInt64.random(in: 0...UInt64.max)))
 
     public required init(host: PluginHost, config: JSONValue) throws {
         self.host = host
@@ -33,7 +36,7 @@ public final class RoutingPlugin: TollgatePlugin, PreCallHook {
             let status = call.setModel(model)
             guard status == .ok else { throw PluginError("rule \(rule.label): setting model '\(model)' failed: \(status)") }
         }
-        if let deployment = rule.pickDeployment(random: Double.random(in: 0..<1)) {
+        if let deployment = rule.pickDeployment(random: { draws.withLock { $0.unit() } }) {
             // A name the final model does not have is a config mistake the
             // plugin cannot see at create (the ABI does not list
             // deployments): say so, and let the core pick by its weights.
@@ -56,4 +59,23 @@ public final class RoutingPlugin: TollgatePlugin, PreCallHook {
 @_cdecl("tollgate_plugin_entry_v1")
 public func tollgate_plugin_entry_v1(_ hostMajor: UInt16, _ hostMinor: UInt16) -> UnsafeRawPointer? {
     PluginExport.entry(RoutingPlugin.self, hostMajor: hostMajor, hostMinor: hostMinor)
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): fast, statistically sound, seeded
+/// once from the system generator.
+struct SplitMix64 {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 }

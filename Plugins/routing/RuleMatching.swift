@@ -69,11 +69,13 @@ extension RoutingRule {
     }
 
     /// A deployment name drawn by weight; nil when the rule has none.
-    /// `random` is in [0, 1).
-    func pickDeployment(random: Double) -> String? {
+    /// `random` gives a number in [0, 1), and is called only when there is
+    /// a choice to make.
+    func pickDeployment(random: () -> Double) -> String? {
         let total = deployments.reduce(0) { $0 + $1.weight }
         guard total > 0 else { return nil }
-        var left = random * Double(total)
+        if deployments.count == 1 { return deployments[0].name }
+        var left = random() * Double(total)
         for d in deployments where d.weight > 0 {
             left -= Double(d.weight)
             if left < 0 { return d.name }
