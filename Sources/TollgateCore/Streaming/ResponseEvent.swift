@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TollgateJSON
 
 /// What a response event is, as plugins see it (TOLLGATE_CHUNK_*).
@@ -230,30 +235,36 @@ extension Array where Element == UInt8 {
     /// escaped, so the quoted key followed by ':' is a key. A key spelled
     /// with \u escapes is not seen; no provider writes its ASCII keys so.)
     func mayHaveNonNullKey(_ quotedKey: [UInt8]) -> Bool {
-        guard let first = quotedKey.first, quotedKey.count <= count else { return false }
+        guard !quotedKey.isEmpty, quotedKey.count <= count else { return false }
         return withUnsafeBufferPointer { bytes in
-            var i = 0
-            let last = bytes.count - quotedKey.count
-            while i <= last {
-                guard bytes[i] == first else { i += 1; continue }
-                var matched = true
-                for j in 1..<quotedKey.count where bytes[i + j] != quotedKey[j] {
-                    matched = false
-                    break
-                }
-                guard matched else { i += 1; continue }
-                var k = i + quotedKey.count
-                func skipSpace() { while k < bytes.count, bytes[k] == 0x20 || bytes[k] == 0x0A || bytes[k] == 0x0D || bytes[k] == 0x09 { k += 1 } }
-                skipSpace()
-                guard k < bytes.count, bytes[k] == UInt8(ascii: ":") else { i += 1; continue }
-                k += 1
-                skipSpace()
-                let isNull = k + 4 <= bytes.count && bytes[k] == UInt8(ascii: "n") && bytes[k + 1] == UInt8(ascii: "u")
-                    && bytes[k + 2] == UInt8(ascii: "l") && bytes[k + 3] == UInt8(ascii: "l")
-                if !isNull { return true }
-                i = k + 4
+            quotedKey.withUnsafeBufferPointer { key in
+                mayHaveNonNullKey(in: bytes, key)
             }
-            return false
         }
+    }
+
+    private func mayHaveNonNullKey(in bytes: UnsafeBufferPointer<UInt8>, _ quotedKey: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress, let keyBase = quotedKey.baseAddress, quotedKey.count >= 2 else { return false }
+        // memchr for the key's second byte, then compare the whole key: a
+        // quote (the first byte) opens every JSON string, so a scan for it
+        // stops everywhere; the letter after it is rare.
+        var from = 1
+        while from < bytes.count {
+            guard let hit = memchr(base + from, Int32(quotedKey[1]), bytes.count - from) else { return false }
+            let start = UnsafeRawPointer(hit) - UnsafeRawPointer(base) - 1
+            from = start + 2
+            guard start + quotedKey.count <= bytes.count, memcmp(base + start, keyBase, quotedKey.count) == 0 else { continue }
+            var k = start + quotedKey.count
+            func skipSpace() { while k < bytes.count, bytes[k] == 0x20 || bytes[k] == 0x0A || bytes[k] == 0x0D || bytes[k] == 0x09 { k += 1 } }
+            skipSpace()
+            guard k < bytes.count, bytes[k] == UInt8(ascii: ":") else { continue }
+            k += 1
+            skipSpace()
+            let isNull = k + 4 <= bytes.count && bytes[k] == UInt8(ascii: "n") && bytes[k + 1] == UInt8(ascii: "u")
+                && bytes[k + 2] == UInt8(ascii: "l") && bytes[k + 3] == UInt8(ascii: "l")
+            if !isNull { return true }
+            from = k + 4
+        }
+        return false
     }
 }
