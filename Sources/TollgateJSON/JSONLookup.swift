@@ -67,11 +67,17 @@ extension JSONParser {
         guard end < buffer.count else { throw error("unterminated string") }
         if buffer[end] == UInt8(ascii: "\\") { return try parseString() == wanted }
         index = end + 1
-        var utf8 = wanted.utf8.makeIterator()
-        for i in start..<end {
-            guard let byte = utf8.next(), byte == buffer[i] else { return false }
-        }
-        return utf8.next() == nil
+        let found = UnsafeBufferPointer(rebasing: buffer[start..<end])
+        // A native string's bytes are contiguous: one length check and a
+        // block compare rather than a UTF-8 iterator per byte.
+        if let equal = wanted.utf8.withContiguousStorageIfAvailable({ Self.sameBytes($0, found) }) { return equal }
+        return wanted.utf8.elementsEqual(found)
+    }
+
+    private static func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        for i in 0..<a.count where a[i] != b[i] { return false }
+        return true
     }
 
     mutating func skipValue() throws {
