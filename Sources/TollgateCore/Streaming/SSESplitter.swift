@@ -48,6 +48,12 @@ public struct SSESplitter {
         snapshot.withUnsafeBufferPointer { buf in
             var i = scanIndex
             while i < count {
+                if heldEventEnd == nil && !afterCR {
+                    // Most bytes are inside a line: run to the next line
+                    // ending without the state checks below.
+                    while i < count, buf[i] != 0x0A, buf[i] != 0x0D { i += 1 }
+                    if i == count { break }
+                }
                 let byte = buf[i]
                 if let end = heldEventEnd {
                     heldEventEnd = nil
