@@ -41,6 +41,28 @@ final class SSESplitterTests: XCTestCase {
         XCTAssertEqual(try split(input, at: Array(1..<max(1, input.count))), whole, "1-byte feeds", file: file, line: line)
     }
 
+    /// The word-at-a-time search finds the same line ending as a byte loop,
+    /// at every offset, around bytes that differ from CR or LF by one bit
+    /// (0x0B, 0x0C, 0x0E, 0x8A, 0x8D) and with NUL and 0xFF next to it.
+    func testLineEndingMatchesAByteByByteScan() {
+        let fillers: [UInt8] = [0x00, 0x01, 0x09, 0x0B, 0x0C, 0x0E, 0x8A, 0x8D, 0xFF, 0x61]
+        for length in 0...27 {
+            for terminator: UInt8? in [nil, 0x0A, 0x0D] {
+                for position in 0..<max(1, length) {
+                    for n in fillers.indices {
+                        var bytes = (0..<length).map { fillers[($0 + n) % fillers.count] }
+                        if let terminator, position < length { bytes[position] = terminator }
+                        for from in [0, min(1, length), length / 2] {
+                            let expected = (from..<length).first { bytes[$0] == 0x0A || bytes[$0] == 0x0D } ?? length
+                            let found = bytes.withUnsafeBufferPointer { SSESplitter.lineEnding($0, from: from, to: length) }
+                            XCTAssertEqual(found, expected, "\(bytes) from \(from)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testOpenAIStyleStream() throws {
         let text = "data: {\"a\":1}\n\ndata: {\"b\":2}\n\ndata: [DONE]\n\n"
         let events = try splitWhole(bytes(text))
