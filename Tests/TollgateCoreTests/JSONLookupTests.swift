@@ -55,6 +55,27 @@ final class JSONLookupTests: XCTestCase {
         }
     }
 
+    /// Skipped strings are scanned eight bytes at a time: a quote, a
+    /// backslash or a control byte at any offset of a word (and bytes one
+    /// bit away from them) must be seen exactly where the full parser sees
+    /// it.
+    func testSkippedStringsAgreeWithAFullParseAtEveryOffset() {
+        let specials: [String] = [#"\""#, #"\\"#, #"\u00e9"#, #"\n"#, "\u{01}", "\u{1F}", "\u{7F}", " ", "é", "#", "[", "\u{00}"]
+        for length in 0...19 {
+            for position in 0...length {
+                for special in specials {
+                    var text = String(repeating: "a", count: length)
+                    text.insert(contentsOf: special, at: text.index(text.startIndex, offsetBy: position))
+                    for document in [#"{"skip":"\#(text)","b":1}"#, #"{"skip":"\#(text)"#] {
+                        let bytes = Array(document.utf8)
+                        let expected = (try? JSONValue.parse(bytes)).flatMap { walk($0, [.key("b")]) }
+                        XCTAssertEqual(JSONValue.lookup(bytes, [.key("b")]), expected, document.debugDescription)
+                    }
+                }
+            }
+        }
+    }
+
     func testTheSpanCoversExactlyTheValueFound() throws {
         let documents = [
             #"{"choices":[{"delta":{"content":"a \"b\""}}]}"#,
