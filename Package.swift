@@ -16,6 +16,15 @@ let firstPartyPlugins: [(product: String, target: String, path: String)] = [
 
 let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
+// The server's own modules, in release builds, skip Swift's run-time
+// exclusivity checks (a swift_beginAccess call on every access to a class's
+// stored property; bench/RESULTS.md has what it costs per request). Debug
+// builds, and so every test run, keep them: a violation still traps there.
+// Not on the plugin kit and the modules it uses (TollgateJSON,
+// TollgateUnits): a package that other packages depend on by version may
+// not carry unsafe flags in the products they use.
+let serverModule: [SwiftSetting] = swift5 + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 var products: [Product] = [
     .executable(name: "tollgate", targets: ["tollgate"]),
     .library(name: "TollgatePluginKit", targets: ["TollgatePluginKit"]),
@@ -40,10 +49,10 @@ var targets: [Target] = [
     .target(name: "TollgateUnits", swiftSettings: swift5),
     // The chargeback ledger's schema: written by the tagging plugin, read by
     // `tollgate report`. One copy for both sides of the plugin boundary.
-    .target(name: "TollgateLedger", swiftSettings: swift5),
+    .target(name: "TollgateLedger", swiftSettings: serverModule),
     // SQLite in WAL mode behind one writer thread with group commit. Used by
     // the core (counter store) and by plugins (ledger, anomaly history).
-    .target(name: "TollgateSQLite", dependencies: ["CSQLite"], swiftSettings: swift5),
+    .target(name: "TollgateSQLite", dependencies: ["CSQLite"], swiftSettings: serverModule),
     .target(
         name: "TollgateCore",
         dependencies: [
@@ -59,7 +68,7 @@ var targets: [Target] = [
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),
         ],
-        swiftSettings: swift5
+        swiftSettings: serverModule
     ),
     .target(name: "TollgatePluginKit", dependencies: ["CTollgatePlugin", "TollgateJSON", "TollgateUnits"], swiftSettings: swift5),
     .target(name: "KitSamplePlugin", dependencies: ["TollgatePluginKit"], path: "Tests/Fixtures/KitSamplePlugin",
@@ -72,7 +81,7 @@ var targets: [Target] = [
             "TollgateCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
-        swiftSettings: swift5
+        swiftSettings: serverModule
     ),
     // Micro-benchmarks of core pieces (counter store, scanners...): run by
     // the scripts in bench/, never by the tests.
@@ -80,7 +89,7 @@ var targets: [Target] = [
         name: "TollgateBench",
         dependencies: ["TollgateCore", "TollgateJSON", "TollgateSQLite"],
         path: "bench/Sources/TollgateBench",
-        swiftSettings: swift5
+        swiftSettings: serverModule
     ),
     .testTarget(
         name: "TollgateCoreTests",
@@ -120,7 +129,7 @@ for plugin in firstPartyPlugins {
     // The tagging plugin also writes the ledger (TollgateLedger's schema).
     let extra: [Target.Dependency] = plugin.target == "TaggingPlugin" ? ["TollgateLedger"] : []
     targets.append(.target(name: plugin.target, dependencies: ["TollgatePluginKit", "TollgateSQLite"] + extra,
-                           path: plugin.path, swiftSettings: swift5))
+                           path: plugin.path, swiftSettings: serverModule))
 }
 
 let package = Package(
