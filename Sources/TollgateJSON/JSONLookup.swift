@@ -166,28 +166,10 @@ extension JSONParser {
     }
 
     /// The index of the first quote, backslash or control byte at or after
-    /// `from` (else the end): eight bytes at a time with the has-zero-byte
-    /// and has-less-than tests, whose lowest flagged byte is always real.
+    /// `from` (else the end), eight bytes at a time.
     private func plainRunEnd(from: Int) -> Int {
-        var i = from
-        let count = buffer.count
-        if let base = buffer.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-            while i + 8 <= count {
-                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                let quote = word ^ 0x2222_2222_2222_2222, backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
-                let hits = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- 0x2020_2020_2020_2020) & ~word)
-                let found = hits & highs
-                if found != 0 { return i + found.trailingZeroBitCount >> 3 }
-                i += 8
-            }
-        }
-        while i < count {
-            let byte = buffer[i]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return i }
-            i += 1
-        }
-        return i
+        ByteScan.first(in: buffer, from: from, to: buffer.count,
+                       flags: { ByteScan.equal($0, 0x22) | ByteScan.equal($0, 0x5C) | ByteScan.below($0, 0x20) },
+                       matches: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 })
     }
 }

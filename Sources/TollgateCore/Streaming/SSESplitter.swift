@@ -1,4 +1,5 @@
 import NIOCore
+import TollgateJSON
 
 /// Splits a byte stream into server-sent events, whatever the chunking.
 ///
@@ -136,28 +137,14 @@ public struct SSESplitter {
         return pending.withUnsafeBufferPointer { Self.makeEvent($0, 0, $0.count) }
     }
 
-    /// Parses the fields of `buf[start..<end]`, one whole event.
-    /// The index of the first CR or LF in `buf[from..<to]`, else `to`.
-    /// Eight bytes at a time: a byte equal to CR or LF is a zero byte of
-    /// the word XOR 0x0D.. or 0x0A.., found with the classic has-zero-byte
-    /// test (its lowest flagged byte is always a real zero).
+    /// The index of the first CR or LF in `buf[from..<to]`, else `to`,
+    /// eight bytes at a time.
     static func lineEnding(_ buf: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
-        var i = from
-        if let base = buf.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-            while i + 8 <= to {
-                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                let lf = word ^ 0x0A0A_0A0A_0A0A_0A0A, cr = word ^ 0x0D0D_0D0D_0D0D_0D0D
-                let found = (((lf &- ones) & ~lf) | ((cr &- ones) & ~cr)) & highs
-                if found != 0 { return i + found.trailingZeroBitCount >> 3 }
-                i += 8
-            }
-        }
-        while i < to, buf[i] != 0x0A, buf[i] != 0x0D { i += 1 }
-        return i
+        ByteScan.first(in: buf, from: from, to: to, flags: { ByteScan.equal($0, 0x0A) | ByteScan.equal($0, 0x0D) },
+                       matches: { $0 == 0x0A || $0 == 0x0D })
     }
 
+    /// Parses the fields of `buf[start..<end]`, one whole event.
     private static func makeEvent(_ buf: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> SSEEvent {
         var event = SSEEvent(raw: Array(UnsafeBufferPointer(rebasing: buf[start..<end])))
         var i = start
