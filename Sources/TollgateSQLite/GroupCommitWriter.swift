@@ -145,19 +145,17 @@ public final class GroupCommitWriter: @unchecked Sendable {
     }
 
     private func commit(_ batch: [Work]) {
-        do {
-            try control.begin.run()
-        } catch {
-            onError(error)
-            return
-        }
+        guard begin() else { return }
         do {
             for work in batch { try work(database) }
         } catch {
             try? control.rollback.run()
             // A batch of one is its own transaction: that was its one run.
             guard batch.count > 1 else { return onError(error) }
-            return commitItemByItem(batch)
+            // The batch again, each item in its own savepoint: the failing
+            // ones are rolled back and reported, the rest commit.
+            guard begin() else { return }
+            for work in batch { runInSavepoint(work) }
         }
         do {
             try control.commit.run()
@@ -167,30 +165,25 @@ public final class GroupCommitWriter: @unchecked Sendable {
         }
     }
 
-    /// The batch again, each item in its own savepoint: the failing ones are
-    /// rolled back and reported, the rest commit.
-    private func commitItemByItem(_ batch: [Work]) {
+    /// Opens the batch's transaction; false (reported) if it cannot.
+    private func begin() -> Bool {
         do {
             try control.begin.run()
+            return true
         } catch {
             onError(error)
-            return
+            return false
         }
-        for work in batch {
-            do {
-                try control.savepoint.run()
-                try work(database)
-                try control.release.run()
-            } catch {
-                try? control.rollbackToSavepoint.run()
-                try? control.release.run()
-                onError(error)
-            }
-        }
+    }
+
+    private func runInSavepoint(_ work: Work) {
         do {
-            try control.commit.run()
+            try control.savepoint.run()
+            try work(database)
+            try control.release.run()
         } catch {
-            try? control.rollback.run()
+            try? control.rollbackToSavepoint.run()
+            try? control.release.run()
             onError(error)
         }
     }
