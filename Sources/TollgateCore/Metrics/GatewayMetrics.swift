@@ -97,7 +97,7 @@ public final class GatewayMetrics: @unchecked Sendable {
     @discardableResult
     public func record(id: UInt32, labelValues: [String], value: Double) -> Bool {
         guard let table = table(id, labelCount: labelValues.count) else { return false }
-        return GatewayMetrics.apply(value, to: series(of: table, labelValues))
+        return GatewayMetrics.apply(value, to: table.series(labelValues) { makeSeries(table.definition, labelValues) })
     }
 
     /// The handle of one series (made if new) for recording without labels:
@@ -105,8 +105,7 @@ public final class GatewayMetrics: @unchecked Sendable {
     /// nil for an unknown id or a wrong label count.
     public func seriesHandle(id: UInt32, labelValues: [String]) -> UInt64? {
         guard let table = table(id, labelCount: labelValues.count) else { return nil }
-        let series = self.series(of: table, labelValues)
-        return table.handle(labelValues) {
+        return table.handle(labelValues, make: { makeSeries(table.definition, labelValues) }) { series in
             lock.withLock {
                 resolved.append(series)
                 return UInt64(resolved.count)
@@ -142,19 +141,17 @@ public final class GatewayMetrics: @unchecked Sendable {
         return true
     }
 
-    private func series(of table: SeriesTable, _ labelValues: [String]) -> SeriesTable.Series {
-        let definition = table.definition
-        return table.series(labelValues) {
-            let labels = Array(zip(definition.labelNames, labelValues))
-            switch definition.kind {
-            case .counter:
-                return .counter(registry.makeCounter(name: definition.name, labels: labels, help: definition.help))
-            case .gauge:
-                return .gauge(registry.makeGauge(name: definition.name, labels: labels, help: definition.help))
-            case .histogram:
-                return .histogram(registry.makeValueHistogram(name: definition.name, labels: labels,
-                                                              buckets: GatewayMetrics.latencyBuckets, help: definition.help))
-            }
+    /// A new series in the registry (called once per label values).
+    private func makeSeries(_ definition: MetricDefinition, _ labelValues: [String]) -> SeriesTable.Series {
+        let labels = Array(zip(definition.labelNames, labelValues))
+        switch definition.kind {
+        case .counter:
+            return .counter(registry.makeCounter(name: definition.name, labels: labels, help: definition.help))
+        case .gauge:
+            return .gauge(registry.makeGauge(name: definition.name, labels: labels, help: definition.help))
+        case .histogram:
+            return .histogram(registry.makeValueHistogram(name: definition.name, labels: labels,
+                                                          buckets: GatewayMetrics.latencyBuckets, help: definition.help))
         }
     }
 
@@ -188,28 +185,39 @@ final class SeriesTable: @unchecked Sendable {
 
     let definition: GatewayMetrics.MetricDefinition
     private let lock = NIOLock()
-    private var byLabels: [[String]: Series] = [:]
-    private var handles: [[String]: UInt64] = [:]
+    /// A series, and its handle once one was asked for (0 until then).
+    private struct Entry {
+        let series: Series
+        var handle: UInt64 = 0
+    }
+
+    private var byLabels: [[String]: Entry] = [:]
 
     init(_ definition: GatewayMetrics.MetricDefinition) { self.definition = definition }
 
+    /// The series for `labelValues`; `make` makes it the first time.
     func series(_ labelValues: [String], make: () -> Series) -> Series {
+        lock.withLock { entry(labelValues, make).series }
+    }
+
+    /// The series' handle; `assign` numbers it the first time one is asked
+    /// for (under this table's lock, so each series gets exactly one).
+    func handle(_ labelValues: [String], make: () -> Series, assign: (Series) -> UInt64) -> UInt64 {
         lock.withLock {
-            if let found = byLabels[labelValues] { return found }
-            let made = make()
-            byLabels[labelValues] = made
-            return made
+            var found = entry(labelValues, make)
+            if found.handle == 0 {
+                found.handle = assign(found.series)
+                byLabels[labelValues] = found
+            }
+            return found.handle
         }
     }
 
-    /// The handle of a series; `assign` numbers a series seen for the first
-    /// time (under this table's lock, so each gets exactly one).
-    func handle(_ labelValues: [String], assign: () -> UInt64) -> UInt64 {
-        lock.withLock {
-            if let found = handles[labelValues] { return found }
-            let handle = assign()
-            handles[labelValues] = handle
-            return handle
-        }
+    /// Under the lock.
+    private func entry(_ labelValues: [String], _ make: () -> Series) -> Entry {
+        if let found = byLabels[labelValues] { return found }
+        let made = Entry(series: make())
+        byLabels[labelValues] = made
+        return made
     }
 }
