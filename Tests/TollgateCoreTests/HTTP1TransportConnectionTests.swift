@@ -59,9 +59,7 @@ final class HTTP1TransportConnectionTests: XCTestCase {
 
         XCTAssertEqual(call(transport, server.url).status, 200)
         let second = call(transport, server.url)
-        guard case .transport(let why)?? = Optional(second.finishes.first) else {
-            return XCTFail("expected a transport failure, got \(second.finishes)")
-        }
+        let why = try XCTUnwrap(second.transportFailure, "expected a transport failure, got \(second.finishes)")
         XCTAssertTrue(why.contains("before it answered"), why)
         XCTAssertEqual(server.requestsSeen, 2, "not retried")
     }
@@ -73,9 +71,7 @@ final class HTTP1TransportConnectionTests: XCTestCase {
         defer { transport.shutdown() }
 
         let delegate = call(transport, server.url)
-        guard case .transport(let why)?? = Optional(delegate.finishes.first) else {
-            return XCTFail("expected a transport failure, got \(delegate.finishes)")
-        }
+        let why = try XCTUnwrap(delegate.transportFailure, "expected a transport failure, got \(delegate.finishes)")
         XCTAssertTrue(why.contains("before it answered"), why)
         XCTAssertEqual(server.requestsSeen, 1, "a request that may have reached the provider is not sent twice")
     }

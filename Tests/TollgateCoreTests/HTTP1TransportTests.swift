@@ -6,15 +6,19 @@ import TollgateJSON
 import XCTest
 @testable import TollgateCore
 
-final class HTTP1TransportTests: XCTestCase {
+/// A mock provider on its own thread and an HTTP1Transport on another
+/// event loop, new for every test. Suites set the mock's defaults.
+class MockUpstreamTestCase: XCTestCase {
     var server: MockProviderServer!
     var port = 0
     var transport: HTTP1Transport!
     var group: MultiThreadedEventLoopGroup!
     var eventLoop: EventLoop { group.next() }
 
+    var mockDefaults: MockDirectives { MockDirectives() }
+
     override func setUpWithError() throws {
-        server = MockProviderServer(host: "127.0.0.1", port: 0, defaults: MockDirectives(stallLimitMs: 30_000), threads: 1)
+        server = MockProviderServer(host: "127.0.0.1", port: 0, defaults: mockDefaults, threads: 1)
         port = try server.start()
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         transport = HTTP1Transport(group: group)
@@ -25,6 +29,10 @@ final class HTTP1TransportTests: XCTestCase {
         server.shutdown()
         try group.syncShutdownGracefully()
     }
+}
+
+final class HTTP1TransportTests: MockUpstreamTestCase {
+    override var mockDefaults: MockDirectives { MockDirectives(stallLimitMs: 30_000) }
 
     private func chat(_ model: String = "mock-small", stream: Bool = false, extra: String = "",
                       headers: [(String, String)] = [], path: String = "/v1/chat/completions",
@@ -108,9 +116,7 @@ final class HTTP1TransportTests: XCTestCase {
 
     func testCutMidStreamIsATransportFailure() {
         let delegate = run(chat("mock-small+fail=cut+chunks=6", stream: true))
-        guard case .transport?? = Optional(delegate.finishes.first) else {
-            return XCTFail("expected a transport failure, got \(delegate.finishes)")
-        }
+        XCTAssertNotNil(delegate.transportFailure, "expected a transport failure, got \(delegate.finishes)")
         XCTAssertFalse(delegate.bodyText.contains("[DONE]"))
     }
 
@@ -259,6 +265,11 @@ final class RecordingUpstreamDelegate: UpstreamDelegate, @unchecked Sendable {
     var bodyCalls: Int { lock.withLock { _bodyCalls } }
     var finishes: [UpstreamFailure?] { lock.withLock { _finishes } }
     var violations: [String] { lock.withLock { _violations } }
+    /// Why the transfer failed, when it finished with a transport failure.
+    var transportFailure: String? {
+        guard case .transport(let why)?? = Optional(finishes.first) else { return nil }
+        return why
+    }
     /// Every delegate call so far (head + body + finish).
     var callCount: Int { lock.withLock { (_status == nil ? 0 : 1) + _bodyCalls + _finishes.count } }
 

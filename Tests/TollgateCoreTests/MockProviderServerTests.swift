@@ -6,24 +6,8 @@ import XCTest
 
 /// The HTTP face of the mock: routes, stats, recorded requests. Talks to it
 /// through HTTP1Transport, as the gateway does.
-final class MockProviderServerTests: XCTestCase {
-    var server: MockProviderServer!
-    var port = 0
-    var transport: HTTP1Transport!
-    var group: MultiThreadedEventLoopGroup!
-
-    override func setUpWithError() throws {
-        server = MockProviderServer(host: "127.0.0.1", port: 0, defaults: MockDirectives(chunks: 2), threads: 1)
-        port = try server.start()
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        transport = HTTP1Transport(group: group)
-    }
-
-    override func tearDownWithError() throws {
-        transport.shutdown()
-        server.shutdown()
-        try group.syncShutdownGracefully()
-    }
+final class MockProviderServerTests: MockUpstreamTestCase {
+    override var mockDefaults: MockDirectives { MockDirectives(chunks: 2) }
 
     private func call(_ method: String, _ path: String, _ body: String = "", headers: [(String, String)] = []) -> RecordingUpstreamDelegate {
         transport.runToFinish(UpstreamRequest(url: "http://127.0.0.1:\(port)\(path)", method: method, headers: headers,
