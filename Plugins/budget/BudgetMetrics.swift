@@ -17,6 +17,8 @@ struct BudgetMetrics {
     let rejections: Metric
     let measuredSettlements: MetricSeries
     let estimatedSettlements: MetricSeries
+    /// Requests refused because their cost could not be bounded.
+    let unbounded: MetricSeries
 
     init(host: PluginHost, rules: [BudgetRule]) throws {
         let labels = ["budget", "period"]
@@ -33,6 +35,9 @@ struct BudgetMetrics {
             let values = [rule.scope, rule.period.rawValue]
             return Budget(spent: try spent.series(values), reserved: try reserved.series(values), limit: try limit.series(values))
         }
+        unbounded = try host.defineCounter(name: "tollgate_budget_unbounded_total",
+                                           help: "Requests refused with 400 because their cost estimate could not be computed.",
+                                           labels: []).series([])
         measuredSettlements = try settlements.series(["measured"])
         estimatedSettlements = try settlements.series(["estimated"])
     }

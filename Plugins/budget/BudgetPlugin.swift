@@ -45,7 +45,19 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
         let keyID = call.keyID, org = call.org, team = call.team
         let onPath = index.budgets(org: org, team: team, key: keyID)
         guard !onPath.isEmpty else { return .continue }
-        let estimate = ReservationEstimate.costNanos(call: call, host: host, defaultOutputTokens: config.defaultOutputTokens) ?? 0
+        let estimate: Int64
+        switch ReservationEstimate.cost(call: call, host: host, defaultOutputTokens: config.defaultOutputTokens) {
+        case .nanos(let nanos):
+            estimate = nanos
+        // No figure is never "free": whatever the budgets' modes, a cost
+        // that cannot be reserved cannot be let through.
+        case .overflow(_, let outputTokens):
+            return refuseUnbounded(call, "The cost of this request cannot be bounded: \(outputTokens) output tokens on model "
+                + "'\(call.model ?? "")' is beyond what a budget can reserve. Set max_tokens to what the model can produce.")
+        case .unpriced(let model):
+            return refuseUnbounded(call, "Model '\(model ?? "")' has no price in the gateway's catalog, "
+                + "so its cost cannot be reserved against a budget.")
+        }
         let production = call.keyClass == "production"
         // Strict: refuses when it does not fit (enforced, and not at_cap:
         // allow for a production key). Soft: always reserved (so in-flight
@@ -71,9 +83,16 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
             switch host.reserve(soft.map { (counters[$0], estimate) }, force: true) {
             case .reserved(let id):
                 state.holds.append((id, soft))
-            case .forced(let id, let over):
+            case .forced(let id, _):
                 state.holds.append((id, soft))
-                thresholds.overrun(config.budgets[soft[over]], state: host.counterState(counters[soft[over]]))
+                // The host names the first budget it forced; every soft
+                // budget this reservation took past its limit gets its own
+                // alert (an observe budget and an at_cap: allow budget
+                // over at once raise both kinds).
+                for budget in soft {
+                    guard let counter = host.counterState(counters[budget]), counter.isOverLimit else { continue }
+                    thresholds.overrun(config.budgets[budget], state: counter)
+                }
             case .refused:
                 throw PluginError("budget: a forced reservation was refused")
             case .failed(let status):
@@ -93,6 +112,13 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
         if let seconds = rejection.retryAfterSeconds { call.setResponseHeader("retry-after", String(seconds)) }
         call.setResponseHeader("x-tollgate-budget", rule.scope)
         return call.reject(status: 429, type: "budget_exceeded", code: "budget_exceeded", message: rejection.message)
+    }
+
+    /// A 400: the request's cost has no upper bound a budget could hold.
+    private func refuseUnbounded(_ call: Call, _ message: String) -> PreCallVerdict {
+        metrics.unbounded.record(1)
+        host.log(.warning, "budget: refused: \(message)", call: call)
+        return call.reject(status: 400, type: "invalid_request_error", code: "cost_unbounded", message: message)
     }
 
     // MARK: post_call

@@ -2,13 +2,17 @@ extension PIIScanner {
     /// IPv6 in text form: eight groups of 1-4 hex digits, or fewer with one
     /// `::`, optionally ending in a dotted quad. A compressed form needs two
     /// explicit groups and a decimal digit somewhere, so `a::b`, `std::map`
-    /// and times like `10:30:00` are left alone.
+    /// and times like `10:30:00` are left alone. The full eight-group form
+    /// needs one group that does not read as a small number (three or more
+    /// characters, a hex letter, or an embedded dotted quad), so a ratio
+    /// like `1:2:3:4:5:6:7:8` is left alone too.
     func matchIPv6(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> Int? {
         let n = bytes.count
         var j = i
         var groups = 0
         var compressed = false
         var hasDecimal = false
+        var hasAddressLikeGroup = false
         if bytes[j] == UInt8(ascii: ":") {
             guard j + 1 < n, bytes[j + 1] == UInt8(ascii: ":") else { return nil }
             if j > 0, bytes[j - 1] == UInt8(ascii: ":") || isAlnum(bytes[j - 1]) { return nil }
@@ -24,10 +28,14 @@ extension PIIScanner {
             if j < n, bytes[j] == UInt8(ascii: "."), groups <= 6, let end = ipv4End(bytes, at: start) {
                 groups += 2
                 hasDecimal = true
+                hasAddressLikeGroup = true
                 j = end
                 break
             }
-            for k in start..<j where isDigit(bytes[k]) { hasDecimal = true }
+            if size >= 3 { hasAddressLikeGroup = true }
+            for k in start..<j {
+                if isDigit(bytes[k]) { hasDecimal = true } else { hasAddressLikeGroup = true }
+            }
             groups += 1
             guard j < n, bytes[j] == UInt8(ascii: ":") else { break }
             if j + 1 < n, bytes[j + 1] == UInt8(ascii: ":") {
@@ -44,6 +52,6 @@ extension PIIScanner {
         if compressed {
             return groups >= 2 && groups <= 7 && hasDecimal ? j : nil
         }
-        return groups == 8 ? j : nil
+        return groups == 8 && hasAddressLikeGroup ? j : nil
     }
 }

@@ -48,6 +48,13 @@ public struct CounterState: Equatable, Sendable {
         self.retryAfterMs = retryAfterMs
     }
 
+    /// Spent and held together exceed the limit (what a forced reservation
+    /// that did not fit leaves behind).
+    public var isOverLimit: Bool {
+        let (total, overflow) = spent.addingReportingOverflow(reserved)
+        return overflow || total > limit
+    }
+
     init(_ c: tollgate_type_counter_state) {
         self.init(limit: c.limit, spent: c.spent, reserved: c.reserved, windowStart: c.window_start,
                   windowEnd: c.window_end, retryAfterMs: c.retry_after_ms)

@@ -60,11 +60,37 @@ public enum ReservationEstimate {
 
     /// The estimate priced at the current model's catalog price (no token
     /// assumed cached); nil if the model is not in the catalog or the cost
-    /// does not fit in Int64.
+    /// does not fit in Int64. A caller that reserves money must not read
+    /// nil as zero: use `cost(call:host:defaultOutputTokens:)`, which says
+    /// why there is no figure.
     public static func costNanos(call: Call, host: PluginHost, defaultOutputTokens: Int64 = defaultOutputTokens) -> Int64? {
-        guard let model = call.model else { return nil }
+        if case .nanos(let nanos) = cost(call: call, host: host, defaultOutputTokens: defaultOutputTokens) { return nanos }
+        return nil
+    }
+
+    /// A priced estimate, or why there is none. Neither failure means
+    /// "free": a reservation that cannot be computed must be refused.
+    public enum CostBound: Equatable, Sendable {
+        /// The pessimistic cost in nano-dollars.
+        case nanos(Int64)
+        /// The model (nil: none set) has no price in the catalog.
+        case unpriced(model: String?)
+        /// The bound does not fit in Int64 nano-dollars (a `max_tokens` far
+        /// beyond any model's output, on a model whose catalog entry sets no
+        /// `max_output_tokens` to cap it).
+        case overflow(inputTokens: Int64, outputTokens: Int64)
+    }
+
+    /// The estimate priced at the current model's catalog price.
+    public static func cost(call: Call, host: PluginHost, defaultOutputTokens: Int64 = defaultOutputTokens) -> CostBound {
+        guard let model = call.model else { return .unpriced(model: nil) }
         let tokens = estimate(call: call, defaultOutputTokens: defaultOutputTokens)
-        return host.cost(model: model, tokensIn: tokens.inputTokens, tokensOut: tokens.outputTokens, tokensCached: 0)
+        if let nanos = host.cost(model: model, tokensIn: tokens.inputTokens, tokensOut: tokens.outputTokens, tokensCached: 0) {
+            return .nanos(nanos)
+        }
+        // Off the hot path: tell an unknown model from an overflow.
+        guard host.price(of: model) != nil else { return .unpriced(model: model) }
+        return .overflow(inputTokens: tokens.inputTokens, outputTokens: tokens.outputTokens)
     }
 
     private static func saturatingAdd(_ a: Int64, _ b: Int64) -> Int64 {

@@ -154,6 +154,58 @@ final class BudgetPluginTests: XCTestCase {
         XCTAssertEqual(plugin.host.alerts.filter { $0.kind == "budget_threshold" }.count, 2, "80% and 100%")
     }
 
+    func testAnOverflowingMaxTokensIsRefusedNotReservedAsFree() throws {
+        // 1e16 output tokens at $1.60/Mtok is beyond Int64 nano-dollars; the
+        // catalog sets no max output to cap it. Before the fix the estimate
+        // became 0 and the request went through every budget for free.
+        for mode in ["enforce", "observe"] {
+            let plugin = try load(#"{"budgets": [{"scope": "org/acme", "period": "daily", "amount": "1000", "mode": "\#(mode)"}]}"#)
+            let call = FakeCall(maxOutputTokens: 10_000_000_000_000_000, requestID: "huge-\(mode)")
+            let pre = try plugin.preCall(call)
+            XCTAssertEqual(pre.verdict, .reject, mode)
+            XCTAssertEqual(pre.error?.status, 400, mode)
+            XCTAssertEqual(pre.error?.code, "cost_unbounded", mode)
+            XCTAssertTrue(pre.error?.message.contains("10000000000000000 output tokens") == true, pre.error?.message ?? "")
+            XCTAssertEqual(plugin.host.metricValue("tollgate_budget_unbounded_total", labels: []), 1)
+            try plugin.postCall(call, outcome: "rejected", status: 400)
+            XCTAssertEqual(plugin.host.counters.openReservations, 0)
+        }
+        // Capped by the catalog's max output, the same request is priced.
+        let plugin = try load(#"{"budgets": [{"scope": "org/acme", "period": "daily", "amount": "1000"}]}"#)
+        let capped = FakeCall(maxOutputTokens: 10_000_000_000_000_000)
+        capped.catalogMaxOutput = 1000
+        XCTAssertEqual(try plugin.preCall(capped).verdict, .continue)
+        try plugin.postCall(capped, usage: (1, 1, 0))
+    }
+
+    func testAModelWithNoPriceIsRefusedNotFree() throws {
+        let plugin = try load(#"{"budgets": [{"scope": "org/acme", "period": "daily", "amount": "1000", "mode": "observe"}]}"#)
+        let call = FakeCall(model: "not-in-catalog")
+        let pre = try plugin.preCall(call)
+        XCTAssertEqual(pre.verdict, .reject)
+        XCTAssertEqual(pre.error?.status, 400)
+        XCTAssertEqual(pre.error?.code, "cost_unbounded")
+        try plugin.postCall(call, outcome: "rejected", status: 400)
+    }
+
+    func testEveryBudgetOverItsLimitGetsItsOwnAlert() throws {
+        // The example in docs/plugins/budget.md: an observe budget and an
+        // at_cap: allow budget, both over on one production request.
+        let plugin = try load(#"""
+            {"default_output_tokens": 100, "budgets": [
+              {"scope": "org/acme", "period": "daily", "amount": "0.0001", "mode": "observe"},
+              {"scope": "team/acme/payments", "period": "daily", "amount": "0.0001", "at_cap": "allow"}]}
+            """#)
+        let prod = FakeCall(identity: .init(keyID: "prod", keyClass: "production"))
+        XCTAssertEqual(try plugin.preCall(prod).verdict, .continue)
+        let kinds = Set(plugin.host.alerts.map(\.kind))
+        XCTAssertTrue(kinds.contains("budget_observe_over"), "\(kinds)")
+        XCTAssertTrue(kinds.contains("budget_overrun"), "\(kinds)")
+        XCTAssertEqual(Set(plugin.host.alerts.filter { $0.kind.hasPrefix("budget_o") }.map(\.subject)),
+                       ["org/acme", "team/acme/payments"])
+        try plugin.postCall(prod, usage: (1, 1, 0))
+    }
+
     func testThresholdsAlertOncePerWindowEach() throws {
         let plugin = try load(#"{"thresholds": [50, 90], "default_output_tokens": 10, "budgets": [{"scope": "org/acme", "period": "daily", "amount": "0.001"}]}"#)
         func spend(_ outTokens: Int64, _ id: String) throws {

@@ -38,6 +38,23 @@ final class ResponseEventTests: XCTestCase {
         XCTAssertEqual(stop.kind(), .end)
     }
 
+    func testAnthropicStreamCutAfterMessageStartIsEstimatedFromTheText() {
+        // message_start's output_tokens is a placeholder (the real API sends
+        // 1): a stream cut before message_delta is estimated, not billed 1.
+        var start = anthropic("message_start", #"{"type":"message_start","message":{"usage":{"input_tokens":12,"output_tokens":1}}}"#)
+        XCTAssertFalse(start.usageHasFinalOutput())
+        var tracker = UsageTracker(dialect: .anthropic)
+        tracker.observe(usage: start.usage()!, finalOutput: start.usageHasFinalOutput())
+        XCTAssertFalse(tracker.hasOutputCount)
+        tracker.addOutputText(bytes: 80)
+        XCTAssertEqual(tracker.runningOutputTokens, 20)
+        XCTAssertEqual(tracker.final(promptBytes: 0), TokenUsage(input: 12, output: 20, cached: 0, estimated: true))
+        var delta = anthropic("message_delta", #"{"type":"message_delta","usage":{"output_tokens":30}}"#)
+        XCTAssertTrue(delta.usageHasFinalOutput())
+        tracker.observe(usage: delta.usage()!, finalOutput: delta.usageHasFinalOutput())
+        XCTAssertEqual(tracker.final(promptBytes: 0), TokenUsage(input: 12, output: 30, cached: 0, estimated: false))
+    }
+
     func testMissingUsageIsEstimatedAndMarked() {
         var tracker = UsageTracker(dialect: .openai)
         tracker.addOutputText(bytes: 10)

@@ -39,6 +39,23 @@ final class UpstreamCredentialsTests: XCTestCase {
         }
     }
 
+    func testMockDirectiveHeadersGoOnlyToAMockOnThisMachine() throws {
+        let request = try CanonicalRequest(dialect: .openai, body: Array(#"{"model":"gpt","messages":[]}"#.utf8))
+        let client = HTTPHeaders([("X-Mock-Fail", "500"), ("x-other", "1")])
+        func sent(_ provider: ProviderKind, _ baseURL: String) throws -> [String] {
+            let entry = ModelEntry(name: "gpt", provider: provider, baseURL: baseURL, price: Price(inputPerMTokNanos: 1, outputPerMTokNanos: 1))
+            return try UpstreamTarget.make(entry: entry, deployment: entry.deployments[0], dialect: .openai, request: request,
+                                           clientHeaders: client, timeouts: UpstreamTimeouts()).request.headers
+                .filter { $0.0.hasPrefix("x-") }.map { "\($0.0)=\($0.1)" }
+        }
+        XCTAssertEqual(try sent(.mock, ""), ["x-mock-fail=500"])
+        XCTAssertEqual(try sent(.openai, "http://127.0.0.1:9000/v1"), ["x-mock-fail=500"])
+        XCTAssertEqual(try sent(.openai, "http://localhost/v1"), ["x-mock-fail=500"])
+        XCTAssertEqual(try sent(.openai, "http://[::1]:80/v1"), ["x-mock-fail=500"])
+        XCTAssertEqual(try sent(.openai, "https://api.example.com/v1"), [])
+        XCTAssertEqual(try sent(.openai, "https://127.0.0.1.example.com/v1"), [], "a name that starts like a loopback address is not one")
+    }
+
     func testAnInjectedEnvironmentIsTrimmedToo() {
         let deployment = Deployment(name: "d", baseURL: nil, upstreamModel: "m", apiKeyEnv: "K")
         XCTAssertEqual(deployment.apiKey(environment: ["K": "sk-x\n"]), "sk-x")

@@ -90,6 +90,39 @@ final class BudgetEndToEndTests: XCTestCase {
         XCTAssertEqual(budgets[Self.org]?.reserved, 0)
     }
 
+    /// An overflowing max_tokens on a model whose catalog sets no max output
+    /// is refused with a 400, never reserved as free: 50 concurrent streams
+    /// with max_tokens 1e16 spend nothing.
+    func testAnUnboundedMaxTokensIsRefusedNotFree() throws {
+        let storage = TestPaths.temporaryDirectory("budget-data")
+        let dir = TestPaths.temporaryDirectory("budget-gw")
+        let uncapped = """
+              - name: uncapped
+                provider: openai
+                base_url: http://127.0.0.1:\(Self.mock.port)/v1
+                upstream_model: mock-uncapped-v1
+                price: {input_per_mtok: "0.40", output_per_mtok: "1.60"}
+            """
+        let gw = try GatewayProcess(yaml: TestConfig.yaml(mockPort: Self.mock.port, storage: storage, plugins: Self.plugins(),
+                                                          extraModels: uncapped),
+                                    directory: dir, environment: ["TOLLGATE_TEST_MASTER": Self.master])
+        defer { gw.stop() }
+        let lock = NSLock()
+        var statuses: [Int] = []
+        DispatchQueue.concurrentPerform(iterations: 50) { i in
+            let json = #"{"model":"uncapped","stream":true,"max_tokens":10000000000000000,"messages":[{"role":"user","content":"big \#(i)"}]}"#
+            let response = try? HTTP.postJSON(port: gw.port, path: "/v1/chat/completions", key: TestConfig.prodKey, json: json)
+            lock.withLock { statuses.append(response?.status ?? -1) }
+            if let response, response.status == 400 {
+                XCTAssertTrue(response.text.contains("cost_unbounded"), response.text)
+            }
+        }
+        XCTAssertEqual(statuses, Array(repeating: 400, count: 50))
+        let team = try XCTUnwrap(try BudgetLoad.budgets(port: gw.port, master: Self.master)[Self.team])
+        XCTAssertEqual(team.spent, 0)
+        XCTAssertEqual(team.reserved, 0)
+    }
+
     func testSpentCarriesOverARestartBetweenTwoHalves() throws {
         let storage = TestPaths.temporaryDirectory("budget-data")
         let first = try startGateway(storage: storage)

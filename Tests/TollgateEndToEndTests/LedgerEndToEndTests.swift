@@ -106,6 +106,46 @@ final class LedgerEndToEndTests: XCTestCase {
         XCTAssertTrue(rows.contains { $0["outcome"] as? String == "client_disconnect" }, "\(rows)")
     }
 
+    /// An Anthropic stream cut mid-way (by the upstream, or by the client)
+    /// is billed for what was produced, marked estimated: message_start's
+    /// placeholder output count (1) is not the final usage. A stream the
+    /// client hung up on keeps the status it was sent (200).
+    func testCutAnthropicStreamsAreEstimatedFromWhatWasProduced() throws {
+        let (gw, ledger) = try startGateway()
+        defer { gw.stop() }
+        func messages(_ prompt: String) -> String {
+            #"{"model":"claude-small","max_tokens":200,"stream":true,"metadata":{"feature":"search"},"messages":[{"role":"user","content":"\#(prompt)"}]}"#
+        }
+        let cut = try HTTP.postJSON(port: gw.port, path: "/v1/messages", key: TestConfig.prodKey,
+                                    json: messages("cut [[mock fail=cut chunks=20 tokens=40]]"))
+        XCTAssertEqual(cut.status, 200, cut.text)
+        let cutID = try XCTUnwrap(cut.header("x-request-id"))
+
+        let connection = try HTTPConnection(port: gw.port)
+        try connection.send(method: "POST", path: "/v1/messages",
+                            headers: [("x-api-key", TestConfig.prodKey), ("content-type", "application/json")],
+                            body: Array(messages("slow [[mock chunks=40 tokens=40 delay_ms=40]]").utf8))
+        var deltas = 0
+        let hungUp = try connection.readResponse(onChunk: { chunk in
+            deltas += String(decoding: chunk, as: UTF8.self).components(separatedBy: "text_delta").count - 1
+            return deltas < 10
+        })
+        close(connection.fd)
+        let hungUpID = try XCTUnwrap(hungUp.header("x-request-id"))
+
+        let rows = try LedgerReader.waitForRows(ledger, count: 2, by: "request_id,outcome,status,estimated")
+        let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0["request_id"] as? String ?? "?", $0) })
+        let cutRow = try XCTUnwrap(byID[cutID], "\(rows)")
+        XCTAssertEqual(cutRow["outcome"] as? String, "upstream_failure")
+        XCTAssertEqual(cutRow["estimated"] as? String, "1", "no message_delta arrived: the output count is an estimate")
+        XCTAssertGreaterThan(LedgerReader.int(cutRow["tokens_out"]) ?? 0, 5, "billed for the ~20 tokens sent, not 1: \(cutRow)")
+        let hungUpRow = try XCTUnwrap(byID[hungUpID], "\(rows)")
+        XCTAssertEqual(hungUpRow["outcome"] as? String, "client_disconnect")
+        XCTAssertEqual(hungUpRow["status"] as? String, "200", "the client was sent 200 before it hung up")
+        XCTAssertEqual(hungUpRow["estimated"] as? String, "1")
+        XCTAssertGreaterThanOrEqual(LedgerReader.int(hungUpRow["tokens_out"]) ?? 0, 10, "at least the deltas delivered: \(hungUpRow)")
+    }
+
     func testSIGTERMLosesNoRow() throws {
         let (gw, ledger) = try startGateway()
         // A stream still running when the signal arrives is drained, and

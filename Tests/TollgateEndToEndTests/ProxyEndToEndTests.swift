@@ -39,6 +39,16 @@ final class ProxyEndToEndTests: XCTestCase {
         XCTAssertEqual(received?["model"] as? String, "mock-small-v1")
     }
 
+    func testMockHeaderDirectivesReachAMockOnThisMachine() throws {
+        // docs/mock-provider.md's x-mock-* headers work through the gateway.
+        let response = try HTTP.postJSON(port: port, path: "/v1/chat/completions", key: TestConfig.prodKey,
+                                         json: #"{"model":"small","messages":[{"role":"user","content":"hello there"}]}"#,
+                                         headers: [("X-Mock-Tokens", "3")])
+        XCTAssertEqual(response.status, 200, response.text)
+        let usage = try XCTUnwrap(try response.json()["usage"] as? [String: Any])
+        XCTAssertEqual(usage["completion_tokens"] as? Int, 3)
+    }
+
     func testOpenAIStreamHidesTheUsageChunkUnlessAsked() throws {
         let plain = try HTTP.postJSON(port: port, path: "/v1/chat/completions", key: TestConfig.prodKey,
                                       json: #"{"model":"small","stream":true,"messages":[{"role":"user","content":"stream please"}]}"#)

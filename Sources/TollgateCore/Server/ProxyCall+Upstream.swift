@@ -165,7 +165,7 @@ extension ProxyCall: UpstreamDelegate {
             return
         }
         var event = ResponseEvent(dialect: dialect, isStreamEvent: true, eventName: sse.event, data: sse.data, raw: sse.raw)
-        if let usage = event.usage() { tracker.observe(usage: usage) }
+        if let usage = event.usage() { tracker.observe(usage: usage, finalOutput: event.usageHasFinalOutput()) }
         let kind = event.kind()
         if kind == .text { tracker.addOutputText(bytes: event.text().utf8.count) }
         if generation!.hasChunkHooks { template.observe(&event) }

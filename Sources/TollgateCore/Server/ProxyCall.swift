@@ -192,6 +192,9 @@ final class ProxyCall {
         markUpstreamDone()
         call.outcome = "client_disconnect"
         call.outcomeDetail = "the client closed the connection before the response ended"
+        // What the client was sent (200 for a stream it hung up on), or 0
+        // when it had been sent no status line.
+        call.status = writer.sentStatus
         settleUsage(partial: true)
         runPostCall()
         complete()

@@ -7,7 +7,9 @@ final class ResponseWriter {
     let context: ChannelHandlerContext
     let keepAlive: Bool
     let version: HTTPVersion
-    private(set) var headSent = false
+    /// The status line sent to the client; 0 until a head was sent.
+    private(set) var sentStatus = 0
+    var headSent: Bool { sentStatus != 0 }
     private(set) var ended = false
     /// Called once the response's end was written (the handler reads the
     /// next pipelined request then).
@@ -31,7 +33,7 @@ final class ResponseWriter {
     /// A complete response.
     func send(status: Int, headers: [(String, String)], body: [UInt8]) {
         guard !headSent, !ended else { return }
-        headSent = true
+        sentStatus = status
         context.write(NIOAny(HTTPServerResponsePart.head(makeHead(status: status, headers: headers, contentLength: body.count))),
                       promise: nil)
         if !body.isEmpty {
@@ -45,7 +47,7 @@ final class ResponseWriter {
     /// Starts a streamed (chunked) response.
     func startStream(status: Int, headers: [(String, String)]) {
         guard !headSent, !ended else { return }
-        headSent = true
+        sentStatus = status
         context.write(NIOAny(HTTPServerResponsePart.head(makeHead(status: status, headers: headers, contentLength: nil))),
                       promise: nil)
     }

@@ -108,6 +108,15 @@ public struct ResponseEvent {
         }
     }
 
+    /// Whether the usage this event carries is the provider's final word on
+    /// the output count. Anthropic's `message_start` carries a placeholder
+    /// output count (typically 1) that only `message_delta` replaces; every
+    /// other usage the gateway reads (OpenAI's final chunk, a whole answer,
+    /// `message_delta`) is final.
+    public mutating func usageHasFinalOutput() -> Bool {
+        !(dialect == .anthropic && isStreamEvent && anthropicType() == "message_start")
+    }
+
     /// The usage object this event carries, if any.
     public mutating func usage() -> JSONValue? {
         if let foundUsage { return foundUsage }

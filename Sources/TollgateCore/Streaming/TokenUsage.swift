@@ -45,7 +45,11 @@ public struct UsageTracker: Sendable {
 
     /// `usage` is an OpenAI usage object or an Anthropic one (message_start's
     /// message.usage, message_delta's usage, or a non-stream body's usage).
-    public mutating func observe(usage: JSONValue) {
+    /// With `finalOutput` false (Anthropic's `message_start`) the output count
+    /// is a placeholder and is ignored: a stream's output count is the
+    /// provider's only once its final usage event arrived; until then (and
+    /// for a stream cut before it) it is estimated from the text produced.
+    public mutating func observe(usage: JSONValue, finalOutput: Bool = true) {
         guard case .object = usage else { return }
         switch dialect {
         case .openai:
@@ -63,7 +67,7 @@ public struct UsageTracker: Sendable {
                 input = inputTokens + (usage["cache_creation_input_tokens"]?.int64Value ?? 0)
             }
             if let read = usage["cache_read_input_tokens"]?.int64Value { cached = read }
-            if let outputTokens = usage["output_tokens"]?.int64Value { output = outputTokens }
+            if finalOutput, let outputTokens = usage["output_tokens"]?.int64Value { output = outputTokens }
         }
     }
 

@@ -50,6 +50,13 @@ struct UpstreamTarget {
         for name in forwardedClientHeaders {
             if let value = clientHeaders.first(name: name) { headers.append((name, value)) }
         }
+        // The mock provider's header directives (docs/mock-provider.md) reach
+        // the in-process mock and a mock on this machine; they never leave it.
+        if entry.provider == .mock || Self.isLoopback(base) {
+            for header in clientHeaders where header.name.utf8.count > 7 && header.name.lowercased().hasPrefix("x-mock-") {
+                headers.append((header.name.lowercased(), header.value))
+            }
+        }
         if entry.provider == .anthropic && clientHeaders.first(name: "anthropic-version") == nil {
             headers.append(("anthropic-version", "2023-06-01"))
         }
@@ -58,6 +65,17 @@ struct UpstreamTarget {
                                        connectTimeoutMs: timeouts.connectMs, firstByteTimeoutMs: timeouts.firstByteMs,
                                        idleTimeoutMs: timeouts.idleMs)
         return UpstreamTarget(request: upstream)
+    }
+}
+
+extension UpstreamTarget {
+    /// A URL whose host is this machine: localhost, 127.0.0.0/8 or [::1].
+    static func isLoopback(_ url: String) -> Bool {
+        guard let schemeEnd = url.range(of: "://") else { return false }
+        let rest = url[schemeEnd.upperBound...]
+        if rest.hasPrefix("[::1]") { return true }
+        let host = rest.prefix { $0 != ":" && $0 != "/" }.lowercased()
+        return host == "localhost" || (host.hasPrefix("127.") && host.allSatisfy { $0 == "." || ("0"..."9").contains($0) })
     }
 }
 
