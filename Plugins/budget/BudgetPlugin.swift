@@ -125,7 +125,10 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
 
     public func postCall(_ call: Call) throws {
         guard let state = call.state(as: BudgetCallState.self), !state.holds.isEmpty else { return }
-        let cost = max(0, call.costNanos ?? 0)
+        // The host reports a cost for every call that reached the provider;
+        // should it have none for a success, the reservation's estimate is
+        // settled rather than nothing.
+        let cost = call.costNanos.map { max(0, $0) } ?? (call.outcome == "success" ? state.estimate : 0)
         // Settle whatever was served (a stream cut mid-way is settled for
         // what was produced); release what never reached the provider or
         // produced nothing (upstream error, a later plugin's reject, a

@@ -55,6 +55,18 @@ final class ResponseEventTests: XCTestCase {
         XCTAssertEqual(tracker.final(promptBytes: 0), TokenUsage(input: 12, output: 30, cached: 0, estimated: false))
     }
 
+    func testNegativeCountsAreNoCountsAndAreEstimated() {
+        var tracker = UsageTracker(dialect: .openai)
+        tracker.observe(usage: .object(JSONObject([("prompt_tokens", .int(-5)), ("completion_tokens", .int(-1))])))
+        tracker.addOutputText(bytes: 8)
+        XCTAssertEqual(tracker.final(promptBytes: 12), TokenUsage(input: 3, output: 2, cached: 0, estimated: true))
+        var anthropic = UsageTracker(dialect: .anthropic)
+        anthropic.observe(usage: .object(JSONObject([("input_tokens", .int(Int64.max)), ("cache_creation_input_tokens", .int(10)),
+                                                     ("output_tokens", .int(3))])))
+        XCTAssertEqual(anthropic.final(promptBytes: 0), TokenUsage(input: Int64.max, output: 3, cached: 0, estimated: false),
+                       "a sum past Int64 saturates instead of trapping")
+    }
+
     func testMissingUsageIsEstimatedAndMarked() {
         var tracker = UsageTracker(dialect: .openai)
         tracker.addOutputText(bytes: 10)

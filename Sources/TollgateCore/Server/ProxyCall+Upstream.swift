@@ -233,8 +233,10 @@ extension ProxyCall: UpstreamDelegate {
             call.usage = .zero
         }
         let usage = call.usage!
+        // Beyond Int64 nano-dollars (only a provider's absurd usage gets
+        // there): saturate. A cost that cannot be computed is never free.
         call.costNanos = Cost.nanos(price: entry.price, tokensIn: usage.input, tokensOut: usage.output,
-                                    tokensCached: usage.cached) ?? 0
+                                    tokensCached: usage.cached) ?? Int64.max
     }
 
     static func gatewayError(for failure: UpstreamFailure) -> GatewayError {

@@ -51,23 +51,25 @@ public struct UsageTracker: Sendable {
     /// for a stream cut before it) it is estimated from the text produced.
     public mutating func observe(usage: JSONValue, finalOutput: Bool = true) {
         guard case .object = usage else { return }
+        // A negative count is no count: the figure is estimated instead.
+        func count(_ value: JSONValue?) -> Int64? { value?.int64Value.flatMap { $0 >= 0 ? $0 : nil } }
         switch dialect {
         case .openai:
-            let prompt = usage["prompt_tokens"]?.int64Value
-            let cachedTokens = usage["prompt_tokens_details"]?["cached_tokens"]?.int64Value ?? 0
-            if let prompt {
-                input = max(0, prompt - cachedTokens)
-                cached = cachedTokens
+            let cachedTokens = count(usage["prompt_tokens_details"]?["cached_tokens"]) ?? 0
+            if let prompt = count(usage["prompt_tokens"]) {
+                input = max(0, prompt - min(cachedTokens, prompt))
+                cached = min(cachedTokens, prompt)
             }
-            if let completion = usage["completion_tokens"]?.int64Value { output = completion }
+            if let completion = count(usage["completion_tokens"]) { output = completion }
         case .anthropic:
             // Cache writes are billed as input here: the catalog has no
             // separate cache-write price.
-            if let inputTokens = usage["input_tokens"]?.int64Value {
-                input = inputTokens + (usage["cache_creation_input_tokens"]?.int64Value ?? 0)
+            if let inputTokens = count(usage["input_tokens"]) {
+                let (sum, overflow) = inputTokens.addingReportingOverflow(count(usage["cache_creation_input_tokens"]) ?? 0)
+                input = overflow ? Int64.max : sum
             }
-            if let read = usage["cache_read_input_tokens"]?.int64Value { cached = read }
-            if finalOutput, let outputTokens = usage["output_tokens"]?.int64Value { output = outputTokens }
+            if let read = count(usage["cache_read_input_tokens"]) { cached = read }
+            if finalOutput, let outputTokens = count(usage["output_tokens"]) { output = outputTokens }
         }
     }
 
