@@ -223,7 +223,7 @@ final class ProxyCall {
         call.status = error.status
         call.firstByteSent = true
         runPostCall()
-        var headers: [(String, String)] = [("content-type", "application/json")]
+        var headers = error.responseHeaders
         headers.append(contentsOf: responseHeaders(contentType: nil))
         headers.append(contentsOf: error.headers)
         afterDurable { [self] in
