@@ -3,7 +3,7 @@ import XCTest
 
 /// Errors the gateway writes on each route, against the real binary: on
 /// /v1/messages Anthropic's documented error types (the specific reason in
-/// the message and in x-tollgate-error-code).
+/// the message and in x-tollgate-error-code), and the Content-Type rule.
 final class ErrorDialectEndToEndTests: XCTestCase {
     static let anthropicBody = #"{"model":"mock-claude","max_tokens":20,"messages":[{"role":"user","content":"hi"}]}"#
     static let openAIBody = #"{"model":"mock-gpt","max_tokens":20,"messages":[{"role":"user","content":"hi"}]}"#
@@ -67,5 +67,30 @@ final class ErrorDialectEndToEndTests: XCTestCase {
         let error = try XCTUnwrap(try openAI.json()["error"] as? [String: Any])
         XCTAssertEqual(error["type"] as? String, "invalid_request_error")
         XCTAssertEqual(error["code"] as? String, "request_too_large")
+    }
+
+    func testABodyThatIsNotDeclaredJSONIsA415InTheRoutesDialect() throws {
+        let gateway = try startGateway()
+        defer { gateway.stop() }
+        let anthropic = try post(gateway.port, "/v1/messages", body: Self.anthropicBody, contentType: "text/plain")
+        XCTAssertEqual(anthropic.status, 415, anthropic.text)
+        let error = try anthropicError(anthropic)
+        XCTAssertEqual(error["type"] as? String, "invalid_request_error")
+        XCTAssertTrue((error["message"] as? String)?.contains("application/json") == true, anthropic.text)
+        XCTAssertEqual(anthropic.header("x-tollgate-error-code"), "unsupported_media_type")
+
+        let openAI = try post(gateway.port, "/v1/chat/completions", body: Self.openAIBody, contentType: "application/x-www-form-urlencoded")
+        XCTAssertEqual(openAI.status, 415, openAI.text)
+        let openAIError = try XCTUnwrap(try openAI.json()["error"] as? [String: Any])
+        XCTAssertEqual(openAIError["type"] as? String, "invalid_request_error")
+        XCTAssertEqual(openAIError["code"] as? String, "unsupported_media_type")
+    }
+
+    func testJSONWithParametersAndAMissingContentTypeAreAccepted() throws {
+        let gateway = try startGateway()
+        defer { gateway.stop() }
+        XCTAssertEqual(try post(gateway.port, "/v1/messages", body: Self.anthropicBody, contentType: nil).status, 200)
+        XCTAssertEqual(try post(gateway.port, "/v1/chat/completions", body: Self.openAIBody,
+                                contentType: "application/json; charset=utf-8").status, 200)
     }
 }

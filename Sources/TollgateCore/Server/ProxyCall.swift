@@ -73,6 +73,9 @@ final class ProxyCall {
                                   requestID: requestID)
         }
 
+        if let error = JSONContentType.check(head.headers) {
+            return failBeforeCall(error, requestID: requestID)
+        }
         let request: CanonicalRequest
         do {
             request = try CanonicalRequest(dialect: dialect, body: body)
