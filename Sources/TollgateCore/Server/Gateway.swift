@@ -137,8 +137,10 @@ public final class Gateway: @unchecked Sendable {
                 // gateway sends was parsed from a peer (llhttp rejects bad
                 // bytes), checked by the host API (plugins) or by the config
                 // loader, or is the gateway's own.
-                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true, withOutboundHeaderValidation: false).flatMap {
-                    channel.pipeline.addHandler(HTTPServerHandler(gateway: self))
+                // Protocol errors are answered by ProtocolErrorResponder (a JSON
+                // 400), not by NIO's handler (an empty one).
+                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: false, withOutboundHeaderValidation: false).flatMap {
+                    channel.pipeline.addHandlers([ProtocolErrorResponder(), HTTPServerHandler(gateway: self)])
                 }
             }
         return try bootstrap.bind(host: host, port: port).wait()
