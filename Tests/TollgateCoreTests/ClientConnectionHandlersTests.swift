@@ -5,7 +5,8 @@ import XCTest
 @testable import TollgateCore
 
 /// A client connection's pipeline as the gateway builds it, on an embedded
-/// channel with virtual time: malformed requests get a JSON 400.
+/// channel with virtual time: malformed requests get a JSON 400, idle and
+/// half-sent connections are closed, a response in progress never is.
 final class ClientConnectionHandlersTests: XCTestCase {
     /// Stands in for HTTPServerHandler: answers each request at its end,
     /// or starts a response and leaves it open when `holdResponses`.
@@ -30,14 +31,19 @@ final class ClientConnectionHandlersTests: XCTestCase {
 
     private var channel: EmbeddedChannel!
     private var responder: Responder!
+    private var expiries: [ClientConnectionClock.Expiry] = []
 
     override func setUpWithError() throws {
         channel = EmbeddedChannel()
         responder = Responder()
+        let timeouts = ClientTimeoutHandler(eventLoop: channel.eventLoop, headerTimeout: .milliseconds(100),
+                                            idleTimeout: .seconds(1)) { [unowned self] in expiries.append($0) }
         let handlers = channel.pipeline.syncOperations
+        try handlers.addHandler(timeouts.byteWatcher)
         try handlers.configureHTTPServerPipeline(withErrorHandling: false, withOutboundHeaderValidation: false,
                                                  withEncoderConfiguration: .init())
         try handlers.addHandler(ProtocolErrorResponder())
+        try handlers.addHandler(timeouts)
         try handlers.addHandler(responder)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 4000)).wait()
     }
@@ -120,5 +126,56 @@ final class ClientConnectionHandlersTests: XCTestCase {
         responder.finish()
         let text = try wire()
         XCTAssertTrue(text.contains("0\r\n\r\nHTTP/1.1 400 Bad Request\r\n"), text)
+    }
+
+    // MARK: timeouts
+
+    func testAHalfSentHeadIsClosedAtTheHeaderTimeout() throws {
+        try send("GET /healthz HTTP/1.1\r\nhost:")
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(99))
+        XCTAssertTrue(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        XCTAssertFalse(channel.isActive)
+        XCTAssertEqual(expiries, [.header])
+        XCTAssertEqual(try wire(), "", "closed without an answer")
+    }
+
+    func testAKeptAliveConnectionIsClosedAfterTheIdleTimeoutAndANewHeadGetsTheHeaderTime() throws {
+        try send("GET /a HTTP/1.1\r\nhost: x\r\n\r\n")
+        XCTAssertTrue(try wire().hasPrefix("HTTP/1.1 200 OK"))
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(900))
+        try send("GET /b HTTP/1.1\r\n")  // the next request starts: its head has 100 ms
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(99))
+        XCTAssertTrue(channel.isActive)
+        try send("host: x\r\n\r\n")
+        XCTAssertTrue(try wire().hasPrefix("HTTP/1.1 200 OK"))
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(999))
+        XCTAssertTrue(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        XCTAssertFalse(channel.isActive)
+        XCTAssertEqual(expiries, [.idle])
+    }
+
+    func testAResponseInProgressIsNeverCutThenTheIdleTimeStarts() throws {
+        responder.holdResponses = true
+        try send("POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}")
+        channel.embeddedEventLoop.advanceTime(by: .seconds(3600))
+        XCTAssertTrue(channel.isActive, "a stream may run for as long as it runs")
+        responder.finish()
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(999))
+        XCTAssertTrue(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        XCTAssertFalse(channel.isActive)
+    }
+
+    func testABodyThatStopsArrivingIsClosedAfterTheIdleTime() throws {
+        try send("POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\n{\"a\"")
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(900))
+        try send(":1")
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(900))
+        XCTAssertTrue(channel.isActive, "each byte restarts the body's idle time")
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(100))
+        XCTAssertFalse(channel.isActive)
+        XCTAssertEqual(expiries, [.body])
     }
 }
