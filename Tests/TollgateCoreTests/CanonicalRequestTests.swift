@@ -91,7 +91,8 @@ final class CanonicalRequestTests: XCTestCase {
         let error = GatewayError(status: 429, type: "budget_exceeded", code: "budget", message: "no \"money\"")
         XCTAssertEqual(String(decoding: error.body(for: .openai), as: UTF8.self),
                        #"{"error":{"message":"no \"money\"","type":"budget_exceeded","param":null,"code":"budget"}}"#)
+        // Anthropic's documented type for the status; the reason stays in the message.
         XCTAssertEqual(String(decoding: error.body(for: .anthropic), as: UTF8.self),
-                       #"{"type":"error","error":{"type":"budget_exceeded","message":"no \"money\""}}"#)
+                       #"{"type":"error","error":{"type":"rate_limit_error","message":"no \"money\""}}"#)
     }
 }

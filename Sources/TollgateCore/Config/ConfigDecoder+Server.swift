@@ -2,7 +2,8 @@ extension ConfigDecoder {
     func decodeServer(_ node: YAMLNode?) -> ServerConfig {
         var server = ServerConfig()
         guard let node, let f = fields(node, context: "server", expected: "the server settings (a mapping)",
-                                       allowed: ["listen", "master_key_env", "max_body_bytes", "timeouts", "retries"]) else {
+                                       allowed: ["listen", "master_key_env", "max_body_bytes", "timeouts", "retries",
+                                                 "header_timeout_ms", "idle_timeout_ms", "max_connections"]) else {
             return server
         }
         if let listen = f["listen"], let text = string(listen, expected: "host:port") {
@@ -17,6 +18,16 @@ extension ConfigDecoder {
         if let max = f["max_body_bytes"],
            let value = integer(max, expected: "max_body_bytes (a size in bytes)", range: 1...Int64(Int32.max)) {
             server.maxBodyBytes = Int(value)
+        }
+        if let n = f["header_timeout_ms"],
+           let v = integer(n, expected: "header_timeout_ms (milliseconds)", range: 1...3_600_000) {
+            server.clients.headerTimeoutMs = v
+        }
+        if let n = f["idle_timeout_ms"], let v = integer(n, expected: "idle_timeout_ms (milliseconds)", range: 1...86_400_000) {
+            server.clients.idleTimeoutMs = v
+        }
+        if let n = f["max_connections"], let v = integer(n, expected: "max_connections (1 to 1000000)", range: 1...1_000_000) {
+            server.clients.maxConnections = Int(v)
         }
         if let timeouts = f["timeouts"],
            let t = fields(timeouts, context: "server.timeouts", expected: "upstream timeouts (a mapping)",

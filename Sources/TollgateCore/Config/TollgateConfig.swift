@@ -52,6 +52,27 @@ public struct UpstreamRetries: Sendable, Equatable {
     }
 }
 
+/// How the gateway treats its own clients' connections (not the
+/// upstream's): how long a connection may hold a slot without a request in
+/// progress, and how many may be open at once.
+public struct ClientConnectionLimits: Sendable, Equatable {
+    /// From accept (or from the first byte of a kept-alive connection's
+    /// next request) until the request head is complete.
+    public var headerTimeoutMs: Int64 = 10_000
+    /// A kept-alive connection waiting for its next request, and the
+    /// longest silence while a request body is being received. Never while
+    /// a response is produced or streamed.
+    public var idleTimeoutMs: Int64 = 60_000
+    /// Open client connections at most; one more is closed at accept.
+    public var maxConnections = 10_000
+
+    public init(headerTimeoutMs: Int64 = 10_000, idleTimeoutMs: Int64 = 60_000, maxConnections: Int = 10_000) {
+        self.headerTimeoutMs = headerTimeoutMs
+        self.idleTimeoutMs = idleTimeoutMs
+        self.maxConnections = maxConnections
+    }
+}
+
 public struct ServerConfig: Sendable, Equatable {
     /// Without brackets for IPv6 ("::1").
     public var host: String = "127.0.0.1"
@@ -61,6 +82,7 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxBodyBytes: Int = 10 * 1024 * 1024
     public var timeouts = UpstreamTimeouts()
     public var retries = UpstreamRetries()
+    public var clients = ClientConnectionLimits()
 
     public init(host: String = "127.0.0.1", port: Int = 4000, masterKeyEnv: String? = nil,
                 maxBodyBytes: Int = 10 * 1024 * 1024, timeouts: UpstreamTimeouts = UpstreamTimeouts()) {

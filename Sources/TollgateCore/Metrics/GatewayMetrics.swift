@@ -38,6 +38,14 @@ public final class GatewayMetrics: @unchecked Sendable {
         _ = try? define(kind: .histogram, name: "tollgate_upstream_duration_seconds",
                         help: "Time spent waiting on the upstream, per route.", labelNames: ["route"])
         _ = try? define(kind: .gauge, name: "tollgate_in_flight_requests", help: "Requests being served now.", labelNames: [])
+        _ = try? define(kind: .gauge, name: "tollgate_client_connections", help: "Open client connections.", labelNames: [])
+        _ = try? define(kind: .counter, name: "tollgate_client_connections_refused_total",
+                        help: "Client connections closed at accept because server.max_connections were open.", labelNames: [])
+        _ = try? define(kind: .counter, name: "tollgate_client_connection_timeouts_total",
+                        help: "Client connections closed by the header, idle or body timeout.", labelNames: ["phase"])
+        _ = try? define(kind: .counter, name: "tollgate_accept_errors_total",
+                        help: "Failed accepts by error (EMFILE: too many open files); those for want of descriptors or memory pause accepting for 100 ms.",
+                        labelNames: ["error"])
         _ = try? define(kind: .histogram, name: "tollgate_plugin_hook_duration_seconds",
                         help: "Time spent in plugin hooks.", labelNames: ["plugin", "hook"])
         _ = try? define(kind: .counter, name: "tollgate_plugin_errors_total",

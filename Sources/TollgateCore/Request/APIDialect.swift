@@ -10,4 +10,10 @@ public enum APIDialect: String, Sendable {
         case .anthropic: return "/v1/messages"
         }
     }
+
+    /// The dialect of errors answered on `uri`: Anthropic's on its route,
+    /// OpenAI's everywhere else (unknown routes included).
+    init(errorsOn uri: String) {
+        self = uri.hasPrefix(APIDialect.anthropic.route) ? .anthropic : .openai
+    }
 }

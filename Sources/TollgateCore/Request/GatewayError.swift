@@ -3,7 +3,8 @@ import TollgateJSON
 /// An error the gateway answers with, rendered in the client's dialect.
 public struct GatewayError: Error, Sendable, Equatable {
     public var status: Int
-    /// OpenAI `error.type` / Anthropic `error.type`.
+    /// OpenAI `error.type`. On the Anthropic route the body carries
+    /// Anthropic's type for the status instead (GatewayError+Anthropic).
     public var type: String
     /// OpenAI `error.code` (omitted for Anthropic, which has none).
     public var code: String?
@@ -23,7 +24,8 @@ public struct GatewayError: Error, Sendable, Equatable {
     }
 
     /// `{"error":{"message","type","param","code"}}` or
-    /// `{"type":"error","error":{"type","message"}}`.
+    /// `{"type":"error","error":{"type","message"}}` with Anthropic's type
+    /// for the status.
     public func body(for dialect: APIDialect) -> [UInt8] {
         switch dialect {
         case .openai:
@@ -35,7 +37,7 @@ public struct GatewayError: Error, Sendable, Equatable {
             ])
             return JSONValue.object(JSONObject([("error", .object(error))])).serialized()
         case .anthropic:
-            let error = JSONObject([("type", .string(type)), ("message", .string(message))])
+            let error = JSONObject([("type", .string(Self.anthropicType(status: status))), ("message", .string(message))])
             return JSONValue.object(JSONObject([("type", .string("error")), ("error", .object(error))])).serialized()
         }
     }

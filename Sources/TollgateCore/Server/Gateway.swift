@@ -25,6 +25,9 @@ public final class Gateway: @unchecked Sendable {
     let reloadQueue = DispatchQueue(label: "tollgate.reload")
     var lastReload: ReloadAttempt?
     private let inFlightCount = ManagedAtomicCounter()
+    /// Open client connections (ClientConnectionCap counts them).
+    let clientConnections = ManagedAtomicCounter()
+    let connectionWarnings = WarningThrottle()
     private var durations: [String: (gateway: ValueHistogram, upstream: ValueHistogram)] = [:]
     private let control = DispatchQueue(label: "tollgate.control")
     public let health = DeploymentHealth()
@@ -116,6 +119,7 @@ public final class Gateway: @unchecked Sendable {
     public func start(host: String? = nil, port: Int? = nil) throws -> SocketAddress {
         listenOverride = (host, port)
         let server = generations.generation.config.server
+        ensureDescriptorLimit()
         let channel = try bind(host: host ?? server.host, port: port ?? server.port)
         serverChannel = channel
         return channel.localAddress!
@@ -123,6 +127,7 @@ public final class Gateway: @unchecked Sendable {
 
     func bind(host: String, port: Int) throws -> Channel {
         let bootstrap = ServerBootstrap(group: group)
+            .serverChannelInitializer { channel in self.configureListener(channel) }
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -132,15 +137,7 @@ public final class Gateway: @unchecked Sendable {
             // prompts), which is ~1.5 KB less per open client connection.
             .childChannelOption(ChannelOptions.recvAllocator,
                                 value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
-            .childChannelInitializer { channel in
-                // No outbound header validation pass: every header the
-                // gateway sends was parsed from a peer (llhttp rejects bad
-                // bytes), checked by the host API (plugins) or by the config
-                // loader, or is the gateway's own.
-                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true, withOutboundHeaderValidation: false).flatMap {
-                    channel.pipeline.addHandler(HTTPServerHandler(gateway: self))
-                }
-            }
+            .childChannelInitializer { channel in self.configureClientConnection(channel) }
         return try bootstrap.bind(host: host, port: port).wait()
     }
 
@@ -228,6 +225,7 @@ public final class Gateway: @unchecked Sendable {
 
     func metricsExposition() -> [UInt8] {
         services.metrics.record("tollgate_in_flight_requests", value: Double(inFlightCount.value))
+        services.metrics.record("tollgate_client_connections", value: Double(clientConnections.value))
         // A cool-down ends by the clock, not by an attempt: refresh the
         // gauge on every scrape so a recovered deployment reads 0.
         for state in health.deploymentStates() {

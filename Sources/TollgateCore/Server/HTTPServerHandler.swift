@@ -52,10 +52,9 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .tooLarge(let head):
                 state = .responding
                 let writer = makeWriter(context: context, head: head, forceClose: true)
-                let dialect: APIDialect = head.uri.hasPrefix("/v1/messages") ? .anthropic : .openai
                 writer.sendError(GatewayError(status: 413, type: "invalid_request_error", code: "request_too_large",
                                               message: "The request body is larger than the gateway's limit of \(gateway.maxBodyBytes) bytes."),
-                                 dialect: dialect)
+                                 dialect: APIDialect(errorsOn: head.uri))
             default:
                 return
             }
@@ -124,8 +123,8 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        // Malformed HTTP is answered by NIO's error handler; anything else
-        // closes the connection (inactive then cleans up a running call).
+        // Malformed HTTP is answered by ProtocolErrorResponder; anything
+        // else closes the connection (inactive then cleans up a running call).
         context.close(promise: nil)
     }
 }

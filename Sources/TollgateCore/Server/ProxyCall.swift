@@ -73,6 +73,9 @@ final class ProxyCall {
                                   requestID: requestID)
         }
 
+        if let error = JSONContentType.check(head.headers) {
+            return failBeforeCall(error, requestID: requestID)
+        }
         let request: CanonicalRequest
         do {
             request = try CanonicalRequest(dialect: dialect, body: body)
@@ -226,7 +229,7 @@ final class ProxyCall {
         call.status = error.status
         call.firstByteSent = true
         runPostCall()
-        var headers: [(String, String)] = [("content-type", "application/json")]
+        var headers = error.responseHeaders
         headers.append(contentsOf: responseHeaders(contentType: nil))
         headers.append(contentsOf: error.headers)
         afterDurable { [self] in

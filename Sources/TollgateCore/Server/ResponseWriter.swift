@@ -91,7 +91,7 @@ final class ResponseWriter {
 
 extension ResponseWriter {
     func sendError(_ error: GatewayError, dialect: APIDialect, extraHeaders: [(String, String)] = []) {
-        var headers: [(String, String)] = [("content-type", "application/json")]
+        var headers = error.responseHeaders
         headers.append(contentsOf: extraHeaders)
         headers.append(contentsOf: error.headers)
         send(status: error.status, headers: headers, body: error.body(for: dialect))

@@ -38,15 +38,24 @@ final class GatewayProcess {
     /// Writes `yaml` to a temp file and serves it on a free port.
     /// With `useConfigListen`, `server.listen` from the YAML decides the
     /// address (no --host/--port override), as in production.
-    init(yaml: String, directory: String, environment: [String: String] = [:], useConfigListen: Bool = false) throws {
+    /// With `openFileLimit`, the gateway runs under that RLIMIT_NOFILE
+    /// (set by the shell, which then execs it: same process id).
+    init(yaml: String, directory: String, environment: [String: String] = [:], useConfigListen: Bool = false,
+         openFileLimit: Int? = nil) throws {
         configPath = directory + "/tollgate.yaml"
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
         var env = environment
         env["TOLLGATE_PLUGIN_DIR"] = env["TOLLGATE_PLUGIN_DIR"] ?? TestPaths.buildDirectory
         let listen = useConfigListen ? [] : ["--host", "127.0.0.1", "--port", "0"]
-        process = ManagedProcess(executable: TestPaths.tollgateBinary,
-                                 arguments: ["serve", "--config", configPath] + listen + ["--log-level", "warning"],
-                                 environment: env)
+        let arguments = ["serve", "--config", configPath] + listen + ["--log-level", "warning"]
+        if let openFileLimit {
+            process = ManagedProcess(executable: "/bin/sh",
+                                     arguments: ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\"", TestPaths.tollgateBinary]
+                                         + arguments,
+                                     environment: env)
+        } else {
+            process = ManagedProcess(executable: TestPaths.tollgateBinary, arguments: arguments, environment: env)
+        }
         try process.start()
         let line = try process.waitForLine(prefix: "tollgate listening on")
         guard let port = Int(line.split(separator: ":").last ?? "") else { throw TestFailure("no port in '\(line)'") }

@@ -107,6 +107,25 @@ final class HTTPConnection {
         return (status, headers)
     }
 
+    /// Reads until the peer closes the connection (or resets it) and
+    /// returns what arrived first; throws when the receive timeout passes
+    /// with the connection still open.
+    func readUntilClosed() throws -> [UInt8] {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                buffer.append(contentsOf: chunk[0..<n])
+                continue
+            }
+            let error = errno
+            if n == 0 || error == ECONNRESET { break }
+            throw TestFailure(error == EAGAIN ? "the connection is still open" : "recv failed: errno \(error)")
+        }
+        defer { buffer.removeAll() }
+        return buffer
+    }
+
     /// Reads a whole response (content-length, chunked, or until close).
     func readResponse(onChunk: (([UInt8]) -> Bool)? = nil) throws -> HTTPResponse {
         let (status, headers) = try readHead()
