@@ -37,57 +37,37 @@ struct AnomalyConfig: Equatable {
         var nanos: Int64
     }
 
-    static let keys = ["factor", "min_daily_spend", "min_history_days", "dimensions", "projection_hours", "database", "history"]
-
     init() {}
 
     init(json: JSONValue) throws {
-        if json.isNull { return }
-        guard let object = json.objectValue else {
-            throw PluginError("anomaly config must be a mapping of options, got \(json.jsonString)")
-        }
-        for key in object.keys where !Self.keys.contains(key) {
-            throw PluginError("anomaly config: unknown key \"\(key)\" (expected one of: \(Self.keys.joined(separator: ", ")))")
-        }
-        if let value = object["factor"] {
-            guard let text = Self.numberText(value), let milli = Self.thousandths(text), milli > 1_000, milli <= 1_000_000 else {
-                throw PluginError("anomaly config: factor must be a number above 1 and at most 1000 with up to 3 decimals, e.g. 3 or 2.5; got \(value.jsonString)")
+        var config = try ConfigReader(json, plugin: "anomaly")
+        if let field = config["factor"].ifPresent {
+            guard let text = field.value.flatMap(Self.numberText), let milli = Self.thousandths(text),
+                  milli > 1_000, milli <= 1_000_000 else {
+                throw field.mismatch("a number above 1 and at most 1000 with up to 3 decimals, e.g. 3 or 2.5")
             }
             factorMilli = milli
         }
-        if let value = object["min_daily_spend"] {
-            guard let text = Self.numberText(value), let nanos = Money.parseUSD(text) else {
-                throw PluginError("anomaly config: min_daily_spend must be a USD amount such as \"5\" or \"0.50\"; got \(value.jsonString)")
-            }
-            minDailySpendNanos = nanos
-        }
-        if let value = object["min_history_days"] {
-            guard let days = value.int64Value, (1...Int64(SpikeDetector.baselineDays)).contains(days) else {
-                throw PluginError("anomaly config: min_history_days must be a whole number from 1 to \(SpikeDetector.baselineDays); got \(value.jsonString)")
-            }
-            minHistoryDays = Int(days)
-        }
-        if let value = object["projection_hours"] {
-            guard let hours = value.int64Value, (0...24).contains(hours) else {
-                throw PluginError("anomaly config: projection_hours must be a whole number from 0 (off) to 24; got \(value.jsonString)")
-            }
-            projectionHours = Int(hours)
-        }
-        if let value = object["dimensions"] {
-            dimensions = try Self.dimensions(value)
-        }
-        if let value = object["database"] {
-            if value.boolValue == false {
-                database = .memoryOnly
-            } else if let path = value.stringValue, !path.isEmpty {
-                database = .file(path)
-            } else {
-                throw PluginError("anomaly config: database must be a file path (relative to storage.dir) or false for memory only; got \(value.jsonString)")
+        minDailySpendNanos = try config["min_daily_spend"].ifPresent?.money() ?? minDailySpendNanos
+        minHistoryDays = try config["min_history_days"].ifPresent?.int(in: 1...SpikeDetector.baselineDays) ?? minHistoryDays
+        projectionHours = try config["projection_hours"].ifPresent?.int(in: 0...24, expected: "an integer from 0 (off) to 24")
+            ?? projectionHours
+        dimensions = try config["dimensions"].ifPresent.map(Self.dimensions) ?? dimensions
+        if let field = config["database"].ifPresent {
+            switch field.value {
+            case .bool(false)?: database = .memoryOnly
+            case .string(let path)? where !path.isEmpty: database = .file(path)
+            default: throw field.mismatch("a file path (relative to storage.dir) or false for memory only")
             }
         }
-        if let value = object["history"] {
-            seeds = try Self.seeds(value)
-        }
+        seeds = try config["history"].ifPresent?.objects(expected: "a list of {subject, date, spend}", each: "{subject, date, spend}") { seed in
+            Seed(subject: try seed["subject"].parse(expected: "a subject such as team/ORG/TEAM, key/KEY_ID or feature/ORG/FEATURE") {
+                     Dimension.isSubject($0) ? $0 : nil
+                 },
+                 day: try seed["date"].parse(expected: #"a UTC day such as "2026-11-15""#, Self.day),
+                 nanos: try seed["spend"].money())
+        } ?? []
+        try config.finish()
     }
 
     /// The database file: an absolute `database` as is, a relative one (or
@@ -107,49 +87,15 @@ struct AnomalyConfig: Equatable {
         return storageDirectory + "/" + name
     }
 
-    private static func dimensions(_ value: JSONValue) throws -> [Dimension] {
+    private static func dimensions(_ field: ConfigField) throws -> [Dimension] {
         let allowed = Dimension.allCases.map(\.rawValue).joined(separator: ", ")
-        guard let items = value.arrayValue, !items.isEmpty else {
-            throw PluginError("anomaly config: dimensions must be a non-empty list drawn from \(allowed); got \(value.jsonString)")
-        }
         var result: [Dimension] = []
-        for item in items {
-            guard let dimension = item.stringValue.flatMap(Dimension.init(rawValue:)) else {
-                throw PluginError("anomaly config: unknown dimension \(item.jsonString) (expected \(allowed))")
-            }
-            guard !result.contains(dimension) else {
-                throw PluginError("anomaly config: dimension \"\(dimension.rawValue)\" is listed twice")
-            }
+        for item in try field.list(expected: "a non-empty list drawn from \(allowed)", allowEmpty: false) {
+            let dimension = try item.oneOf(Dimension.self)
+            guard !result.contains(dimension) else { throw item.error("dimension \"\(dimension.rawValue)\" is listed twice") }
             result.append(dimension)
         }
         return result
-    }
-
-    private static func seeds(_ value: JSONValue) throws -> [Seed] {
-        guard let items = value.arrayValue else {
-            throw PluginError("anomaly config: history must be a list of {subject, date, spend}; got \(value.jsonString)")
-        }
-        var seeds: [Seed] = []
-        for (index, item) in items.enumerated() {
-            let context = "anomaly config: history[\(index)]"
-            guard let object = item.objectValue else {
-                throw PluginError("\(context) must be {subject, date, spend}; got \(item.jsonString)")
-            }
-            for key in object.keys where !["subject", "date", "spend"].contains(key) {
-                throw PluginError("\(context): unknown key \"\(key)\" (expected subject, date, spend)")
-            }
-            guard let subject = object["subject"]?.stringValue, Dimension.isSubject(subject) else {
-                throw PluginError("\(context): subject must look like team/ORG/TEAM, key/KEY_ID or feature/ORG/FEATURE; got \(object["subject"]?.jsonString ?? "nothing")")
-            }
-            guard let dateText = object["date"]?.stringValue, let day = Self.day(dateText) else {
-                throw PluginError("\(context): date must be a UTC day such as \"2026-11-15\"; got \(object["date"]?.jsonString ?? "nothing")")
-            }
-            guard let spend = object["spend"], let text = Self.numberText(spend), let nanos = Money.parseUSD(text) else {
-                throw PluginError("\(context): spend must be a USD amount such as \"120.50\"; got \(object["spend"]?.jsonString ?? "nothing")")
-            }
-            seeds.append(Seed(subject: subject, day: day, nanos: nanos))
-        }
-        return seeds
     }
 
     /// A number or a string holding one, as text.

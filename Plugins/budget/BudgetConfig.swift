@@ -18,11 +18,11 @@ struct BudgetRule: Equatable {
 
     /// `enforce` refuses what does not fit; `observe` records and alerts
     /// but never refuses (run a budget in observation before enforcing it).
-    enum Mode: String { case enforce, observe }
+    enum Mode: String, CaseIterable { case enforce, observe }
 
     /// For production keys at the cap: refuse, or let user traffic through
     /// and record the overrun. Experimentation keys are always refused.
-    enum AtCap: String { case reject, allow }
+    enum AtCap: String, CaseIterable { case reject, allow }
 
     var scope: String
     /// Never a wildcard: a budget is one org's, team's or key's money.
@@ -41,96 +41,46 @@ struct BudgetRule: Equatable {
     var displayName: String { "\(covered.level.rawValue) \(covered.path!.joined(separator: "/"))" }
 }
 
-/// The plugin's `config:` block, validated strictly: a typo must not
-/// silently leave money unguarded.
+/// The plugin's `config:` block, validated strictly (the kit's
+/// ConfigReader): a typo must not silently leave money unguarded.
 struct BudgetConfig: Equatable {
     var defaultOutputTokens: Int64 = ReservationEstimate.defaultOutputTokens
     var thresholds: [Int] = [80, 100]
     var budgets: [BudgetRule] = []
 
-    static let topKeys = ["default_output_tokens", "thresholds", "budgets"]
-    static let budgetKeys = ["scope", "period", "amount", "mode", "at_cap", "thresholds"]
-
     init(json: JSONValue) throws {
-        if json.isNull { return }
-        guard let object = json.objectValue else { throw PluginError("budget: config must be a mapping, got \(json.jsonString)") }
-        for key in object.keys where !Self.topKeys.contains(key) {
-            throw PluginError("budget: unknown config key \"\(key)\" (expected one of: \(Self.topKeys.joined(separator: ", ")))")
-        }
-        if let value = object["default_output_tokens"] {
-            guard let n = value.int64Value, n > 0 else {
-                throw PluginError("budget: default_output_tokens must be a positive integer, got \(value.jsonString)")
-            }
-            defaultOutputTokens = n
-        }
-        if let value = object["thresholds"] { thresholds = try Self.thresholds(value, at: "thresholds") }
-        guard let list = object["budgets"] else { return }
-        guard let items = list.arrayValue else { throw PluginError("budget: budgets must be a list, got \(list.jsonString)") }
-        for (index, item) in items.enumerated() {
-            let rule = try budget(item, at: "budgets[\(index)]")
+        var config = try ConfigReader(json, plugin: "budget")
+        defaultOutputTokens = try config["default_output_tokens"].ifPresent?.int64(in: 1...) ?? defaultOutputTokens
+        thresholds = try config["thresholds"].ifPresent.map(Self.thresholds) ?? thresholds
+        let defaultThresholds = thresholds
+        var budgets: [BudgetRule] = []
+        try config["budgets"].ifPresent?.objects(each: #"a mapping such as {scope: team/acme/payments, period: daily, amount: "800"}"#) { item in
+            let rule = try Self.budget(&item, thresholds: defaultThresholds)
             if let clash = budgets.first(where: { $0.counterName == rule.counterName }) {
-                throw PluginError("budget: budgets[\(index)]: \(clash.scope) already has a \(clash.period.rawValue) budget; "
-                    + "give each scope at most one budget per period")
+                throw item.error("\(clash.scope) already has a \(clash.period.rawValue) budget; give each scope at most one budget per period")
             }
             budgets.append(rule)
         }
+        self.budgets = budgets
+        try config.finish()
     }
 
-    private func budget(_ item: JSONValue, at place: String) throws -> BudgetRule {
-        guard let object = item.objectValue else {
-            throw PluginError("budget: \(place) must be a mapping such as {scope: team/acme/payments, period: daily, amount: \"800\"}")
+    private static func budget(_ item: inout ConfigReader, thresholds: [Int]) throws -> BudgetRule {
+        let (scope, covered) = try item["scope"].parse(expected: "org/ORG, team/ORG/TEAM or key/KEY_ID") { text in
+            Scope.parse(text, allowWildcard: false).map { (text, $0) }
         }
-        for key in object.keys where !Self.budgetKeys.contains(key) {
-            throw PluginError("budget: \(place): unknown key \"\(key)\" (expected one of: \(Self.budgetKeys.joined(separator: ", ")))")
-        }
-        guard let scope = object["scope"]?.stringValue else { throw PluginError("budget: \(place): scope is required (a string)") }
-        guard let covered = Scope.parse(scope, allowWildcard: false) else {
-            throw PluginError("budget: \(place): scope must be org/ORG, team/ORG/TEAM or key/KEY_ID, got \"\(scope)\"")
-        }
-        guard let periodText = object["period"]?.stringValue, let period = BudgetRule.Period(rawValue: periodText) else {
-            throw PluginError("budget: \(place): period must be one of daily, weekly, monthly, total"
-                + (object["period"].map { ", got \($0.jsonString)" } ?? " (it is required)"))
-        }
-        let amountText: String?
-        switch object["amount"] {
-        case .string(let s)?: amountText = s
-        case .number(let s)?: amountText = s
-        default: amountText = nil
-        }
-        guard let amountText, let amount = Money.parseUSD(amountText) else {
-            throw PluginError("budget: \(place): amount must be a USD decimal such as \"800\" or \"0.50\" (at most 9 decimals, "
-                + "no sign or symbol)" + (object["amount"].map { ", got \($0.jsonString)" } ?? "; it is required"))
-        }
-        var mode = BudgetRule.Mode.enforce
-        if let value = object["mode"] {
-            guard let m = value.stringValue.flatMap(BudgetRule.Mode.init(rawValue:)) else {
-                throw PluginError("budget: \(place): mode must be enforce or observe, got \(value.jsonString)")
-            }
-            mode = m
-        }
-        var atCap = BudgetRule.AtCap.reject
-        if let value = object["at_cap"] {
-            guard let a = value.stringValue.flatMap(BudgetRule.AtCap.init(rawValue:)) else {
-                throw PluginError("budget: \(place): at_cap must be reject or allow, got \(value.jsonString)")
-            }
-            atCap = a
-        }
-        let own = try object["thresholds"].map { try Self.thresholds($0, at: "\(place).thresholds") }
-        return BudgetRule(scope: scope, covered: covered, period: period, amountNanos: amount, mode: mode,
-                          atCap: atCap, thresholds: own ?? thresholds)
+        return BudgetRule(scope: scope, covered: covered,
+                          period: try item["period"].oneOf(BudgetRule.Period.self),
+                          amountNanos: try item["amount"].money(),
+                          mode: try item["mode"].ifPresent?.oneOf(BudgetRule.Mode.self) ?? .enforce,
+                          atCap: try item["at_cap"].ifPresent?.oneOf(BudgetRule.AtCap.self) ?? .reject,
+                          thresholds: try item["thresholds"].ifPresent.map(Self.thresholds) ?? thresholds)
     }
 
-    static func thresholds(_ value: JSONValue, at place: String) throws -> [Int] {
-        guard let items = value.arrayValue else {
-            throw PluginError("budget: \(place) must be a list of percentages such as [80, 100], got \(value.jsonString)")
+    static func thresholds(_ field: ConfigField) throws -> [Int] {
+        let percentages = try field.list(expected: "a list of percentages such as [80, 100]").map {
+            try $0.int(in: 1...1000, expected: "a percentage from 1 to 1000")
         }
-        var result: [Int] = []
-        for item in items {
-            guard let n = item.int64Value, n > 0, n <= 1000 else {
-                throw PluginError("budget: \(place): each threshold is a percentage from 1 to 1000, got \(item.jsonString)")
-            }
-            result.append(Int(n))
-        }
-        return Array(Set(result)).sorted()
+        return Array(Set(percentages)).sorted()
     }
 }

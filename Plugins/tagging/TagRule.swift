@@ -31,57 +31,45 @@ struct TagRule: @unchecked Sendable {
         }
     }
 
-    static let keys = ["values", "pattern", "default"]
-
     /// Parses `tags.NAME` from the config.
-    init(name: String, json: JSONValue) throws {
+    init(name: String, field: ConfigField) throws {
         self.name = name
-        let at = "tagging config: tags.\(name)"
-        guard let object = json.objectValue else {
-            throw PluginError("\(at) must be a mapping with values:, pattern: or default:, got \(json.jsonString)")
-        }
-        for key in object.keys where !Self.keys.contains(key) {
-            throw PluginError("\(at): unknown key \"\(key)\" (expected one of: \(Self.keys.joined(separator: ", ")))")
-        }
-        switch (object["values"], object["pattern"]) {
-        case (let list?, nil):
-            guard let items = list.arrayValue, !items.isEmpty else {
-                throw PluginError("\(at).values must be a non-empty list of strings, got \(list.jsonString)")
-            }
-            var values: [String] = []
-            for item in items {
-                guard let value = item.stringValue ?? item.scalarText else {
-                    throw PluginError("\(at).values must hold strings, got \(item.jsonString)")
+        let defaultField: ConfigField?
+        (allowed, defaultValue, defaultField) = try field.object(expected: "a mapping with values:, pattern: or default:") { rule in
+            let allowed: Allowed
+            switch (rule["values"].ifPresent, rule["pattern"].ifPresent) {
+            case (let list?, nil):
+                allowed = .values(try list.list(expected: "a non-empty list of strings", allowEmpty: false).map { item in
+                    guard let value = item.value?.stringValue ?? item.value?.scalarText else { throw item.mismatch("a string") }
+                    return value
+                })
+            case (nil, let pattern?):
+                let source = try pattern.string(expected: "a regular expression string")
+                let regex: Regex<AnyRegexOutput>
+                do {
+                    regex = try Regex(source)
+                } catch {
+                    throw pattern.error("/\(source)/ is not a valid regular expression: \(error)")
                 }
-                values.append(value)
+                // Compile now, on the control thread, not under the first requests.
+                _ = try? regex.wholeMatch(in: "")
+                allowed = .pattern(source: source, regex: regex)
+            case (nil, nil):
+                allowed = .any
+            case (_?, _?):
+                throw rule.error("give values: or pattern:, not both")
             }
-            allowed = .values(values)
-        case (nil, let pattern?):
-            guard let source = pattern.stringValue, !source.isEmpty else {
-                throw PluginError("\(at).pattern must be a regular expression string, got \(pattern.jsonString)")
+            let defaultField = rule["default"].ifPresent
+            let defaultValue = try defaultField.map { field in
+                guard let text = field.value?.stringValue ?? field.value?.scalarText, let clean = TagName.cleanValue(text) else {
+                    throw field.mismatch("a non-empty string")
+                }
+                return clean
             }
-            let regex: Regex<AnyRegexOutput>
-            do {
-                regex = try Regex(source)
-            } catch {
-                throw PluginError("\(at).pattern /\(source)/ is not a valid regular expression: \(error)")
-            }
-            allowed = .pattern(source: source, regex: regex)
-            // Compile now, on the control thread, not under the first requests.
-            _ = try? regex.wholeMatch(in: "")
-        case (nil, nil):
-            allowed = .any
-        case (_?, _?):
-            throw PluginError("\(at): give values: or pattern:, not both")
+            return (allowed, defaultValue, defaultField)
         }
-        if let value = object["default"] {
-            guard let text = value.stringValue ?? value.scalarText, let clean = TagName.cleanValue(text) else {
-                throw PluginError("\(at).default must be a non-empty string, got \(value.jsonString)")
-            }
-            defaultValue = clean
-        }
-        if let defaultValue, !allows(defaultValue) {
-            throw PluginError("\(at).default \"\(defaultValue)\" is not allowed by its own rule (\(allowedDescription ?? ""))")
+        if let defaultValue, let defaultField, !allows(defaultValue) {
+            throw defaultField.error("\"\(defaultValue)\" is not allowed by its own rule (\(allowedDescription ?? ""))")
         }
     }
 }

@@ -19,21 +19,21 @@ final class AnomalyConfigTests: XCTestCase {
 
     func testMistakesAreRefusedWithAReadableReason() {
         let cases: [(String, String)] = [
-            (#"{"factr": 3, "database": false}"#, #"unknown key "factr""#),
+            (#"{"factr": 3, "database": false}"#, "unknown key 'factr'; did you mean 'factor'?"),
             (#"{"factor": 1, "database": false}"#, "factor must be a number above 1"),
             (#"{"factor": "3.0001", "database": false}"#, "up to 3 decimals"),
-            (#"{"min_daily_spend": "-5", "database": false}"#, "min_daily_spend must be a USD amount"),
-            (#"{"min_history_days": 0, "database": false}"#, "min_history_days must be a whole number from 1 to 7"),
-            (#"{"projection_hours": 25, "database": false}"#, "projection_hours must be a whole number from 0 (off) to 24"),
-            (#"{"dimensions": ["team", "project"], "database": false}"#, #"unknown dimension "project""#),
+            (#"{"min_daily_spend": "-5", "database": false}"#, "min_daily_spend must be a USD decimal"),
+            (#"{"min_history_days": 0, "database": false}"#, "min_history_days must be an integer from 1 to 7"),
+            (#"{"projection_hours": 25, "database": false}"#, "projection_hours must be an integer from 0 (off) to 24"),
+            (#"{"dimensions": ["team", "project"], "database": false}"#, #"dimensions[1] must be one of team, key, feature, got "project""#),
             (#"{"dimensions": [], "database": false}"#, "dimensions must be a non-empty list"),
             (#"{"dimensions": ["team", "team"], "database": false}"#, "listed twice"),
             (#"{"history": [{"subject": "acme", "date": "2026-11-01", "spend": "1"}], "database": false}"#,
-             "subject must look like team/ORG/TEAM"),
+             "history[0].subject must be a subject such as team/ORG/TEAM"),
             (#"{"history": [{"subject": "team/acme/payments", "date": "2026-02-30", "spend": "1"}], "database": false}"#,
              #"date must be a UTC day such as "2026-11-15""#),
             (#"{"database": "anomaly.sqlite"}"#, "the host gives no storage directory"),
-            ("[1]", "anomaly config must be a mapping"),
+            ("[1]", "anomaly config: config must be a mapping, got [1]"),
         ]
         for (config, expected) in cases {
             let message = createError(config)

@@ -240,19 +240,19 @@ final class BudgetPluginTests: XCTestCase {
 
     func testConfigIsValidatedStrictly() {
         let cases: [(String, String)] = [
-            (#"{"budgets": [], "budgetz": 1}"#, "unknown config key \"budgetz\""),
-            (#"{"budgets": [{"scope": "teams/acme", "period": "daily", "amount": "1"}]}"#, "scope must be org/ORG, team/ORG/TEAM or key/KEY_ID"),
+            (#"{"budgets": [], "budgetz": 1}"#, "unknown key 'budgetz'; did you mean 'budgets'?"),
+            (#"{"budgets": [{"scope": "teams/acme", "period": "daily", "amount": "1"}]}"#, "budgets[0].scope must be org/ORG, team/ORG/TEAM or key/KEY_ID"),
             (#"{"budgets": [{"scope": "team/acme", "period": "daily", "amount": "1"}]}"#, "got \"team/acme\""),
-            (#"{"budgets": [{"scope": "org/acme", "period": "hourly", "amount": "1"}]}"#, "period must be one of daily, weekly, monthly, total"),
+            (#"{"budgets": [{"scope": "org/acme", "period": "hourly", "amount": "1"}]}"#, "budgets[0].period must be one of daily, weekly, monthly, total"),
             (#"{"budgets": [{"scope": "org/acme", "period": "daily", "amount": "$5"}]}"#, "amount must be a USD decimal"),
             (#"{"budgets": [{"scope": "org/acme", "period": "daily", "amount": "1.0000000001"}]}"#, "at most 9 decimals"),
-            (#"{"budgets": [{"scope": "org/acme", "period": "daily"}]}"#, "it is required"),
-            (#"{"budgets": [{"scope": "org/acme", "period": "daily", "amount": "1", "mode": "watch"}]}"#, "mode must be enforce or observe"),
-            (#"{"budgets": [{"scope": "org/acme", "period": "daily", "amount": "1", "at_cap": "maybe"}]}"#, "at_cap must be reject or allow"),
-            (#"{"budgets": [{"scope": "org/acme", "period": "daily", "amount": "1", "limit": 3}]}"#, "budgets[0]: unknown key \"limit\""),
+            (#"{"budgets": [{"scope": "org/acme", "period": "daily"}]}"#, "budgets[0].amount is required"),
+            (#"{"budgets": [{"scope": "org/acme", "period": "daily", "amount": "1", "mode": "watch"}]}"#, "budgets[0].mode must be one of enforce, observe, got \"watch\""),
+            (#"{"budgets": [{"scope": "org/acme", "period": "daily", "amount": "1", "at_cap": "maybe"}]}"#, "budgets[0].at_cap must be one of reject, allow, got \"maybe\""),
+            (#"{"budgets": [{"scope": "org/acme", "period": "daily", "amount": "1", "limit": 3}]}"#, "budgets[0]: unknown key 'limit' (allowed: scope, period, amount, mode, at_cap, thresholds)"),
             (#"{"budgets": [{"scope": "org/acme", "period": "daily", "amount": "1"}, {"scope": "org/acme", "period": "daily", "amount": "2"}]}"#,
              "already has a daily budget"),
-            (#"{"thresholds": [0], "budgets": []}"#, "percentage from 1 to 1000"),
+            (#"{"thresholds": [0], "budgets": []}"#, "thresholds[0] must be a percentage from 1 to 1000, got 0"),
         ]
         for (config, expected) in cases {
             XCTAssertThrowsError(try load(config), config) { error in

@@ -36,15 +36,15 @@ final class PIIGuardConfigTests: XCTestCase {
 
     func testUnknownDetectorActionAndKeysAreNamed() {
         XCTAssertEqual(createError(#"{"rules": [{"detect": "mail", "action": "redact"}]}"#),
-                       #"pii-guard config: rules[0].detect: unknown detector "mail" (expected one of: email, phone, card, ssn, iban, ip, secret, *)"#)
+                       #"pii-guard config: rules[0].detect must be one of email, phone, card, ssn, iban, ip, secret, *, got "mail"; did you mean 'email'?"#)
         XCTAssertEqual(createError(#"{"rules": [{"detect": "email", "action": "deny"}]}"#),
-                       #"pii-guard config: rules[0].action: unknown action "deny" (expected redact, block or log)"#)
+                       #"pii-guard config: rules[0].action must be one of redact, block, log, got "deny""#)
         XCTAssertEqual(createError(#"{"rule": []}"#),
-                       #"pii-guard config: unknown key "rule" in config (expected one of: rules, policies, restore, scan_output)"#)
+                       "pii-guard config: unknown key 'rule'; did you mean 'rules'? (allowed: restore, scan_output, rules, policies)")
         XCTAssertEqual(createError(#"{"rules": [{"detect": "email", "action": "log", "when": "always"}]}"#),
-                       #"pii-guard config: unknown key "when" in rules[0] (expected one of: detect, action)"#)
+                       "pii-guard config: rules[0]: unknown key 'when' (allowed: detect, action)")
         XCTAssertEqual(createError(#"{"rules": [{"action": "log"}]}"#),
-                       "pii-guard config: rules[0].detect is required (one of: email, phone, card, ssn, iban, ip, secret, *)")
+                       "pii-guard config: rules[0].detect is required (one of email, phone, card, ssn, iban, ip, secret, *)")
         XCTAssertEqual(createError(#"{"restore": "yes"}"#), #"pii-guard config: restore must be true or false, got "yes""#)
         XCTAssertEqual(createError(#"{"rules": {"detect": "email"}}"#),
                        #"pii-guard config: rules must be a list of {detect, action}, got {"detect":"email"}"#)
@@ -53,14 +53,15 @@ final class PIIGuardConfigTests: XCTestCase {
 
     func testPolicyMistakesAreNamed() {
         XCTAssertEqual(createError(#"{"policies": [{"match": {"vendor": "x"}, "rules": []}]}"#),
-                       #"pii-guard config: unknown key "vendor" in policies[0].match (expected one of: provider, model, key_class, team, org)"#)
-        XCTAssertEqual(createError(#"{"policies": [{"rules": []}]}"#), "pii-guard config: policies[0] needs match:")
+                       "pii-guard config: policies[0].match: unknown key 'vendor' (allowed: provider, model, key_class, team, org)")
+        XCTAssertEqual(createError(#"{"policies": [{"rules": []}]}"#),
+                       "pii-guard config: policies[0].match is required (a mapping of provider, model, key_class, team, org)")
         XCTAssertEqual(createError(#"{"policies": [{"match": {}}]}"#),
-                       "pii-guard config: policies[0].match is empty; give at least one of: provider, model, key_class, team, org")
+                       "pii-guard config: policies[0].match must be a mapping with at least one of provider, model, key_class, team, org, got {}")
         XCTAssertEqual(createError(#"{"policies": [{"match": {"provider": 3}}]}"#),
-                       "pii-guard config: policies[0].match.provider must be a string or a list of strings, got 3")
+                       "pii-guard config: policies[0].match.provider must be a string or a non-empty list of strings, got 3")
         XCTAssertEqual(createError(#"{"policies": [{"match": {"provider": "openai"}, "rules": [{"detect": "ip", "action": "drop"}]}]}"#),
-                       #"pii-guard config: policies[0].rules[0].action: unknown action "drop" (expected redact, block or log)"#)
+                       #"pii-guard config: policies[0].rules[0].action must be one of redact, block, log, got "drop""#)
         XCTAssertEqual(createError(#"{"policies": {"match": {}}}"#), #"pii-guard config: policies must be a list, got {"match":{}}"#)
     }
 }

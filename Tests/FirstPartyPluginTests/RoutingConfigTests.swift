@@ -18,8 +18,9 @@ final class RoutingConfigTests: XCTestCase {
     }
 
     func testMissingOrEmptyRules() {
-        assertRefused("null", saying: ["config must be a mapping"])
-        assertRefused("{}", saying: ["needs `rules:`"])
+        assertRefused("null", saying: ["rules is required (a non-empty list of rules"])
+        assertRefused("{}", saying: ["rules is required"])
+        assertRefused("[1]", saying: ["config must be a mapping, got [1]"])
         assertRefused(#"{"rules": []}"#, saying: ["non-empty list"])
         assertRefused(#"{"rules": {"model": "small"}}"#, saying: ["non-empty list"])
     }
@@ -34,7 +35,7 @@ final class RoutingConfigTests: XCTestCase {
 
     func testModelsMustBeInTheCatalog() {
         assertRefused(#"{"rules": [{"model": "lage"}]}"#, saying: ["rules[0].model: 'lage' is not in the model catalog"])
-        assertRefused(#"{"rules": [{"fallbacks": ["small", "nope"]}]}"#, saying: ["rules[0].fallbacks: 'nope' is not in the model catalog"])
+        assertRefused(#"{"rules": [{"fallbacks": ["small", "nope"]}]}"#, saying: ["rules[0].fallbacks[1]: 'nope' is not in the model catalog"])
         assertRefused(#"{"rules": [{"model": 3}]}"#, saying: ["rules[0].model must be a model name, got 3"])
     }
 
@@ -54,15 +55,15 @@ final class RoutingConfigTests: XCTestCase {
     }
 
     func testEveryRuleNeedsAnAction() {
-        assertRefused(#"{"rules": [{"match": {"team": "payments"}}]}"#, saying: ["rules[0] has no action"])
+        assertRefused(#"{"rules": [{"match": {"team": "payments"}}]}"#, saying: ["rules[0]: no action"])
     }
 
     func testConditionValues() {
         assertRefused(#"{"rules": [{"match": {"team": ""}, "model": "small"}]}"#, saying: ["rules[0].match.team must be a non-empty string"])
-        assertRefused(#"{"rules": [{"match": {"team": ["a", 1]}, "model": "small"}]}"#, saying: ["got 1 in the list"])
+        assertRefused(#"{"rules": [{"match": {"team": ["a", 1]}, "model": "small"}]}"#, saying: ["rules[0].match.team[1] must be a non-empty string, got 1"])
         assertRefused(#"{"rules": [{"match": {"key_class": "prod"}, "model": "small"}]}"#,
                       saying: ["'prod' matches no key class", "production and experimentation"])
-        assertRefused(#"{"rules": [{"match": {"tag": {}}, "model": "small"}]}"#, saying: ["match.tag must name at least one attribute"])
+        assertRefused(#"{"rules": [{"match": {"tag": {}}, "model": "small"}]}"#, saying: ["match.tag must be a mapping naming at least one attribute"])
         assertRefused(#"{"rules": [{"match": {"header": "x-priority"}, "model": "small"}]}"#, saying: ["match.header must be a mapping"])
         assertRefused(#"{"rules": [{"match": "everything", "model": "small"}]}"#, saying: ["rules[0].match must be a mapping"])
         XCTAssertNoThrow(try RoutingFixture.load(#"{"rules": [{"match": {"key_class": "prod*"}, "model": "small"}]}"#))

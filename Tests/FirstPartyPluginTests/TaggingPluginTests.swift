@@ -140,11 +140,11 @@ final class TaggingPluginTests: XCTestCase {
 
     func testConfigMistakesAreRefusedWithWhereAndWhat() throws {
         let cases: [(String, String)] = [
-            (#"{"on_mising": "reject"}"#, #"unknown key "on_mising""#),
+            (#"{"on_mising": "reject"}"#, "unknown key 'on_mising'; did you mean 'on_missing'?"),
             (#"{"on_missing": "maybe"}"#, "on_missing must be one of reject, untagged"),
             (#"{"tags": {"feature": {"pattern": "([a-z"}}}"#, "tags.feature.pattern"),
             (#"{"tags": {"feature": {"values": ["a"], "pattern": "b"}}}"#, "not both"),
-            (#"{"tags": {"env": {"values": ["prod"], "default": "dev"}}}"#, #"default "dev" is not allowed"#),
+            (#"{"tags": {"env": {"values": ["prod"], "default": "dev"}}}"#, #"tags.env.default: "dev" is not allowed by its own rule (one of prod)"#),
             (#"{"required": {"production": ["team"]}}"#, "comes from the key's identity"),
             (#"{"required": {"production": ["Feature"]}}"#, "is not a tag name"),
             (#"{"ledger": {"path": "relative.sqlite"}}"#, "set ledger.path to an absolute path"),
