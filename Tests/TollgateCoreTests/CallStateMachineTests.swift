@@ -137,6 +137,7 @@ final class CallStateMachineTests: XCTestCase {
         XCTAssertEqual(end.outcome, .upstreamFailure)
         XCTAssertEqual(end.status, 504)
         XCTAssertEqual(end.usage, .none)
+        XCTAssertEqual(end.failedAttempt, 1, "the last attempt's failure counts against its deployment")
         guard case .error(let error) = end.response else { return XCTFail("\(end.response)") }
         XCTAssertEqual(error.code, "upstream_timeout")
     }
@@ -156,7 +157,8 @@ final class CallStateMachineTests: XCTestCase {
         let end = try ending(action)
         XCTAssertEqual(end.outcome, .upstreamFailure)
         XCTAssertEqual(end.status, 200, "the client was sent 200")
-        XCTAssertEqual(end.usage, .partial)
+        XCTAssertEqual(end.usage, .streamCut)
+        XCTAssertNil(end.failedAttempt, "the attempt succeeded: its stream started")
         guard case .streamError(let error) = end.response else { return XCTFail("\(end.response)") }
         XCTAssertEqual(error.status, 504)
     }
@@ -167,7 +169,7 @@ final class CallStateMachineTests: XCTestCase {
         guard case .action(let action) = machine.upstreamEnd(failure: .transport("reset")) else { return XCTFail() }
         let end = try ending(action)
         XCTAssertEqual(end.status, 502)
-        XCTAssertEqual(end.usage, .partial)
+        XCTAssertEqual(end.usage, .streamCut)
         guard case .error = end.response else { return XCTFail("\(end.response)") }
     }
 
@@ -180,7 +182,7 @@ final class CallStateMachineTests: XCTestCase {
         let error = GatewayError(status: 400, type: "invalid_request_error", message: "blocked")
         let streamEnd = try ending(stream.chunkAborted(error, decidedBy: "pii-guard"))
         XCTAssertEqual(streamEnd, Machine.Ending(outcome: .aborted, decidedBy: "pii-guard", detail: "blocked", status: 200,
-                                                 usage: .partial, response: .streamError(error), entered: true))
+                                                 usage: .streamCut, response: .streamError(error), entered: true))
 
         var buffered = upstream()
         _ = buffered.upstreamHead(status: 200, isEventStream: false, clientWantsStream: false)
@@ -196,7 +198,7 @@ final class CallStateMachineTests: XCTestCase {
         _ = stream.upstreamHead(status: 200, isEventStream: true, clientWantsStream: true)
         let broken = try ending(stream.streamBroken("bad framing"))
         XCTAssertEqual(broken.outcome, .upstreamFailure)
-        XCTAssertEqual(broken.usage, .partial)
+        XCTAssertEqual(broken.usage, .streamCut)
 
         var big = upstream()
         _ = big.upstreamHead(status: 200, isEventStream: false, clientWantsStream: false)
@@ -215,13 +217,15 @@ final class CallStateMachineTests: XCTestCase {
         let gone = try ending(streaming.clientGone())
         XCTAssertEqual(gone, Machine.Ending(outcome: .clientDisconnect, decidedBy: nil,
                                             detail: "the client closed the connection before the response ended",
-                                            status: 200, usage: .partial, response: .nothing, entered: true))
+                                            status: 200, usage: .streamCut, response: .nothing, entered: true))
         XCTAssertEqual(streaming.clientGone(), .none, "once")
         XCTAssertEqual(streaming.upstreamHead(status: 200, isEventStream: true, clientWantsStream: true), .ignore)
         XCTAssertEqual(streaming.upstreamEnd(failure: nil), .action(.none))
 
         var waiting = upstream()
-        XCTAssertEqual(try ending(waiting.clientGone()).status, 0, "nothing was sent")
+        let early = try ending(waiting.clientGone())
+        XCTAssertEqual(early.status, 0, "nothing was sent")
+        XCTAssertEqual(early.usage, .partial, "no stream began: only what the provider reported counts")
         XCTAssertFalse(waiting.headCommitted)
     }
 

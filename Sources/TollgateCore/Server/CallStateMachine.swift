@@ -54,9 +54,12 @@ struct CallStateMachine {
         /// The response is complete: the provider's figures, estimates for
         /// what it left out.
         case final
-        /// The response was cut: what was produced so far, estimated where
-        /// the provider gave no final figure.
+        /// The response was cut before a stream began: what the provider
+        /// reported or produced so far, else nothing.
         case partial
+        /// A stream was cut: the provider took the prompt, so its input
+        /// counts (estimated if unreported), plus what it produced.
+        case streamCut
     }
 
     /// The last bytes a call sends, after post_call and the durability wait.
@@ -88,6 +91,10 @@ struct CallStateMachine {
         var response: FinalResponse
         /// Whether the plugins entered the call (and are owed post_call).
         var entered: Bool
+        /// An attempt that failed before anything reached the client and
+        /// was not retried (none was left): it counts against its
+        /// deployment's health.
+        var failedAttempt: Int? = nil
     }
 
     enum Action: Equatable {
@@ -129,6 +136,10 @@ struct CallStateMachine {
 
     var responseStarted: Bool { sentStatus != nil }
     var isEnded: Bool { state == .ended }
+    var isStreaming: Bool {
+        if case .upstream(_, .streaming) = state { return true }
+        return false
+    }
 
     /// Upstream statuses retried on the next attempt while nothing reached
     /// the client.
@@ -216,13 +227,13 @@ struct CallStateMachine {
     mutating func streamBroken(_ message: String) -> Action {
         guard case .upstream(_, .streaming) = state else { return .none }
         return end(upstreamFailure(GatewayError(status: 502, type: "api_error", code: "upstream_protocol_error", message: message),
-                                   usage: .partial))
+                                   usage: .streamCut))
     }
 
     /// A chunk hook aborted the response.
     mutating func chunkAborted(_ error: GatewayError, decidedBy: String?) -> Action {
         guard case .upstream(_, let mode) = state else { return .none }
-        let usage: UsageSettlement = mode == .streaming ? .partial : .final
+        let usage: UsageSettlement = mode == .streaming ? .streamCut : .final
         return end(Ending(outcome: .aborted, decidedBy: decidedBy, detail: error.message,
                           status: responseStarted ? upstreamStatus : error.status, usage: usage,
                           response: responseStarted ? .streamError(error) : .error(error), entered: true))
@@ -253,9 +264,11 @@ struct CallStateMachine {
             if mode == .streaming && responseStarted {
                 // After the first byte: a terminal error event, no retry.
                 return .action(end(Ending(outcome: .upstreamFailure, decidedBy: nil, detail: error.message, status: upstreamStatus,
-                                          usage: .partial, response: .streamError(error), entered: true)))
+                                          usage: .streamCut, response: .streamError(error), entered: true)))
             }
-            return .action(end(upstreamFailure(error, usage: mode == .streaming ? .partial : .none)))
+            var ending = upstreamFailure(error, usage: mode == .streaming ? .streamCut : .none)
+            if mode == .awaitingHead || mode == .buffering { ending.failedAttempt = attempt }
+            return .action(end(ending))
         }
         switch mode {
         case .streaming: return .drainStream
@@ -289,10 +302,11 @@ struct CallStateMachine {
     /// The client closed the connection. Once the ending was decided there
     /// is nothing left to do: its final bytes just go nowhere.
     mutating func clientGone() -> Action {
-        guard case .upstream = state else { return .none }
+        guard case .upstream(_, let mode) = state else { return .none }
         return end(Ending(outcome: .clientDisconnect, decidedBy: nil,
                           detail: "the client closed the connection before the response ended",
-                          status: sentStatus ?? 0, usage: .partial, response: .nothing, entered: true))
+                          status: sentStatus ?? 0, usage: mode == .streaming ? .streamCut : .partial, response: .nothing,
+                          entered: true))
     }
 
     /// Backpressure: true when the transfer must be paused or resumed.

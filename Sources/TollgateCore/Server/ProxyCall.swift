@@ -5,7 +5,9 @@ import TollgateJSON
 
 /// One API call through the gateway, from the received request to the
 /// post-call hooks. Lives on its connection's event loop; every method is
-/// called there.
+/// called there. What happens next is decided by `machine` (no I/O, unit
+/// tested); this class carries its actions out: authentication, the hook
+/// chains, the upstream transfer and the writes.
 final class ProxyCall {
     let gateway: Gateway
     let dialect: APIDialect
@@ -16,6 +18,8 @@ final class ProxyCall {
     let receivedNanos = MonotonicClock.nanos()
     let receivedWallMicros = MonotonicClock.wallMicros()
 
+    var machine = CallStateMachine()
+    var requestID = ""
     var generation: Generation?
     var chain: HookChain?
     var call: CallContext?
@@ -24,20 +28,15 @@ final class ProxyCall {
     /// Planned upstream calls: the model's deployments in health order,
     /// then the fallback models', at most `retries.max_attempts`.
     var attempts: [(ModelEntry, Deployment)] = []
-    var attemptIndex = 0
     var upstreamStartNanos: UInt64 = 0
     var upstreamNanos: UInt64 = 0
 
-    enum ResponseMode { case none, stream, buffered, passthrough }
-    var mode = ResponseMode.none
-    var upstreamStatus = 0
     var upstreamContentType = "application/json"
     var splitter = SSESplitter()
+    /// A non-stream answer, whole (as the chunk hooks left it, once they ran).
     var buffered: [UInt8] = []
     var tracker: UsageTracker
     var template = StreamTemplate()
-    var finished = false
-    var paused = false
     var flushScheduled = false
 
     init(gateway: Gateway, dialect: APIDialect, head: HTTPRequestHead, body: [UInt8], writer: ResponseWriter, eventLoop: EventLoop) {
@@ -56,33 +55,33 @@ final class ProxyCall {
         gateway.inFlight(+1)
         let generation = gateway.generations.pin()
         self.generation = generation
-        let requestID = RequestID.make()
+        requestID = RequestID.make()
 
         let identity: Identity
         switch generation.keys.authenticate(presentedKey: Self.presentedKey(head.headers), now: receivedWallMicros / 1_000_000) {
         case .authenticated(let id):
             identity = id
         case .missing:
-            return failBeforeCall(.authentication("Missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.",
-                                                  code: "missing_api_key"), requestID: requestID)
+            return carryOut(machine.refusedBeforeCall(.authentication(
+                "Missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.", code: "missing_api_key")))
         case .unknown:
-            return failBeforeCall(.authentication("Invalid API key."), requestID: requestID)
+            return carryOut(machine.refusedBeforeCall(.authentication("Invalid API key.")))
         case .expired(let id):
             let when = id.expiresAt.map { UTCCalendar.iso8601($0) } ?? "an earlier date"
-            return failBeforeCall(.authentication("This API key (\(id.keyId)) expired at \(when).", code: "expired_api_key"),
-                                  requestID: requestID)
+            return carryOut(machine.refusedBeforeCall(.authentication("This API key (\(id.keyId)) expired at \(when).",
+                                                                      code: "expired_api_key")))
         }
 
         if let error = JSONContentType.check(head.headers) {
-            return failBeforeCall(error, requestID: requestID)
+            return carryOut(machine.refusedBeforeCall(error))
         }
         let request: CanonicalRequest
         do {
             request = try CanonicalRequest(dialect: dialect, body: body)
         } catch let error as GatewayError {
-            return failBeforeCall(error, requestID: requestID)
+            return carryOut(machine.refusedBeforeCall(error))
         } catch {
-            return failBeforeCall(.invalidRequest("The request could not be read."), requestID: requestID)
+            return carryOut(machine.refusedBeforeCall(.invalidRequest("The request could not be read.")))
         }
 
         let call = CallContext(requestID: requestID, route: dialect.route, identity: identity, request: request,
@@ -96,17 +95,9 @@ final class ProxyCall {
         case .proceed:
             break
         case .reject(let error, let decidedBy):
-            return finishWithError(error, outcome: "rejected", decidedBy: decidedBy)
+            return carryOut(machine.rejected(error, decidedBy: decidedBy))
         case .respond(let status, let contentType, let responseBody, let decidedBy):
-            call.outcome = "responded"
-            call.decidedBy = decidedBy
-            call.status = status
-            call.firstByteSent = true
-            runPostCall()
-            return afterDurable { [self] in
-                writer.send(status: status, headers: responseHeaders(contentType: contentType), body: responseBody)
-                complete()
-            }
+            return carryOut(machine.responded(status: status, contentType: contentType, body: responseBody, decidedBy: decidedBy))
         }
 
         // The scope check runs after the chain, so no plugin can route a
@@ -114,14 +105,14 @@ final class ProxyCall {
         var entries: [ModelEntry] = []
         for model in [request.model] + call.fallbackModels where !entries.contains(where: { $0.name == model }) {
             if let error = scopeError(model: model, identity: identity, call: call) {
-                return finishWithError(error, outcome: "rejected", decidedBy: "core")
+                return carryOut(machine.rejected(error, decidedBy: "core"))
             }
             entries.append(generation.catalog.model(named: model)!)
         }
         attempts = Array(entries.enumerated().flatMap { index, entry in
             gateway.health.order(entry, pinned: index == 0 ? call.pinnedDeployment : nil).map { (entry, $0) }
-        }.prefix(generation.config.server.retries.maxAttempts))
-        startAttempt(call: call)
+        }.prefix(max(1, generation.config.server.retries.maxAttempts)))
+        carryOut(machine.admitted(attempts: attempts.count))
     }
 
     /// Why `model` may not be called for this key, if it may not.
@@ -139,102 +130,124 @@ final class ProxyCall {
         return nil
     }
 
-    /// Starts the next planned attempt (model and deployment).
-    func startAttempt(call: CallContext) {
-        let (entry, deployment) = attempts[attemptIndex]
+    // MARK: carrying out the machine's actions
+
+    func carryOut(_ action: CallStateMachine.Action) {
+        switch action {
+        case .none:
+            return
+        case .startAttempt(let index):
+            startAttempt(index)
+        case .retry(let failed, let next):
+            let (entry, deployment) = attempts[failed]
+            gateway.recordAttempt(model: entry.name, deployment: deployment.name, failed: true)
+            gateway.logger.debug("upstream attempt failed; trying the next", metadata: [
+                "request_id": .string(requestID), "model": .string(entry.name), "deployment": .string(deployment.name),
+            ])
+            transfer?.cancel()
+            transfer = nil
+            startAttempt(next)
+        case .end(let ending):
+            end(ending)
+        }
+    }
+
+    /// Starts planned attempt `index` (model and deployment).
+    private func startAttempt(_ index: Int) {
+        guard let call else { return }
+        let (entry, deployment) = attempts[index]
         let target: UpstreamTarget
         do {
             target = try UpstreamTarget.make(entry: entry, deployment: deployment, dialect: dialect, request: call.request,
                                              clientHeaders: head.headers, timeouts: gateway.timeouts(for: generation!))
         } catch let error as GatewayError {
-            return finishWithError(error, outcome: "upstream_failure", decidedBy: nil)
+            return carryOut(machine.attemptCouldNotStart(error))
         } catch {
-            return finishWithError(.internalError("Could not prepare the upstream request."), outcome: "upstream_failure", decidedBy: nil)
+            return carryOut(machine.attemptCouldNotStart(.internalError("Could not prepare the upstream request.")))
         }
         self.entry = entry
         call.modelServed = entry.name
         call.deployment = deployment.name
         call.upstreamAttempts += 1
-        mode = .none
-        upstreamStatus = 0
         buffered.removeAll(keepingCapacity: true)
         if upstreamStartNanos == 0 { upstreamStartNanos = MonotonicClock.nanos() }
         let transport = gateway.transport(for: entry)
         transfer = transport.start(target.request, on: eventLoop, delegate: self)
-        if paused { transfer?.pause() }
-    }
-
-    /// After a failure before the first byte: records it and moves to the
-    /// next attempt if there is one. False when none is left.
-    func retryAfterFailure(reason: String) -> Bool {
-        guard let call else { return false }
-        let (entry, deployment) = attempts[attemptIndex]
-        gateway.recordAttempt(model: entry.name, deployment: deployment.name, failed: true)
-        guard !writer.headSent, attemptIndex + 1 < attempts.count else { return false }
-        gateway.logger.debug("upstream attempt failed; trying the next", metadata: [
-            "request_id": .string(call.requestID), "model": .string(entry.name), "deployment": .string(deployment.name),
-            "reason": .string(reason),
-        ])
-        transfer?.cancel()
-        transfer = nil
-        attemptIndex += 1
-        startAttempt(call: call)
-        return true
+        if machine.paused { transfer?.pause() }
     }
 
     // MARK: the client side
 
     func clientDisconnected() {
-        guard !finished else { return }
-        transfer?.cancel()
-        transfer = nil
-        guard let call else {
-            finished = true
-            return complete()
-        }
-        markUpstreamDone()
-        call.outcome = "client_disconnect"
-        call.outcomeDetail = "the client closed the connection before the response ended"
-        // What the client was sent (200 for a stream it hung up on), or 0
-        // when it had been sent no status line.
-        call.status = writer.sentStatus
-        settleUsage(partial: true)
-        runPostCall()
-        complete()
+        carryOut(machine.clientGone())
     }
 
     func writabilityChanged(isWritable: Bool) {
-        paused = !isWritable
+        guard machine.writabilityChanged(isWritable: isWritable) else { return }
         if isWritable { transfer?.resume() } else { transfer?.pause() }
     }
 
-    // MARK: endings
+    // MARK: the one ending
 
-    /// An error before any plugin could enter (bad key, bad body).
-    private func failBeforeCall(_ error: GatewayError, requestID: String) {
-        finished = true
-        writer.sendError(error, dialect: dialect, extraHeaders: [("x-request-id", requestID)])
-        gateway.recordRequest(route: dialect.route, status: error.status, model: "", totalNanos: MonotonicClock.nanos() - receivedNanos,
-                              upstreamNanos: 0)
-        complete()
+    /// Every call ends here, once: the transfer is stopped; if plugins
+    /// entered the call, the outcome and usage are filled in and post_call
+    /// runs; then, once every write the plugins asked to be durable is
+    /// committed, the final bytes go out and the call completes.
+    private func end(_ ending: CallStateMachine.Ending) {
+        transfer?.cancel()
+        transfer = nil
+        markUpstreamDone()
+        if let failed = ending.failedAttempt {
+            let (entry, deployment) = attempts[failed]
+            gateway.recordAttempt(model: entry.name, deployment: deployment.name, failed: true)
+        }
+        guard ending.entered, let call, let chain else {
+            // Refused before any plugin entered (bad key, bad body).
+            if case .error(let error) = ending.response {
+                writer.sendError(error, dialect: dialect, extraHeaders: [("x-request-id", requestID)])
+            }
+            return complete(status: ending.status)
+        }
+        call.outcome = ending.outcome.rawValue
+        call.decidedBy = ending.decidedBy
+        call.outcomeDetail = ending.detail
+        call.status = ending.status
+        call.firstByteSent = machine.headCommitted
+        settleUsage(ending.usage)
+        call.upstreamMicros = Int64(upstreamNanos / 1000)
+        call.latencyMicros = Int64((MonotonicClock.nanos() - receivedNanos) / 1000)
+        chain.runPostCall(call)
+        if case .nothing = ending.response { return complete(status: ending.status) }
+        afterDurable { [self] in
+            write(ending)
+            complete(status: ending.status)
+        }
     }
 
-    /// A reject (by a plugin, the core, or an upstream failure before the
-    /// first byte): post_call, then the error response.
-    func finishWithError(_ error: GatewayError, outcome: String, decidedBy: String?) {
-        guard let call else { return failBeforeCall(error, requestID: RequestID.make()) }
-        call.outcome = outcome
-        call.decidedBy = decidedBy
-        call.outcomeDetail = error.message
-        call.status = error.status
-        call.firstByteSent = true
-        runPostCall()
-        var headers = error.responseHeaders
-        headers.append(contentsOf: responseHeaders(contentType: nil))
-        headers.append(contentsOf: error.headers)
-        afterDurable { [self] in
+    /// The final bytes of an ending.
+    private func write(_ ending: CallStateMachine.Ending) {
+        switch ending.response {
+        case .error(let error):
+            var headers = error.responseHeaders
+            headers.append(contentsOf: responseHeaders(contentType: nil))
+            headers.append(contentsOf: error.headers)
             writer.send(status: error.status, headers: headers, body: error.body(for: dialect))
-            complete()
+        case .respond(let status, let contentType, let body):
+            writer.send(status: status, headers: responseHeaders(contentType: contentType), body: body)
+        case .upstreamBody(let status):
+            var headers = responseHeaders(contentType: upstreamContentType)
+            // Upstream errors go back as they came, with their retry hint.
+            if ending.outcome == .upstreamError, let retryAfter = call?.upstreamHeaders["retry-after"] {
+                headers.append(("retry-after", retryAfter))
+            }
+            writer.send(status: status, headers: headers, body: buffered)
+        case .endStream:
+            writer.end()
+        case .streamError(let error):
+            writer.write(error.sseEvent(for: dialect))
+            writer.end()
+        case .nothing:
+            break
         }
     }
 
@@ -255,17 +268,6 @@ final class ProxyCall {
         }
     }
 
-    /// Runs post_call once, with latency and usage filled in.
-    func runPostCall() {
-        guard let call, let chain, !finished else { return }
-        finished = true
-        markUpstreamDone()
-        call.upstreamMicros = Int64(upstreamNanos / 1000)
-        call.latencyMicros = Int64((MonotonicClock.nanos() - receivedNanos) / 1000)
-        if call.usage == nil { call.usage = .zero }
-        chain.runPostCall(call)
-    }
-
     func markUpstreamDone() {
         if upstreamStartNanos != 0 && upstreamNanos == 0 {
             upstreamNanos = MonotonicClock.nanos() - upstreamStartNanos
@@ -273,12 +275,10 @@ final class ProxyCall {
     }
 
     /// Releases the generation and records the request. Once per call.
-    func complete() {
+    private func complete(status: Int) {
         let total = MonotonicClock.nanos() - receivedNanos
-        if let call {
-            gateway.recordRequest(route: dialect.route, status: call.status, model: call.modelServed ?? call.request.model,
-                                  totalNanos: total, upstreamNanos: upstreamNanos)
-        }
+        gateway.recordRequest(route: dialect.route, status: status, model: call.map { $0.modelServed ?? $0.request.model } ?? "",
+                              totalNanos: total, upstreamNanos: upstreamNanos)
         generation?.unpin()
         generation = nil
         gateway.inFlight(-1)

@@ -82,10 +82,13 @@ final class ResponseWriter {
         ended = true
         let keepAlive = self.keepAlive
         let context = self.context
+        // Before the end goes down the pipeline: writing it hands the next
+        // pipelined request to the handler at once, and this response's
+        // callback must not then reset the handler under that request.
+        onEnd?()
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in
             if !keepAlive { context.close(promise: nil) }
         }
-        onEnd?()
     }
 }
 
