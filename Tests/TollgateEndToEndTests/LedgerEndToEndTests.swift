@@ -146,6 +146,28 @@ final class LedgerEndToEndTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(LedgerReader.int(hungUpRow["tokens_out"]) ?? 0, 10, "at least the deltas delivered: \(hungUpRow)")
     }
 
+    /// Two pipelined requests: the second, a slow stream the client hangs
+    /// up on, is recorded as a disconnect (the first response's end used to
+    /// reset the connection's handler under it, and the hang-up was lost).
+    func testAHangUpDuringAPipelinedSecondCallReachesThatCall() throws {
+        let (gw, ledger) = try startGateway()
+        defer { gw.stop() }
+        let connection = try HTTPConnection(port: gw.port)
+        let headers = [("authorization", "Bearer \(TestConfig.prodKey)"), ("content-type", "application/json"),
+                       ("x-tollgate-feature", "checkout")]
+        let first = #"{"model":"small","messages":[{"role":"user","content":"first"}]}"#
+        let second = #"{"model":"small","stream":true,"messages":[{"role":"user","content":"second [[mock chunks=40 delay_ms=50]]"}]}"#
+        try connection.send(method: "POST", path: "/v1/chat/completions", headers: headers, body: Array(first.utf8))
+        try connection.send(method: "POST", path: "/v1/chat/completions", headers: headers, body: Array(second.utf8))
+        XCTAssertEqual(try connection.readResponse().status, 200)
+        let streamed = try connection.readResponse(onChunk: { _ in false })
+        let secondID = try XCTUnwrap(streamed.header("x-request-id"))
+        close(connection.fd)
+        let rows = try LedgerReader.waitForRows(ledger, count: 2, by: "request_id,outcome")
+        let row = try XCTUnwrap(rows.first { $0["request_id"] as? String == secondID }, "\(rows)")
+        XCTAssertEqual(row["outcome"] as? String, "client_disconnect")
+    }
+
     func testSIGTERMLosesNoRow() throws {
         let (gw, ledger) = try startGateway()
         // A stream still running when the signal arrives is drained, and
