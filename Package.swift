@@ -21,32 +21,30 @@ let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 // stored property; bench/RESULTS.md has what it costs per request). Debug
 // builds, and so every test run, keep them: a violation still traps there.
 // Not on the plugin kit and the modules it uses (TollgateJSON,
-// TollgateUnits): a package that other packages depend on by version may
-// not carry unsafe flags in the products they use.
+// TollgateUnits), which live in their own package (tollgate-plugin-kit/):
+// a package that other packages depend on may not carry unsafe flags in the
+// products they use.
 let serverModule: [SwiftSetting] = swift5 + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
+// The plugin kit (the ABI header, TollgatePluginKit, TollgatePluginTesting,
+// TollgateJSON, TollgateUnits) is a package of its own in tollgate-plugin-kit/,
+// with no dependencies, so a plugin built elsewhere resolves only it.
+func kit(_ product: String) -> Target.Dependency {
+    .product(name: product, package: "tollgate-plugin-kit")
+}
 
 var products: [Product] = [
     .executable(name: "tollgate", targets: ["tollgate"]),
-    .library(name: "TollgatePluginKit", targets: ["TollgatePluginKit"]),
-    .library(name: "TollgatePluginTesting", targets: ["TollgatePluginTesting"]),
     .executable(name: "tollgate-bench", targets: ["TollgateBench"]),
     // A plugin built with the kit, loaded by the kit's tests (not shipped).
     .library(name: "tollgate_kit_sample", type: .dynamic, targets: ["KitSamplePlugin"]),
 ]
 var targets: [Target] = [
-    // The ABI: one C header, nothing else.
-    .target(name: "CTollgatePlugin", path: "Sources/CTollgatePlugin"),
     // System-library shims.
     .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
                    providers: [.apt(["libyaml-dev"])]),
     .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                    providers: [.apt(["libsqlite3-dev"])]),
-    // JSON that round-trips faithfully (ordered keys, exact numbers). Shared
-    // by the core and the plugin kit; each image links its own copy.
-    .target(name: "TollgateJSON", swiftSettings: swift5),
-    // The units of account shared by the core and plugins: money as Int64
-    // nano-dollars parsed exactly, and UTC calendar arithmetic.
-    .target(name: "TollgateUnits", swiftSettings: swift5),
     // The chargeback ledger's schema: written by the tagging plugin, read by
     // `tollgate report`. One copy for both sides of the plugin boundary.
     .target(name: "TollgateLedger", swiftSettings: serverModule),
@@ -56,7 +54,8 @@ var targets: [Target] = [
     .target(
         name: "TollgateCore",
         dependencies: [
-            "TollgateJSON", "TollgateUnits", "TollgateLedger", "TollgateSQLite", "CTollgatePlugin", "CYAML", "CSQLite",
+            kit("TollgateJSON"), kit("TollgateUnits"), kit("CTollgatePlugin"),
+            "TollgateLedger", "TollgateSQLite", "CYAML", "CSQLite",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -70,10 +69,7 @@ var targets: [Target] = [
         ],
         swiftSettings: serverModule
     ),
-    .target(name: "TollgatePluginKit", dependencies: ["CTollgatePlugin", "TollgateJSON", "TollgateUnits"], swiftSettings: swift5),
-    .target(name: "KitSamplePlugin", dependencies: ["TollgatePluginKit"], path: "Tests/Fixtures/KitSamplePlugin",
-            swiftSettings: swift5),
-    .target(name: "TollgatePluginTesting", dependencies: ["CTollgatePlugin", "TollgatePluginKit"],
+    .target(name: "KitSamplePlugin", dependencies: [kit("TollgatePluginKit")], path: "Tests/Fixtures/KitSamplePlugin",
             swiftSettings: swift5),
     .executableTarget(
         name: "tollgate",
@@ -87,13 +83,13 @@ var targets: [Target] = [
     // the scripts in bench/, never by the tests.
     .executableTarget(
         name: "TollgateBench",
-        dependencies: ["TollgateCore", "TollgateJSON", "TollgateSQLite"],
+        dependencies: ["TollgateCore", kit("TollgateJSON"), "TollgateSQLite"],
         path: "bench/Sources/TollgateBench",
         swiftSettings: serverModule
     ),
     .testTarget(
         name: "TollgateCoreTests",
-        dependencies: ["TollgateCore", "TollgateJSON", "TollgateSQLite", "CTollgatePlugin",
+        dependencies: ["TollgateCore", kit("TollgateJSON"), "TollgateSQLite", kit("CTollgatePlugin"),
                        .product(name: "NIOSSL", package: "swift-nio-ssl"),
                        .product(name: "NIOEmbedded", package: "swift-nio")],
         exclude: ["Fixtures"],
@@ -101,7 +97,7 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "TollgatePluginKitTests",
-        dependencies: ["TollgatePluginKit", "TollgatePluginTesting", "CTollgatePlugin"],
+        dependencies: [kit("TollgatePluginKit"), kit("TollgatePluginTesting"), kit("CTollgatePlugin")],
         swiftSettings: swift5
     ),
     // First-party plugins tested in-process through TollgatePluginTesting
@@ -109,7 +105,7 @@ var targets: [Target] = [
     // targets, which would link a second copy).
     .testTarget(
         name: "FirstPartyPluginTests",
-        dependencies: ["TollgatePluginTesting", "TollgatePluginKit", "TollgateJSON"],
+        dependencies: [kit("TollgatePluginTesting"), kit("TollgatePluginKit"), kit("TollgateJSON")],
         exclude: ["Fixtures"],
         swiftSettings: swift5
     ),
@@ -128,7 +124,7 @@ for plugin in firstPartyPlugins {
     products.append(.library(name: plugin.product, type: .dynamic, targets: [plugin.target]))
     // The tagging plugin also writes the ledger (TollgateLedger's schema).
     let extra: [Target.Dependency] = plugin.target == "TaggingPlugin" ? ["TollgateLedger"] : []
-    targets.append(.target(name: plugin.target, dependencies: ["TollgatePluginKit", "TollgateSQLite"] + extra,
+    targets.append(.target(name: plugin.target, dependencies: [kit("TollgatePluginKit"), "TollgateSQLite"] + extra,
                            path: plugin.path, swiftSettings: serverModule))
 }
 
@@ -137,6 +133,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: products,
     dependencies: [
+        .package(path: "tollgate-plugin-kit"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

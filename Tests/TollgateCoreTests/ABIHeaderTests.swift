@@ -20,7 +20,7 @@ final class ABIHeaderTests: XCTestCase {
 
     static var headerPath: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Sources/CTollgatePlugin/include/tollgate_plugin.h").path
+            .appendingPathComponent("tollgate-plugin-kit/Sources/CTollgatePlugin/include/tollgate_plugin.h").path
     }
 
     func testHeaderMatchesThePublishedHashOfItsVersion() throws {

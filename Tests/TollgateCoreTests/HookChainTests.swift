@@ -21,7 +21,7 @@ final class HookChainTests: XCTestCase {
         if FileManager.default.fileExists(atPath: output) { return output }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["cc", "-shared", "-fPIC", "-I", repoRoot + "/Sources/CTollgatePlugin/include",
+        p.arguments = ["cc", "-shared", "-fPIC", "-I", repoRoot + "/tollgate-plugin-kit/Sources/CTollgatePlugin/include",
                        repoRoot + "/Tests/Fixtures/CPlugins/\(fixture).c", "-o", output]
         try p.run()
         p.waitUntilExit()

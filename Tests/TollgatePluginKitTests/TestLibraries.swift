@@ -26,7 +26,7 @@ enum TestLibraries {
     }
 
     static var headerDirectory: String {
-        repoRoot.appendingPathComponent("Sources/CTollgatePlugin/include").path
+        repoRoot.appendingPathComponent("tollgate-plugin-kit/Sources/CTollgatePlugin/include").path
     }
 
     private static let compiled = NSLock()

@@ -12,7 +12,7 @@
  * left alone. The core still checks the final model against the key's
  * allowed models, so a router can never widen a key's scope.
  *
- * Build:  make            (or: cc -O2 -shared -fPIC -I../../../Sources/CTollgatePlugin/include \
+ * Build:  make            (or: cc -O2 -shared -fPIC -I../../../tollgate-plugin-kit/Sources/CTollgatePlugin/include \
  *                                 header_router.c -o libheader_router.so)
  */
 #include <stdlib.h>

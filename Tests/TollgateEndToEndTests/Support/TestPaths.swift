@@ -19,7 +19,7 @@ enum TestPaths {
     }()
 
     static var tollgateBinary: String { buildDirectory + "/tollgate" }
-    static var abiInclude: String { repoRoot + "/Sources/CTollgatePlugin/include" }
+    static var abiInclude: String { repoRoot + "/tollgate-plugin-kit/Sources/CTollgatePlugin/include" }
     static var cPluginFixtures: String { repoRoot + "/Tests/Fixtures/CPlugins" }
 
     static func temporaryDirectory(_ label: String) -> String {
