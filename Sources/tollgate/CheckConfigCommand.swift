@@ -8,11 +8,23 @@ struct CheckConfigCommand: ParsableCommand {
         commandName: "check-config",
         abstract: "Validate a config as `serve` would (YAML, models, keys, plugins), without serving.")
 
+    @Argument(help: "The YAML config file (or give it with --config).")
+    var file: String?
+
     @Option(name: .long, help: "The YAML config file.")
-    var config: String
+    var config: String?
+
+    func validate() throws {
+        switch (file, config) {
+        case (nil, nil): throw ValidationError("Give the config file: `tollgate check-config FILE` or `--config FILE`.")
+        case (.some(let a), .some(let b)) where a != b:
+            throw ValidationError("Two config files given ('\(a)' and --config '\(b)'); give one.")
+        default: break
+        }
+    }
 
     func run() throws {
-        let loaded = ConfigLoading.loadOrExit(config)
+        let loaded = ConfigLoading.loadOrExit(file ?? config!)
         var quiet = Logger(label: "tollgate.check-config")
         quiet.logLevel = .error
         do {
