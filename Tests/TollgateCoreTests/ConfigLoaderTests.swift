@@ -227,6 +227,19 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(config.plugins[1].location.line, 9)
     }
 
+    func testAPluginWithoutConfigOrWithAnEmptyOneGetsAnEmptyObject() throws {
+        let yaml = Self.validModels + """
+
+        plugins:
+          - path: /opt/p/liba.so
+          - path: /opt/p/libb.so
+            config:
+          - {path: /opt/p/libc.so, config: ~}
+        """
+        let config = try ConfigLoader.parse(yaml: yaml, file: "/etc/tollgate/main.yaml")
+        XCTAssertEqual(config.plugins.map(\.config), Array(repeating: .object(JSONObject()), count: 3))
+    }
+
     func testListenForms() {
         XCTAssertTrue(ConfigDecoder.hostAndPort("localhost:8080")! == ("localhost", 8080))
         XCTAssertTrue(ConfigDecoder.hostAndPort("[2001:db8::1]:443")! == ("2001:db8::1", 443))

@@ -40,7 +40,10 @@ extension ConfigDecoder {
             }
             instanceLines[instance] = instanceNode.location.line
             if f["fail"] != nil, failPolicy == nil { continue }
-            let config = f["config"]?.jsonValue ?? .object(JSONObject())
+            // No `config:`, or an empty one, is an empty object: a plugin
+            // reads keys from an object and need not handle null.
+            let given = f["config"]?.jsonValue
+            let config = given == nil || given == .null ? .object(JSONObject()) : given!
             plugins.append(PluginEntry(name: name, path: path, instanceName: instance, fail: failPolicy,
                                        config: config, location: item.location))
         }

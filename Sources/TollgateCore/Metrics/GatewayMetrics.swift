@@ -50,6 +50,9 @@ public final class GatewayMetrics: @unchecked Sendable {
                         help: "Time spent in plugin hooks.", labelNames: ["plugin", "hook"])
         _ = try? define(kind: .counter, name: "tollgate_plugin_errors_total",
                         help: "Hooks that returned an error.", labelNames: ["plugin", "hook", "policy"])
+        _ = try? define(kind: .counter, name: "tollgate_plugin_host_call_refused_total",
+                        help: "Host calls a plugin made that the ABI's rules refused (wrong phase, read-only map), by function and status.",
+                        labelNames: ["plugin", "function", "status"])
         _ = try? define(kind: .gauge, name: "tollgate_plugin_images_retired",
                         help: "Plugin images kept mapped after their generation drained (never unloaded).", labelNames: [])
         _ = try? define(kind: .gauge, name: "tollgate_plugin_images_open", help: "Plugin images in use.", labelNames: [])

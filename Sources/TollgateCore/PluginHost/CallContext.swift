@@ -76,6 +76,11 @@ public final class CallContext {
     /// that take only the host handle (counter settle).
     public static var current: CallContext? { RunningCall.current }
 
+    /// The plugin whose hook is running, set by HookChain for the length
+    /// of the hook: host calls that take only the call handle are
+    /// attributed to it (refused-call counts).
+    var runningPlugin: PluginInstance?
+
     /// Plugin state slots (call_state), by chain position.
     var callStates: [UnsafeMutableRawPointer?]
     /// Plugins 0..<enteredCount entered the call and are owed post_call.

@@ -30,6 +30,7 @@ public struct HookChain {
         RunningCall.set(call)
         defer {
             call.phase = .idle
+            call.runningPlugin = nil
             RunningCall.set(nil)
         }
         for (index, plugin) in generation.plugins.enumerated() {
@@ -37,6 +38,7 @@ public struct HookChain {
             guard let hook = plugin.preCall else { continue }
             call.pluginError = nil
             call.pluginResponse = nil
+            call.runningPlugin = plugin
             let start = MonotonicClock.nanos()
             var state: UnsafeMutableRawPointer? = nil
             let verdict = hook(plugin.instance, call.pointer, &state)
@@ -47,11 +49,17 @@ public struct HookChain {
             case TOLLGATE_PRE_CALL_CONTINUE:
                 continue
             case TOLLGATE_PRE_CALL_REJECT:
-                let error = call.pluginError ?? GatewayError(status: 500, type: "plugin_error", code: "plugin_rejected",
-                                                             message: "Plugin '\(plugin.instanceName)' rejected the request without a reason.")
-                return .reject(error, decidedBy: plugin.instanceName)
+                if let error = call.pluginError { return .reject(error, decidedBy: plugin.instanceName) }
+                // A plugin bug, not a policy decision: the operator hears of it.
+                plugin.host.logger.warning("pre_call returned REJECT without set_error: answered 500 plugin_rejected, no reason given",
+                                           metadata: ["request_id": .string(call.requestID)])
+                return .reject(GatewayError(status: 500, type: "plugin_error", code: "plugin_rejected",
+                                            message: "Plugin '\(plugin.instanceName)' rejected the request without a reason."),
+                               decidedBy: plugin.instanceName)
             case TOLLGATE_PRE_CALL_RESPOND:
                 guard let response = call.pluginResponse else {
+                    plugin.host.logger.warning("pre_call returned RESPOND without set_response: answered 500 plugin_bad_verdict",
+                                               metadata: ["request_id": .string(call.requestID)])
                     return .reject(GatewayError(status: 500, type: "plugin_error", code: "plugin_bad_verdict",
                                                 message: "Plugin '\(plugin.instanceName)' answered RESPOND without a response."),
                                    decidedBy: plugin.instanceName)
@@ -60,7 +68,8 @@ public struct HookChain {
                                 decidedBy: plugin.instanceName)
             default:
                 // ERROR, or a verdict this host does not know: a plugin failure.
-                let reason = call.pluginError?.message ?? (verdict == TOLLGATE_PRE_CALL_ERROR ? "no reason given" : "unknown verdict \(verdict)")
+                let reason = call.pluginError?.message
+                    ?? (verdict == TOLLGATE_PRE_CALL_ERROR ? "no reason given (set_error supplies one)" : "unknown verdict \(verdict)")
                 timers.countError(plugin: plugin.instanceName, hook: .preCall, failClosed: plugin.failClosed)
                 plugin.host.logger.error("pre_call failed: \(reason)", metadata: ["request_id": .string(call.requestID)])
                 if plugin.failClosed {
@@ -84,12 +93,14 @@ public struct HookChain {
         defer {
             call.phase = .idle
             call.currentEvent = nil
+            call.runningPlugin = nil
             RunningCall.set(nil)
         }
         for index in stride(from: call.enteredCount - 1, through: 0, by: -1) {
             let plugin = generation.plugins[index]
             guard let hook = plugin.onChunk else { continue }
             call.pluginError = nil
+            call.runningPlugin = plugin
             let start = MonotonicClock.nanos()
             let verdict = hook(plugin.instance, call.pointer, call.callStates[index])
             call.arena.reset()
@@ -101,12 +112,16 @@ public struct HookChain {
                 event = call.currentEvent!
                 return .drop
             case TOLLGATE_CHUNK_ABORT:
+                if call.pluginError == nil {
+                    plugin.host.logger.warning("on_chunk returned ABORT without set_error: the response ends with no reason given",
+                                               metadata: ["request_id": .string(call.requestID)])
+                }
                 let error = call.pluginError ?? GatewayError(status: 500, type: "plugin_error", code: "stream_aborted",
                                                              message: "Plugin '\(plugin.instanceName)' ended the response.")
                 event = call.currentEvent!
                 return .abort(error, decidedBy: plugin.instanceName)
             default:
-                let reason = call.pluginError?.message ?? "no reason given"
+                let reason = call.pluginError?.message ?? "no reason given (set_error supplies one)"
                 timers.countError(plugin: plugin.instanceName, hook: .chunk, failClosed: plugin.failClosed)
                 plugin.host.logger.error("on_chunk failed: \(reason)", metadata: ["request_id": .string(call.requestID)])
                 if plugin.failClosed {
@@ -132,11 +147,13 @@ public struct HookChain {
         RunningCall.set(call)
         defer {
             call.phase = .idle
+            call.runningPlugin = nil
             RunningCall.set(nil)
         }
         for index in stride(from: call.enteredCount - 1, through: 0, by: -1) {
             let plugin = generation.plugins[index]
             guard let hook = plugin.postCall else { continue }
+            call.runningPlugin = plugin
             let start = MonotonicClock.nanos()
             let status = hook(plugin.instance, call.pointer, call.callStates[index])
             call.callStates[index] = nil
@@ -144,7 +161,7 @@ public struct HookChain {
             plugin.hookDuration(.postCall).record(Double(MonotonicClock.nanos() - start) / 1e9)
             if status != TOLLGATE_STATUS_OK {
                 timers.countError(plugin: plugin.instanceName, hook: .postCall, failClosed: plugin.failClosed)
-                plugin.host.logger.warning("post_call returned status \(status)", metadata: ["request_id": .string(call.requestID)])
+                plugin.host.logger.warning("post_call returned \(HostStatusName.of(status))", metadata: ["request_id": .string(call.requestID)])
             }
         }
     }

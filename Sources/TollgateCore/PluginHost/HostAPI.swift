@@ -54,6 +54,14 @@ private let INVALID = tollgate_type_status(TOLLGATE_STATUS_INVALID_ARGUMENT)
 private let WRONG_PHASE = tollgate_type_status(TOLLGATE_STATUS_WRONG_PHASE)
 private let READ_ONLY = tollgate_type_status(TOLLGATE_STATUS_READ_ONLY)
 
+/// A call the host's rules refuse (WRONG_PHASE, READ_ONLY): the plugin gets
+/// the status, the operator a count
+/// (tollgate_plugin_host_call_refused_total{plugin, function, status}).
+private func refuse(_ call: CallContext, _ function: String, _ status: tollgate_type_status) -> tollgate_type_status {
+    call.countRefusedHostCall(function: function, status: status)
+    return status
+}
+
 // MARK: logging, metrics, catalog, alerts
 
 private let hostLog: tollgate_callback_log = { host, call, level, message in
@@ -163,7 +171,7 @@ private let hostGetString: tollgate_callback_get_string = { call, property, valu
         valueOut.pointee = call.arena.lend(s)
         return OK
     case .notFound: return NOT_FOUND
-    case .wrongPhase: return WRONG_PHASE
+    case .wrongPhase: return refuse(call, "get_string", WRONG_PHASE)
     case .invalid: return INVALID
     }
 }
@@ -175,7 +183,7 @@ private let hostGetInt: tollgate_callback_get_int = { call, property, valueOut i
         valueOut.pointee = v
         return OK
     case .notFound: return NOT_FOUND
-    case .wrongPhase: return WRONG_PHASE
+    case .wrongPhase: return refuse(call, "get_int", WRONG_PHASE)
     case .invalid: return INVALID
     }
 }
@@ -184,7 +192,7 @@ private let hostGetInt: tollgate_callback_get_int = { call, property, valueOut i
 
 private let hostSetModel: tollgate_callback_set_model = { call, model in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall else { return WRONG_PHASE }
+    guard call.phase == .preCall else { return refuse(call, "set_model", WRONG_PHASE) }
     guard let model = model.validatedString, !model.isEmpty else { return INVALID }
     if model != call.request.model { call.pinnedDeployment = nil }
     call.request.setModel(model)
@@ -202,7 +210,7 @@ private let hostGetHostString: tollgate_callback_get_host_string = { host, prope
 
 private let hostSetFallbackModels: tollgate_callback_set_fallback_models = { call, models, count in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall else { return WRONG_PHASE }
+    guard call.phase == .preCall else { return refuse(call, "set_fallback_models", WRONG_PHASE) }
     guard count <= 8, count == 0 || models != nil else { return INVALID }
     var list: [String] = []
     for i in 0..<count {
@@ -215,7 +223,7 @@ private let hostSetFallbackModels: tollgate_callback_set_fallback_models = { cal
 
 private let hostSetDeployment: tollgate_callback_set_deployment = { call, deployment in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall else { return WRONG_PHASE }
+    guard call.phase == .preCall else { return refuse(call, "set_deployment", WRONG_PHASE) }
     guard let name = deployment.validatedString, !name.isEmpty else { return INVALID }
     guard let entry = call.catalog.model(named: call.request.model),
           entry.deployments.contains(where: { $0.name == name }) else { return NOT_FOUND }
@@ -225,7 +233,7 @@ private let hostSetDeployment: tollgate_callback_set_deployment = { call, deploy
 
 private let hostSetMaxOutputTokens: tollgate_callback_set_max_output_tokens = { call, tokens in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall else { return WRONG_PHASE }
+    guard call.phase == .preCall else { return refuse(call, "set_max_output_tokens", WRONG_PHASE) }
     guard tokens > 0 else { return INVALID }
     call.request.setMaxOutputTokens(tokens)
     return OK
@@ -248,7 +256,7 @@ private let hostGetPromptSegment: tollgate_callback_get_prompt_segment = { call,
 
 private let hostSetPromptSegment: tollgate_callback_set_prompt_segment = { call, index, text in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall else { return WRONG_PHASE }
+    guard call.phase == .preCall else { return refuse(call, "set_prompt_segment", WRONG_PHASE) }
     guard let text = text.validatedString else { return INVALID }
     return call.request.setSegment(index, text: text) ? OK : NOT_FOUND
 }
@@ -261,7 +269,7 @@ private let hostGetBody: tollgate_callback_get_body = { call, bodyOut in
 
 private let hostSetBody: tollgate_callback_set_body = { call, body in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall else { return WRONG_PHASE }
+    guard call.phase == .preCall else { return refuse(call, "set_body", WRONG_PHASE) }
     do {
         try call.request.setBody(body.bytes)
         return OK
@@ -272,39 +280,60 @@ private let hostSetBody: tollgate_callback_set_body = { call, body in
 
 // MARK: maps
 
-private func readMap(_ call: CallContext, _ map: Int32) -> HeaderList? {
+/// A map as the reading hook may see it: nil for an unknown map id, and
+/// WRONG_PHASE for the upstream's headers before there is an upstream
+/// answer (so a plugin can tell a wrong phase from an absent header).
+private func readMap(_ call: CallContext, _ map: Int32, _ function: String) -> Result<HeaderList, MapRefusal> {
     switch map {
-    case TOLLGATE_MAP_REQUEST_HEADERS: return call.requestHeaders
-    case TOLLGATE_MAP_ATTRIBUTES: return call.attributes
-    case TOLLGATE_MAP_METADATA: return HeaderList(call.request.metadata, caseInsensitive: false)
-    case TOLLGATE_MAP_RESPONSE_HEADERS: return call.responseHeaders
+    case TOLLGATE_MAP_REQUEST_HEADERS: return .success(call.requestHeaders)
+    case TOLLGATE_MAP_ATTRIBUTES: return .success(call.attributes)
+    case TOLLGATE_MAP_METADATA: return .success(HeaderList(call.request.metadata, caseInsensitive: false))
+    case TOLLGATE_MAP_RESPONSE_HEADERS: return .success(call.responseHeaders)
     case TOLLGATE_MAP_UPSTREAM_HEADERS:
-        return call.phase == .chunk || call.phase == .postCall ? call.upstreamHeaders : HeaderList(caseInsensitive: true)
-    default: return nil
+        guard call.phase == .chunk || call.phase == .postCall else {
+            return .failure(MapRefusal(status: refuse(call, function, WRONG_PHASE)))
+        }
+        return .success(call.upstreamHeaders)
+    default: return .failure(MapRefusal(status: INVALID))
     }
 }
 
+private struct MapRefusal: Error {
+    let status: tollgate_type_status
+}
+
 private let hostMapCount: tollgate_callback_map_count = { call, map, countOut in
-    guard let call = CallContext.from(call), let countOut, let list = readMap(call, map) else { return INVALID }
-    countOut.pointee = list.count
-    return OK
+    guard let call = CallContext.from(call), let countOut else { return INVALID }
+    switch readMap(call, map, "map_count") {
+    case .failure(let refusal): return refusal.status
+    case .success(let list):
+        countOut.pointee = list.count
+        return OK
+    }
 }
 
 private let hostMapGet: tollgate_callback_map_get = { call, map, key, valueOut in
-    guard let call = CallContext.from(call), let valueOut, let list = readMap(call, map),
-          let key = key.validatedString else { return INVALID }
-    guard let value = list[key] else { return NOT_FOUND }
-    valueOut.pointee = call.arena.lend(value)
-    return OK
+    guard let call = CallContext.from(call), let valueOut, let key = key.validatedString else { return INVALID }
+    switch readMap(call, map, "map_get") {
+    case .failure(let refusal): return refusal.status
+    case .success(let list):
+        guard let value = list[key] else { return NOT_FOUND }
+        valueOut.pointee = call.arena.lend(value)
+        return OK
+    }
 }
 
 private let hostMapEntry: tollgate_callback_map_entry = { call, map, index, keyOut, valueOut in
-    guard let call = CallContext.from(call), let list = readMap(call, map) else { return INVALID }
-    guard index < list.count else { return NOT_FOUND }
-    let entry = list.entries[index]
-    keyOut?.pointee = call.arena.lend(entry.name)
-    valueOut?.pointee = call.arena.lend(entry.value)
-    return OK
+    guard let call = CallContext.from(call) else { return INVALID }
+    switch readMap(call, map, "map_entry") {
+    case .failure(let refusal): return refusal.status
+    case .success(let list):
+        guard index < list.count else { return NOT_FOUND }
+        let entry = list.entries[index]
+        keyOut?.pointee = call.arena.lend(entry.name)
+        valueOut?.pointee = call.arena.lend(entry.value)
+        return OK
+    }
 }
 
 private let hostMapSet: tollgate_callback_map_set = { call, map, key, value in
@@ -312,16 +341,16 @@ private let hostMapSet: tollgate_callback_map_set = { call, map, key, value in
           let value = value.validatedString else { return INVALID }
     switch map {
     case TOLLGATE_MAP_ATTRIBUTES:
-        guard call.phase == .preCall else { return WRONG_PHASE }
+        guard call.phase == .preCall else { return refuse(call, "map_set", WRONG_PHASE) }
         call.attributes.set(key, value)
         return OK
     case TOLLGATE_MAP_RESPONSE_HEADERS:
-        guard call.phase == .preCall || (call.phase == .chunk && !call.headersSent) else { return WRONG_PHASE }
+        guard call.phase == .preCall || (call.phase == .chunk && !call.headersSent) else { return refuse(call, "map_set", WRONG_PHASE) }
         guard HTTPHeaderValidation.isValidName(key), HTTPHeaderValidation.isValidValue(value) else { return INVALID }
         call.responseHeaders.set(key, value)
         return OK
     case TOLLGATE_MAP_REQUEST_HEADERS, TOLLGATE_MAP_METADATA, TOLLGATE_MAP_UPSTREAM_HEADERS:
-        return READ_ONLY
+        return refuse(call, "map_set", READ_ONLY)
     default:
         return INVALID
     }
@@ -331,7 +360,7 @@ private let hostMapSet: tollgate_callback_map_set = { call, map, key, value in
 
 private let hostSetError: tollgate_callback_set_error = { call, status, type, code, message in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall || call.phase == .chunk else { return WRONG_PHASE }
+    guard call.phase == .preCall || call.phase == .chunk else { return refuse(call, "set_error", WRONG_PHASE) }
     guard (400...599).contains(Int(status)), let type = type.validatedString, !type.isEmpty,
           let code = code.validatedString, let message = message.validatedString else { return INVALID }
     call.pluginError = GatewayError(status: Int(status), type: type, code: code.isEmpty ? nil : code, message: message)
@@ -340,7 +369,7 @@ private let hostSetError: tollgate_callback_set_error = { call, status, type, co
 
 private let hostSetResponse: tollgate_callback_set_response = { call, status, contentType, body in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall else { return WRONG_PHASE }
+    guard call.phase == .preCall else { return refuse(call, "set_response", WRONG_PHASE) }
     guard (200...599).contains(Int(status)), let contentType = contentType.validatedString,
           HTTPHeaderValidation.isValidValue(contentType) else { return INVALID }
     call.pluginResponse = (Int(status), contentType.isEmpty ? "application/json" : contentType, body.bytes)
@@ -351,14 +380,14 @@ private let hostSetResponse: tollgate_callback_set_response = { call, status, co
 
 private let hostGetChunkText: tollgate_callback_get_chunk_text = { call, textOut in
     guard let call = CallContext.from(call), let textOut else { return INVALID }
-    guard call.phase == .chunk, call.currentEvent != nil else { return WRONG_PHASE }
+    guard call.phase == .chunk, call.currentEvent != nil else { return refuse(call, "get_chunk_text", WRONG_PHASE) }
     textOut.pointee = call.arena.lend(call.currentEvent!.text())
     return OK
 }
 
 private let hostSetChunkText: tollgate_callback_set_chunk_text = { call, text in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .chunk, call.currentEvent != nil else { return WRONG_PHASE }
+    guard call.phase == .chunk, call.currentEvent != nil else { return refuse(call, "set_chunk_text", WRONG_PHASE) }
     guard let text = text.validatedString else { return INVALID }
     call.currentEvent!.setText(text)
     return OK
@@ -366,14 +395,14 @@ private let hostSetChunkText: tollgate_callback_set_chunk_text = { call, text in
 
 private let hostGetChunkRaw: tollgate_callback_get_chunk_raw = { call, rawOut in
     guard let call = CallContext.from(call), let rawOut else { return INVALID }
-    guard call.phase == .chunk, let event = call.currentEvent else { return WRONG_PHASE }
+    guard call.phase == .chunk, let event = call.currentEvent else { return refuse(call, "get_chunk_raw", WRONG_PHASE) }
     rawOut.pointee = call.arena.lend(event.data)
     return OK
 }
 
 private let hostSetChunkRaw: tollgate_callback_set_chunk_raw = { call, raw in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .chunk, call.currentEvent != nil else { return WRONG_PHASE }
+    guard call.phase == .chunk, call.currentEvent != nil else { return refuse(call, "set_chunk_raw", WRONG_PHASE) }
     call.currentEvent!.setRaw(raw.bytes)
     return OK
 }

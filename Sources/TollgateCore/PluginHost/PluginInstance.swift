@@ -54,7 +54,7 @@ public final class PluginInstance: @unchecked Sendable {
                 String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
             }
             throw PluginLoadError(plugin: instanceName, file: library.sourcePath,
-                                  reason: "create failed (status \(status))" + (message.isEmpty ? "" : ": \(message)"))
+                                  reason: "create failed (\(HostStatusName.of(status)))" + (message.isEmpty ? "" : ": \(message)"))
         }
         self.instance = instanceOut
     }

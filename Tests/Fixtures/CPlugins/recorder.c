@@ -5,6 +5,7 @@
  *               chunk <name> <request-id> <kind>
  *               post <name> <request-id> <outcome> <status> <tokens_in> <tokens_out> <cost>
  *   "action": continue | reject | respond | error | set_model   (pre_call)
+ *             | reject_silently | error_silently  (the verdict without set_error)
  *   "model":  the model for set_model
  *   "status": HTTP status for reject (default 429)
  *   "stamp":  if set, response header x-test-stamp: <stamp>
@@ -163,6 +164,8 @@ static tollgate_type_pre_call_verdict pre_call(tollgate_type_instance_plugin_ptr
     r->api->set_error(call, 500, str("plugin_error"), str(""), str("recorder was told to fail"));
     return TOLLGATE_PRE_CALL_ERROR;
   }
+  if (strcmp(r->action, "reject_silently") == 0) return TOLLGATE_PRE_CALL_REJECT;
+  if (strcmp(r->action, "error_silently") == 0) return TOLLGATE_PRE_CALL_ERROR;
   if (strcmp(r->action, "set_model") == 0) {
     r->api->set_model(call, str(r->model));
   }

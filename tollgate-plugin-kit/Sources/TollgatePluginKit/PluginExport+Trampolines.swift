@@ -101,7 +101,7 @@ enum Trampolines {
                 return fail("config is not valid JSON: \(error)")
             }
         } else {
-            configValue = .null
+            configValue = .object(JSONObject())  // what the gateway sends for no config
         }
         let pluginHost = PluginHost(hostAPI: api, handle: host)
         do {

@@ -11,8 +11,8 @@ public protocol TollgatePlugin {
     /// Name, version and default fail policy, put in the descriptor.
     static var info: PluginInfo { get }
 
-    /// Builds an instance from the entry's `config:` block (`.null` when
-    /// absent). Throw `PluginError("...")` to refuse the configuration: the
+    /// Builds an instance from the entry's `config:` block (an empty
+    /// object when the entry has none, or an empty one). Throw `PluginError("...")` to refuse the configuration: the
     /// message becomes the host's create error. Runs on the control thread.
     init(host: PluginHost, config: JSONValue) throws
 }

@@ -50,8 +50,9 @@ public final class PluginUnderTest {
     public var isDestroyed: Bool { instance == nil }
 
     /// Opens the library, validates its descriptor like the gateway does,
-    /// and creates one instance with `config` (the YAML `config:` block).
-    public init(libraryPath: String, config: JSONValue = .null, catalog: [String: Price] = FakeHost.defaultCatalog,
+    /// and creates one instance with `config` (the YAML `config:` block;
+    /// by default `{}`, what the gateway passes for an entry without one).
+    public init(libraryPath: String, config: JSONValue = .object(JSONObject()), catalog: [String: Price] = FakeHost.defaultCatalog,
                 hostMajor: UInt16 = UInt16(TOLLGATE_ABI_MAJOR), hostMinor: UInt16 = UInt16(TOLLGATE_ABI_MINOR)) throws {
         self.libraryPath = libraryPath
         guard access(libraryPath, F_OK) == 0 else { throw PluginLoadError.fileNotFound(path: libraryPath) }

@@ -152,7 +152,11 @@ typedef int32_t tollgate_type_status;
  * valid UTF-8, a body that is not valid JSON, an unknown id. */
 #define TOLLGATE_STATUS_INVALID_ARGUMENT 2
 /* The callback is not allowed in the current hook (for example setting the
- * model from on_post_call). See each callback for where it may be used. */
+ * model from on_post_call). See each callback for where it may be used.
+ * The host counts each one for the operator, with READ_ONLY below, in
+ * tollgate_plugin_host_call_refused_total{plugin, function, status}; in
+ * logs and labels a status is named like its constant, in lower case and
+ * without the prefix ("wrong_phase"). */
 #define TOLLGATE_STATUS_WRONG_PHASE 3
 /* The target is read-only (for example a request header). */
 #define TOLLGATE_STATUS_READ_ONLY 4
@@ -322,7 +326,9 @@ typedef int32_t tollgate_type_map;
  * the headers were sent return WRONG_PHASE). Read: all hooks. Setting an
  * existing key replaces its value. */
 #define TOLLGATE_MAP_RESPONSE_HEADERS 4
-/* The upstream's response headers. Read-only. chunk+post. */
+/* The upstream's response headers. Read-only. chunk+post: in on_pre_call
+ * there is no upstream answer yet, and every read answers WRONG_PHASE (an
+ * absent header in chunk+post answers NOT_FOUND). */
 #define TOLLGATE_MAP_UPSTREAM_HEADERS 5
 
 /* Metric kinds for tollgate_callback_metric_define. */
@@ -503,7 +509,9 @@ typedef tollgate_type_status (*tollgate_callback_set_body)(tollgate_type_call_pt
 
 /* --- Maps (headers, attributes, metadata) ------------------------------ */
 
-/* Number of entries in a map. */
+/* Number of entries in a map. WRONG_PHASE for a map this hook may not read
+ * (TOLLGATE_MAP_UPSTREAM_HEADERS in on_pre_call), as for map_get and
+ * map_entry. */
 typedef tollgate_type_status (*tollgate_callback_map_count)(tollgate_type_call_ptr call,
                                                             tollgate_type_map map,
                                                             size_t *count_out);
@@ -532,7 +540,9 @@ typedef tollgate_type_status (*tollgate_callback_map_set)(tollgate_type_call_ptr
 /* --- Verdict details ---------------------------------------------------- */
 
 /* Describes the error to send with TOLLGATE_PRE_CALL_REJECT, or the reason
- * for TOLLGATE_CHUNK_ABORT / a *_ERROR verdict. The host renders it in the
+ * for TOLLGATE_CHUNK_ABORT / a *_ERROR verdict. It is the only way to give
+ * a reason: without it the client and the operator's log read "no reason
+ * given" (see the verdicts). The host renders it in the
  * client's API dialect: OpenAI
  *   {"error":{"message":M,"type":T,"param":null,"code":C}}
  * or Anthropic
@@ -821,16 +831,22 @@ typedef struct tollgate_type_host_api {
 typedef int32_t tollgate_type_pre_call_verdict;
 /* Go on with the next plugin, then forward the request. */
 #define TOLLGATE_PRE_CALL_CONTINUE 0
-/* Refuse the call with the error set by set_error (a 500 "plugin_error" if
- * none was set). Later plugins do not run; earlier ones get on_post_call. */
+/* Refuse the call with the error set by set_error, which supplies the
+ * status, type and message the client gets and the reason the ledger
+ * records. Without set_error the client gets a 500 "plugin_error"
+ * ("rejected the request without a reason") and the host logs a warning
+ * naming the plugin. Later plugins do not run; this plugin and earlier
+ * ones get on_post_call. */
 #define TOLLGATE_PRE_CALL_REJECT 1
 /* Answer the call with the response set by set_response, without calling
- * the upstream. Later plugins do not run. */
+ * the upstream (without set_response: a 500 "plugin_error", logged). Later
+ * plugins do not run; this plugin and earlier ones get on_post_call. */
 #define TOLLGATE_PRE_CALL_RESPOND 2
 /* The plugin failed. The host applies the plugin's fail policy: fail-closed
  * rejects the call (503, type "plugin_error"); fail-open logs, counts, and
- * continues as if the plugin had returned CONTINUE. The plugin still gets
- * on_post_call. */
+ * continues as if the plugin had returned CONTINUE. The reason logged (and
+ * sent, fail-closed) is set_error's message; without it, "no reason
+ * given". The plugin still gets on_chunk (fail-open) and on_post_call. */
 #define TOLLGATE_PRE_CALL_ERROR 3
 
 /* Returned by on_chunk. */
@@ -842,11 +858,13 @@ typedef int32_t tollgate_type_chunk_verdict;
 /* Swallow the event: later plugins and the client do not see it. Usage in
  * the event is still counted by the host. */
 #define TOLLGATE_CHUNK_DROP 2
-/* End the response now with the error from set_error: before the first
- * byte, a normal error response; after it, a terminal SSE error event. The
- * upstream transfer is cancelled. */
+/* End the response now with the error from set_error (without it, a 500
+ * "plugin_error" with no reason, and a warning in the log): before the
+ * first byte, a normal error response; after it, a terminal SSE error
+ * event. The upstream transfer is cancelled. */
 #define TOLLGATE_CHUNK_ABORT 3
-/* The plugin failed; fail-closed aborts, fail-open continues. */
+/* The plugin failed; fail-closed aborts, fail-open continues. The reason
+ * logged is set_error's message, if the plugin set one. */
 #define TOLLGATE_CHUNK_ERROR 4
 
 /* ========================================================================
@@ -855,7 +873,8 @@ typedef int32_t tollgate_type_chunk_verdict;
 
 /* Creates an instance. `api` and `host` stay valid until on_destroy
  * returns. `config_json` is the instance's `config:` block from the YAML,
- * as a JSON value ("{}" when absent), borrowed until return. On success
+ * as a JSON value ("{}" when the entry has no `config:` or an empty one),
+ * borrowed until return. On success
  * store the instance in *instance_out and return TOLLGATE_STATUS_OK. On
  * failure return any other status and write a one-line reason with
  * `error_out` (host-owned buffer of `error_capacity` bytes; the plugin
