@@ -15,8 +15,9 @@ public final class PluginInstance: @unchecked Sendable {
     let onChunk: tollgate_on_chunk?
     let postCall: tollgate_on_post_call?
     /// tollgate_plugin_hook_duration_seconds{plugin, hook}, one per hook,
-    /// in HookTimers.Hook order.
-    private let hookDurations: [ValueHistogram]
+    /// in HookTimers.Hook order; nil for a hook the plugin left NULL (no
+    /// series is exported for a hook that never runs).
+    private let hookDurations: [ValueHistogram?]
     private var destroyed = false
 
     /// Calls on_create; throws PluginLoadError with the plugin's own reason.
@@ -32,8 +33,11 @@ public final class PluginInstance: @unchecked Sendable {
         self.preCall = d.on_pre_call
         self.onChunk = d.on_chunk
         self.postCall = d.on_post_call
+        let implemented: [HookTimers.Hook: Bool] = [.preCall: d.on_pre_call != nil, .chunk: d.on_chunk != nil,
+                                                     .postCall: d.on_post_call != nil]
         self.hookDurations = HookTimers.Hook.allCases.map { hook in
-            services.metrics.registry.makeValueHistogram(
+            guard implemented[hook] == true else { return nil }
+            return services.metrics.registry.makeValueHistogram(
                 name: "tollgate_plugin_hook_duration_seconds", labels: [("plugin", instanceName), ("hook", hook.rawValue)],
                 buckets: GatewayMetrics.latencyBuckets, help: "Time spent in plugin hooks.")
         }
@@ -59,8 +63,9 @@ public final class PluginInstance: @unchecked Sendable {
         self.instance = instanceOut
     }
 
+    /// Only asked for a hook the plugin implements (HookChain runs no other).
     func hookDuration(_ hook: HookTimers.Hook) -> ValueHistogram {
-        hookDurations[HookTimers.Hook.allCases.firstIndex(of: hook)!]
+        hookDurations[HookTimers.Hook.allCases.firstIndex(of: hook)!]!
     }
 
     /// Calls on_destroy once. The generation guarantees no hook is running.
