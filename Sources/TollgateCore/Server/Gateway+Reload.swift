@@ -84,9 +84,7 @@ extension Gateway {
         health.failureThreshold = config.server.retries.cooldownAfterFailures
         health.cooldownMillis = config.server.retries.cooldownSeconds * 1000
         services.alerts.replaceSinks(Gateway.alertSinks(config: config, logger: logger))
-        generations.swap(to: next)
-        services.metrics.record("tollgate_generation", value: Double(next.id))
-        publishImageCounts()
+        startServing(next)
         retiredListener?.close(promise: nil)
         return finish(true, generation: next.id, error: nil)
     }

@@ -31,6 +31,8 @@ public final class Gateway: @unchecked Sendable {
     private var durations: [String: (gateway: ValueHistogram, upstream: ValueHistogram)] = [:]
     private let control = DispatchQueue(label: "tollgate.control")
     public let health = DeploymentHealth()
+    /// The id the next generation gets. Taken only when a generation
+    /// starts serving: a failed reload consumes none.
     private var nextGenerationID = 1
 
     /// Builds the first generation; throws PluginLoadError if a plugin
@@ -64,11 +66,9 @@ public final class Gateway: @unchecked Sendable {
             try? group.syncShutdownGracefully()
             throw error
         }
-        generations.swap(to: first)
         health.failureThreshold = config.server.retries.cooldownAfterFailures
         health.cooldownMillis = config.server.retries.cooldownSeconds * 1000
-        metrics.record("tollgate_generation", value: Double(first.id))
-        publishImageCounts()
+        startServing(first)
     }
 
     /// Event-loop threads: TOLLGATE_EVENT_LOOP_THREADS, else one per core.
@@ -91,9 +91,9 @@ public final class Gateway: @unchecked Sendable {
         return sinks  // `alerts: []` turns alerts off; no `alerts` key decodes as [log]
     }
 
+    /// Builds the next generation (not yet serving: see startServing).
+    /// Called at start and on the reload queue, one at a time.
     func makeGeneration(config: TollgateConfig) throws -> Generation {
-        let id = nextGenerationID
-        nextGenerationID += 1
         let libraries = services.libraries
         let control = self.control
         let logger = self.logger
@@ -104,7 +104,15 @@ public final class Gateway: @unchecked Sendable {
                 self?.publishImageCounts()
             }
         }
-        return try builder.build(config: config, id: id)
+        return try builder.build(config: config, id: nextGenerationID)
+    }
+
+    /// Makes a built generation the serving one; its id is taken now.
+    func startServing(_ next: Generation) {
+        nextGenerationID = next.id + 1
+        generations.swap(to: next)
+        services.metrics.record("tollgate_generation", value: Double(next.id))
+        publishImageCounts()
     }
 
     func publishImageCounts() {
