@@ -56,15 +56,41 @@ public final class PluginLibraryCache: @unchecked Sendable {
     private let lock = NSLock()
     private var open: [String: (library: PluginLibrary, users: Int)] = [:]
     private var retired = 0
-    public let cacheDirectory: String
+    /// Held while a copy is placed and opened, and while copies are
+    /// removed: a copy is never removed between its write and its dlopen.
+    private let files = NSLock()
+    public let images: PluginImageDirectory
+    public var cacheDirectory: String { images.path }
     /// Retired images that could not be unmapped are counted; beyond this
     /// many, loading a new image is refused so memory stays bounded.
     public let maxRetiredImages: Int
 
+    /// `cacheDirectory` nil: a folder of this process's own under
+    /// `$TMPDIR/tollgate-plugin-cache-UID` (see PluginImageDirectory).
     public init(cacheDirectory: String? = nil, maxRetiredImages: Int = 256) {
-        let base = cacheDirectory ?? (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/tollgate-plugin-cache-\(getuid())"
-        self.cacheDirectory = base
+        self.images = cacheDirectory.map { PluginImageDirectory(path: $0) } ?? .default()
         self.maxRetiredImages = maxRetiredImages
+    }
+
+    /// Removes the copies no open library uses (those of drained
+    /// generations and of failed loads), and the folders other, finished
+    /// processes left behind. An image still mapped keeps working without
+    /// its file; a library opened again is copied again.
+    public func removeUnusedImages() {
+        files.withLock {
+            let keep = lock.withLock { Set(open.values.map(\.library.loadedPath)) }
+            images.removeFiles(except: keep)
+        }
+        images.removeAbandoned()
+    }
+
+    /// At exit, after every generation was destroyed: removes this
+    /// process's folder.
+    public func removeImageFolder() {
+        files.withLock {
+            guard lock.withLock({ open.isEmpty }) else { return }
+            images.removeFolder()
+        }
     }
 
     public var retiredImageCount: Int { lock.withLock { retired } }
@@ -81,6 +107,8 @@ public final class PluginLibraryCache: @unchecked Sendable {
             throw fail(exists ? "cannot read the file" : "no such file")
         }
         let hash = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        files.lock()
+        defer { files.unlock() }
         if let library = lock.withLock({ () -> PluginLibrary? in
             guard let entry = open[hash] else { return nil }
             open[hash] = (entry.library, entry.users + 1)

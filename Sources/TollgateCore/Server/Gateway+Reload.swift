@@ -63,6 +63,7 @@ extension Gateway {
         do {
             next = try makeGeneration(config: config)
         } catch {
+            services.libraries.removeUnusedImages()  // copies of the libraries that failed
             return finish(false, generation: current.id, error: "\(error)")
         }
 
@@ -92,6 +93,7 @@ extension Gateway {
     /// Destroys a generation that never served.
     private func discard(_ generation: Generation) {
         generation.destroyInstances(libraries: services.libraries)
+        services.libraries.removeUnusedImages()
         publishImageCounts()
     }
 

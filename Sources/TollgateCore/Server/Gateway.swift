@@ -100,6 +100,7 @@ public final class Gateway: @unchecked Sendable {
         let builder = GenerationBuilder(services: services) { [weak self] drained in
             control.async { [weak self] in
                 drained.destroyInstances(libraries: libraries)
+                libraries.removeUnusedImages()
                 logger.info("generation \(drained.id) drained and destroyed")
                 self?.publishImageCounts()
             }
@@ -112,6 +113,7 @@ public final class Gateway: @unchecked Sendable {
         nextGenerationID = next.id + 1
         generations.swap(to: next)
         services.metrics.record("tollgate_generation", value: Double(next.id))
+        services.libraries.removeUnusedImages()
         publishImageCounts()
     }
 
@@ -175,6 +177,8 @@ public final class Gateway: @unchecked Sendable {
             // The server is closed and in-flight calls had their grace
             // period: nothing pins it any more.
             last.destroyInstances(libraries: self.services.libraries)
+            self.services.libraries.removeUnusedImages()
+            self.services.libraries.removeImageFolder()
             done.signal()
         }
         done.wait()
