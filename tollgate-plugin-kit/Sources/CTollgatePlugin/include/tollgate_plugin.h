@@ -66,6 +66,20 @@
  * (whatever it returned), or, if its on_pre_call is NULL, when the pre-call
  * chain reaches its position. A plugin positioned after a plugin that
  * rejected never enters, and gets neither on_chunk nor on_post_call.
+ * So a plugin that itself returned REJECT or RESPOND still gets its
+ * on_post_call, with the call_state it stored; and a fail-open plugin whose
+ * on_pre_call returned ERROR stays entered: it gets on_chunk for every
+ * response event and its on_post_call, as if it had returned CONTINUE.
+ *
+ * When on_post_call runs, relative to the response: normally BEFORE the
+ * response's last bytes are written. The host runs the post-call chain,
+ * waits until the writes plugins asked to make durable are committed
+ * (counter settles, ledger rows), and only then writes the last bytes (the
+ * end of a stream, a whole non-stream body, an error or a synthetic
+ * response), so no client sees a finished response whose accounting a
+ * crash could still lose. After a client disconnect it runs once the
+ * socket is closed. Nothing in on_post_call can change the response any
+ * more.
  *
  * ---------------------------------------------------------------------------
  * Memory
@@ -235,7 +249,11 @@ typedef int32_t tollgate_type_property;
 /* string, chunk+post: the deployment (catalog entry name) that served. */
 #define TOLLGATE_PROP_DEPLOYMENT 13
 /* string, post: outcome of the call, one of
- *   "success"            the upstream answered 2xx and the body was sent
+ *   "success"            the upstream answered 2xx and its whole answer
+ *                        went through the chunk hooks; the last bytes are
+ *                        handed to the kernel (written to the client's
+ *                        socket) right after the post-call chain. It says
+ *                        nothing of whether the client read them.
  *   "upstream_error"     the upstream answered with a non-2xx status
  *   "upstream_failure"   the upstream could not be reached, timed out, or
  *                        broke the stream
@@ -244,8 +262,11 @@ typedef int32_t tollgate_type_property;
  *   "client_disconnect"  the client went away before the end
  *   "aborted"            a plugin aborted the response stream */
 #define TOLLGATE_PROP_OUTCOME 14
-/* string, post: for "rejected"/"responded"/"aborted": the name of the plugin
- * (or "core") that decided; NOT_FOUND otherwise. */
+/* string, post: for "rejected"/"responded"/"aborted": who decided — the
+ * INSTANCE name of the plugin (its `id:` in the config, else its `name:`,
+ * else the library's file name without extension: the value of
+ * TOLLGATE_HOST_PROP_INSTANCE_NAME, not the descriptor's `name`), or
+ * "core". NOT_FOUND otherwise. */
 #define TOLLGATE_PROP_DECIDED_BY 15
 /* string, post: a short human-readable reason for a non-success outcome. */
 #define TOLLGATE_PROP_OUTCOME_DETAIL 16
@@ -905,9 +926,13 @@ typedef tollgate_type_chunk_verdict (*tollgate_on_chunk)(
     tollgate_type_instance_plugin_ptr instance, tollgate_type_call_ptr call,
     tollgate_type_call_state_plugin_ptr call_state);
 
-/* After the outcome is known; exactly once per request the plugin entered.
- * Usage, cost and outcome properties are readable here. Free call_state
- * here. The return value is only logged. Optional (NULL). */
+/* After the outcome is known; exactly once per request the plugin entered
+ * (also when this plugin itself rejected, responded or failed). Normally
+ * before the response's last bytes are written; after a client disconnect,
+ * once the socket closed (see "The hooks of one request"). Usage, cost and
+ * outcome properties are readable here. Free call_state here. A status
+ * other than OK is only logged, by name, and counted as an error.
+ * Optional (NULL). */
 typedef tollgate_type_status (*tollgate_on_post_call)(
     tollgate_type_instance_plugin_ptr instance, tollgate_type_call_ptr call,
     tollgate_type_call_state_plugin_ptr call_state);
