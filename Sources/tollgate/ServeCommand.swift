@@ -18,6 +18,13 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .long, help: "Seconds in-flight requests get to finish on SIGTERM/SIGINT before they are cut.")
+    var shutdownGrace: Int = 10
+
+    func validate() throws {
+        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more seconds.") }
+    }
+
     func run() throws {
         Self.limitMallocArenas()
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -52,7 +59,7 @@ struct ServeCommand: ParsableCommand {
         let signals = SignalHandlers()
         signals.on([SIGTERM, SIGINT]) {
             logger.info("shutting down: finishing in-flight requests")
-            gateway.shutdown()
+            gateway.shutdown(grace: .seconds(Int64(shutdownGrace)))
             logger.info("stopped")
             Foundation.exit(0)
         }

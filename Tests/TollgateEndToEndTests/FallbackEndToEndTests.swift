@@ -103,7 +103,7 @@ final class FallbackEndToEndTests: XCTestCase {
         XCTAssertEqual(try stage.upstreamCalls().count, 3, "both pricey deployments, then small")
         XCTAssertEqual(try stage.upstreamCalls().last, "mock-small-v1")
 
-        // post <name> <request-id> <outcome> <status> <tokens_in> <tokens_out> <cost>
+        // post <name> <request-id> <outcome> <status> <tokens_in> <tokens_out> <cost> <decided_by>
         let lines = try HookLog.wait(log, until: { $0.contains { $0.hasPrefix("post ") } })
         let post = try XCTUnwrap(lines.first { $0.hasPrefix("post ") }).split(separator: " ")
         XCTAssertEqual(post[3], "success")

@@ -13,7 +13,8 @@ public enum CallOutcome: String, Sendable, CaseIterable {
     case responded
     /// The client went away before the end.
     case clientDisconnect = "client_disconnect"
-    /// A plugin aborted the response.
+    /// A plugin aborted the response, or the core cut the call because the
+    /// gateway shut down past its grace period (decided by "core").
     case aborted
 }
 
@@ -307,6 +308,24 @@ struct CallStateMachine {
                           detail: "the client closed the connection before the response ended",
                           status: sentStatus ?? 0, usage: mode == .streaming ? .streamCut : .partial, response: .nothing,
                           entered: true))
+    }
+
+    // MARK: shutdown
+
+    /// The gateway shut down past its grace period and cut the call under
+    /// its upstream or its connection. It ends as what happened —
+    /// "aborted", decided by "core" — never retried, with usage estimated
+    /// from what was produced. A client still connected gets a 503, or a
+    /// terminal SSE error event once its stream began; `connectionOpen`
+    /// false: nothing more reaches it.
+    mutating func cutByShutdown(connectionOpen: Bool) -> Action {
+        guard case .upstream(_, let mode) = state else { return .none }
+        let error = GatewayError(status: 503, type: "api_error", code: "gateway_shutting_down",
+                                 message: "The gateway shut down before the response ended.")
+        let response: FinalResponse = !connectionOpen ? .nothing : responseStarted ? .streamError(error) : .error(error)
+        let status = connectionOpen && !responseStarted ? error.status : sentStatus ?? 0
+        return end(Ending(outcome: .aborted, decidedBy: "core", detail: error.message, status: status,
+                          usage: mode == .streaming ? .streamCut : .partial, response: response, entered: true))
     }
 
     /// Backpressure: true when the transfer must be paused or resumed.

@@ -34,6 +34,10 @@ public final class Gateway: @unchecked Sendable {
     /// The id the next generation gets. Taken only when a generation
     /// starts serving: a failed reload consumes none.
     private var nextGenerationID = 1
+    /// Set once the shutdown grace period is over: calls still in flight
+    /// are cut, and recorded as such (CallStateMachine.cutByShutdown).
+    private let cuttingInFlightCalls = ManagedAtomic<Bool>(false)
+    var isCuttingInFlightCalls: Bool { cuttingInFlightCalls.load(ordering: .acquiring) }
 
     /// Builds the first generation; throws PluginLoadError if a plugin
     /// cannot be loaded or created.
@@ -167,8 +171,15 @@ public final class Gateway: @unchecked Sendable {
         while inFlightCount.value > 0 && NIODeadline.now() < deadline {
             usleep(10_000)
         }
-        // Upstreams first (no more callbacks), then the connections (calls
-        // still open get their post_call as disconnects), then the plugins.
+        // Calls still in flight are cut: each ends as "aborted", decided by
+        // "core" (not as an upstream failure or a client disconnect, which
+        // is not what happened), with its post_call. Upstreams first (no
+        // more callbacks), then the connections, then the plugins.
+        if inFlightCount.value > 0 {
+            logger.warning("shutdown grace period over; cutting the calls still in flight",
+                           metadata: ["in_flight": .string(String(inFlightCount.value))])
+        }
+        cuttingInFlightCalls.store(true, ordering: .releasing)
         upstream.shutdown()
         try? group.syncShutdownGracefully()
         let done = DispatchSemaphore(value: 0)

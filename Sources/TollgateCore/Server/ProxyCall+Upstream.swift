@@ -75,6 +75,9 @@ extension ProxyCall: UpstreamDelegate {
     func upstreamDidFinish(_ failure: UpstreamFailure?) {
         transfer = nil
         guard let call else { return }
+        // Shutting down past the grace period: the upstream was closed
+        // under the call, which is neither its failure nor a reason to retry.
+        if gateway.isCuttingInFlightCalls { return carryOut(machine.cutByShutdown(connectionOpen: true)) }
         switch machine.upstreamEnd(failure: failure) {
         case .action(let action):
             carryOut(action)

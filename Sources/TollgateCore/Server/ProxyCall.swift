@@ -179,6 +179,7 @@ final class ProxyCall {
     // MARK: the client side
 
     func clientDisconnected() {
+        if gateway.isCuttingInFlightCalls { return carryOut(machine.cutByShutdown(connectionOpen: false)) }
         carryOut(machine.clientGone())
     }
 

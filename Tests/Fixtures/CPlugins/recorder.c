@@ -3,7 +3,7 @@
  *   "log":    file every hook appends one line to:
  *               pre <name> <request-id>
  *               chunk <name> <request-id> <kind>
- *               post <name> <request-id> <outcome> <status> <tokens_in> <tokens_out> <cost>
+ *               post <name> <request-id> <outcome> <status> <tokens_in> <tokens_out> <cost> <decided_by or ->
  *   "action": continue | reject | respond | error | set_model   (pre_call)
  *             | reject_silently | error_silently  (the verdict without set_error)
  *   "model":  the model for set_model
@@ -203,11 +203,13 @@ static tollgate_type_chunk_verdict on_chunk(tollgate_type_instance_plugin_ptr in
 static tollgate_type_status post_call(tollgate_type_instance_plugin_ptr instance, tollgate_type_call_ptr call,
                                       tollgate_type_call_state_plugin_ptr state) {
   recorder *r = instance;
-  char outcome[64], line[512];
+  char outcome[64], decided_by[64], line[512];
   get_string(r, call, TOLLGATE_PROP_OUTCOME, outcome, sizeof outcome);
-  snprintf(line, sizeof line, "post %s %s %s %lld %lld %lld %lld\n", r->name, state ? (char *)state : "-", outcome,
+  get_string(r, call, TOLLGATE_PROP_DECIDED_BY, decided_by, sizeof decided_by);
+  snprintf(line, sizeof line, "post %s %s %s %lld %lld %lld %lld %s\n", r->name, state ? (char *)state : "-", outcome,
            (long long)get_int(r, call, TOLLGATE_PROP_STATUS), (long long)get_int(r, call, TOLLGATE_PROP_TOKENS_IN),
-           (long long)get_int(r, call, TOLLGATE_PROP_TOKENS_OUT), (long long)get_int(r, call, TOLLGATE_PROP_COST_NANOS));
+           (long long)get_int(r, call, TOLLGATE_PROP_TOKENS_OUT), (long long)get_int(r, call, TOLLGATE_PROP_COST_NANOS),
+           decided_by[0] ? decided_by : "-");
   append_line(r, line);
   free(state);
   return TOLLGATE_STATUS_OK;

@@ -40,14 +40,15 @@ final class GatewayProcess {
     /// address (no --host/--port override), as in production.
     /// With `openFileLimit`, the gateway runs under that RLIMIT_NOFILE
     /// (set by the shell, which then execs it: same process id).
+    /// `arguments` are added to serve's.
     init(yaml: String, directory: String, environment: [String: String] = [:], useConfigListen: Bool = false,
-         openFileLimit: Int? = nil) throws {
+         openFileLimit: Int? = nil, arguments extra: [String] = []) throws {
         configPath = directory + "/tollgate.yaml"
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
         var env = environment
         env["TOLLGATE_PLUGIN_DIR"] = env["TOLLGATE_PLUGIN_DIR"] ?? TestPaths.buildDirectory
         let listen = useConfigListen ? [] : ["--host", "127.0.0.1", "--port", "0"]
-        let arguments = ["serve", "--config", configPath] + listen + ["--log-level", "warning"]
+        let arguments = ["serve", "--config", configPath] + listen + ["--log-level", "warning"] + extra
         if let openFileLimit {
             process = ManagedProcess(executable: "/bin/sh",
                                      arguments: ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\"", TestPaths.tollgateBinary]

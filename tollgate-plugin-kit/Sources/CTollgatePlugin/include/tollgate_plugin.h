@@ -260,7 +260,9 @@ typedef int32_t tollgate_type_property;
  *   "rejected"           a plugin or the core refused the call
  *   "responded"          a plugin answered the call itself
  *   "client_disconnect"  the client went away before the end
- *   "aborted"            a plugin aborted the response stream */
+ *   "aborted"            a plugin aborted the response (CHUNK_ABORT), or the
+ *                        core cut the call because the gateway shut down
+ *                        past its grace period (decided_by "core") */
 #define TOLLGATE_PROP_OUTCOME 14
 /* string, post: for "rejected"/"responded"/"aborted": who decided — the
  * INSTANCE name of the plugin (its `id:` in the config, else its `name:`,
