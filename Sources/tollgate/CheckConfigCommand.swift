@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import TollgateCore
 
-struct CheckConfigCommand: ParsableCommand {
+struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
         abstract: "Validate a config as `serve` would (YAML, models, keys, plugins), without serving.")
@@ -23,7 +23,7 @@ struct CheckConfigCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let loaded = ConfigLoading.loadOrExit(file ?? config!)
         var quiet = Logger(label: "tollgate.check-config")
         quiet.logLevel = .error
@@ -31,7 +31,7 @@ struct CheckConfigCommand: ParsableCommand {
             // Loads and creates every plugin exactly as serve would, then
             // tears them down.
             let gateway = try Gateway(config: loaded, logger: quiet, eventLoopThreads: 1)
-            gateway.shutdown(grace: .milliseconds(0))
+            await gateway.shutdown(grace: .zero)
         } catch {
             ConfigLoading.printError("\(error)")
             throw ExitCode(1)

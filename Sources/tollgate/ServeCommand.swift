@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import TollgateCore
 
-struct ServeCommand: ParsableCommand {
+struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the gateway.")
 
     @Option(name: .long, help: "The YAML config file.")
@@ -25,7 +26,7 @@ struct ServeCommand: ParsableCommand {
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more seconds.") }
     }
 
-    func run() throws {
+    func run() async throws {
         Self.limitMallocArenas()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
@@ -43,47 +44,27 @@ struct ServeCommand: ParsableCommand {
             ConfigLoading.printError("\(error)")
             throw ExitCode(1)
         }
-        let address: String
+        // SIGTERM and SIGINT stop the gateway gracefully (the group traps
+        // them before any service runs); SIGHUP reloads it, trapped here,
+        // before the gateway says it listens.
+        let hangups = await HangupReloadService.trapHangups()
+        let plugins = loaded.plugins.map(\.instanceName).joined(separator: ",")
+        let server = GatewayService(gateway: gateway, host: host, port: port, grace: .seconds(Int64(shutdownGrace))) { bound in
+            let address = "\(bound.ipAddress ?? "?"):\(bound.port ?? 0)"
+            print("tollgate listening on http://\(address)")
+            fflush(stdout)
+            logger.info("serving", metadata: ["address": .string(address), "config": .string(loaded.sourcePath),
+                                              "plugins": .string(plugins)])
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: server), .init(service: HangupReloadService(gateway: gateway, hangups: hangups))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
         do {
-            let bound = try gateway.start(host: host, port: port)
-            address = "\(bound.ipAddress ?? "?"):\(bound.port ?? 0)"
-        } catch {
-            ConfigLoading.printError("cannot listen: \(error)")
+            try await group.run()
+        } catch let error as GatewayService.ListenError {
+            ConfigLoading.printError(error.description)
             throw ExitCode(1)
-        }
-        print("tollgate listening on http://\(address)")
-        fflush(stdout)
-        logger.info("serving", metadata: ["address": .string(address), "config": .string(loaded.sourcePath),
-                                          "plugins": .string(loaded.plugins.map(\.instanceName).joined(separator: ","))])
-
-        let signals = SignalHandlers()
-        signals.on([SIGTERM, SIGINT]) {
-            logger.info("shutting down: finishing in-flight requests")
-            gateway.shutdown(grace: .seconds(Int64(shutdownGrace)))
-            logger.info("stopped")
-            Foundation.exit(0)
-        }
-        signals.on([SIGHUP]) {
-            logger.info("SIGHUP: reloading \(loaded.sourcePath)")
-            gateway.reload()
-        }
-        gateway.waitUntilStopped()
-        dispatchMain()
-    }
-}
-
-/// Routes POSIX signals to closures on a dispatch queue.
-final class SignalHandlers {
-    private var sources: [DispatchSourceSignal] = []
-    private let queue = DispatchQueue(label: "tollgate.signals")
-
-    func on(_ numbers: [Int32], _ handler: @escaping () -> Void) {
-        for number in numbers {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler(handler: handler)
-            source.resume()
-            sources.append(source)
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 
-struct TollgateCommand: ParsableCommand {
+@main
+struct TollgateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
         abstract: "An LLM gateway that governs token spend.",

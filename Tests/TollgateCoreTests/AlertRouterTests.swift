@@ -86,7 +86,7 @@ final class AlertRouterTests: XCTestCase {
                      headers: ["x-team-token": "abc"]),
             .webhook(url: "https://hooks.example.com/x", timeoutMs: 2000, retries: 3, backoffMs: 500, queueSize: 1000, headers: [:]),
         ])
-        let sinks = Gateway.alertSinks(config: config, logger: Logger(label: "test"))
+        let sinks = AlertRouter.sinks(for: config, logger: Logger(label: "test"))
         XCTAssertEqual(sinks.count, 3)
         XCTAssertEqual((sinks[1] as? WebhookAlertSink)?.label, "webhook:127.0.0.1:9000")
         XCTAssertEqual((sinks[2] as? WebhookAlertSink)?.label, "webhook:hooks.example.com")

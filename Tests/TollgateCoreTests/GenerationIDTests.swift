@@ -7,7 +7,7 @@ import XCTest
 /// takes no id, so the ids an operator sees (logs, /admin/reload, the
 /// tollgate_generation gauge) have no holes.
 final class GenerationIDTests: XCTestCase {
-    func testAFailedReloadDoesNotConsumeAGenerationID() throws {
+    func testAFailedReloadDoesNotConsumeAGenerationID() async throws {
         let dir = NSTemporaryDirectory() + "tollgate-generation-ids-\(getpid())-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = dir + "/tollgate.yaml"
@@ -18,22 +18,22 @@ final class GenerationIDTests: XCTestCase {
         """
         try good.write(toFile: path, atomically: true, encoding: .utf8)
         let gateway = try Gateway(config: try ConfigLoader.load(path: path), logger: Logger(label: "test"), eventLoopThreads: 1)
-        defer { gateway.shutdown(grace: .zero) }
+        addTeardownBlock { await gateway.shutdown(grace: .zero) }
         XCTAssertEqual(gateway.generations.generation.id, 1)
 
-        XCTAssertTrue(gateway.reloadAndWait().succeeded)
+        XCTAssertTrue(gateway.reloader.reloadAndWait().succeeded)
         XCTAssertEqual(gateway.generations.generation.id, 2)
 
         // A config error, then a plugin that cannot load: neither serves.
         try (good + "\nmodles: []\n").write(toFile: path, atomically: true, encoding: .utf8)
-        XCTAssertFalse(gateway.reloadAndWait().succeeded)
+        XCTAssertFalse(gateway.reloader.reloadAndWait().succeeded)
         try (good + "\nplugins:\n  - path: \(dir)/no-such-plugin.so\n").write(toFile: path, atomically: true, encoding: .utf8)
-        let failed = gateway.reloadAndWait()
+        let failed = gateway.reloader.reloadAndWait()
         XCTAssertFalse(failed.succeeded)
         XCTAssertEqual(failed.generation, 2, "the serving generation")
 
         try good.write(toFile: path, atomically: true, encoding: .utf8)
-        let next = gateway.reloadAndWait()
+        let next = gateway.reloader.reloadAndWait()
         XCTAssertTrue(next.succeeded)
         XCTAssertEqual(next.generation, 3)
         XCTAssertEqual(gateway.generations.generation.id, 3)

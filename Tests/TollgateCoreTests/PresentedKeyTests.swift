@@ -5,7 +5,7 @@ import XCTest
 /// Where the caller's key is read from: `authorization: Bearer KEY` (any
 /// case of the scheme), else `x-api-key`; blanks around it are dropped.
 final class PresentedKeyTests: XCTestCase {
-    func key(_ headers: [(String, String)]) -> String? { ProxyCall.presentedKey(HTTPHeaders(headers)) }
+    func key(_ headers: [(String, String)]) -> String? { Authenticator.presentedKey(HTTPHeaders(headers)) }
 
     func testBearerInAnyCaseAndItsBlanks() {
         XCTAssertEqual(key([("authorization", "Bearer tg-prod")]), "tg-prod")

@@ -57,6 +57,8 @@ public final class GatewayMetrics: @unchecked Sendable {
                         help: "Plugin images kept mapped after their generation drained (never unloaded).", labelNames: [])
         _ = try? define(kind: .gauge, name: "tollgate_plugin_images_open", help: "Plugin images in use.", labelNames: [])
         _ = try? define(kind: .gauge, name: "tollgate_generation", help: "Id of the serving generation.", labelNames: [])
+        _ = try? define(kind: .counter, name: "tollgate_reload_total", help: "Reloads by result (ok, failed).",
+                        labelNames: ["result"])
         _ = try? define(kind: .counter, name: "tollgate_upstream_attempts_total",
                         help: "Upstream calls by model, deployment and result (failures include 429/5xx, timeouts, connect errors).",
                         labelNames: ["model", "deployment", "result"])

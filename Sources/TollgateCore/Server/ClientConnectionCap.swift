@@ -17,11 +17,11 @@ final class ClientConnectionCap: ChannelInboundHandler, RemovableChannelHandler 
     typealias InboundIn = Channel
     typealias InboundOut = Channel
 
-    private let gateway: Gateway
+    private let connections: ClientConnections
     private var paused = false
 
-    init(gateway: Gateway) {
-        self.gateway = gateway
+    init(connections: ClientConnections) {
+        self.connections = connections
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -29,20 +29,20 @@ final class ClientConnectionCap: ChannelInboundHandler, RemovableChannelHandler 
         // Accepts happen on this one loop, so the check and the increment
         // cannot interleave with another accept; closes elsewhere only
         // lower the count.
-        guard gateway.clientConnections.value < gateway.maxClientConnections else {
-            gateway.clientConnectionRefused()
+        let count = connections.count
+        guard count.value < connections.maxClientConnections else {
+            connections.refused()
             client.close(promise: nil)
             return
         }
-        _ = gateway.clientConnections.add(1)
-        let count = gateway.clientConnections
+        _ = count.add(1)
         client.closeFuture.whenComplete { _ in _ = count.add(-1) }
         context.fireChannelRead(data)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard let error = error as? IOError else { return context.fireErrorCaught(error) }
-        gateway.acceptFailed(error)
+        connections.acceptFailed(error)
         guard let pause = AcceptBackoff.delay(after: error), !paused, let options = context.channel.syncOptions else { return }
         paused = true
         try? options.setOption(ChannelOptions.autoRead, value: false)

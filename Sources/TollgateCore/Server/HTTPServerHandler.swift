@@ -1,8 +1,9 @@
 import NIOCore
 import NIOHTTP1
 
-/// One per connection: collects a request (bounded), routes it, and hands
-/// API calls to a ProxyCall. NIO's pipeline handler in front of it keeps
+/// One per connection: collects a request (bounded) and hands it to the
+/// gateway's Router; a call the route returns (a ProxyCall) is started and
+/// told about the client. NIO's pipeline handler in front of it keeps
 /// pipelined requests in order, one at a time.
 final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -17,7 +18,7 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let gateway: Gateway
     private var state = State.idle
-    private var activeCall: ProxyCall?
+    private var activeCall: ClientCall?
 
     init(gateway: Gateway) {
         self.gateway = gateway
@@ -72,38 +73,10 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?) {
         let writer = makeWriter(context: context, head: head)
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        switch (head.method, path) {
-        case (.POST, "/v1/chat/completions"):
-            startCall(dialect: .openai, context: context, head: head, body: body, writer: writer)
-        case (.POST, "/v1/messages"):
-            startCall(dialect: .anthropic, context: context, head: head, body: body, writer: writer)
-        case (.GET, "/v1/models"):
-            gateway.serveModels(head: head, writer: writer)
-        case (.GET, "/healthz"):
-            writer.send(status: 200, headers: [("content-type", "text/plain")], body: Array("ok\n".utf8))
-        case (.GET, "/readyz"):
-            let ready = gateway.isReady
-            writer.send(status: ready ? 200 : 503, headers: [("content-type", "text/plain")],
-                        body: Array((ready ? "ready\n" : "not ready\n").utf8))
-        case (.GET, "/metrics"):
-            writer.send(status: 200, headers: [("content-type", "text/plain; version=0.0.4")], body: gateway.metricsExposition())
-        case (_, _) where path.hasPrefix("/admin/"):
-            gateway.serveAdmin(method: head.method, path: path, head: head, body: body, writer: writer)
-        case (_, "/v1/chat/completions"), (_, "/v1/messages"), (_, "/v1/models"):
-            writer.sendError(GatewayError(status: 405, type: "invalid_request_error", code: "method_not_allowed",
-                                          message: "\(head.method) is not allowed on \(path)."),
-                             dialect: path == "/v1/messages" ? .anthropic : .openai)
-        default:
-            writer.sendError(.notFound("No route for \(head.method) \(path)."), dialect: .openai)
-        }
-    }
-
-    private func startCall(dialect: APIDialect, context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?,
-                           writer: ResponseWriter) {
-        let bytes = body.map { Array($0.readableBytesView) } ?? []
-        let call = ProxyCall(gateway: gateway, dialect: dialect, head: head, body: bytes, writer: writer,
-                             eventLoop: context.eventLoop)
+        let request = RoutedRequest(gateway: gateway, head: head, path: Router.path(of: head.uri), body: body, writer: writer)
+        guard let call = gateway.router.respond(to: request) else { return }
+        // Tracked before it starts: a call refused at once ends (and
+        // clears activeCall through the writer's onEnd) inside start().
         activeCall = call
         call.start()
         if !context.channel.isWritable { call.writabilityChanged(isWritable: false) }

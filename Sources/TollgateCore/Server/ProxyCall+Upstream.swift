@@ -48,7 +48,7 @@ extension ProxyCall: UpstreamDelegate {
     private func recordAttempt(failed: Bool) {
         guard case .upstream(let attempt, _) = machine.state else { return }
         let (entry, deployment) = attempts[attempt]
-        gateway.recordAttempt(model: entry.name, deployment: deployment.name, failed: failed)
+        gateway.recorder.attempt(model: entry.name, deployment: deployment.name, failed: failed)
     }
 
     func upstreamDidReceiveBody(_ bytes: ByteBuffer) {

@@ -52,24 +52,15 @@ final class ProxyCall {
     /// Authentication, the request view, the pre-call chain, the scope
     /// check, then the upstream.
     func start() {
-        gateway.inFlight(+1)
+        gateway.inFlight.enter()
         let generation = gateway.generations.pin()
         self.generation = generation
         requestID = RequestID.make()
 
         let identity: Identity
-        switch generation.keys.authenticate(presentedKey: Self.presentedKey(head.headers), now: receivedWallMicros / 1_000_000) {
-        case .authenticated(let id):
-            identity = id
-        case .missing:
-            return carryOut(machine.refusedBeforeCall(.authentication(
-                "Missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.", code: "missing_api_key")))
-        case .unknown:
-            return carryOut(machine.refusedBeforeCall(.authentication("Invalid API key.")))
-        case .expired(let id):
-            let when = id.expiresAt.map { UTCCalendar.iso8601($0) } ?? "an earlier date"
-            return carryOut(machine.refusedBeforeCall(.authentication("This API key (\(id.keyId)) expired at \(when).",
-                                                                      code: "expired_api_key")))
+        switch Authenticator.caller(head.headers, keys: generation.keys, now: receivedWallMicros / 1_000_000) {
+        case .success(let id): identity = id
+        case .failure(let error): return carryOut(machine.refusedBeforeCall(error))
         }
 
         if let error = JSONContentType.check(head.headers) {
@@ -140,7 +131,7 @@ final class ProxyCall {
             startAttempt(index)
         case .retry(let failed, let next):
             let (entry, deployment) = attempts[failed]
-            gateway.recordAttempt(model: entry.name, deployment: deployment.name, failed: true)
+            gateway.recorder.attempt(model: entry.name, deployment: deployment.name, failed: true)
             gateway.logger.debug("upstream attempt failed; trying the next", metadata: [
                 "request_id": .string(requestID), "model": .string(entry.name), "deployment": .string(deployment.name),
             ])
@@ -171,7 +162,7 @@ final class ProxyCall {
         call.upstreamAttempts += 1
         buffered.removeAll(keepingCapacity: true)
         if upstreamStartNanos == 0 { upstreamStartNanos = MonotonicClock.nanos() }
-        let transport = gateway.transport(for: entry)
+        let transport = gateway.transports.transport(for: entry)
         transfer = transport.start(target.request, on: eventLoop, delegate: self)
         if machine.paused { transfer?.pause() }
     }
@@ -200,7 +191,7 @@ final class ProxyCall {
         markUpstreamDone()
         if let failed = ending.failedAttempt {
             let (entry, deployment) = attempts[failed]
-            gateway.recordAttempt(model: entry.name, deployment: deployment.name, failed: true)
+            gateway.recorder.attempt(model: entry.name, deployment: deployment.name, failed: true)
         }
         guard ending.entered, let call, let chain else {
             // Refused before any plugin entered (bad key, bad body).
@@ -278,11 +269,11 @@ final class ProxyCall {
     /// Releases the generation and records the request. Once per call.
     private func complete(status: Int) {
         let total = MonotonicClock.nanos() - receivedNanos
-        gateway.recordRequest(route: dialect.route, status: status, model: call.map { $0.modelServed ?? $0.request.model } ?? "",
+        gateway.recorder.request(route: dialect.route, status: status, model: call.map { $0.modelServed ?? $0.request.model } ?? "",
                               totalNanos: total, upstreamNanos: upstreamNanos)
         generation?.unpin()
         generation = nil
-        gateway.inFlight(-1)
+        gateway.inFlight.leave()
     }
 
     /// The headers every response of an entered call carries.
@@ -298,33 +289,6 @@ final class ProxyCall {
     }
 
     // MARK: helpers
-
-    /// The key from `authorization: Bearer KEY` (the scheme in any case),
-    /// else from `x-api-key`; spaces and tabs around it are not part of it.
-    /// Byte by byte: splitting by Character cost more than the rest of
-    /// authentication.
-    static func presentedKey(_ headers: HTTPHeaders) -> String? {
-        if let authorization = headers.first(name: "authorization"), let token = bearerToken(authorization) {
-            return token
-        }
-        if let key = headers.first(name: "x-api-key") { return key.trimmingSpaces() }
-        return nil
-    }
-
-    /// What follows "Bearer " in an authorization value; nil for another
-    /// scheme or an empty token.
-    static func bearerToken(_ value: String) -> String? {
-        let utf8 = value.utf8
-        var i = utf8.startIndex
-        while i != utf8.endIndex, utf8[i] == 0x20 || utf8[i] == 0x09 { i = utf8.index(after: i) }
-        for expected in "bearer".utf8 {
-            guard i != utf8.endIndex, utf8[i] | 0x20 == expected else { return nil }
-            i = utf8.index(after: i)
-        }
-        guard i != utf8.endIndex, utf8[i] == 0x20 || utf8[i] == 0x09 else { return nil }
-        let token = String(value[i...]).trimmingSpaces()
-        return token.isEmpty ? nil : token
-    }
 
     /// Request headers plugins may see: never the credentials.
     static func visibleHeaders(_ headers: HTTPHeaders) -> HeaderList {

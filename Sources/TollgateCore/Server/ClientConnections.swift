@@ -1,6 +1,6 @@
+import Atomics
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
@@ -8,26 +8,40 @@ import NIOHTTP1
 /// handlers, each connection's pipeline, and what they count and log.
 /// Limits are read from the serving generation at each accept, so a reload
 /// applies them to new connections.
-extension Gateway {
+final class ClientConnections: Sendable {
+    /// Open client connections (ClientConnectionCap counts them).
+    let count = ManagedAtomicCounter()
+    private let warnings = WarningThrottle()
+    private let generations: GenerationStore
+    private let metrics: GatewayMetrics
+    private let logger: Logger
+
+    init(generations: GenerationStore, metrics: GatewayMetrics, logger: Logger) {
+        self.generations = generations
+        self.metrics = metrics
+        self.logger = logger
+    }
+
     var maxClientConnections: Int { generations.generation.config.server.clients.maxConnections }
 
     /// The connection cap and accept back-off; NIO adds its accept handler
     /// after it.
     func configureListener(_ channel: Channel) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ClientConnectionCap(gateway: self))
+            try channel.pipeline.syncOperations.addHandler(ClientConnectionCap(connections: self))
         }
     }
 
     /// One client connection, in pipeline order: the timeouts' byte
     /// watcher, NIO's HTTP codec and pipelining handler, the protocol error
-    /// answer, the timeouts, the request handler.
-    func configureClientConnection(_ channel: Channel) -> EventLoopFuture<Void> {
+    /// answer, the timeouts, the request handler (`requestHandler`: an
+    /// HTTPServerHandler).
+    func configureClientConnection(_ channel: Channel, requestHandler: ChannelHandler) -> EventLoopFuture<Void> {
         let limits = generations.generation.config.server.clients
         return channel.eventLoop.makeCompletedFuture {
             let timeouts = ClientTimeoutHandler(eventLoop: channel.eventLoop, headerTimeout: .milliseconds(limits.headerTimeoutMs),
                                                 idleTimeout: .milliseconds(limits.idleTimeoutMs)) { [weak self] expiry in
-                self?.clientConnectionTimedOut(expiry)
+                self?.timedOut(expiry)
             }
             let handlers = channel.pipeline.syncOperations
             try handlers.addHandler(timeouts.byteWatcher)
@@ -41,25 +55,25 @@ extension Gateway {
                                                      withEncoderConfiguration: .init())
             try handlers.addHandler(ProtocolErrorResponder())
             try handlers.addHandler(timeouts)
-            try handlers.addHandler(HTTPServerHandler(gateway: self))
+            try handlers.addHandler(requestHandler)
         }
     }
 
-    func clientConnectionRefused() {
-        services.metrics.record("tollgate_client_connections_refused_total", value: 1)
-        connectionWarnings.warn("max_connections", logger: logger,
-                                "closing new client connections: server.max_connections (\(maxClientConnections)) are open")
+    func refused() {
+        metrics.record("tollgate_client_connections_refused_total", value: 1)
+        warnings.warn("max_connections", logger: logger,
+                      "closing new client connections: server.max_connections (\(maxClientConnections)) are open")
     }
 
     func acceptFailed(_ error: IOError) {
-        services.metrics.record("tollgate_accept_errors_total", labels: [AcceptBackoff.errnoName(error.errnoCode)], value: 1)
+        metrics.record("tollgate_accept_errors_total", labels: [AcceptBackoff.errnoName(error.errnoCode)], value: 1)
         let pause = AcceptBackoff.delay(after: error).map { " (not accepting for \($0.nanoseconds / 1_000_000) ms)" } ?? ""
-        connectionWarnings.warn("accept", logger: logger,
-                                "accept failed: \(error)\(pause); if it says 'Too many open files', raise the open-file limit (ulimit -n) or lower server.max_connections")
+        warnings.warn("accept", logger: logger,
+                      "accept failed: \(error)\(pause); if it says 'Too many open files', raise the open-file limit (ulimit -n) or lower server.max_connections")
     }
 
-    func clientConnectionTimedOut(_ expiry: ClientConnectionClock.Expiry) {
-        services.metrics.record("tollgate_client_connection_timeouts_total", labels: [expiry.rawValue], value: 1)
+    func timedOut(_ expiry: ClientConnectionClock.Expiry) {
+        metrics.record("tollgate_client_connection_timeouts_total", labels: [expiry.rawValue], value: 1)
     }
 
     /// Each client connection is a descriptor, and its upstream call
@@ -83,29 +97,10 @@ extension Gateway {
     }
 }
 
-/// Logs a repeated warning at most once per interval per topic, saying how
-/// many were left out.
-final class WarningThrottle: @unchecked Sendable {
-    private let lock = NIOLock()
-    private var last: [String: (at: UInt64, skipped: Int)] = [:]
-    private let intervalNanos: UInt64
 
-    init(intervalSeconds: UInt64 = 10) {
-        intervalNanos = intervalSeconds * 1_000_000_000
-    }
-
-    func warn(_ topic: String, logger: Logger, _ message: @autoclosure () -> String) {
-        let now = MonotonicClock.nanos()
-        let skipped: Int? = lock.withLock {
-            if let previous = last[topic], now - previous.at < intervalNanos {
-                last[topic] = (previous.at, previous.skipped + 1)
-                return nil
-            }
-            let skipped = last[topic]?.skipped ?? 0
-            last[topic] = (now, 0)
-            return skipped
-        }
-        guard let skipped else { return }
-        logger.warning("\(message())\(skipped > 0 ? " (\(skipped) more since the last warning)" : "")")
-    }
+/// A lock-free counter (open client connections).
+final class ManagedAtomicCounter: Sendable {
+    private let count = ManagedAtomic<Int>(0)
+    var value: Int { count.load(ordering: .relaxed) }
+    func add(_ delta: Int) -> Int { count.wrappingIncrementThenLoad(by: delta, ordering: .relaxed) }
 }
