@@ -95,7 +95,8 @@ var targets: [Target] = [
         name: "TollgateCoreTests",
         dependencies: ["TollgateCore", kit("TollgateJSON"), "TollgateSQLite", kit("CTollgatePlugin"),
                        .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                       .product(name: "NIOEmbedded", package: "swift-nio")],
+                       .product(name: "NIOEmbedded", package: "swift-nio"),
+                       .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
         exclude: ["Fixtures"],
         swiftSettings: swift5
     ),

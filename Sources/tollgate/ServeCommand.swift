@@ -60,6 +60,8 @@ struct ServeCommand: AsyncParsableCommand {
             services: [.init(service: server), .init(service: HangupReloadService(gateway: gateway, hangups: hangups))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+        // The trapped SIGHUPs stay trapped until the process exits.
+        defer { withExtendedLifetime(hangups) {} }
         do {
             try await group.run()
         } catch let error as GatewayService.ListenError {

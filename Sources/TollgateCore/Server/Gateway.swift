@@ -16,8 +16,8 @@ import NIOPosix
 /// - `inFlight` (the calls being served; shutdown waits on it);
 /// - `recorder` (per-request metrics and deployment health).
 package final class Gateway: Sendable {
-    package let generations: GenerationStore
-    package let services: HostServices
+    let generations: GenerationStore
+    let services: HostServices
     let logger: Logger
     let hookTimers: HookTimers
     let health = DeploymentHealth()
@@ -57,7 +57,7 @@ package final class Gateway: Sendable {
     }
 
     /// Event-loop threads: TOLLGATE_EVENT_LOOP_THREADS, else one per core.
-    package static var defaultEventLoopThreads: Int {
+    static var defaultEventLoopThreads: Int {
         if let text = ProcessInfo.processInfo.environment["TOLLGATE_EVENT_LOOP_THREADS"], let n = Int(text), n > 0 { return n }
         return System.coreCount
     }
@@ -65,7 +65,7 @@ package final class Gateway: Sendable {
     /// Binds (--host/--port win over `server.listen`) and starts serving;
     /// returns the bound address.
     @discardableResult
-    package func start(host: String? = nil, port: Int? = nil) async throws -> SocketAddress {
+    func start(host: String? = nil, port: Int? = nil) async throws -> SocketAddress {
         let server = generations.generation.config.server
         clientConnections.ensureDescriptorLimit()
         return try await listener.start(host: host ?? server.host, port: port ?? server.port,

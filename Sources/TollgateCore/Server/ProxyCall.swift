@@ -270,7 +270,7 @@ final class ProxyCall {
     private func complete(status: Int) {
         let total = MonotonicClock.nanos() - receivedNanos
         gateway.recorder.request(route: dialect.route, status: status, model: call.map { $0.modelServed ?? $0.request.model } ?? "",
-                              totalNanos: total, upstreamNanos: upstreamNanos)
+                                 totalNanos: total, upstreamNanos: upstreamNanos)
         generation?.unpin()
         generation = nil
         gateway.inFlight.leave()

@@ -5,12 +5,12 @@ import NIOCore
 import TollgateJSON
 
 /// The outcome of the last reload, for GET /admin/reload.
-public struct ReloadAttempt: Sendable {
-    public var atUnixMillis: Int64
-    public var succeeded: Bool
-    public var generation: Int
-    public var error: String?
-    public var durationMillis: Int64
+struct ReloadAttempt: Sendable {
+    var atUnixMillis: Int64
+    var succeeded: Bool
+    var generation: Int
+    var error: String?
+    var durationMillis: Int64
 }
 
 /// Builds generations and makes them serve: the first at start, the next on
