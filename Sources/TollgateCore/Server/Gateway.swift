@@ -50,7 +50,7 @@ public final class Gateway: @unchecked Sendable {
         self.hookTimers = HookTimers(metrics: metrics)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
         self.upstream = HTTP1Transport(group: group, trustRootsFile: HTTP1Transport.environmentTrustRoots)
-        for dialect in [APIDialect.openai, .anthropic] {
+        for dialect in APIDialect.allCases {
             durations[dialect.route] = (
                 metrics.registry.makeValueHistogram(name: "tollgate_gateway_duration_seconds", labels: [("route", dialect.route)],
                                                     buckets: GatewayMetrics.latencyBuckets,

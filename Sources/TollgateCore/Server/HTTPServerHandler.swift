@@ -73,11 +73,10 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?) {
         let writer = makeWriter(context: context, head: head)
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        if head.method == .POST, let dialect = APIDialect(route: path) {
+            return startCall(dialect: dialect, context: context, head: head, body: body, writer: writer)
+        }
         switch (head.method, path) {
-        case (.POST, "/v1/chat/completions"):
-            startCall(dialect: .openai, context: context, head: head, body: body, writer: writer)
-        case (.POST, "/v1/messages"):
-            startCall(dialect: .anthropic, context: context, head: head, body: body, writer: writer)
         case (.GET, "/v1/models"):
             gateway.serveModels(head: head, writer: writer)
         case (.GET, "/healthz"):
@@ -90,12 +89,12 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             writer.send(status: 200, headers: [("content-type", "text/plain; version=0.0.4")], body: gateway.metricsExposition())
         case (_, _) where path.hasPrefix("/admin/"):
             gateway.serveAdmin(method: head.method, path: path, head: head, body: body, writer: writer)
-        case (_, "/v1/chat/completions"), (_, "/v1/messages"), (_, "/v1/models"):
+        case (_, _) where path == "/v1/models" || APIDialect(route: path) != nil:
             writer.sendError(GatewayError(status: 405, type: "invalid_request_error", code: "method_not_allowed",
                                           message: "\(head.method) is not allowed on \(path)."),
-                             dialect: path == "/v1/messages" ? .anthropic : .openai)
+                             dialect: APIDialect(errorsOn: path))
         default:
-            writer.sendError(.notFound("No route for \(head.method) \(path)."), dialect: .openai)
+            writer.sendError(.notFound("No route for \(head.method) \(path)."), dialect: .unrouted)
         }
     }
 
