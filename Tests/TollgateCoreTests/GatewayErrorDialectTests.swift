@@ -24,7 +24,7 @@ final class GatewayErrorDialectTests: XCTestCase {
             529: "overloaded_error",
         ]
         for (status, type) in expected {
-            XCTAssertEqual(GatewayError.anthropicType(status: status), type, "status \(status)")
+            XCTAssertEqual(AnthropicDialect.errorType(status: status), type, "status \(status)")
         }
     }
 

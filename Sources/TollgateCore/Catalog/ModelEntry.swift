@@ -1,9 +1,35 @@
 import Foundation
 
-/// Which wire protocol the upstream speaks. `mock` is an in-process fake
-/// upstream for demos and tests.
-public enum ProviderKind: String, Sendable, CaseIterable {
-    case openai, anthropic, mock
+/// Who serves a model: a provider speaking one of the gateway's dialects
+/// (named after it in the config: `provider: openai`), or `mock`, an
+/// in-process fake upstream for demos and tests that answers in whichever
+/// dialect the call came in.
+public struct ProviderKind: RawRepresentable, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// The API the provider speaks; nil for the mock.
+    public let dialect: APIDialect?
+
+    public init(dialect: APIDialect?) { self.dialect = dialect }
+
+    public static let mock = ProviderKind(dialect: nil)
+    public static let openai = ProviderKind(dialect: .openai)
+    public static let anthropic = ProviderKind(dialect: .anthropic)
+
+    /// Every dialect, then the mock.
+    public static var allCases: [ProviderKind] { APIDialect.allCases.map { ProviderKind(dialect: $0) } + [.mock] }
+
+    public var rawValue: String { dialect?.rawValue ?? "mock" }
+
+    public init?(rawValue: String) {
+        if rawValue == "mock" {
+            self = .mock
+        } else if let dialect = APIDialect(rawValue: rawValue) {
+            self.init(dialect: dialect)
+        } else {
+            return nil
+        }
+    }
+
+    public var description: String { rawValue }
 }
 
 /// How the in-process mock upstream answers.

@@ -48,7 +48,7 @@ extension ConfigDecoder {
                 baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
             }
         } else if let provider, provider != .mock, f["deployments"] == nil {
-            fail(f.node, "\(context) (provider \(provider.rawValue)) needs base_url, e.g. \(provider == .openai ? "https://api.openai.com/v1" : "https://api.anthropic.com")")
+            fail(f.node, "\(context) (provider \(provider.rawValue)) needs base_url, e.g. \(provider.dialect?.wire.exampleBaseURL ?? "")")
         }
         let upstream = f["upstream_model"].flatMap { string($0, expected: "upstream_model (the provider's model id)") }
         let apiKeyEnv = f["api_key_env"].flatMap { environmentName($0, what: "api_key_env") }

@@ -9,8 +9,8 @@ public final class CanonicalRequest {
     public private(set) var model: String
     public private(set) var maxOutputTokens: Int64?
     public private(set) var stream: Bool
-    /// OpenAI only: the client asked for the usage chunk
-    /// (`stream_options.include_usage`).
+    /// The client asked for the stream's usage chunk itself (OpenAI's
+    /// `stream_options.include_usage`), so the gateway must not hide it.
     public private(set) var clientWantsStreamUsage: Bool
     public private(set) var segments: [PromptSegment]
     public private(set) var metadata: [(String, String)]
@@ -60,8 +60,9 @@ public final class CanonicalRequest {
         default: throw GatewayError.invalidRequest("'stream' must be a boolean.")
         }
         maxOutputTokens = try readMaxTokens()
-        clientWantsStreamUsage = dialect == .openai && (root["stream_options"]?["include_usage"]?.boolValue ?? false)
-        segments = PromptSegmentReader.read(root: root, dialect: dialect)
+        let wire = dialect.wire
+        clientWantsStreamUsage = wire.clientAskedForStreamUsage(root)
+        segments = wire.promptSegments(in: root)
         promptBytes = segments.reduce(0) { $0 + $1.text.utf8.count }
         metadata = []
         if case .object(let meta)? = root["metadata"] {
@@ -69,15 +70,11 @@ public final class CanonicalRequest {
                 if let s = entry.value.stringValue { metadata.append((entry.key, s)) }
             }
         }
-        switch dialect {
-        case .openai: endUser = root["user"]?.stringValue
-        case .anthropic: endUser = root["metadata"]?["user_id"]?.stringValue
-        }
+        endUser = wire.endUser(in: root)
     }
 
     private func readMaxTokens() throws -> Int64? {
-        let names = dialect == .openai ? ["max_completion_tokens", "max_tokens"] : ["max_tokens"]
-        for name in names {
+        for name in dialect.wire.maxOutputTokensFields {
             guard let value = root[name], !value.isNull else { continue }
             guard let n = value.int64Value, n > 0 else {
                 throw GatewayError.invalidRequest("'\(name)' must be a positive integer.")
@@ -96,13 +93,11 @@ public final class CanonicalRequest {
         markEdited()
     }
 
+    /// Writes the dialect's field the request already has, else its last
+    /// one (OpenAI: `max_completion_tokens` if sent, else `max_tokens`).
     public func setMaxOutputTokens(_ tokens: Int64) {
-        let name: String
-        if dialect == .openai, root["max_completion_tokens"] != nil, root["max_completion_tokens"]?.isNull == false {
-            name = "max_completion_tokens"
-        } else {
-            name = "max_tokens"
-        }
+        let fields = dialect.wire.maxOutputTokensFields
+        let name = fields.first { root[$0]?.isNull == false } ?? fields[fields.count - 1]
         root[name] = .int(tokens)
         maxOutputTokens = tokens
         markEdited()
@@ -147,17 +142,13 @@ public final class CanonicalRequest {
     }
 
     /// The body to send upstream: the upstream model id in place of the
-    /// public name, and for OpenAI streams a request for the usage chunk.
+    /// public name, and what the dialect needs to account for the call
+    /// (for OpenAI streams, a request for the usage chunk).
     public func upstreamBody(upstreamModel: String) -> [UInt8] {
-        let needsUsage = dialect == .openai && stream && !clientWantsStreamUsage
-        if upstreamModel == model && !needsUsage { return body }
         var object = root
+        let added = dialect.wire.addAccountingFields(to: &object, for: self)
+        if upstreamModel == model && !added { return body }
         object["model"] = .string(upstreamModel)
-        if needsUsage {
-            var options = object["stream_options"]?.objectValue ?? JSONObject()
-            options["include_usage"] = .bool(true)
-            object["stream_options"] = .object(options)
-        }
         return JSONValue.object(object).serialized()
     }
 }

@@ -1,12 +1,11 @@
-import TollgateJSON
-
 /// An error the gateway answers with, rendered in the client's dialect.
 public struct GatewayError: Error, Sendable, Equatable {
     public var status: Int
-    /// OpenAI `error.type`. On the Anthropic route the body carries
-    /// Anthropic's type for the status instead (GatewayError+Anthropic).
+    /// The gateway's type (OpenAI's `error.type`). A dialect whose clients
+    /// know only their provider's types writes its own type for the status
+    /// instead (AnthropicDialect.errorType).
     public var type: String
-    /// OpenAI `error.code` (omitted for Anthropic, which has none).
+    /// OpenAI's `error.code` (a dialect without codes omits it).
     public var code: String?
     public var message: String
     public var headers: [(String, String)]
@@ -23,33 +22,15 @@ public struct GatewayError: Error, Sendable, Equatable {
         a.status == b.status && a.type == b.type && a.code == b.code && a.message == b.message
     }
 
-    /// `{"error":{"message","type","param","code"}}` or
-    /// `{"type":"error","error":{"type","message"}}` with Anthropic's type
-    /// for the status.
+    /// The error body in `dialect` (OpenAIDialect.errorBody,
+    /// AnthropicDialect.errorBody).
     public func body(for dialect: APIDialect) -> [UInt8] {
-        switch dialect {
-        case .openai:
-            let error = JSONObject([
-                ("message", .string(message)),
-                ("type", .string(type)),
-                ("param", .null),
-                ("code", code.map { .string($0) } ?? .null),
-            ])
-            return JSONValue.object(JSONObject([("error", .object(error))])).serialized()
-        case .anthropic:
-            let error = JSONObject([("type", .string(Self.anthropicType(status: status))), ("message", .string(message))])
-            return JSONValue.object(JSONObject([("type", .string("error")), ("error", .object(error))])).serialized()
-        }
+        dialect.wire.errorBody(self)
     }
 
     /// The terminal event that ends a stream which already started.
     public func sseEvent(for dialect: APIDialect) -> [UInt8] {
-        var out: [UInt8] = []
-        if dialect == .anthropic { out.append(contentsOf: "event: error\n".utf8) }
-        out.append(contentsOf: "data: ".utf8)
-        out.append(contentsOf: body(for: dialect))
-        out.append(contentsOf: "\n\n".utf8)
-        return out
+        SSEFraming.frame(name: dialect.wire.errorEventName, data: body(for: dialect))
     }
 }
 

@@ -1,14 +1,14 @@
 import TollgateJSON
 
-/// Finds every text part of every message — system prompt, multi-part
-/// content and tool results included — in either dialect.
+/// The parts of a request's prompt the dialects share: messages whose
+/// content is a string or an array of parts. Each dialect's
+/// `promptSegments(in:)` puts them together with what is its own (the
+/// Anthropic system field).
 enum PromptSegmentReader {
-    static func read(root: JSONObject, dialect: APIDialect) -> [PromptSegment] {
-        var segments: [PromptSegment] = []
-        if dialect == .anthropic, let system = root["system"] {
-            appendContent(system, role: "system", path: [.key("system")], into: &segments)
-        }
-        guard case .array(let messages)? = root["messages"] else { return segments }
+    /// Every text part of every message in `messages`, tool results
+    /// included.
+    static func appendMessages(of root: JSONObject, into segments: inout [PromptSegment]) {
+        guard case .array(let messages)? = root["messages"] else { return }
         for (i, message) in messages.enumerated() {
             guard case .object(let object) = message else { continue }
             let role = object["role"]?.stringValue ?? "user"
@@ -17,13 +17,12 @@ enum PromptSegmentReader {
                 appendContent(content, role: role, path: path, into: &segments)
             }
         }
-        return segments
     }
 
     /// Content is a string, or an array of parts of which `text` parts and
     /// (Anthropic) `tool_result` parts carry text.
-    private static func appendContent(_ content: JSONValue, role: String, path: [PromptSegment.PathComponent],
-                                      into segments: inout [PromptSegment]) {
+    static func appendContent(_ content: JSONValue, role: String, path: [PromptSegment.PathComponent],
+                              into segments: inout [PromptSegment]) {
         switch content {
         case .string(let text):
             segments.append(PromptSegment(role: role, text: text, path: path))

@@ -31,7 +31,7 @@ final class CallRecorder: Sendable {
         inFlightGauge = id("tollgate_in_flight_requests")
         clientConnectionsGauge = id("tollgate_client_connections")
         var durations: [String: (gateway: ValueHistogram, upstream: ValueHistogram)] = [:]
-        for dialect in [APIDialect.openai, .anthropic] {
+        for dialect in APIDialect.allCases {
             durations[dialect.route] = (
                 metrics.registry.makeValueHistogram(name: "tollgate_gateway_duration_seconds", labels: [("route", dialect.route)],
                                                     buckets: GatewayMetrics.latencyBuckets,

@@ -9,7 +9,7 @@ enum ModelList {
         let identity: Identity
         switch Authenticator.caller(request.head.headers, keys: generation.keys, now: MonotonicClock.wallMicros() / 1_000_000) {
         case .success(let id): identity = id
-        case .failure(let error): return request.writer.sendError(error, dialect: .openai)
+        case .failure(let error): return request.writer.sendError(error, dialect: .unrouted)
         }
         var data: [JSONValue] = []
         for entry in generation.catalog.entries where identity.allows(model: entry.name) {

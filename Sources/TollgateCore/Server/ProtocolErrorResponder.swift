@@ -10,7 +10,7 @@ import NIOHTTP1
 ///
 /// The dialect is the route's when the failing request's head was read (an
 /// error in its body); a head that did not parse has no route to trust,
-/// and gets OpenAI's shape.
+/// and gets the unrouted shape (OpenAI's).
 final class ProtocolErrorResponder: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -62,7 +62,7 @@ final class ProtocolErrorResponder: ChannelDuplexHandler, RemovableChannelHandle
             return context.close(promise: nil)
         }
         let answer = Self.gatewayError(for: parserError)
-        let body = answer.body(for: requestDialect ?? .openai)
+        let body = answer.body(for: requestDialect ?? .unrouted)
         var headers = HTTPHeaders(answer.responseHeaders)
         headers.add(name: "content-length", value: String(body.count))
         headers.add(name: "connection", value: "close")

@@ -115,8 +115,8 @@ final class ProxyCall {
             let requested = call.modelRequested == model ? "" : " (requested as '\(call.modelRequested)')"
             return .permission("Key '\(identity.keyId)' may not use model '\(model)'\(requested).")
         }
-        guard entry.provider == .mock || entry.provider.rawValue == dialect.rawValue else {
-            return .invalidRequest("Model '\(model)' is served over the \(entry.provider.rawValue) API; call \(entry.provider == .openai ? APIDialect.openai.route : APIDialect.anthropic.route) for it.")
+        if let served = entry.provider.dialect, served != dialect {
+            return .invalidRequest("Model '\(model)' is served over the \(served.rawValue) API; call \(served.route) for it.")
         }
         return nil
     }

@@ -6,7 +6,7 @@ import NIOHTTP1
 extension Router {
     static func gateway(admin: AdminRoutes) -> Router {
         var router = Router()
-        for dialect in [APIDialect.openai, .anthropic] {
+        for dialect in APIDialect.allCases {
             router.add(.POST, dialect.route, errorDialect: dialect, otherMethods: .methodNotAllowed) { request in
                 ProxyCall(gateway: request.gateway, dialect: dialect, head: request.head,
                           body: request.body.map { Array($0.readableBytesView) } ?? [], writer: request.writer,

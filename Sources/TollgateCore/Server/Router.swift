@@ -37,7 +37,7 @@ struct Router: Sendable {
 
     struct PathRoutes: Sendable {
         var handlers: [(method: HTTPMethod, handler: Handler)] = []
-        var errorDialect: APIDialect = .openai
+        var errorDialect: APIDialect = .unrouted
         var otherMethods: OtherMethods = .notFound
     }
 
@@ -47,7 +47,7 @@ struct Router: Sendable {
 
     init() {}
 
-    mutating func add(_ method: HTTPMethod, _ path: String, errorDialect: APIDialect = .openai,
+    mutating func add(_ method: HTTPMethod, _ path: String, errorDialect: APIDialect = .unrouted,
                       otherMethods: OtherMethods = .notFound, _ handler: @escaping Handler) {
         var routes = exact[path] ?? PathRoutes()
         routes.handlers.append((method, handler))
@@ -75,7 +75,7 @@ struct Router: Sendable {
             return .notFound(routes.errorDialect)
         }
         for route in prefixes where path.hasPrefix(route.prefix) { return .handler(route.handler) }
-        return .notFound(.openai)
+        return .notFound(.unrouted)
     }
 
     func respond(to request: RoutedRequest) -> ClientCall? {

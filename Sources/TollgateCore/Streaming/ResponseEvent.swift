@@ -14,7 +14,9 @@ public enum ResponseEventKind: Int32, Sendable {
 }
 
 /// One response event — an SSE event of a stream, or a whole non-stream
-/// body — with lazy access to its JSON and generated text, and edits.
+/// body — with lazy access to its JSON and generated text, and edits. What
+/// the event means is its dialect's business (`dialect.wire`); this type
+/// keeps the bytes and what was found in them.
 public struct ResponseEvent {
     public let dialect: APIDialect
     public let isStreamEvent: Bool
@@ -27,13 +29,13 @@ public struct ResponseEvent {
     public private(set) var changed = false
     /// Text to emit in a synthetic text event before this one.
     public private(set) var insertedTextBefore: String?
-    private var parsed: JSONValue??
-    /// An OpenAI chunk's `choices[0].delta.content`, found without parsing
-    /// the whole chunk (most chunks need nothing else).
-    private var openAIContent: String??
-    /// Where that content string lies in `data` (quotes included).
-    private var openAIContentSpan: Range<Int>?
-    private static let openAIContentPath: [JSONLookupStep] = [.key("choices"), .index(0), .key("delta"), .key("content")]
+    /// The parsed data, once parsed (nil inside: not JSON).
+    private(set) var parsed: JSONValue??
+    /// A string the dialect found without parsing the whole event (an
+    /// OpenAI chunk's text), once looked up.
+    private var foundQuickString: String??
+    /// Where that string lies in `data` (quotes included), for a splice.
+    private var quickStringSpan: Range<Int>?
     /// usage(), once looked up (the core asks twice per event).
     private var foundUsage: JSONValue??
 
@@ -52,60 +54,14 @@ public struct ResponseEvent {
         return value
     }
 
-    private var isOpenAIDone: Bool {
-        data.count == 6 && data.elementsEqual("[DONE]".utf8)
-    }
-
-    /// Anthropic events carry their type both as `event:` and in the JSON;
-    /// the field name is enough and cheaper.
-    private mutating func anthropicType() -> String? {
-        eventName ?? json()?["type"]?.stringValue
-    }
-
     public mutating func kind() -> ResponseEventKind {
         guard isStreamEvent else { return .body }
-        switch dialect {
-        case .openai:
-            if isOpenAIDone { return .end }
-            return openAIDeltaContent() != nil ? .text : .other
-        case .anthropic:
-            switch anthropicType() {
-            case "content_block_delta"?:
-                return json()?["delta"]?["type"]?.stringValue == "text_delta" ? .text : .other
-            case "message_stop"?: return .end
-            default: return .other
-            }
-        }
-    }
-
-    private mutating func openAIDeltaContent() -> String? {
-        if let parsed { return parsed?["choices"]?[0]?["delta"]?["content"]?.stringValue }
-        if let openAIContent { return openAIContent }
-        let found = JSONValue.lookupSpan(data, Self.openAIContentPath)
-        let content = found?.value.stringValue
-        openAIContent = .some(content)
-        openAIContentSpan = content == nil ? nil : found?.span
-        return content
+        return dialect.wire.streamEventKind(&self)
     }
 
     /// The generated text this event carries ("" when none).
     public mutating func text() -> String {
-        if isStreamEvent && dialect == .openai { return openAIDeltaContent() ?? "" }
-        guard let json = json() else { return "" }
-        if isStreamEvent {
-            switch dialect {
-            case .openai: return json["choices"]?[0]?["delta"]?["content"]?.stringValue ?? ""
-            case .anthropic:
-                guard json["delta"]?["type"]?.stringValue == "text_delta" else { return "" }
-                return json["delta"]?["text"]?.stringValue ?? ""
-            }
-        }
-        switch dialect {
-        case .openai: return json["choices"]?[0]?["message"]?["content"]?.stringValue ?? ""
-        case .anthropic:
-            guard case .array(let blocks)? = json["content"] else { return "" }
-            return blocks.compactMap { $0["type"]?.stringValue == "text" ? $0["text"]?.stringValue : nil }.joined()
-        }
+        isStreamEvent ? dialect.wire.streamText(&self) : dialect.wire.bodyText(&self)
     }
 
     /// Whether the usage this event carries is the provider's final word on
@@ -114,125 +70,88 @@ public struct ResponseEvent {
     /// other usage the gateway reads (OpenAI's final chunk, a whole answer,
     /// `message_delta`) is final.
     public mutating func usageHasFinalOutput() -> Bool {
-        !(dialect == .anthropic && isStreamEvent && anthropicType() == "message_start")
+        dialect.wire.usageHasFinalOutput(&self)
     }
 
     /// The usage object this event carries, if any.
     public mutating func usage() -> JSONValue? {
         if let foundUsage { return foundUsage }
-        let usage = findUsage()
+        let usage = dialect.wire.findUsage(in: &self)
         foundUsage = .some(usage)
         return usage
     }
 
-    private static let usageKey: [UInt8] = Array("\"usage\"".utf8)
-
-    private mutating func findUsage() -> JSONValue? {
-        switch dialect {
-        case .openai:
-            // Cheap pre-check: most chunks carry no usage.
-            guard !isStreamEvent || data.mayHaveNonNullKey(Self.usageKey) else { return nil }
-            // A stream chunk often carries `"usage": null`: look the one
-            // field up rather than parse the chunk.
-            // A whole answer: skip over the choices to the usage rather than build them.
-            let usage = parsed == nil ? JSONValue.lookup(data, [.key("usage")]) : json()?["usage"]
-            if let usage, !usage.isNull { return usage }
-            return nil
-        case .anthropic:
-            if !isStreamEvent { return parsed == nil ? JSONValue.lookup(data, [.key("usage")]) : json()?["usage"] }
-            switch anthropicType() {
-            case "message_start"?: return json()?["message"]?["usage"]
-            case "message_delta"?: return json()?["usage"]
-            default: return nil
-            }
-        }
-    }
-
-    /// An OpenAI chunk that only carries usage (`choices: []`), which the
-    /// gateway asked for on the client's behalf.
+    /// A chunk that only carries usage the gateway asked for on the
+    /// client's behalf (OpenAI's final chunk, `choices: []`).
     public mutating func isUsageOnlyChunk() -> Bool {
-        guard dialect == .openai, isStreamEvent, usage() != nil else { return false }
-        if case .array(let choices)? = json()?["choices"] { return choices.isEmpty }
-        return false
+        dialect.wire.isUsageOnlyChunk(&self)
     }
 
     /// Replaces the generated text. On an event that carries no text, the
     /// text goes into a synthetic text event emitted just before it.
     public mutating func setText(_ newText: String) {
-        var kind = self.kind()
-        if kind == .body {
-            setBodyText(newText)
+        switch kind() {
+        case .body:
+            dialect.wire.replaceBodyText(with: newText, in: &self)
             return
+        case .text:
+            if dialect.wire.replaceStreamText(with: newText, in: &self) { return }
+        case .other, .end:
+            break
         }
-        if kind == .text, dialect == .openai, parsed == nil, let span = openAIContentSpan {
-            // Splice the new string over the old one: the rest of the
-            // chunk stays as it came, unparsed.
-            var edited: [UInt8] = []
-            edited.reserveCapacity(data.count - span.count + newText.utf8.count + 8)
-            edited.append(contentsOf: data[..<span.lowerBound])
-            JSONValue.string(newText).serialize(into: &edited)
-            let end = edited.count
-            edited.append(contentsOf: data[span.upperBound...])
-            data = edited
-            openAIContent = .some(newText)
-            openAIContentSpan = span.lowerBound..<end
-            changed = true
-            return
-        }
-        if kind == .text, var json = json() {
-            switch dialect {
-            case .openai: json.replace(at: [.key("choices"), .index(0), .key("delta"), .key("content")][...], with: .string(newText))
-            case .anthropic: json.replace(at: [.key("delta"), .key("text")][...], with: .string(newText))
-            }
-            setJSON(json)
-            return
-        }
-        kind = .other
         insertedTextBefore = (insertedTextBefore ?? "") + newText
         changed = true
-    }
-
-    private mutating func setBodyText(_ newText: String) {
-        guard var json = json() else { return }
-        switch dialect {
-        case .openai:
-            json.replace(at: [.key("choices"), .index(0), .key("message"), .key("content")][...], with: .string(newText))
-        case .anthropic:
-            guard case .array(let blocks)? = json["content"] else { return }
-            var replaced = false
-            var newBlocks: [JSONValue] = []
-            for block in blocks {
-                guard block["type"]?.stringValue == "text" else {
-                    newBlocks.append(block)
-                    continue
-                }
-                if replaced { continue }
-                var b = block
-                b.replace(at: [.key("text")][...], with: .string(newText))
-                newBlocks.append(b)
-                replaced = true
-            }
-            json.replace(at: [.key("content")][...], with: .array(newBlocks))
-        }
-        setJSON(json)
     }
 
     public mutating func setRaw(_ bytes: [UInt8]) {
         data = bytes
         parsed = nil
-        openAIContent = nil
-        openAIContentSpan = nil
+        foundQuickString = nil
+        quickStringSpan = nil
         foundUsage = nil
         changed = true
     }
 
-    private mutating func setJSON(_ value: JSONValue) {
+    /// Replaces the data with `value` serialised.
+    mutating func setJSON(_ value: JSONValue) {
         data = value.serialized()
         parsed = .some(value)
-        openAIContent = nil
-        openAIContentSpan = nil
+        foundQuickString = nil
+        quickStringSpan = nil
         foundUsage = nil
         changed = true
+    }
+
+    // MARK: for dialects: one string without a parse
+
+    /// The string at `path`, looked up without parsing the event (once;
+    /// the dialect asks the parsed JSON instead when there is one). Its
+    /// span is kept for `spliceQuickString`.
+    mutating func quickString(at path: [JSONLookupStep]) -> String? {
+        if let foundQuickString { return foundQuickString }
+        let found = JSONValue.lookupSpan(data, path)
+        let string = found?.value.stringValue
+        foundQuickString = .some(string)
+        quickStringSpan = string == nil ? nil : found?.span
+        return string
+    }
+
+    /// Writes `newString` over the string `quickString(at:)` found, the rest
+    /// of the data as it came; false when there is none to write over (or
+    /// the event was parsed since, and must be edited as JSON).
+    mutating func spliceQuickString(_ newString: String) -> Bool {
+        guard parsed == nil, let span = quickStringSpan else { return false }
+        var edited: [UInt8] = []
+        edited.reserveCapacity(data.count - span.count + newString.utf8.count + 8)
+        edited.append(contentsOf: data[..<span.lowerBound])
+        JSONValue.string(newString).serialize(into: &edited)
+        let end = edited.count
+        edited.append(contentsOf: data[span.upperBound...])
+        data = edited
+        foundQuickString = .some(newString)
+        quickStringSpan = span.lowerBound..<end
+        changed = true
+        return true
     }
 }
 

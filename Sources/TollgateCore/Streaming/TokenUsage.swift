@@ -43,34 +43,19 @@ public struct UsageTracker: Sendable {
 
     public mutating func addOutputText(bytes: Int) { outputTextBytes += bytes }
 
-    /// `usage` is an OpenAI usage object or an Anthropic one (message_start's
-    /// message.usage, message_delta's usage, or a non-stream body's usage).
-    /// With `finalOutput` false (Anthropic's `message_start`) the output count
-    /// is a placeholder and is ignored: a stream's output count is the
-    /// provider's only once its final usage event arrived; until then (and
-    /// for a stream cut before it) it is estimated from the text produced.
+    /// `usage` is a usage object of the tracker's dialect (OpenAI's, or
+    /// Anthropic's message_start `message.usage`, message_delta `usage`,
+    /// a non-stream body's `usage`). With `finalOutput` false (Anthropic's
+    /// `message_start`) the output count is a placeholder and is ignored: a
+    /// stream's output count is the provider's only once its final usage
+    /// event arrived; until then (and for a stream cut before it) it is
+    /// estimated from the text produced.
     public mutating func observe(usage: JSONValue, finalOutput: Bool = true) {
         guard case .object = usage else { return }
-        // A negative count is no count: the figure is estimated instead.
-        func count(_ value: JSONValue?) -> Int64? { value?.int64Value.flatMap { $0 >= 0 ? $0 : nil } }
-        switch dialect {
-        case .openai:
-            let cachedTokens = count(usage["prompt_tokens_details"]?["cached_tokens"]) ?? 0
-            if let prompt = count(usage["prompt_tokens"]) {
-                input = max(0, prompt - min(cachedTokens, prompt))
-                cached = min(cachedTokens, prompt)
-            }
-            if let completion = count(usage["completion_tokens"]) { output = completion }
-        case .anthropic:
-            // Cache writes are billed as input here: the catalog has no
-            // separate cache-write price.
-            if let inputTokens = count(usage["input_tokens"]) {
-                let (sum, overflow) = inputTokens.addingReportingOverflow(count(usage["cache_creation_input_tokens"]) ?? 0)
-                input = overflow ? Int64.max : sum
-            }
-            if let read = count(usage["cache_read_input_tokens"]) { cached = read }
-            if finalOutput, let outputTokens = count(usage["output_tokens"]) { output = outputTokens }
-        }
+        let reading = dialect.wire.readUsage(usage, finalOutput: finalOutput)
+        if let value = reading.input { input = value }
+        if let value = reading.output { output = value }
+        if let value = reading.cached { cached = value }
     }
 
     /// Output tokens so far: the provider's count if it gave one, else the

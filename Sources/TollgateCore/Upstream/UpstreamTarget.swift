@@ -5,29 +5,27 @@ import NIOHTTP1
 struct UpstreamTarget {
     var request: UpstreamRequest
 
-    /// Headers from the client that providers need to see as sent.
-    static let forwardedClientHeaders = ["anthropic-version", "anthropic-beta", "openai-organization", "openai-project"]
+    /// Headers from the client that providers need to see as sent: every
+    /// dialect's, whichever the call (as they always were).
+    static let forwardedClientHeaders = APIDialect.allCases.flatMap { $0.wire.forwardedClientHeaders }
 
     static func make(entry: ModelEntry, deployment: Deployment, dialect: APIDialect, request: CanonicalRequest,
                      clientHeaders: HTTPHeaders, timeouts: UpstreamTimeouts) throws -> UpstreamTarget {
+        // The provider's own dialect (the call's: ProxyCall checks); nil for
+        // the in-process mock, which speaks the call's and takes a bearer
+        // token.
+        let providerWire = entry.provider.dialect?.wire
         let base: String
-        switch entry.provider {
-        case .mock:
+        if entry.provider == .mock {
             base = "http://in-process.mock/v1"
-        case .openai, .anthropic:
+        } else {
             guard var url = deployment.baseURL, !url.isEmpty else {
                 throw GatewayError.internalError("Deployment '\(deployment.name)' of model '\(entry.name)' has no base_url in the catalog.")
             }
             while url.hasSuffix("/") { url.removeLast() }
             base = url
         }
-        // OpenAI base URLs end in /v1; Anthropic's are usually the bare host
-        // (https://api.anthropic.com) — accept both.
-        let path: String
-        switch dialect {
-        case .openai: path = "/chat/completions"
-        case .anthropic: path = base.hasSuffix("/v1") ? "/messages" : "/v1/messages"
-        }
+        let path = dialect.wire.upstreamPath(base: base)
         var headers: [(String, String)] = [
             ("content-type", "application/json"),
             ("accept", request.stream ? "text/event-stream" : "application/json"),
@@ -42,10 +40,7 @@ struct UpstreamTarget {
                 throw GatewayError(status: 500, type: "api_error", code: "upstream_credentials_invalid",
                                    message: "The gateway's credentials for model '\(entry.name)' cannot be sent: environment variable \(env) holds a control character.")
             }
-            switch entry.provider {
-            case .anthropic: headers.append(("x-api-key", key))
-            case .openai, .mock: headers.append(("authorization", "Bearer \(key)"))
-            }
+            headers.append(providerWire?.credentialHeader(key: key) ?? ("authorization", "Bearer \(key)"))
         }
         for name in forwardedClientHeaders {
             if let value = clientHeaders.first(name: name) { headers.append((name, value)) }
@@ -57,8 +52,8 @@ struct UpstreamTarget {
                 headers.append((header.name.lowercased(), header.value))
             }
         }
-        if entry.provider == .anthropic && clientHeaders.first(name: "anthropic-version") == nil {
-            headers.append(("anthropic-version", "2023-06-01"))
+        for (name, value) in providerWire?.defaultUpstreamHeaders ?? [] where clientHeaders.first(name: name) == nil {
+            headers.append((name, value))
         }
         let upstream = UpstreamRequest(url: base + path, method: "POST", headers: headers,
                                        body: request.upstreamBody(upstreamModel: deployment.upstreamModel),

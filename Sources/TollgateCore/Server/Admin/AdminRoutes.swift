@@ -32,13 +32,13 @@ struct AdminRoutes: Sendable {
         let generation = request.gateway.generations.pin()
         defer { generation.unpin() }
         if let refusal = Authenticator.master(request.head.headers, masterKey: generation.config.masterKey()) {
-            return request.writer.sendError(refusal, dialect: .openai)
+            return request.writer.sendError(refusal, dialect: .unrouted)
         }
         let method = request.head.method
         for route in routes where route.method == method && route.path == request.path {
             return route.handler(request, generation)
         }
         if let fallback, fallback(request, generation) { return }
-        request.writer.sendError(.notFound("No admin route for \(method) \(request.path)."), dialect: .openai)
+        request.writer.sendError(.notFound("No admin route for \(method) \(request.path)."), dialect: .unrouted)
     }
 }
