@@ -26,15 +26,13 @@ final class TransportRegistry: @unchecked Sendable {
     /// On the request path: no lock and no allocation for a real provider.
     func transport(for entry: ModelEntry) -> UpstreamTransport {
         guard entry.provider == .mock else { return http }
-        do {
-            let key = MockKey(chunks: entry.mock.chunks, chunkDelayMs: entry.mock.chunkDelayMs, outputTokens: entry.mock.outputTokens)
-            return mocks.withLockedValue { mocks in
-                if let made = mocks[key] { return made }
-                let made = MockTransport(defaults: MockDirectives(chunks: entry.mock.chunks, chunkDelayMs: entry.mock.chunkDelayMs,
-                                                                  outputTokens: entry.mock.outputTokens))
-                mocks[key] = made
-                return made
-            }
+        let key = MockKey(chunks: entry.mock.chunks, chunkDelayMs: entry.mock.chunkDelayMs, outputTokens: entry.mock.outputTokens)
+        return mocks.withLockedValue { mocks in
+            if let made = mocks[key] { return made }
+            let made = MockTransport(defaults: MockDirectives(chunks: entry.mock.chunks, chunkDelayMs: entry.mock.chunkDelayMs,
+                                                              outputTokens: entry.mock.outputTokens))
+            mocks[key] = made
+            return made
         }
     }
 
