@@ -4,7 +4,7 @@ import PackageDescription
 // First-party plugins: each is an ordinary target under Plugins/NAME and a
 // .dynamic library product named tollgate_NAME (so the file next to the
 // binary is libtollgate_NAME.so, which is what `name: NAME` in YAML loads).
-// A plugin depends on TollgatePluginKit only — never on TollgateCore.
+// A plugin depends on TollgatePluginKit only — never on the gateway's modules.
 let firstPartyPlugins: [(product: String, target: String, path: String)] = [
     ("tollgate_budget", "BudgetPlugin", "Plugins/budget"),
     ("tollgate_ratelimit", "RateLimitPlugin", "Plugins/ratelimit"),
@@ -51,32 +51,62 @@ var targets: [Target] = [
     // SQLite in WAL mode behind one writer thread with group commit. Used by
     // the core (counter store) and by plugins (ledger, anomaly history).
     .target(name: "TollgateSQLite", dependencies: ["CSQLite"], swiftSettings: serverModule),
-    .target(
-        name: "TollgateCore",
-        dependencies: [
-            kit("TollgateJSON"), kit("TollgateUnits"), kit("CTollgatePlugin"),
-            "TollgateLedger", "TollgateSQLite", "CYAML", "CSQLite",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            .product(name: "Atomics", package: "swift-atomics"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "NIOTLS", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-        ],
-        swiftSettings: serverModule
-    ),
+    // Small helpers every layer uses: clocks, fast random ids, header
+    // validation, the version. New code: Swift 6 language mode.
+    .target(name: "TollgateSupport", dependencies: [.product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+    // The provider APIs (one file per dialect), the canonical request view,
+    // the gateway's errors, SSE and usage.
+    .target(name: "TollgateDialects",
+            dependencies: ["TollgateSupport", kit("TollgateJSON"), kit("TollgateUnits"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: serverModule),
+    // What the operator wrote: the YAML config, the model catalog and prices, keys.
+    .target(name: "TollgateConfig",
+            dependencies: ["TollgateSupport", "TollgateDialects", kit("TollgateJSON"), kit("TollgateUnits"), "CYAML",
+                           .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: serverModule),
+    // The plugin host: generations, hook chains, the host API, the counter
+    // store, metrics, alerts. No event loops and no sockets.
+    .target(name: "TollgateHost",
+            dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateSQLite",
+                           kit("TollgateJSON"), kit("TollgateUnits"), kit("CTollgatePlugin"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                           .product(name: "Atomics", package: "swift-atomics"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: serverModule),
+    // The upstream HTTP client: transports, pools, deployment health.
+    .target(name: "TollgateUpstream",
+            dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", kit("TollgateJSON"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
+                           .product(name: "Atomics", package: "swift-atomics"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            swiftSettings: serverModule),
+    // `tollgate report`: spend read from the ledger.
+    .target(name: "TollgateReports",
+            dependencies: ["TollgateSupport", "TollgateLedger", "TollgateSQLite", "CSQLite", kit("TollgateJSON"), kit("TollgateUnits")],
+            swiftSettings: serverModule),
+    // The fake OpenAI + Anthropic upstream: `provider: mock`, the demo, tests, benchmarks.
+    .target(name: "TollgateMockProvider",
+            dependencies: ["TollgateSupport", "TollgateUpstream", kit("TollgateJSON"), kit("TollgateUnits"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio")],
+            swiftSettings: serverModule),
+    // The server: connections, the router, the proxied call, admin,
+    // lifecycle and reload.
+    .target(name: "TollgateProxy",
+            dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream",
+                           "TollgateMockProvider", kit("TollgateJSON"), kit("TollgateUnits"), kit("CTollgatePlugin"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
+                           .product(name: "Atomics", package: "swift-atomics"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle")],
+            swiftSettings: serverModule),
     .target(name: "KitSamplePlugin", dependencies: [kit("TollgatePluginKit")], path: "Tests/Fixtures/KitSamplePlugin",
             swiftSettings: swift5),
     .executableTarget(
         name: "tollgate",
         dependencies: [
-            "TollgateCore",
+            "TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy", kit("TollgateUnits"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -87,13 +117,16 @@ var targets: [Target] = [
     // the scripts in bench/, never by the tests.
     .executableTarget(
         name: "TollgateBench",
-        dependencies: ["TollgateCore", kit("TollgateJSON"), "TollgateSQLite"],
+        dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy", kit("TollgateJSON"), kit("TollgateUnits"), "TollgateSQLite"],
         path: "bench/Sources/TollgateBench",
         swiftSettings: serverModule
     ),
     .testTarget(
         name: "TollgateCoreTests",
-        dependencies: ["TollgateCore", kit("TollgateJSON"), "TollgateSQLite", kit("CTollgatePlugin"),
+        dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy",
+                       kit("TollgateJSON"), kit("TollgateUnits"), "TollgateSQLite", "TollgateLedger", kit("CTollgatePlugin"),
+                       .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                       .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
                        .product(name: "NIOSSL", package: "swift-nio-ssl"),
                        .product(name: "NIOEmbedded", package: "swift-nio"),
                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],

@@ -1,7 +1,15 @@
 import ArgumentParser
 import Foundation
 import Logging
-import TollgateCore
+import TollgateSupport
+import TollgateDialects
+import TollgateConfig
+import TollgateHost
+import TollgateUpstream
+import TollgateReports
+import TollgateMockProvider
+import TollgateProxy
+import TollgateUnits
 
 struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

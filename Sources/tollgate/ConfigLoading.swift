@@ -1,5 +1,13 @@
 import Foundation
-import TollgateCore
+import TollgateSupport
+import TollgateDialects
+import TollgateConfig
+import TollgateHost
+import TollgateUpstream
+import TollgateReports
+import TollgateMockProvider
+import TollgateProxy
+import TollgateUnits
 
 /// Loads a config for a command, printing every error as
 /// `file:line:column: message` and exiting 1 on any.

@@ -1,5 +1,13 @@
 import ArgumentParser
-import TollgateCore
+import TollgateSupport
+import TollgateDialects
+import TollgateConfig
+import TollgateHost
+import TollgateUpstream
+import TollgateReports
+import TollgateMockProvider
+import TollgateProxy
+import TollgateUnits
 
 struct HashKeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

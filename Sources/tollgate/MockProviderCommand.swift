@@ -1,6 +1,14 @@
 import ArgumentParser
 import Foundation
-import TollgateCore
+import TollgateSupport
+import TollgateDialects
+import TollgateConfig
+import TollgateHost
+import TollgateUpstream
+import TollgateReports
+import TollgateMockProvider
+import TollgateProxy
+import TollgateUnits
 
 struct MockProviderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,15 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
-import TollgateCore
+import TollgateSupport
+import TollgateDialects
+import TollgateConfig
+import TollgateHost
+import TollgateUpstream
+import TollgateReports
+import TollgateMockProvider
+import TollgateProxy
+import TollgateUnits
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the gateway.")

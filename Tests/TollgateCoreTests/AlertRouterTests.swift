@@ -1,6 +1,14 @@
 import Logging
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// Deduplication, the alert counter, sink replacement on reload, and the
 /// webhook options in the config.
@@ -86,7 +94,7 @@ final class AlertRouterTests: XCTestCase {
                      headers: ["x-team-token": "abc"]),
             .webhook(url: "https://hooks.example.com/x", timeoutMs: 2000, retries: 3, backoffMs: 500, queueSize: 1000, headers: [:]),
         ])
-        let sinks = AlertRouter.sinks(for: config, logger: Logger(label: "test"))
+        let sinks = AlertRouter.sinks(for: config, logger: Logger(label: "test"), poster: HTTPWebhookPoster.init)
         XCTAssertEqual(sinks.count, 3)
         XCTAssertEqual((sinks[1] as? WebhookAlertSink)?.label, "webhook:127.0.0.1:9000")
         XCTAssertEqual((sinks[2] as? WebhookAlertSink)?.label, "webhook:hooks.example.com")

@@ -1,7 +1,15 @@
 import Foundation
 import Logging
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The webhook sink with a fake poster: retry schedule, give-up, bounded
 /// queue, payload, metrics. No sockets and no real pauses (the pause

@@ -2,7 +2,15 @@ import Foundation
 import NIOHTTP1
 import TollgateJSON
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// What is Anthropic's own in AnthropicDialect: the system field, the
 /// upstream path with or without /v1, x-api-key and anthropic-version.

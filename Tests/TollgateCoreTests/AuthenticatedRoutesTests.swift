@@ -4,7 +4,15 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The routes that need a caller, on a real gateway, each request through
 /// the connection handler and the router on an embedded channel: the same

@@ -1,5 +1,13 @@
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// A call the gateway cuts at shutdown, past the grace period, ends as what
 /// happened: "aborted" by "core", never retried, never blamed on the

@@ -1,6 +1,14 @@
 import NIOCore
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The deadlines of a client connection's life, with no channel.
 final class ClientConnectionClockTests: XCTestCase {

@@ -2,7 +2,15 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// A client connection's pipeline as the gateway builds it, on an embedded
 /// channel with virtual time: malformed requests get a JSON 400, idle and

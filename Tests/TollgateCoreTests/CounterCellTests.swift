@@ -1,5 +1,13 @@
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The I/O-free per-counter state: fit, hold, spend, window roll, minute
 /// buckets, retry-after. Time is passed in; nothing sleeps.

@@ -2,7 +2,15 @@ import CTollgatePlugin
 import Foundation
 import Logging
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The counter functions of the host table: two plugin instances (two
 /// generations) share counters by name, status codes follow the header,

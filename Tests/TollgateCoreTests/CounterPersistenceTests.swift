@@ -1,6 +1,14 @@
 import Foundation
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// Spent survives a restart exactly; reservations of a dead store are void.
 final class CounterPersistenceTests: XCTestCase {

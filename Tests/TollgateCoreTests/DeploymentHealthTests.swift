@@ -1,5 +1,13 @@
 import NIOConcurrencyHelpers
-import TollgateCore
+import TollgateSupport
+import TollgateDialects
+import TollgateConfig
+import TollgateHost
+import TollgateUpstream
+import TollgateReports
+import TollgateMockProvider
+import TollgateProxy
+import TollgateUnits
 import XCTest
 
 /// Cool-down, probation and recovery of deployments, and the order the

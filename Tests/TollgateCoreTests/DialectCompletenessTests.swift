@@ -2,7 +2,15 @@ import Foundation
 import NIOHTTP1
 import TollgateJSON
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// Every registered dialect carries a request, an error, a stream with
 /// usage, a whole answer and an upstream request through the core's own

@@ -3,7 +3,15 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The gateway as a Service in a ServiceGroup, as `serve` runs it, with the
 /// group's graceful shutdown triggered by hand instead of a signal.

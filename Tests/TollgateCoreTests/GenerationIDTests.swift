@@ -1,7 +1,15 @@
 import Foundation
 import Logging
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// Generation ids count the generations that served: a reload that fails
 /// takes no id, so the ids an operator sees (logs, /admin/reload, the

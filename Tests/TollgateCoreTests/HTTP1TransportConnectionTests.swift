@@ -5,7 +5,15 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The transport's connection handling against scripted servers: stale
 /// keep-alive connections, the idle timeout, TLS.

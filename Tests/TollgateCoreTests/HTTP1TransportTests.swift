@@ -4,7 +4,15 @@ import NIOCore
 import NIOPosix
 import TollgateJSON
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// A mock provider on its own thread and an HTTP1Transport on another
 /// event loop, new for every test. Suites set the mock's defaults.

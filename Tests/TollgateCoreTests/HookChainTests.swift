@@ -3,7 +3,15 @@ import Foundation
 import Logging
 import TollgateJSON
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The host side of the ABI without a network: C plugins compiled by the
 /// system compiler, loaded by the real loader, driven through HookChain.

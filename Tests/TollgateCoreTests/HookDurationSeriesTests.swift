@@ -2,7 +2,15 @@ import Foundation
 import Logging
 import TollgateJSON
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// tollgate_plugin_hook_duration_seconds has a series per hook a plugin
 /// implements, and none for a hook it left NULL (the host never runs it).

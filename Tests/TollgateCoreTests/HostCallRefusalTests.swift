@@ -3,7 +3,15 @@ import Foundation
 import Logging
 import TollgateJSON
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// What a plugin and an operator learn when the host refuses a call or a
 /// plugin gives a verdict without its reason: the plugin a status it can

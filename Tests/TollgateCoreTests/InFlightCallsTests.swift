@@ -1,7 +1,15 @@
 import NIOCore
 import NIOEmbedded
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// What shutdown waits on: told the moment the last call leaves, or at the
 /// deadline, whichever comes first. Time is the embedded loop's, moved by

@@ -2,7 +2,15 @@ import CTollgatePlugin
 import Foundation
 import Logging
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The metric functions of the host table: a series resolved to a handle
 /// (ABI 1.3) records on the same series as metric_record with its labels,

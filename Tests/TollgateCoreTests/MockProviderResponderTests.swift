@@ -1,6 +1,14 @@
 import TollgateJSON
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 final class MockProviderResponderTests: XCTestCase {
     let responder = MockResponder(defaults: MockDirectives(), now: { 1_700_000_000 })

@@ -2,7 +2,15 @@ import NIOCore
 import NIOPosix
 import TollgateJSON
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The in-process MockTransport honours the UpstreamTransport contract.
 final class MockProviderTransportTests: XCTestCase {

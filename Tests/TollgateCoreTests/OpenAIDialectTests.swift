@@ -1,7 +1,15 @@
 import NIOHTTP1
 import TollgateJSON
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// What is OpenAI's own in OpenAIDialect: the two output-limit fields, the
 /// usage chunk the gateway asks for, the upstream path and bearer key.

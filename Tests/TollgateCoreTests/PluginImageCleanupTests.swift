@@ -1,6 +1,14 @@
 import Foundation
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The copies of plugin libraries do not pile up under TMPDIR: a gateway
 /// removes the copies no open library uses, and the folders gateways that

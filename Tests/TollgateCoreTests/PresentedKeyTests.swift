@@ -1,6 +1,14 @@
 import NIOHTTP1
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// Where the caller's key is read from: `authorization: Bearer KEY` (any
 /// case of the scheme), else `x-api-key`; blanks around it are dropped.

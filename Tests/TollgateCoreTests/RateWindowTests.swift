@@ -1,5 +1,13 @@
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The store's sliding minute (TOLLGATE_WINDOW_MINUTE) as the ratelimit
 /// plugin uses it, with the clock in milliseconds: exact burst, refill by

@@ -1,7 +1,15 @@
 import Foundation
 import XCTest
 import TollgateSQLite
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// A ledger file with hand-made rows, in the real schema, for report tests.
 final class ReportTestLedger {

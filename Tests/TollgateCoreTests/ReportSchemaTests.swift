@@ -1,7 +1,15 @@
 import Foundation
 import TollgateSQLite
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The report reads what the tagging plugin writes: a ledger created from
 /// the shared schema must have every column the report needs, and open.

@@ -2,7 +2,15 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The writer on an embedded channel with NIO's HTTP response encoder:
 /// what reaches the wire.

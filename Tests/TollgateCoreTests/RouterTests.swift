@@ -1,6 +1,14 @@
 import NIOHTTP1
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The gateway's route table, without a channel: which handler a method
 /// and path reach, and which 405 or 404 (in which dialect) the rest get.

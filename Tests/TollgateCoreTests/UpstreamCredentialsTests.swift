@@ -1,7 +1,15 @@
 import Foundation
 import NIOHTTP1
 import XCTest
-@testable import TollgateCore
+@testable import TollgateSupport
+@testable import TollgateDialects
+@testable import TollgateConfig
+@testable import TollgateHost
+@testable import TollgateUpstream
+@testable import TollgateReports
+@testable import TollgateMockProvider
+@testable import TollgateProxy
+import TollgateUnits
 
 /// The provider key is read from the environment per call and must be
 /// sendable as a header as it is.

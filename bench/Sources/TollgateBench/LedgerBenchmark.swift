@@ -1,5 +1,13 @@
 import Foundation
-import TollgateCore
+import TollgateSupport
+import TollgateDialects
+import TollgateConfig
+import TollgateHost
+import TollgateUpstream
+import TollgateReports
+import TollgateMockProvider
+import TollgateProxy
+import TollgateUnits
 import TollgateSQLite
 
 extension Benchmarks {

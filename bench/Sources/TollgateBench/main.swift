@@ -1,4 +1,5 @@
 import Foundation
+
 // tollgate-bench: micro-benchmarks of core pieces, one subcommand each.
 // Results go to bench/RESULTS.md with the command that produced them.
 let arguments = Array(CommandLine.arguments.dropFirst())

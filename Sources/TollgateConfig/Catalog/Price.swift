@@ -1,0 +1,18 @@
+import TollgateSupport
+import TollgateJSON
+import TollgateUnits
+import TollgateDialects
+
+/// A model's price in nano-dollars per million tokens, one figure per token
+/// kind. Cached (prompt-cache hit) tokens are billed separately from input.
+public struct Price: Sendable, Equatable {
+    public var inputPerMTokNanos: Int64
+    public var outputPerMTokNanos: Int64
+    public var cachedPerMTokNanos: Int64
+
+    public init(inputPerMTokNanos: Int64, outputPerMTokNanos: Int64, cachedPerMTokNanos: Int64? = nil) {
+        self.inputPerMTokNanos = inputPerMTokNanos
+        self.outputPerMTokNanos = outputPerMTokNanos
+        self.cachedPerMTokNanos = cachedPerMTokNanos ?? inputPerMTokNanos
+    }
+}

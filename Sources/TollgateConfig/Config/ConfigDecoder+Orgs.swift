@@ -1,0 +1,148 @@
+import TollgateSupport
+import TollgateJSON
+import TollgateUnits
+import TollgateDialects
+
+extension ConfigDecoder {
+    struct DecodedKeys {
+        var orgs: [OrgConfig] = []
+        var entries: [(sha256Hex: String, identity: Identity)] = []
+    }
+
+    /// Orgs, their teams and the teams' keys. Key ids and digests must be
+    /// unique across the whole file; `models` must name catalog models.
+    func decodeOrgs(_ node: YAMLNode?, modelNames: [String]) -> DecodedKeys {
+        var out = DecodedKeys()
+        guard let node, let orgItems = list(node, expected: "a list of orgs") else { return out }
+        var seen = Seen()
+        var orgLines: [String: Int] = [:]
+        for (orgIndex, orgNode) in orgItems.enumerated() {
+            let orgContext = entryContext(orgNode, nameKey: "name", kind: "org", list: "orgs", index: orgIndex)
+            guard let org = fields(orgNode, context: orgContext, expected: "an org (a mapping with name and teams)",
+                                   allowed: ["name", "teams"], required: ["name"]) else { continue }
+            let orgName = org["name"].flatMap { identifier($0, what: "org name") }
+            if let orgName, let nameNode = org["name"] {
+                if let line = orgLines[orgName] {
+                    fail(nameNode, "duplicate org '\(orgName)' (first defined at line \(line)); org names must be unique")
+                }
+                orgLines[orgName] = nameNode.location.line
+            }
+            var teams: [TeamConfig] = []
+            var teamLines: [String: Int] = [:]
+            let teamItems = org["teams"].flatMap { list($0, expected: "a list of teams") } ?? []
+            for (teamIndex, teamNode) in teamItems.enumerated() {
+                let teamContext = entryContext(teamNode, nameKey: "name", kind: "team", list: "\(orgContext) teams",
+                                               index: teamIndex)
+                guard let team = fields(teamNode, context: teamContext,
+                                        expected: "a team (a mapping with name, owner and keys)",
+                                        allowed: ["name", "owner", "keys"], required: ["name"]) else { continue }
+                let teamName = team["name"].flatMap { identifier($0, what: "team name") }
+                if let teamName, let nameNode = team["name"] {
+                    if let line = teamLines[teamName] {
+                        fail(nameNode, "duplicate team '\(teamName)' in \(orgContext) (first defined at line \(line))")
+                    }
+                    teamLines[teamName] = nameNode.location.line
+                }
+                let owner = team["owner"].flatMap { string($0, expected: "an owner (e.g. an email address)") }
+                var keyIds: [String] = []
+                let keyItems = team["keys"].flatMap { list($0, expected: "a list of keys") } ?? []
+                for (keyIndex, keyNode) in keyItems.enumerated() {
+                    let keyContext = entryContext(keyNode, nameKey: "id", kind: "key", list: "\(teamContext) keys",
+                                                  index: keyIndex)
+                    guard let key = decodeKey(keyNode, context: keyContext, teamContext: teamContext,
+                                              teamOwner: owner, modelNames: modelNames, seen: &seen),
+                          let orgName, let teamName else { continue }
+                    var identity = key.identity
+                    identity.org = orgName
+                    identity.team = teamName
+                    out.entries.append((key.sha256Hex, identity))
+                    keyIds.append(identity.keyId)
+                }
+                if let teamName { teams.append(TeamConfig(name: teamName, owner: owner, keyIds: keyIds)) }
+            }
+            if let orgName { out.orgs.append(OrgConfig(name: orgName, teams: teams)) }
+        }
+        return out
+    }
+
+    /// First occurrence of each key id and digest, for duplicate messages.
+    struct Seen {
+        var idLines: [String: Int] = [:]
+        var digestOwners: [String: (id: String, line: Int)] = [:]
+    }
+
+    private func decodeKey(_ node: YAMLNode, context: String, teamContext: String, teamOwner: String?,
+                           modelNames: [String], seen: inout Seen) -> (sha256Hex: String, identity: Identity)? {
+        guard let f = fields(node, context: context, expected: "a key (a mapping with id, sha256 and class)",
+                             allowed: ["id", "sha256", "class", "models", "expires", "owner"],
+                             required: ["id", "sha256", "class"]) else { return nil }
+        var id = f["id"].flatMap { identifier($0, what: "key id") }
+        if let found = id, let idNode = f["id"] {
+            if let line = seen.idLines[found] {
+                fail(idNode, "duplicate key id '\(found)' (first used at line \(line)); key ids must be unique across the file")
+                id = nil
+            } else {
+                seen.idLines[found] = idNode.location.line
+            }
+        }
+        var digest: String?
+        if let shaNode = f["sha256"], let text = string(shaNode, expected: "sha256 (64 hex characters)") {
+            let lower = text.lowercased()
+            if lower.utf8.count == 64, lower.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) {
+                if let first = seen.digestOwners[lower] {
+                    fail(shaNode, "duplicate sha256: \(context) has the same secret as key '\(first.id)' (line \(first.line)); give each key its own secret")
+                } else {
+                    seen.digestOwners[lower] = (id ?? context, shaNode.location.line)
+                    digest = lower
+                }
+            } else {
+                fail(shaNode, "sha256 of \(context) must be 64 hex characters (the SHA-256 of the plaintext key, e.g. from `printf %s \"$KEY\" | sha256sum`), got \(text.count) characters")
+            }
+        }
+        let keyClass = f["class"].flatMap { choice($0, KeyClass.self, what: "key class") }
+
+        var allowed: Set<String>?
+        var modelsOK = true
+        if let modelsNode = f["models"] {
+            if let items = list(modelsNode, expected: "a list of model names") {
+                if items.isEmpty {
+                    fail(modelsNode, "'models' of \(context) is empty, which would allow no model; remove it to allow every model")
+                    modelsOK = false
+                }
+                var set = Set<String>()
+                for item in items {
+                    guard let name = string(item, expected: "a model name") else { modelsOK = false; continue }
+                    if modelNames.contains(name) {
+                        set.insert(name)
+                    } else {
+                        fail(item, "unknown model '\(name)' in the models of \(context) (not defined under 'models')\(Suggestion.clause(for: name, among: modelNames))")
+                        modelsOK = false
+                    }
+                }
+                allowed = set
+            } else {
+                modelsOK = false
+            }
+        }
+
+        var expiresAt: Int64?
+        var expiresOK = true
+        if let expiresNode = f["expires"], let text = string(expiresNode, expected: "a date") {
+            expiresAt = ExpiryDate.firstInvalidSecond(text)
+            if expiresAt == nil {
+                fail(expiresNode, "invalid expires '\(text)': expected a date (2027-06-30, valid through the end of that day UTC) or an RFC 3339 timestamp (2027-06-30T18:00:00Z)")
+                expiresOK = false
+            }
+        }
+
+        let keyOwner = f["owner"].flatMap { string($0, expected: "an owner (e.g. an email address)") }
+        let owner = keyOwner ?? teamOwner
+        if owner == nil, f["owner"] == nil {
+            fail(node, "\(context) has no owner; set 'owner' on the key or on its team (\(teamContext))")
+        }
+
+        guard let id, let digest, let keyClass, let owner, modelsOK, expiresOK else { return nil }
+        return (digest, Identity(keyId: id, org: "", team: "", owner: owner, keyClass: keyClass,
+                                 allowedModels: allowed, expiresAt: expiresAt))
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import TollgateSupport
+import TollgateJSON
+import TollgateUnits
+import TollgateDialects
+import TollgateConfig
+import TollgateSQLite
+
+/// Deduplicates alerts and hands them to every sink.
+public final class AlertRouter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sinks: [AlertSink]
+    private var seen: Set<String> = []
+    private var seenOrder: [String] = []
+    private let metrics: GatewayMetrics
+    /// Dedupe keys remembered; the oldest are forgotten past this.
+    let memory: Int
+
+    public init(sinks: [AlertSink], metrics: GatewayMetrics, memory: Int = 100_000) {
+        self.sinks = sinks
+        self.metrics = metrics
+        self.memory = memory
+        for sink in sinks { sink.attach(metrics: metrics) }
+    }
+
+    /// Swaps in the sinks of a new config (reload). Dedupe memory is kept, so
+    /// a reload does not deliver an alert twice. The old sinks finish what
+    /// they hold in the background.
+    public func replaceSinks(_ sinks: [AlertSink]) {
+        for sink in sinks { sink.attach(metrics: metrics) }
+        let old = lock.withLock {
+            let old = self.sinks
+            self.sinks = sinks
+            return old
+        }
+        for sink in old { sink.close() }
+    }
+
+    /// Shutdown: stops every sink and waits up to `timeoutMs` in all for
+    /// queued deliveries; false when some were still pending.
+    @discardableResult
+    public func close(timeoutMs: Int = 2_000) -> Bool {
+        let current = lock.withLock {
+            let current = sinks
+            sinks = []
+            return current
+        }
+        for sink in current { sink.close() }
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeoutMs)) * 1_000_000
+        var drained = true
+        for sink in current {
+            let now = DispatchTime.now().uptimeNanoseconds
+            let left = deadline > now ? Int((deadline - now) / 1_000_000) : 0
+            drained = sink.waitUntilDrained(timeoutMs: left) && drained
+        }
+        return drained
+    }
+
+    /// Returns false when the alert was a duplicate and was dropped.
+    @discardableResult
+    public func raise(_ alert: Alert) -> Bool {
+        let targets: [AlertSink]? = lock.withLock {
+            guard seen.insert(alert.dedupeKey).inserted else { return nil }
+            seenOrder.append(alert.dedupeKey)
+            if seenOrder.count > memory {
+                let drop = seenOrder.count - memory
+                for key in seenOrder.prefix(drop) { seen.remove(key) }
+                seenOrder.removeFirst(drop)
+            }
+            return sinks
+        }
+        guard let targets else { return false }
+        metrics.record("tollgate_alerts_total", labels: [alert.kind, alert.severity.description], value: 1)
+        for sink in targets { sink.deliver(alert) }
+        return true
+    }
+}
+
+/// Writes each alert as one log line.
+public struct LogAlertSink: AlertSink {
+    let logger: Logger
+    public init(logger: Logger) { self.logger = logger }
+
+    public func deliver(_ alert: Alert) {
+        let level: Logger.Level = alert.severity == .critical ? .critical : (alert.severity == .warning ? .warning : .notice)
+        logger.log(level: level, "alert: \(alert.message)", metadata: [
+            "alert_kind": .string(alert.kind), "subject": .string(alert.subject),
+            "severity": .string(alert.severity.description), "source": .string(alert.source),
+            "dedupe_key": .string(alert.dedupeKey), "details": .string(alert.detailsJSON),
+        ])
+    }
+}

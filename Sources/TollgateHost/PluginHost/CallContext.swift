@@ -1,0 +1,137 @@
+import CTollgatePlugin
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TollgateSQLite
+import TollgateSupport
+import TollgateJSON
+import TollgateUnits
+import TollgateDialects
+import TollgateConfig
+
+/// Everything the host knows about one request, as plugins see it through
+/// the host table: what `tollgate_type_call_ptr` points to. Only touched
+/// from the request's event loop.
+public final class CallContext {
+    public enum Phase: Sendable { case idle, preCall, chunk, postCall }
+
+    public let requestID: String
+    public let route: String
+    public let identity: Identity
+    public let request: CanonicalRequest
+    public let modelRequested: String
+    public let catalog: ModelCatalog
+    public let receivedAtMicros: Int64
+
+    public internal(set) var phase: Phase = .idle
+    public let requestHeaders: HeaderList
+    public var attributes = HeaderList(caseInsensitive: false)
+    public var responseHeaders = HeaderList(caseInsensitive: true)
+    public var upstreamHeaders = HeaderList(caseInsensitive: true)
+    public var headersSent = false
+
+    /// Set by set_fallback_models: tried in order after a failure before
+    /// the first byte.
+    public var fallbackModels: [String] = []
+    /// Set by set_deployment; cleared when the model changes.
+    public var pinnedDeployment: String?
+
+    /// Set by set_error (reject / abort / error reason).
+    public var pluginError: GatewayError?
+    /// Set by set_response (respond).
+    public var pluginResponse: (status: Int, contentType: String, body: [UInt8])?
+
+    /// The event under the chunk hooks, while they run.
+    var currentEvent: ResponseEvent?
+    var currentEventKind: ResponseEventKind = .other
+    public var chunkIndex: Int64 = 0
+    public var runningOutputTokens: Int64 = 0
+    public var runningInputTokens: Int64 = 0
+
+    // Outcome, filled before post_call.
+    public var outcome: String?
+    public var decidedBy: String?
+    public var outcomeDetail: String?
+    public var status = 0
+    public var usage: TokenUsage?
+    public var costNanos: Int64 = 0
+    public var modelServed: String?
+    public var deployment: String?
+    public var latencyMicros: Int64 = 0
+    public var upstreamMicros: Int64 = 0
+    public var firstByteSent = false
+    public var upstreamAttempts = 0
+
+    /// Writes the response must wait for before it completes (a settled
+    /// reservation, a ledger row): the client never sees a finished
+    /// response whose accounting a crash could lose.
+    public private(set) var durabilityWaits: [(writer: GroupCommitWriter, ticket: UInt64)] = []
+
+    public func requireDurable(writer: GroupCommitWriter, ticket: UInt64) {
+        if let i = durabilityWaits.firstIndex(where: { $0.writer === writer }) {
+            durabilityWaits[i].ticket = max(durabilityWaits[i].ticket, ticket)
+        } else {
+            durabilityWaits.append((writer, ticket))
+        }
+    }
+
+    /// The call whose hook is running on this thread, for host functions
+    /// that take only the host handle (counter settle).
+    public static var current: CallContext? { RunningCall.current }
+
+    /// The plugin whose hook is running, set by HookChain for the length
+    /// of the hook: host calls that take only the call handle are
+    /// attributed to it (refused-call counts).
+    var runningPlugin: PluginInstance?
+
+    /// Plugin state slots (call_state), by chain position.
+    var callStates: [UnsafeMutableRawPointer?]
+    /// Plugins 0..<enteredCount entered the call and are owed post_call.
+    var enteredCount = 0
+    var postCallDone = false
+    let arena = BorrowArena()
+
+    public init(requestID: String, route: String, identity: Identity, request: CanonicalRequest,
+                catalog: ModelCatalog, requestHeaders: HeaderList, receivedAtMicros: Int64, pluginCount: Int) {
+        self.requestID = requestID
+        self.route = route
+        self.identity = identity
+        self.request = request
+        self.modelRequested = request.model
+        self.catalog = catalog
+        self.requestHeaders = requestHeaders
+        self.receivedAtMicros = receivedAtMicros
+        self.callStates = Array(repeating: nil, count: pluginCount)
+    }
+
+    var pointer: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
+
+    static func from(_ pointer: OpaquePointer?) -> CallContext? {
+        guard let pointer else { return nil }
+        return Unmanaged<CallContext>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+    }
+
+    var dialect: APIDialect { request.dialect }
+}
+
+/// The call whose hooks run on this thread: a bare pthread slot holding an
+/// unretained pointer, set by HookChain for the length of a chain (NIO's
+/// ThreadSpecificVariable boxes every value it is given: an allocation and
+/// a release per chain).
+package enum RunningCall {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
+        return key
+    }()
+
+    static func set(_ call: CallContext?) {
+        pthread_setspecific(key, call.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) })
+    }
+
+    static var current: CallContext? {
+        pthread_getspecific(key).map { Unmanaged<CallContext>.fromOpaque($0).takeUnretainedValue() }
+    }
+}

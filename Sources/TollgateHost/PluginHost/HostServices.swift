@@ -1,0 +1,79 @@
+import CTollgatePlugin
+import Logging
+import TollgateSupport
+import TollgateJSON
+import TollgateUnits
+import TollgateDialects
+import TollgateConfig
+import TollgateSQLite
+
+/// What the host offers every plugin instance whatever its generation:
+/// metrics, alert delivery, logging, the counter store. Survives reloads.
+public final class HostServices: @unchecked Sendable {
+    public let metrics: GatewayMetrics
+    public let alerts: AlertRouter
+    public let logger: Logger
+    public let libraries: PluginLibraryCache
+    /// Shared by every plugin generation, so budgets survive a reload.
+    public let counters: CounterStore
+
+    public init(metrics: GatewayMetrics, alerts: AlertRouter, logger: Logger, libraries: PluginLibraryCache,
+                counters: CounterStore = CounterStore()) {
+        self.metrics = metrics
+        self.alerts = alerts
+        self.logger = logger
+        self.libraries = libraries
+        self.counters = counters
+    }
+}
+
+/// The host's side of one plugin instance: what `tollgate_type_host_ptr`
+/// points to.
+package final class HostContext: @unchecked Sendable {
+    let instanceName: String
+    let services: HostServices
+    let catalog: ModelCatalog
+    var logger: Logger
+    /// TOLLGATE_HOST_PROP_* values, in memory that stays put for the
+    /// instance's life (the ABI lends them until on_destroy returns).
+    private let hostStrings: [Int32: UnsafeMutableBufferPointer<UInt8>]
+
+    init(instanceName: String, services: HostServices, catalog: ModelCatalog, storageDirectory: String = "",
+         configPath: String = "") {
+        self.instanceName = instanceName
+        self.services = services
+        self.catalog = catalog
+        var logger = services.logger
+        logger[metadataKey: "plugin"] = .string(instanceName)
+        self.logger = logger
+        func stable(_ s: String) -> UnsafeMutableBufferPointer<UInt8> {
+            let bytes = Array(s.utf8)
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+            _ = buffer.initialize(from: bytes)
+            return UnsafeMutableBufferPointer(rebasing: buffer[0..<bytes.count])
+        }
+        hostStrings = [
+            TOLLGATE_HOST_PROP_STORAGE_DIR: stable(storageDirectory),
+            TOLLGATE_HOST_PROP_INSTANCE_NAME: stable(instanceName),
+            TOLLGATE_HOST_PROP_HOST_VERSION: stable(TollgateVersion.string),
+            TOLLGATE_HOST_PROP_CONFIG_PATH: stable(configPath),
+        ]
+    }
+
+    deinit {
+        for buffer in hostStrings.values { buffer.baseAddress?.deallocate() }
+    }
+
+    func hostString(_ property: Int32) -> tollgate_type_str? {
+        guard let buffer = hostStrings[property] else { return nil }
+        return tollgate_type_str(ptr: buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
+                                 len: buffer.count)
+    }
+
+    var pointer: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
+
+    static func from(_ pointer: OpaquePointer?) -> HostContext? {
+        guard let pointer else { return nil }
+        return Unmanaged<HostContext>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+    }
+}

@@ -1,0 +1,82 @@
+import CTollgatePlugin
+import Foundation
+import Prometheus
+import TollgateJSON
+import TollgateSupport
+import TollgateUnits
+import TollgateDialects
+import TollgateConfig
+import TollgateSQLite
+
+/// One configured plugin: a library, the instance its on_create returned,
+/// and its fail policy.
+public final class PluginInstance: @unchecked Sendable {
+    public let instanceName: String
+    public let library: PluginLibrary
+    public let failClosed: Bool
+    let host: HostContext
+    let instance: UnsafeMutableRawPointer?
+    package let preCall: tollgate_on_pre_call?
+    package let onChunk: tollgate_on_chunk?
+    package let postCall: tollgate_on_post_call?
+    /// tollgate_plugin_hook_duration_seconds{plugin, hook}, one per hook,
+    /// in HookTimers.Hook order; nil for a hook the plugin left NULL (no
+    /// series is exported for a hook that never runs).
+    private let hookDurations: [ValueHistogram?]
+    private var destroyed = false
+
+    /// Calls on_create; throws PluginLoadError with the plugin's own reason.
+    init(instanceName: String, library: PluginLibrary, failClosed: Bool?, config: JSONValue,
+         services: HostServices, catalog: ModelCatalog, storageDirectory: String = "", configPath: String = "") throws {
+        self.instanceName = instanceName
+        self.library = library
+        self.failClosed = failClosed ?? library.defaultFailClosed
+        let host = HostContext(instanceName: instanceName, services: services, catalog: catalog,
+                               storageDirectory: storageDirectory, configPath: configPath)
+        self.host = host
+        let d = library.descriptor.pointee
+        self.preCall = d.on_pre_call
+        self.onChunk = d.on_chunk
+        self.postCall = d.on_post_call
+        let implemented: [HookTimers.Hook: Bool] = [.preCall: d.on_pre_call != nil, .chunk: d.on_chunk != nil,
+                                                     .postCall: d.on_post_call != nil]
+        self.hookDurations = HookTimers.Hook.allCases.map { hook in
+            guard implemented[hook] == true else { return nil }
+            return services.metrics.registry.makeValueHistogram(
+                name: "tollgate_plugin_hook_duration_seconds", labels: [("plugin", instanceName), ("hook", hook.rawValue)],
+                buckets: GatewayMetrics.latencyBuckets, help: "Time spent in plugin hooks.")
+        }
+
+        let configBytes = config.serialized()
+        var instanceOut: UnsafeMutableRawPointer? = nil
+        let capacity = 1024
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
+        defer { errorBuffer.deallocate() }
+        var errorLength = 0
+        let status = configBytes.withUnsafeBytes { raw -> tollgate_type_status in
+            let json = tollgate_type_str(ptr: raw.baseAddress?.assumingMemoryBound(to: CChar.self), len: raw.count)
+            return d.on_create(HostAPI.table, host.pointer, json, &instanceOut, errorBuffer, capacity, &errorLength)
+        }
+        guard status == TOLLGATE_STATUS_OK else {
+            let length = min(max(errorLength, 0), capacity)
+            let message = errorBuffer.withMemoryRebound(to: UInt8.self, capacity: capacity) {
+                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+            }
+            throw PluginLoadError(plugin: instanceName, file: library.sourcePath,
+                                  reason: "create failed (\(HostStatusName.of(status)))" + (message.isEmpty ? "" : ": \(message)"))
+        }
+        self.instance = instanceOut
+    }
+
+    /// Only asked for a hook the plugin implements (HookChain runs no other).
+    func hookDuration(_ hook: HookTimers.Hook) -> ValueHistogram {
+        hookDurations[HookTimers.Hook.allCases.firstIndex(of: hook)!]!
+    }
+
+    /// Calls on_destroy once. The generation guarantees no hook is running.
+    func destroy() {
+        guard !destroyed else { return }
+        destroyed = true
+        library.descriptor.pointee.on_destroy(instance)
+    }
+}

@@ -1,0 +1,60 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import TollgateSupport
+import TollgateJSON
+import TollgateUnits
+import TollgateUpstream
+
+/// A fake OpenAI + Anthropic upstream over HTTP/1.1 (keep-alive). Tests and
+/// benchmarks point the gateway at it; `/_mock/*` lets them look inside.
+public final class MockProviderServer: @unchecked Sendable {
+    public let host: String
+    public let port: Int
+    let responder: MockResponder
+    let recorder = MockProviderRecorder()
+    private let group: MultiThreadedEventLoopGroup
+    private var channel: Channel?
+
+    public init(host: String = "127.0.0.1", port: Int = 0, defaults: MockDirectives = MockDirectives(),
+                threads: Int = System.coreCount) {
+        self.host = host
+        self.port = port
+        responder = MockResponder(defaults: defaults)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+    }
+
+    /// Binds and returns the bound port (useful with port 0).
+    public func start() throws -> Int {
+        let responder = responder
+        let recorder = recorder
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(MockProviderHandler(responder: responder, recorder: recorder))
+                }
+            }
+        let channel = try bootstrap.bind(host: host, port: port).wait()
+        self.channel = channel
+        guard let bound = channel.localAddress?.port else { throw MockProviderError.noPort }
+        return bound
+    }
+
+    /// Closes the listener and every connection.
+    public func shutdown() {
+        try? channel?.close().wait()
+        channel = nil
+        try? group.syncShutdownGracefully()
+    }
+
+    /// Resolves when the listening channel closes (the CLI waits on it).
+    public var closeFuture: EventLoopFuture<Void>? { channel?.closeFuture }
+}
+
+package enum MockProviderError: Error, CustomStringConvertible {
+    case noPort
+    package var description: String { "the mock provider bound a socket but could not read its port" }
+}

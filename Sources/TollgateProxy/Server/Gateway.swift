@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import TollgateSupport
+import TollgateJSON
+import TollgateUnits
+import TollgateDialects
+import TollgateConfig
+import TollgateHost
+import TollgateUpstream
+import TollgateMockProvider
+
+/// The running gateway: what serves and what it is made of. `serve` builds
+/// one and runs it as a GatewayService; `check-config` builds one and shuts
+/// it down. Each concern lives in its own type, this one only holds them
+/// together and orders start and shutdown (Gateway+Shutdown):
+///
+/// - `listener` (the listening socket) and `clientConnections` (each
+///   connection's pipeline, limits and counts);
+/// - `router` (method + path → route; admin behind the master key);
+/// - `reloader` (generations: the first, each reload, destruction);
+/// - `transports` (which transport carries a call, by provider kind);
+/// - `inFlight` (the calls being served; shutdown waits on it);
+/// - `recorder` (per-request metrics and deployment health).
+package final class Gateway: Sendable {
+    let generations: GenerationStore
+    let services: HostServices
+    let logger: Logger
+    let hookTimers: HookTimers
+    let health = DeploymentHealth()
+    let recorder: CallRecorder
+    let transports: TransportRegistry
+    let inFlight = InFlightCalls()
+    let clientConnections: ClientConnections
+    let listener: Listener
+    let router: Router
+    let reloader: Reloader
+    let group: MultiThreadedEventLoopGroup
+
+    /// Builds the first generation; throws PluginLoadError if a plugin
+    /// cannot be loaded or created.
+    package init(config: TollgateConfig, logger: Logger, eventLoopThreads: Int = Gateway.defaultEventLoopThreads) throws {
+        self.logger = logger
+        let metrics = GatewayMetrics()
+        let alerts = AlertRouter(sinks: AlertRouter.sinks(for: config, logger: logger, poster: HTTPWebhookPoster.init), metrics: metrics)
+        services = HostServices(metrics: metrics, alerts: alerts, logger: logger, libraries: PluginLibraryCache(),
+                                counters: try CounterStore.journaled(config: config, logger: logger))
+        hookTimers = HookTimers(metrics: metrics)
+        recorder = CallRecorder(metrics: metrics, health: health, logger: logger)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
+        transports = TransportRegistry(group: group)
+        generations = GenerationStore(Generation(id: 0, config: config, plugins: [], onDrained: { _ in }))
+        clientConnections = ClientConnections(generations: generations, metrics: metrics, logger: logger)
+        listener = Listener(group: group, connections: clientConnections)
+        router = .gateway(admin: AdminRoutes())
+        do {
+            reloader = try Reloader(config: config, generations: generations, services: services, listener: listener,
+                                    health: health, logger: logger)
+        } catch {
+            transports.shutdown()
+            try? group.syncShutdownGracefully()
+            throw error
+        }
+    }
+
+    /// Event-loop threads: TOLLGATE_EVENT_LOOP_THREADS, else one per core.
+    static var defaultEventLoopThreads: Int {
+        if let text = ProcessInfo.processInfo.environment["TOLLGATE_EVENT_LOOP_THREADS"], let n = Int(text), n > 0 { return n }
+        return System.coreCount
+    }
+
+    /// Binds (--host/--port win over `server.listen`) and starts serving;
+    /// returns the bound address.
+    @discardableResult
+    package func start(host: String? = nil, port: Int? = nil) async throws -> SocketAddress {
+        let server = generations.generation.config.server
+        clientConnections.ensureDescriptorLimit()
+        return try await listener.start(host: host ?? server.host, port: port ?? server.port,
+                                        overridden: host != nil || port != nil) { [self] in HTTPServerHandler(gateway: self) }
+    }
+
+    // MARK: read by the request path
+
+    var maxBodyBytes: Int { generations.generation.config.server.maxBodyBytes }
+
+    func timeouts(for generation: Generation) -> UpstreamTimeouts { generation.config.server.timeouts }
+
+    /// Set once the shutdown grace period is over: calls still in flight
+    /// are cut, and recorded as such (CallStateMachine.cutByShutdown).
+    var isCuttingInFlightCalls: Bool { inFlight.isCut }
+}

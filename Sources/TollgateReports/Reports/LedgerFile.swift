@@ -1,0 +1,54 @@
+import TollgateLedger
+import TollgateSQLite
+import TollgateSupport
+import TollgateJSON
+import TollgateUnits
+
+/// The chargeback ledger as the report reads it. The tagging plugin owns
+/// the file and creates it from the shared `LedgerSchema` (docs/ledger.md);
+/// the report checks a file against it before querying.
+public enum LedgerFile {
+    public static var schemaVersion: Int { LedgerSchema.version }
+
+    /// Columns the report needs.
+    static let requiredColumns = ["ts_us", "request_id", "org", "team", "key_id", "owner", "key_class", "end_user",
+                                  "feature", "environment", "experiment", "use_case", "tags", "provider", "deployment",
+                                  "model_requested", "model_served", "api", "outcome", "status", "decided_by",
+                                  "stream", "usage_estimated", "tokens_in", "tokens_out", "tokens_cached",
+                                  "cost_nanos"]
+
+    public struct Problem: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Opens an existing ledger for reading (never creates one) and checks
+    /// it has the columns the report reads.
+    public static func openForReading(_ path: String) throws -> SQLiteDatabase {
+        let db: SQLiteDatabase
+        do {
+            db = try SQLiteDatabase(path: path, readOnly: true)
+        } catch {
+            throw Problem(description: "cannot open the ledger \(path): \(error). Is it the tagging plugin's "
+                + "ledger.sqlite (in storage.dir by default)?")
+        }
+        let columns: [String]
+        do {
+            columns = try db.query("PRAGMA table_info(ledger)").compactMap { $0.count > 1 ? $0[1].string : nil }
+        } catch {
+            throw Problem(description: "\(path) is not a readable SQLite ledger: \(error)")
+        }
+        if columns.isEmpty {
+            throw Problem(description: "\(path) has no ledger table: it is not a Tollgate ledger (written by the tagging plugin)")
+        }
+        let missing = requiredColumns.filter { !columns.contains($0) }
+        if !missing.isEmpty {
+            throw Problem(description: "\(path): the ledger table lacks column(s) \(missing.joined(separator: ", ")); "
+                + "it was written by an incompatible version")
+        }
+        return db
+    }
+
+    /// The schema the tagging plugin creates (for synthetic ledgers in
+    /// tests and benchmarks).
+    public static var createStatements: String { LedgerSchema.createStatements }
+}

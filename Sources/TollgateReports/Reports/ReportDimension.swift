@@ -1,0 +1,106 @@
+import TollgateSQLite
+import TollgateSupport
+import TollgateJSON
+import TollgateUnits
+
+/// One `--by` grouping of a spend report: a ledger column, a derived
+/// value (the model that was paid for, a time bucket) or any tag
+/// (`tag.NAME`, read from the `tags` JSON column).
+public struct ReportDimension: Equatable, Sendable {
+    /// The name as the report prints it (column header, JSON key).
+    public let name: String
+    /// The SQL expression grouped on.
+    let sql: String
+    /// How a grouped value is printed (time buckets are grouped as
+    /// integers, which is faster than formatting every row in SQL).
+    let bucket: Bucket
+
+    enum Bucket: Equatable, Sendable { case none, hour, day, month }
+
+    public struct UnknownDimension: Error, Equatable, CustomStringConvertible {
+        public var text: String
+        public var description: String {
+            "unknown --by dimension \"\(text)\"; use one of: \(ReportDimension.names.joined(separator: ", ")), "
+                + "or tag.NAME for any other tag"
+        }
+    }
+
+    /// Every named dimension: (name, SQL expression).
+    static let columns: [(String, String)] = [
+        ("org", "org"), ("team", "team"), ("key", "key_id"), ("owner", "owner"), ("class", "key_class"),
+        ("end_user", "end_user"), ("feature", "feature"), ("environment", "environment"),
+        ("experiment", "experiment"), ("use_case", "use_case"), ("provider", "provider"),
+        ("deployment", "deployment"),
+        // What was paid for: the model that served, else (no upstream) the one asked for.
+        ("model", "COALESCE(model_served, model_requested)"),
+        ("model_requested", "model_requested"), ("model_served", "model_served"), ("api", "api"),
+        ("outcome", "outcome"), ("status", "status"), ("decided_by", "decided_by"), ("stream", "stream"),
+        ("estimated", "usage_estimated"), ("request_id", "request_id"),
+    ]
+    static let aliases: [String: String] = ["key_id": "key", "key_class": "class", "usage_estimated": "estimated",
+                                            "user": "end_user"]
+    static let buckets: [(String, Bucket)] = [("hour", .hour), ("day", .day), ("month", .month)]
+    public static var names: [String] { columns.map(\.0) + buckets.map(\.0) }
+
+    public static func parse(_ raw: String) throws -> ReportDimension {
+        let text = raw.trimmingWhitespace()
+        let name = aliases[text] ?? text
+        if let column = columns.first(where: { $0.0 == name }) {
+            return ReportDimension(name: name, sql: column.1, bucket: .none)
+        }
+        switch name {
+        case "hour": return ReportDimension(name: name, sql: "ts_us / 3600000000", bucket: .hour)
+        case "day": return ReportDimension(name: name, sql: "ts_us / 86400000000", bucket: .day)
+        case "month":
+            return ReportDimension(name: name, sql: "strftime('%Y-%m', ts_us / 1000000, 'unixepoch')", bucket: .month)
+        default: break
+        }
+        if name.hasPrefix("tag."), name.count > 4 {
+            let tag = String(name.dropFirst(4))
+            // Inlined in a JSON path: only plain names, so no quoting games.
+            let plain = tag.utf8.allSatisfy { b in
+                (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F || b == 0x2D
+            }
+            if plain {
+                let wellKnown = ["feature", "environment", "experiment", "use_case", "end_user"]
+                if wellKnown.contains(tag) { return ReportDimension(name: tag, sql: tag, bucket: .none) }
+                return ReportDimension(name: name, sql: "json_extract(tags, '$.\"\(tag)\"')", bucket: .none)
+            }
+        }
+        throw UnknownDimension(text: raw)
+    }
+
+    /// `--by team,feature,model`.
+    public static func parseList(_ text: String) throws -> [ReportDimension] {
+        let parts = text.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+        var out: [ReportDimension] = []
+        for part in parts {
+            let dimension = try parse(part)
+            if !out.contains(dimension) { out.append(dimension) }
+        }
+        return out
+    }
+
+    /// A grouped value as text (nil for SQL NULL).
+    func render(_ value: SQLiteValue) -> String? {
+        switch (bucket, value) {
+        case (_, .null): return nil
+        case (.hour, .integer(let hours)):
+            return String(UTCCalendar.iso8601(hours * 3600).prefix(13)) + ":00Z"
+        case (.day, .integer(let days)):
+            return String(UTCCalendar.iso8601(days * 86_400).prefix(10))
+        case (_, .integer(let v)): return String(v)
+        case (_, .real(let v)): return String(v)
+        case (_, .text(let v)): return v
+        }
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,52 @@
+import TollgateSQLite
+import TollgateSupport
+import TollgateJSON
+import TollgateUnits
+
+/// What `tollgate report spend` asks of the ledger: a half-open time range
+/// [from, to) on `ts_us` (either end optional) and the dimensions to group
+/// by. Builds the SQL; `run` executes it on an open ledger.
+public struct SpendQuery: Equatable, Sendable {
+    public var fromMicros: Int64?
+    public var toMicros: Int64?
+    public var dimensions: [ReportDimension]
+
+    public init(fromMicros: Int64? = nil, toMicros: Int64? = nil, dimensions: [ReportDimension] = []) {
+        self.fromMicros = fromMicros
+        self.toMicros = toMicros
+        self.dimensions = dimensions
+    }
+
+    /// The scan: dimension columns, then the summed columns, over the
+    /// range. Grouping happens in `LedgerScan` (hashing beats SQLite's
+    /// sort-based GROUP BY on large ledgers). Sums are exact Int64 and fail
+    /// on overflow rather than wrap.
+    public var sql: (text: String, bindings: [Int64]) {
+        let select = dimensions.map(\.sql) + ["tokens_in", "tokens_out", "tokens_cached", "cost_nanos", "usage_estimated"]
+        var text = "SELECT " + select.joined(separator: ", ") + " FROM ledger"
+        var conditions: [String] = []
+        var bindings: [Int64] = []
+        if let fromMicros {
+            bindings.append(fromMicros)
+            conditions.append("ts_us >= ?\(bindings.count)")
+        }
+        if let toMicros {
+            bindings.append(toMicros)
+            conditions.append("ts_us < ?\(bindings.count)")
+        }
+        if !conditions.isEmpty { text += " WHERE " + conditions.joined(separator: " AND ") }
+        return (text, bindings)
+    }
+
+    /// Runs the query on the ledger at `path` (check it first with
+    /// `LedgerFile.openForReading`).
+    public func run(ledgerAt path: String) throws -> SpendReport {
+        let (text, bindings) = sql
+        let scanned = try LedgerScan(path: path).aggregate(sql: text, bindings: bindings, dimensions: dimensions.count)
+        let groups = scanned.map { row in
+            SpendReport.Group(keys: zip(dimensions, row.keys).map { $0.render($1) }, totals: row.totals)
+        }
+        return try SpendReport(dimensions: dimensions.map(\.name), fromMicros: fromMicros, toMicros: toMicros,
+                               groups: groups)
+    }
+}

@@ -1,0 +1,87 @@
+import TollgateSupport
+import TollgateJSON
+import TollgateUnits
+
+/// The answer of `tollgate report spend`: totals of requests, tokens and
+/// cost per group, and the grand total — which is the exact integer sum of
+/// the groups, and of the ledger rows in the range.
+public struct SpendReport: Equatable, Sendable {
+    public struct Totals: Equatable, Sendable {
+        public var requests: Int64 = 0
+        public var tokensIn: Int64 = 0
+        public var tokensOut: Int64 = 0
+        public var tokensCached: Int64 = 0
+        public var costNanos: Int64 = 0
+        /// Rows whose usage was the host's estimate (no provider figure).
+        public var estimatedRequests: Int64 = 0
+
+        public init(requests: Int64 = 0, tokensIn: Int64 = 0, tokensOut: Int64 = 0, tokensCached: Int64 = 0,
+                    costNanos: Int64 = 0, estimatedRequests: Int64 = 0) {
+            self.requests = requests
+            self.tokensIn = tokensIn
+            self.tokensOut = tokensOut
+            self.tokensCached = tokensCached
+            self.costNanos = costNanos
+            self.estimatedRequests = estimatedRequests
+        }
+
+        /// Adds `other`; nil on Int64 overflow (a ledger that large is a
+        /// bug worth stopping on, not a number to wrap).
+        func adding(_ other: Totals) -> Totals? {
+            func add(_ a: Int64, _ b: Int64) -> Int64? {
+                let (sum, overflow) = a.addingReportingOverflow(b)
+                return overflow ? nil : sum
+            }
+            guard let requests = add(requests, other.requests), let tokensIn = add(tokensIn, other.tokensIn),
+                  let tokensOut = add(tokensOut, other.tokensOut), let tokensCached = add(tokensCached, other.tokensCached),
+                  let costNanos = add(costNanos, other.costNanos),
+                  let estimated = add(estimatedRequests, other.estimatedRequests)
+            else { return nil }
+            return Totals(requests: requests, tokensIn: tokensIn, tokensOut: tokensOut, tokensCached: tokensCached,
+                          costNanos: costNanos, estimatedRequests: estimated)
+        }
+    }
+
+    public struct Group: Equatable, Sendable {
+        /// One value per dimension, in `dimensions` order; nil when the
+        /// ledger has none (an untagged field, no model served).
+        public var keys: [String?]
+        public var totals: Totals
+
+        public init(keys: [String?], totals: Totals) {
+            self.keys = keys
+            self.totals = totals
+        }
+    }
+
+    public var dimensions: [String]
+    public var fromMicros: Int64?
+    public var toMicros: Int64?
+    /// Most expensive first, then by keys.
+    public var groups: [Group]
+    public var total: Totals
+
+    public struct Overflow: Error, CustomStringConvertible {
+        public var description: String { "the report's totals do not fit in 64-bit integers" }
+    }
+
+    /// Sorts the groups and sums them into the total.
+    public init(dimensions: [String], fromMicros: Int64?, toMicros: Int64?, groups: [Group]) throws {
+        self.dimensions = dimensions
+        self.fromMicros = fromMicros
+        self.toMicros = toMicros
+        self.groups = groups.sorted { a, b in
+            if a.totals.costNanos != b.totals.costNanos { return a.totals.costNanos > b.totals.costNanos }
+            for (x, y) in zip(a.keys, b.keys) where x != y {
+                return (x ?? "") < (y ?? "")
+            }
+            return false
+        }
+        var total = Totals()
+        for group in groups {
+            guard let sum = total.adding(group.totals) else { throw Overflow() }
+            total = sum
+        }
+        self.total = total
+    }
+}
