@@ -54,7 +54,7 @@ var targets: [Target] = [
     .target(
         name: "TollgateCore",
         dependencies: [
-            kit("TollgateJSON"), kit("TollgateUnits"), kit("CTollgatePlugin"),
+            kit("TollgateJSON"), kit("TollgateUnits"), kit("CTollgatePlugin"), kit("TollgateABI"),
             "TollgateLedger", "TollgateSQLite", "CYAML", "CSQLite",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -89,7 +89,9 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "TollgateCoreTests",
-        dependencies: ["TollgateCore", kit("TollgateJSON"), "TollgateSQLite", kit("CTollgatePlugin"),
+        dependencies: ["TollgateCore", kit("TollgateJSON"), "TollgateSQLite", kit("CTollgatePlugin"), kit("TollgateABI"),
+                       // The ABI agreement test drives the fake host's table next to the real one.
+                       kit("TollgatePluginTesting"),
                        .product(name: "NIOSSL", package: "swift-nio-ssl"),
                        .product(name: "NIOEmbedded", package: "swift-nio")],
         exclude: ["Fixtures"],
@@ -97,7 +99,7 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "TollgatePluginKitTests",
-        dependencies: [kit("TollgatePluginKit"), kit("TollgatePluginTesting"), kit("CTollgatePlugin")],
+        dependencies: [kit("TollgatePluginKit"), kit("TollgatePluginTesting"), kit("CTollgatePlugin"), kit("TollgateABI")],
         swiftSettings: swift5
     ),
     // First-party plugins tested in-process through TollgatePluginTesting

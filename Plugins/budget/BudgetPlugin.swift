@@ -128,12 +128,13 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
         // The host reports a cost for every call that reached the provider;
         // should it have none for a success, the reservation's estimate is
         // settled rather than nothing.
-        let cost = call.costNanos.map { max(0, $0) } ?? (call.outcome == "success" ? state.estimate : 0)
+        let success = call.outcomeKind == .success
+        let cost = call.costNanos.map { max(0, $0) } ?? (success ? state.estimate : 0)
         // Settle whatever was served (a stream cut mid-way is settled for
         // what was produced); release what never reached the provider or
         // produced nothing (upstream error, a later plugin's reject, a
         // client gone before the answer).
-        let settle = call.outcome == "success" || cost > 0
+        let settle = success || cost > 0
         var touched: [Int] = []
         for (reservation, budgets) in state.holds {
             let status = settle ? host.settle(reservation, amounts: Array(repeating: cost, count: budgets.count))

@@ -1,5 +1,6 @@
 import CTollgatePlugin
 import Logging
+import TollgateABI
 
 /// What the host offers every plugin instance whatever its generation:
 /// metrics, alert delivery, logging, the counter store. Survives reloads.
@@ -22,12 +23,17 @@ public final class HostServices: @unchecked Sendable {
 }
 
 /// The host's side of one plugin instance: what `tollgate_type_host_ptr`
-/// points to.
+/// points to. `@unchecked Sendable`: what is mutable (`phase`) changes only
+/// while on_create runs on the control thread, before the instance is
+/// published to any other thread.
 final class HostContext: @unchecked Sendable {
     let instanceName: String
     let services: HostServices
     let catalog: ModelCatalog
     var logger: Logger
+    /// `.create` while on_create runs, else `.idle`: the phase of the host
+    /// handle, as TollgateABI's rules see it.
+    var phase: ABIPhase = .idle
     /// TOLLGATE_HOST_PROP_* values, in memory that stays put for the
     /// instance's life (the ABI lends them until on_destroy returns).
     private let hostStrings: [Int32: UnsafeMutableBufferPointer<UInt8>]

@@ -48,10 +48,12 @@ public final class PluginInstance: @unchecked Sendable {
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
         defer { errorBuffer.deallocate() }
         var errorLength = 0
+        host.phase = .create
         let status = configBytes.withUnsafeBytes { raw -> tollgate_type_status in
             let json = tollgate_type_str(ptr: raw.baseAddress?.assumingMemoryBound(to: CChar.self), len: raw.count)
             return d.on_create(HostAPI.table, host.pointer, json, &instanceOut, errorBuffer, capacity, &errorLength)
         }
+        host.phase = .idle
         guard status == TOLLGATE_STATUS_OK else {
             let length = min(max(errorLength, 0), capacity)
             let message = errorBuffer.withMemoryRebound(to: UInt8.self, capacity: capacity) {

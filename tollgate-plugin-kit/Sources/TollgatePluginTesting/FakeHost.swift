@@ -45,12 +45,31 @@ public final class FakeHost: @unchecked Sendable {
     }
 
     let recordings = Locked(Recordings())
+
+    /// The host handle's phase (`.create` while on_create runs): written
+    /// only during create.
+    struct Creation {
+        var phase: ABIPhase = .idle
+    }
+
+    let creation = Locked(Creation())
+    var phase: ABIPhase { creation.withLock { $0.phase } }
     /// The counter store (ABI 1.1) the plugin's counters live in; set
     /// `counters.now` to move its clock.
     public let counters = FakeCounters()
 
-    public init(catalog: [String: Price] = FakeHost.defaultCatalog) {
+    let hostStringStorage: Locked<HostStringStorage>
+
+    /// `storageDirectory` and `instanceName` are what get_host_string
+    /// answers for TOLLGATE_HOST_PROP_STORAGE_DIR and _INSTANCE_NAME.
+    public init(catalog: [String: Price] = FakeHost.defaultCatalog, storageDirectory: String = "", instanceName: String = "") {
         self.catalog = catalog
+        hostStringStorage = Locked(HostStringStorage(values: Self.defaultHostStrings(storageDirectory: storageDirectory,
+                                                                                     instanceName: instanceName)))
+    }
+
+    deinit {
+        hostStringStorage.withLock { $0.buffers.forEach { $0.deallocate() } }
     }
 
     public var logs: [LogLine] { recordings.withLock { $0.logs } }

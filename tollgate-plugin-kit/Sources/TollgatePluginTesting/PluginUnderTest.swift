@@ -52,8 +52,12 @@ public final class PluginUnderTest {
     /// Opens the library, validates its descriptor like the gateway does,
     /// and creates one instance with `config` (the YAML `config:` block;
     /// by default `{}`, what the gateway passes for an entry without one).
+    /// `storageDirectory` is what the host says storage.dir is (ABI 1.2);
+    /// the instance is named after the descriptor, as an entry with only
+    /// `name:` is.
     public init(libraryPath: String, config: JSONValue = .object(JSONObject()), catalog: [String: Price] = FakeHost.defaultCatalog,
-                hostMajor: UInt16 = UInt16(TOLLGATE_ABI_MAJOR), hostMinor: UInt16 = UInt16(TOLLGATE_ABI_MINOR)) throws {
+                hostMajor: UInt16 = UInt16(TOLLGATE_ABI_MAJOR), hostMinor: UInt16 = UInt16(TOLLGATE_ABI_MINOR),
+                storageDirectory: String = "") throws {
         self.libraryPath = libraryPath
         guard access(libraryPath, F_OK) == 0 else { throw PluginLoadError.fileNotFound(path: libraryPath) }
         guard let library = dlopen(libraryPath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
@@ -78,13 +82,15 @@ public final class PluginUnderTest {
         hasChunk = d.on_chunk != nil
         hasPostCall = d.on_post_call != nil
 
-        host = FakeHost(catalog: catalog)
+        host = FakeHost(catalog: catalog, storageDirectory: storageDirectory, instanceName: name)
         hostRetained = Unmanaged.passRetained(host)
         let hostPointer = OpaquePointer(hostRetained.toOpaque())
         var created: UnsafeMutableRawPointer?
         var errorBuffer = [CChar](repeating: 0, count: 1024)
         var errorLength = 0
         let configText = Array(config.serialized())
+        host.creation.withLock { $0.phase = .create }
+        defer { host.creation.withLock { $0.phase = .idle } }
         let status = configText.withUnsafeBufferPointer { bytes in
             errorBuffer.withUnsafeMutableBufferPointer { errorOut in
                 d.on_create!(FakeHostTable.pointer(forMinor: hostMinor), hostPointer,

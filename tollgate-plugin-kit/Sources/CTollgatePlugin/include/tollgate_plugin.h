@@ -111,7 +111,24 @@
  * ---------------------------------------------------------------------------
  * Every host callback returns a tollgate_type_status and writes its results
  * through out-parameters. An out-parameter is written only when the status
- * is TOLLGATE_STATUS_OK.
+ * is TOLLGATE_STATUS_OK. A NULL out-parameter is INVALID_ARGUMENT unless the
+ * callback says it may be NULL (then the host skips it):
+ * get_prompt_segment's role_out, map_entry's key_out and value_out,
+ * counter_reserve's refused_state_out.
+ *
+ * ---------------------------------------------------------------------------
+ * Phases: where each callback works
+ * ---------------------------------------------------------------------------
+ * A callback's PHASE is which hook of its handle is running.
+ * - A call handle works only while one of its hooks runs; each callback
+ *   and property says which (pre = on_pre_call, chunk = on_chunk, post =
+ *   on_post_call). Between the hooks of a call, and after on_post_call,
+ *   every call callback answers WRONG_PHASE, and so does log given such a
+ *   call.
+ * - Callbacks on the host handle work anywhere: on_create, any hook,
+ *   on_destroy, any thread.
+ * The gateway and the test kit's fake host apply one table of these rules
+ * (TollgateABI, in the plugin kit), and a test proves they agree.
  */
 #ifndef TOLLGATE_PLUGIN_H
 #define TOLLGATE_PLUGIN_H
@@ -408,7 +425,9 @@ typedef struct tollgate_type_price {
 /* --- Logging ------------------------------------------------------------ */
 
 /* Writes one log line, tagged with the plugin instance's name (and the
- * request id when `call` is not NULL). `call` may be NULL outside hooks.
+ * request id when `call` is not NULL). `call` may be NULL anywhere, and
+ * must be NULL outside the call's hooks: a call handle kept past its hook
+ * answers WRONG_PHASE.
  * Never log prompt or response text: the host does not scrub it. */
 typedef tollgate_type_status (*tollgate_callback_log)(tollgate_type_host_ptr host,
                                                       tollgate_type_call_ptr call,
@@ -505,7 +524,8 @@ typedef tollgate_type_status (*tollgate_callback_prompt_segment_count)(tollgate_
 /* Reads prompt segment `index` (0-based): its text and the role of the
  * message it belongs to ("system", "user", "assistant", "tool"). Both are
  * borrowed until the hook returns; a segment changed by an earlier plugin
- * reads back changed. NOT_FOUND past the end. All hooks. */
+ * reads back changed. `role_out` may be NULL (only the text is written);
+ * `text_out` may not. NOT_FOUND past the end. All hooks. */
 typedef tollgate_type_status (*tollgate_callback_get_prompt_segment)(tollgate_type_call_ptr call,
                                                                      size_t index,
                                                                      tollgate_type_str *text_out,
@@ -546,7 +566,8 @@ typedef tollgate_type_status (*tollgate_callback_map_get)(tollgate_type_call_ptr
                                                           tollgate_type_str key,
                                                           tollgate_type_str *value_out);
 
-/* Entry `index` (0-based, in insertion order). NOT_FOUND past the end. */
+/* Entry `index` (0-based, in insertion order). NOT_FOUND past the end.
+ * `key_out` and `value_out` may each be NULL (that half is not written). */
 typedef tollgate_type_status (*tollgate_callback_map_entry)(tollgate_type_call_ptr call,
                                                             tollgate_type_map map,
                                                             size_t index,
@@ -711,7 +732,21 @@ typedef tollgate_type_status (*tollgate_callback_counter_reserve)(tollgate_type_
  * spent of the reservation's i-th counter, in the window the reservation
  * was made in. `count` must equal the reservation's. Persisted through the
  * host's group commit. NOT_FOUND for an unknown or already-closed
- * reservation. */
+ * reservation.
+ *
+ * Which call waits for the commit. settle takes no call handle; the host
+ * binds it to the call whose hook is running ON THE CALLING THREAD (the
+ * host keeps that call in a thread-local slot for the length of each
+ * hook). Called from a hook (on_post_call, normally), on the hook's own
+ * thread, the settle delays that call's last response bytes until its
+ * spent is committed to disk (see "The hooks of one request"): no client
+ * sees a finished response whose spend a crash could lose. Called anywhere
+ * else — on_create, on_destroy, a thread of the plugin's own, or after the
+ * hook returned — it binds to no call: it is persisted just the same, and
+ * no response waits for it. The same holds for counter_add. (A call handle
+ * would add nothing: a hook runs on one thread and hooks are never nested,
+ * so the running call is always the one meant, and a call can only wait
+ * while its hook runs.) */
 typedef tollgate_type_status (*tollgate_callback_counter_settle)(tollgate_type_host_ptr host,
                                                                  uint64_t reservation,
                                                                  const int64_t *actual_amounts,
@@ -723,7 +758,8 @@ typedef tollgate_type_status (*tollgate_callback_counter_release)(tollgate_type_
 
 /* Adds `amount` (>= 0) to a counter's spent in the current window without
  * a reservation and without a limit check (observe-only policies,
- * corrections). */
+ * corrections). A persisted add from a hook makes that hook's call wait
+ * for the commit, as counter_settle does (same thread-local binding). */
 typedef tollgate_type_status (*tollgate_callback_counter_add)(tollgate_type_host_ptr host,
                                                               uint32_t counter_id,
                                                               int64_t amount);
