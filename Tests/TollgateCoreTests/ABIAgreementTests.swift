@@ -26,7 +26,7 @@ final class ABIAgreementTests: XCTestCase {
 
     /// Runs `probe` on the gateway's table, the handles in `phase`.
     func runReal(_ probe: ABIProbe, in phase: ABIPhase) throws -> tollgate_type_status {
-        let host = HostContext(instanceName: "probe", services: services, catalog: Self.catalog)
+        let host = HostContext(instanceName: "probe", services: services, catalog: Self.catalog, hasRouteHook: true)
         host.phase = HandlePhase.host(phase)
         let call = CallContext(requestID: "req-1", route: "/v1/chat/completions",
                                identity: Identity(keyId: "test-key", org: "acme", team: "payments", owner: "lead@example.com",
@@ -40,8 +40,13 @@ final class ABIAgreementTests: XCTestCase {
             let data = Array(#"{"choices":[{"delta":{"content":"hi"}}]}"#.utf8)
             call.currentEvent = ResponseEvent(dialect: .openai, isStreamEvent: true, eventName: nil, data: data, raw: data)
         }
-        defer { call.arena.reset() }
-        return probe.run(ProbeHandles(api: HostAPI.table, host: host.pointer, call: call.pointer))
+        let route = RouteRequest(method: "GET", path: "/admin/probe", query: "a=1", body: [])
+        route.phase = HandlePhase.route(phase)
+        defer {
+            call.arena.reset()
+            route.arena.reset()
+        }
+        return probe.run(ProbeHandles(api: HostAPI.table, host: host.pointer, call: call.pointer, route: route.pointer))
     }
 
     /// Runs `probe` on the fake host's table, the same handles in `phase`.
@@ -50,9 +55,12 @@ final class ABIAgreementTests: XCTestCase {
         let call = FakeCall(model: "small", prompt: [("user", "hi")], headers: [("x-tier", "fast")],
                             metadata: [("feature", "search")])
         call.upstreamHeaders = [("content-type", "application/json")]
-        return host.withRawHandle(in: phase) { hostHandle in
+        let route = FakeRoute(method: "GET", path: "/admin/probe", query: "a=1")
+        return host.withRawHandle(in: phase, routeHook: true) { hostHandle in
             call.withRawHandle(in: phase, host: host) { callHandle in
-                probe.run(ProbeHandles(api: FakeHost.hostAPI(), host: hostHandle, call: callHandle))
+                route.withRawHandle(in: phase) { routeHandle in
+                    probe.run(ProbeHandles(api: FakeHost.hostAPI(), host: hostHandle, call: callHandle, route: routeHandle))
+                }
             }
         }
     }
@@ -90,7 +98,7 @@ final class ABIAgreementTests: XCTestCase {
         }
         XCTAssertEqual(HostFunction.table(ofMinor: UInt16(TOLLGATE_ABI_MINOR)).count, HostFunction.allCases.count)
         XCTAssertEqual(HostFunction.allCases.filter { $0.addedIn == UInt16(TOLLGATE_ABI_MINOR) }.map(\.name),
-                       ["metric_series", "metric_series_record"])
+                       ["declare_route", "route_get_string", "route_respond"])
     }
 
     /// Each function's field in tollgate_type_host_api.
@@ -132,6 +140,9 @@ final class ABIAgreementTests: XCTestCase {
         case .setDeployment: return \.set_deployment
         case .metricSeries: return \.metric_series
         case .metricSeriesRecord: return \.metric_series_record
+        case .declareRoute: return \.declare_route
+        case .routeGetString: return \.route_get_string
+        case .routeRespond: return \.route_respond
         }
     }
 

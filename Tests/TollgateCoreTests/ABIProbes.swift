@@ -3,12 +3,13 @@ import Foundation
 import TollgateABI
 
 /// The handles one probe runs against: a host table (the gateway's or the
-/// fake's) and the host and call handles of that host, each in the phase
-/// the test put it in.
+/// fake's) and the host, call and route handles of that host, each in the
+/// phase the test put it in.
 struct ProbeHandles {
     let api: UnsafePointer<tollgate_type_host_api>
     let host: OpaquePointer
     let call: OpaquePointer
+    let route: OpaquePointer
 }
 
 /// One host function called with fixed, valid arguments (setup calls
@@ -25,10 +26,12 @@ struct ABIProbe {
 }
 
 /// The phase each handle is in when the test runs "in" `phase`: a host
-/// handle is in create or not, a call in one of its hooks or idle.
+/// handle is in create or not, a call in one of its hooks or idle, a route
+/// in on_route or idle.
 enum HandlePhase {
     static func host(_ phase: ABIPhase) -> ABIPhase { phase == .create ? .create : .idle }
     static func call(_ phase: ABIPhase) -> ABIPhase { ABIPhases.callHooks.contains(phase) ? phase : .idle }
+    static func route(_ phase: ABIPhase) -> ABIPhase { phase == .route ? .route : .idle }
 }
 
 extension ABIProbe {
@@ -40,6 +43,7 @@ extension ABIProbe {
             switch function.handle {
             case .host: return !function.phases.contains(HandlePhase.host(phase))
             case .call: return !function.phases.contains(HandlePhase.call(phase))
+            case .route: return !function.phases.contains(HandlePhase.route(phase))
             }
         }
         self.run = run
@@ -229,6 +233,21 @@ extension ABIProbe {
             }]
         case .setDeployment:
             return [ABIProbe(.setDeployment) { h in lendStr("small") { h.api.pointee.set_deployment!(h.call, $0) } }]
+        case .declareRoute:
+            return [ABIProbe(.declareRoute) { h in
+                lendStrs(["GET", "/admin/probe"]) { s in h.api.pointee.declare_route!(h.host, s[0], s[1], TOLLGATE_ROUTE_ROLE_ADMIN) }
+            }]
+        case .routeGetString:
+            return RouteProperty.allCases.map { property in
+                ABIProbe(.routeGetString, "route_get_string(\(property))") { h in
+                    var value = tollgate_type_str()
+                    return h.api.pointee.route_get_string!(h.route, property.rawValue, &value)
+                }
+            }
+        case .routeRespond:
+            return [ABIProbe(.routeRespond) { h in
+                lendStrs(["", "{}"]) { s in h.api.pointee.route_respond!(h.route, 200, s[0], s[1]) }
+            }]
         }
     }
 

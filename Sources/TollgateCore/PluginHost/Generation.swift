@@ -8,6 +8,8 @@ public final class Generation: @unchecked Sendable, AtomicReference {
     public let id: Int
     public let config: TollgateConfig
     public let plugins: [PluginInstance]
+    /// The routes the plugins declared (ABI 1.4); no two serve one route.
+    public let routes: PluginRoutes
     /// True when some plugin has on_chunk: only then are response events
     /// parsed beyond what usage needs.
     public let hasChunkHooks: Bool
@@ -16,10 +18,12 @@ public final class Generation: @unchecked Sendable, AtomicReference {
     private let destroyed = ManagedAtomic<Bool>(false)
     private let onDrained: @Sendable (Generation) -> Void
 
-    init(id: Int, config: TollgateConfig, plugins: [PluginInstance], onDrained: @escaping @Sendable (Generation) -> Void) {
+    init(id: Int, config: TollgateConfig, plugins: [PluginInstance], routes: PluginRoutes = PluginRoutes(),
+         onDrained: @escaping @Sendable (Generation) -> Void) {
         self.id = id
         self.config = config
         self.plugins = plugins
+        self.routes = routes
         self.hasChunkHooks = plugins.contains { $0.onChunk != nil }
         self.onDrained = onDrained
     }

@@ -48,6 +48,7 @@ enum HostAPI {
         t.pointee.set_deployment = hostSetDeployment
         t.pointee.metric_series = hostMetricSeries  // added in 1.3
         t.pointee.metric_series_record = hostMetricSeriesRecord
+        installRouteCallbacks(t)  // added in 1.4
         return t
     }()
 }

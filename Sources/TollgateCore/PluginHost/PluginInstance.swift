@@ -14,6 +14,10 @@ public final class PluginInstance: @unchecked Sendable {
     let preCall: tollgate_on_pre_call?
     let onChunk: tollgate_on_chunk?
     let postCall: tollgate_on_post_call?
+    /// ABI 1.4; nil for a descriptor whose struct_size ends before it.
+    let onRoute: tollgate_on_route?
+    /// The routes on_create declared (ABI 1.4).
+    public var routes: [PluginRoute] { host.declaredRoutes }
     /// tollgate_plugin_hook_duration_seconds{plugin, hook}, one per hook,
     /// in HookTimers.Hook order; nil for a hook the plugin left NULL (no
     /// series is exported for a hook that never runs).
@@ -26,15 +30,17 @@ public final class PluginInstance: @unchecked Sendable {
         self.instanceName = instanceName
         self.library = library
         self.failClosed = failClosed ?? library.defaultFailClosed
-        let host = HostContext(instanceName: instanceName, services: services, catalog: catalog,
-                               storageDirectory: storageDirectory, configPath: configPath)
-        self.host = host
         let d = library.descriptor.pointee
         self.preCall = d.on_pre_call
         self.onChunk = d.on_chunk
         self.postCall = d.on_post_call
+        let onRoute = ABIStruct.contains(\tollgate_type_plugin_descriptor.on_route, size: d.struct_size) ? d.on_route : nil
+        self.onRoute = onRoute
+        let host = HostContext(instanceName: instanceName, services: services, catalog: catalog,
+                               storageDirectory: storageDirectory, configPath: configPath, hasRouteHook: onRoute != nil)
+        self.host = host
         let implemented: [HookTimers.Hook: Bool] = [.preCall: d.on_pre_call != nil, .chunk: d.on_chunk != nil,
-                                                     .postCall: d.on_post_call != nil]
+                                                     .postCall: d.on_post_call != nil, .route: onRoute != nil]
         self.hookDurations = HookTimers.Hook.allCases.map { hook in
             guard implemented[hook] == true else { return nil }
             return services.metrics.registry.makeValueHistogram(

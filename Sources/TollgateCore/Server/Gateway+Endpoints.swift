@@ -27,7 +27,8 @@ extension Gateway {
         writer.sendJSON(status: 200, list.serialized())
     }
 
-    /// `/admin/...`, behind the master key.
+    /// `/admin/...`, behind the master key: the core's own routes, then the
+    /// routes plugins declared (PluginRoutes).
     func serveAdmin(method: HTTPMethod, path: String, head: HTTPRequestHead, body: ByteBuffer?, writer: ResponseWriter) {
         let generation = generations.pin()
         defer { generation.unpin() }
@@ -58,8 +59,9 @@ extension Gateway {
                     ("fail", .string(plugin.failClosed ? "closed" : "open")),
                     ("hooks", .array([
                         plugin.preCall != nil ? "pre_call" : nil, plugin.onChunk != nil ? "on_chunk" : nil,
-                        plugin.postCall != nil ? "post_call" : nil,
+                        plugin.postCall != nil ? "post_call" : nil, plugin.onRoute != nil ? "on_route" : nil,
                     ].compactMap { $0.map(JSONValue.string) })),
+                    ("routes", .array(plugin.routes.map { .string($0.key) })),
                 ]))
             }
             let result = JSONObject([
@@ -70,7 +72,16 @@ extension Gateway {
             writer.sendJSON(status: 200, JSONValue.object(result).serialized())
         case (.GET, "/admin/budgets"), (.GET, "/admin/counters"): path == "/admin/budgets" ? serveBudgets(writer: writer) : serveCounters(writer: writer)
         default:
-            writer.sendError(.notFound("No admin route for \(method) \(path)."), dialect: .openai)
+            let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+            switch generation.routes.answer(method: method.rawValue, path: path, query: query,
+                                            body: body.map { Array($0.readableBytesView) } ?? [], caller: .admin) {
+            case .response(let status, let contentType, let bytes)?:
+                writer.send(status: status, headers: [("content-type", contentType)], body: bytes)
+            case .error(let error)?:
+                writer.sendError(error, dialect: .openai)
+            case nil:
+                writer.sendError(.notFound("No admin route for \(method) \(path)."), dialect: .openai)
+            }
         }
     }
 }

@@ -6,9 +6,10 @@
 /// - A call handle is in `preCall`, `chunk` or `postCall` while that hook
 ///   runs, and `idle` between its hooks (the handle is then invalid: every
 ///   call function answers WRONG_PHASE).
+/// - A route handle (ABI 1.4) is in `route` while on_route runs, else `idle`.
 /// - A host handle is in `create` while on_create runs, else `idle`: a host
-///   cannot tell which hook calls a host-handle function, and no rule needs
-///   it to.
+///   cannot tell which hook calls a host-handle function, and needs to only
+///   for `declare_route`.
 public enum ABIPhase: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     /// No hook of this handle is running (on_destroy, between two hooks of
     /// a call, another thread).
@@ -17,6 +18,8 @@ public enum ABIPhase: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     case preCall
     case chunk
     case postCall
+    /// on_route (ABI 1.4).
+    case route
 
     /// The hook's name as the header spells it.
     public var description: String {
@@ -26,6 +29,7 @@ public enum ABIPhase: UInt8, CaseIterable, Sendable, CustomStringConvertible {
         case .preCall: return "on_pre_call"
         case .chunk: return "on_chunk"
         case .postCall: return "on_post_call"
+        case .route: return "on_route"
         }
     }
 }
@@ -44,12 +48,13 @@ public struct ABIPhases: OptionSet, Sendable, Hashable {
     public static var preCall: ABIPhases { ABIPhases(.preCall) }
     public static var chunk: ABIPhases { ABIPhases(.chunk) }
     public static var postCall: ABIPhases { ABIPhases(.postCall) }
+    public static var route: ABIPhases { ABIPhases(.route) }
 
     /// The hooks of one request.
     public static var callHooks: ABIPhases { [.preCall, .chunk, .postCall] }
     public static var chunkAndPost: ABIPhases { [.chunk, .postCall] }
     /// Every phase: functions on the host handle that are callable anywhere.
-    public static var anywhere: ABIPhases { [.idle, .create, .preCall, .chunk, .postCall] }
+    public static var anywhere: ABIPhases { [.idle, .create, .preCall, .chunk, .postCall, .route] }
 
     @inlinable public func contains(_ phase: ABIPhase) -> Bool { rawValue & (1 << phase.rawValue) != 0 }
 

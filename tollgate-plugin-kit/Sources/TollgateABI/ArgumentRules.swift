@@ -5,11 +5,11 @@ import CTollgatePlugin
 public enum ArgumentRules {
     /// set_error's status: an HTTP error status.
     public static let errorStatuses: ClosedRange<UInt16> = 400...599
-    /// set_response's status.
+    /// set_response's and route_respond's status.
     public static let responseStatuses: ClosedRange<UInt16> = 200...599
     /// set_fallback_models accepts at most this many models.
     public static let maxFallbackModels = 8
-    /// The content type set_response uses when given "".
+    /// The content type set_response and route_respond use when given "".
     public static let defaultContentType = "application/json"
 }
 

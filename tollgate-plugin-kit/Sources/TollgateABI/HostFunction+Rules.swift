@@ -4,8 +4,8 @@ import CTollgatePlugin
 // may be NULL. A host checks, in this order: the handle (NULL or unknown:
 // INVALID_ARGUMENT), `refusal(in:)` (a missing required out-parameter:
 // INVALID_ARGUMENT; a phase outside `phases`: WRONG_PHASE), then the
-// function's own argument rules (CallProperty, CallMap, ArgumentRules) and
-// its work.
+// function's own argument rules (CallProperty, CallMap, ArgumentRules,
+// RouteRules) and its work.
 
 extension HostFunction {
     /// The phases of its handle in which the function works; elsewhere the
@@ -17,6 +17,8 @@ extension HostFunction {
              .counterSettle, .counterRelease, .counterAdd, .counterGet, .getHostString, .metricSeries,
              .metricSeriesRecord:
             return .anywhere
+        case .declareRoute:
+            return .create
         // Reads of the request: every hook of the call (properties and maps
         // narrow it further: CallProperty, CallMap).
         case .getString, .getInt, .promptSegmentCount, .getPromptSegment, .getBody, .mapCount, .mapGet, .mapEntry,
@@ -29,6 +31,8 @@ extension HostFunction {
             return [.preCall, .chunk]
         case .getChunkText, .setChunkText, .getChunkRaw, .setChunkRaw:
             return .chunk
+        case .routeGetString, .routeRespond:
+            return .route
         }
     }
 
@@ -47,7 +51,7 @@ extension HostFunction {
         case .metricDefine: return [required("metric_id_out")]
         case .getPrice: return [required("price_out")]
         case .computeCost: return [required("cost_nanos_out")]
-        case .getString, .getInt, .mapGet, .getHostString: return [required("value_out")]
+        case .getString, .getInt, .mapGet, .getHostString, .routeGetString: return [required("value_out")]
         case .promptSegmentCount, .mapCount: return [required("count_out")]
         // role_out may be NULL: a plugin that only scans text need not ask
         // for the role (the gateway always took NULL; the fake host refused

@@ -44,6 +44,10 @@ public enum HostFunction: String, CaseIterable, Sendable {
     // added in 1.3
     case metricSeries = "metric_series"
     case metricSeriesRecord = "metric_series_record"
+    // added in 1.4
+    case declareRoute = "declare_route"
+    case routeGetString = "route_get_string"
+    case routeRespond = "route_respond"
 
     /// The field's name in the table, and the `function` label of
     /// tollgate_plugin_host_call_refused_total.
@@ -55,6 +59,8 @@ public enum HostFunction: String, CaseIterable, Sendable {
         case host
         /// tollgate_type_call_ptr: one request, valid during its hooks.
         case call
+        /// tollgate_type_route_ptr: one route request, valid during on_route.
+        case route
     }
 
     /// The ABI minor version that added the function to the table.
@@ -71,6 +77,8 @@ public enum HostFunction: String, CaseIterable, Sendable {
             return 2
         case .metricSeries, .metricSeriesRecord:
             return 3
+        case .declareRoute, .routeGetString, .routeRespond:
+            return 4
         }
     }
 
@@ -78,8 +86,10 @@ public enum HostFunction: String, CaseIterable, Sendable {
         switch self {
         case .log, .metricDefine, .metricRecord, .getPrice, .computeCost, .raiseAlert, .counterDeclare, .counterReserve,
              .counterSettle, .counterRelease, .counterAdd, .counterGet, .getHostString, .metricSeries,
-             .metricSeriesRecord:
+             .metricSeriesRecord, .declareRoute:
             return .host
+        case .routeGetString, .routeRespond:
+            return .route
         default:
             return .call
         }

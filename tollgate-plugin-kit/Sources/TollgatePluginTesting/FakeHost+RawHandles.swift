@@ -13,14 +13,21 @@ extension FakeHost {
     }
 
     /// Runs `body` with this host's handle in `phase` (`.create` as in
-    /// on_create, anything else as outside it).
-    public func withRawHandle<R>(in phase: ABIPhase, _ body: (OpaquePointer) throws -> R) rethrows -> R {
-        let saved = creation.withLock { c -> ABIPhase in
-            let saved = c.phase
+    /// on_create, anything else as outside it). `routeHook`: whether the
+    /// plugin's descriptor has on_route, for declare_route.
+    public func withRawHandle<R>(in phase: ABIPhase, routeHook: Bool = false, _ body: (OpaquePointer) throws -> R) rethrows -> R {
+        let saved = creation.withLock { c -> Creation in
+            let saved = c
             c.phase = phase == .create ? .create : .idle
+            c.hasRouteHook = routeHook
             return saved
         }
-        defer { creation.withLock { $0.phase = saved } }
+        defer {
+            creation.withLock {
+                $0.phase = saved.phase
+                $0.hasRouteHook = saved.hasRouteHook
+            }
+        }
         return try body(OpaquePointer(Unmanaged.passUnretained(self).toOpaque()))
     }
 }
@@ -33,6 +40,16 @@ extension FakeCall {
     public func withRawHandle<R>(in phase: ABIPhase, host: FakeHost? = nil, _ body: (OpaquePointer) throws -> R) rethrows -> R {
         if let host { self.host = host }
         self.phase = ABIPhases.callHooks.contains(phase) ? phase : .idle
+        defer { endHook() }
+        return try body(OpaquePointer(Unmanaged.passUnretained(self).toOpaque()))
+    }
+}
+
+extension FakeRoute {
+    /// Runs `body` with this route request's handle in `phase` (`.route` as
+    /// in on_route, anything else as outside it).
+    public func withRawHandle<R>(in phase: ABIPhase, _ body: (OpaquePointer) throws -> R) rethrows -> R {
+        self.phase = phase == .route ? .route : .idle
         defer { endHook() }
         return try body(OpaquePointer(Unmanaged.passUnretained(self).toOpaque()))
     }

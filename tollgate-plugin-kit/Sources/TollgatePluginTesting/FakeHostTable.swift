@@ -19,7 +19,8 @@ enum FakeHostTable {
         return olderTables.withLock { tables in
             if let table = tables[minor] { return table }
             // The first field each minor added marks where the older table ends.
-            let firstAdded: [PartialKeyPath<tollgate_type_host_api>] = [\.counter_declare, \.get_host_string, \.metric_series]
+            let firstAdded: [PartialKeyPath<tollgate_type_host_api>] = [\.counter_declare, \.get_host_string, \.metric_series,
+                                                                        \.declare_route]
             let end = MemoryLayout<tollgate_type_host_api>.offset(of: firstAdded[Int(minor)])!
             let table = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
             table.initialize(to: pointer.pointee)
@@ -214,6 +215,7 @@ enum FakeHostTable {
         installCounters(&api)  // added in 1.1 (FakeCounters.swift)
         installRouting(&api)  // added in 1.2 (FakeHostTable+Routing.swift)
         installHostStrings(&api)  // added in 1.2 (FakeHost+HostStrings.swift)
+        installRoutes(&api)  // added in 1.4 (FakeHostTable+Routes.swift)
         let storage = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
         storage.initialize(to: api)
         return UnsafePointer(storage)
