@@ -2,8 +2,9 @@ import TollgatePluginKit
 
 /// Budgets that hold under concurrent streaming: reserve a pessimistic cost
 /// on every budget on the request's path before it is forwarded (all at once,
-/// all or nothing), settle the real cost after. See docs/plugins/budget.md.
-public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
+/// all or nothing), settle the real cost after. Serves its own view,
+/// `GET /admin/budgets`. See docs/plugins/budget.md.
+public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook, RouteHook {
     public static let info = PluginInfo(name: "budget", version: "1.0.0", failClosed: true, requiredMinor: 1)
 
     let host: PluginHost
@@ -35,6 +36,11 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
         thresholds = try ThresholdAlerts(host: host, budgets: config.budgets)
         for index in config.budgets.indices {
             metrics.publish(budget: index, host.counterState(counters[index]), withLimit: true)
+        }
+        // On a host older than ABI 1.4 the gateway serves no plugin routes
+        // (and such a gateway listed budgets itself).
+        if let path = config.adminRoute, host.servesRoutes {
+            try host.declareRoute("GET", path, role: .admin)
         }
         host.log(.info, "budget: \(config.budgets.count) budgets")
     }
@@ -151,6 +157,15 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
             metrics.publish(budget: index, counter)
             if settle, cost > 0, let counter { thresholds.check(config.budgets[index], counter: counters[index], state: counter) }
         }
+    }
+
+    // MARK: GET /admin/budgets
+
+    public func onRoute(_ route: Route) throws -> RouteResponse {
+        let budgets = config.budgets.indices.compactMap { index in
+            host.counterState(counters[index]).map { (rule: config.budgets[index], state: $0) }
+        }
+        return .json(BudgetView.json(budgets))
     }
 }
 

@@ -3,8 +3,9 @@ import Logging
 import TollgateJSON
 
 /// The counter store of a gateway: built at start (spent persisted in
-/// `storage.dir/counters.db`), read by `/admin/budgets` and
-/// `/admin/counters`.
+/// `storage.dir/counters.db`), read by `/admin/counters`. What a counter
+/// means is its plugin's business: a plugin that wants a view of its
+/// counters serves it as a route (the budget plugin: `/admin/budgets`).
 extension Gateway {
     static let countersFileName = "counters.db"
 
@@ -15,22 +16,6 @@ extension Gateway {
             logger.error("counter journal write failed: \(error)")
         })
         return CounterStore(persistence: journal)
-    }
-
-    /// `GET /admin/budgets`: every counter the budget plugin declared
-    /// (named `budget:<scope>:<period>`), with its numbers now.
-    func serveBudgets(writer: ResponseWriter) {
-        let budgets: [JSONValue] = services.counters.counters(withPrefix: "budget:").map { counter in
-            let parts = counter.spec.name.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            let scope = parts.count >= 3 ? parts[1] : counter.spec.name
-            let period = parts.count >= 3 ? parts[2] : counter.spec.window.name
-            let level = scope.split(separator: "/").first.map(String.init) ?? scope
-            return .object(JSONObject([
-                ("scope", .string(scope)), ("level", .string(level)), ("period", .string(period)),
-                ("counter", .string(counter.spec.name)),
-            ] + Self.numbers(counter.state, window: counter.spec.window)))
-        }
-        writer.sendJSON(status: 200, JSONValue.object(JSONObject([("budgets", .array(budgets))])).serialized())
     }
 
     /// `GET /admin/counters`: every counter (budgets, rate limits, ...),
@@ -47,23 +32,5 @@ extension Gateway {
         let body = JSONObject([("counters", .array(counters)),
                                ("open_reservations", .int(services.counters.openReservations))])
         writer.sendJSON(status: 200, JSONValue.object(body).serialized())
-    }
-
-    /// Nano-dollar figures both exact (integers) and for people ("$12.34").
-    private static func numbers(_ state: CounterState, window: CounterWindow) -> [(String, JSONValue)] {
-        let unlimited = state.limit == Int64.max
-        let remaining = state.remaining
-        return [
-            ("limit_nanos", unlimited ? .null : .int(state.limit)),
-            ("spent_nanos", .int(state.spent)),
-            ("reserved_nanos", .int(state.reserved)),
-            ("remaining_nanos", unlimited ? .null : .int(remaining)),
-            ("limit", unlimited ? .null : .string(Money.format(nanos: state.limit))),
-            ("spent", .string(Money.format(nanos: state.spent))),
-            ("reserved", .string(Money.format(nanos: state.reserved))),
-            ("remaining", unlimited ? .null : .string(Money.format(nanos: remaining))),
-            ("window_start", window == .none ? .null : .string(UTCCalendar.iso8601(state.windowStart))),
-            ("resets_at", window == .none ? .null : .string(UTCCalendar.iso8601(state.windowEnd))),
-        ]
     }
 }

@@ -70,7 +70,8 @@ extension Gateway {
                 ("images_retired", .int(services.libraries.retiredImageCount)),
             ])
             writer.sendJSON(status: 200, JSONValue.object(result).serialized())
-        case (.GET, "/admin/budgets"), (.GET, "/admin/counters"): path == "/admin/budgets" ? serveBudgets(writer: writer) : serveCounters(writer: writer)
+        case (.GET, "/admin/counters"):
+            serveCounters(writer: writer)
         default:
             let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
             switch generation.routes.answer(method: method.rawValue, path: path, query: query,
