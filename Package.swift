@@ -53,7 +53,7 @@ var targets: [Target] = [
     .target(name: "TollgateSQLite", dependencies: ["CSQLite"], swiftSettings: serverModule),
     // Small helpers every layer uses: clocks, fast random ids, header
     // validation, the version. New code: Swift 6 language mode.
-    .target(name: "TollgateSupport", dependencies: [.product(name: "Atomics", package: "swift-atomics")],
+    .target(name: "TollgateSupport", dependencies: [kit("TollgateABI"), .product(name: "Atomics", package: "swift-atomics")],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
     // The provider APIs (one file per dialect), the canonical request view,
     // the gateway's errors, SSE and usage.
@@ -69,7 +69,7 @@ var targets: [Target] = [
     // store, metrics, alerts. No event loops and no sockets.
     .target(name: "TollgateHost",
             dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateSQLite",
-                           kit("TollgateJSON"), kit("TollgateUnits"), kit("CTollgatePlugin"),
+                           kit("TollgateJSON"), kit("TollgateUnits"), kit("CTollgatePlugin"), kit("TollgateABI"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "Atomics", package: "swift-atomics"),
                            .product(name: "Logging", package: "swift-log"),
@@ -94,7 +94,7 @@ var targets: [Target] = [
     // lifecycle and reload.
     .target(name: "TollgateProxy",
             dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream",
-                           "TollgateMockProvider", kit("TollgateJSON"), kit("TollgateUnits"), kit("CTollgatePlugin"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
+                           "TollgateMockProvider", kit("TollgateJSON"), kit("TollgateUnits"), kit("CTollgatePlugin"), kit("TollgateABI"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
                            .product(name: "Atomics", package: "swift-atomics"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
@@ -125,6 +125,9 @@ var targets: [Target] = [
         name: "TollgateCoreTests",
         dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy",
                        kit("TollgateJSON"), kit("TollgateUnits"), "TollgateSQLite", "TollgateLedger", kit("CTollgatePlugin"),
+                       kit("TollgateABI"),
+                       // The ABI agreement test drives the fake host's table next to the real one.
+                       kit("TollgatePluginTesting"),
                        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                        .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
                        .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -135,7 +138,7 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "TollgatePluginKitTests",
-        dependencies: [kit("TollgatePluginKit"), kit("TollgatePluginTesting"), kit("CTollgatePlugin")],
+        dependencies: [kit("TollgatePluginKit"), kit("TollgatePluginTesting"), kit("CTollgatePlugin"), kit("TollgateABI")],
         swiftSettings: swift5
     ),
     // First-party plugins tested in-process through TollgatePluginTesting

@@ -22,12 +22,18 @@ let package = Package(
         .library(name: "TollgatePluginTesting", targets: ["TollgatePluginTesting"]),
         // What the gateway's core uses too (TollgatePluginKit re-exports them).
         .library(name: "CTollgatePlugin", targets: ["CTollgatePlugin"]),
+        .library(name: "TollgateABI", targets: ["TollgateABI"]),
         .library(name: "TollgateJSON", targets: ["TollgateJSON"]),
         .library(name: "TollgateUnits", targets: ["TollgateUnits"]),
     ],
     targets: [
         // The ABI: one C header, nothing else.
         .target(name: "CTollgatePlugin"),
+        // The ABI's rules in Swift, one copy for both hosts: which host
+        // function works in which hook, which out-parameters may be NULL,
+        // the outcome strings, status names, route rules. The gateway and
+        // the fake host (TollgatePluginTesting) both consult it.
+        .target(name: "TollgateABI", dependencies: ["CTollgatePlugin"]),
         // JSON that round-trips faithfully (ordered keys, exact numbers).
         // Shared by the core and the plugin kit; each image links its own copy.
         .target(name: "TollgateJSON", swiftSettings: swift5),
@@ -35,10 +41,10 @@ let package = Package(
         // nano-dollars parsed exactly, and UTC calendar arithmetic.
         .target(name: "TollgateUnits", swiftSettings: swift5),
         // The Swift SDK over the C ABI: what a Swift plugin imports.
-        .target(name: "TollgatePluginKit", dependencies: ["CTollgatePlugin", "TollgateJSON", "TollgateUnits"],
+        .target(name: "TollgatePluginKit", dependencies: ["CTollgatePlugin", "TollgateABI", "TollgateJSON", "TollgateUnits"],
                 swiftSettings: swift5),
         // A fake host and an in-process loader, for plugin tests.
-        .target(name: "TollgatePluginTesting", dependencies: ["CTollgatePlugin", "TollgatePluginKit"],
+        .target(name: "TollgatePluginTesting", dependencies: ["CTollgatePlugin", "TollgateABI", "TollgatePluginKit"],
                 swiftSettings: swift5),
     ]
 )

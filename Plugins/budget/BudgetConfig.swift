@@ -47,9 +47,18 @@ struct BudgetConfig: Equatable {
     var defaultOutputTokens: Int64 = ReservationEstimate.defaultOutputTokens
     var thresholds: [Int] = [80, 100]
     var budgets: [BudgetRule] = []
+    /// Where the plugin serves its view (ABI 1.4); nil with `admin_route:
+    /// off` (a second budget instance must pick another path, or none: two
+    /// plugins cannot serve one route).
+    var adminRoute: String? = "/admin/budgets"
 
     init(json: JSONValue) throws {
         var config = try ConfigReader(json, plugin: "budget")
+        if let field = config["admin_route"].ifPresent {
+            adminRoute = try field.parse(expected: "a path under /admin/ such as /admin/budgets-eu, or off") { text -> String?? in
+                text == "off" ? .some(nil) : RouteRules.isValidPath(text) ? .some(text) : nil
+            }
+        }
         defaultOutputTokens = try config["default_output_tokens"].ifPresent?.int64(in: 1...) ?? defaultOutputTokens
         thresholds = try config["thresholds"].ifPresent.map(Self.thresholds) ?? thresholds
         let defaultThresholds = thresholds

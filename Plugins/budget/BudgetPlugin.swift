@@ -2,8 +2,9 @@ import TollgatePluginKit
 
 /// Budgets that hold under concurrent streaming: reserve a pessimistic cost
 /// on every budget on the request's path before it is forwarded (all at once,
-/// all or nothing), settle the real cost after. See docs/plugins/budget.md.
-public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
+/// all or nothing), settle the real cost after. Serves its own view,
+/// `GET /admin/budgets`. See docs/plugins/budget.md.
+public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook, RouteHook {
     public static let info = PluginInfo(name: "budget", version: "1.0.0", failClosed: true, requiredMinor: 1)
 
     let host: PluginHost
@@ -35,6 +36,11 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
         thresholds = try ThresholdAlerts(host: host, budgets: config.budgets)
         for index in config.budgets.indices {
             metrics.publish(budget: index, host.counterState(counters[index]), withLimit: true)
+        }
+        // On a host older than ABI 1.4 the gateway serves no plugin routes
+        // (and such a gateway listed budgets itself).
+        if let path = config.adminRoute, host.servesRoutes {
+            try host.declareRoute("GET", path, role: .admin)
         }
         host.log(.info, "budget: \(config.budgets.count) budgets")
     }
@@ -128,12 +134,13 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
         // The host reports a cost for every call that reached the provider;
         // should it have none for a success, the reservation's estimate is
         // settled rather than nothing.
-        let cost = call.costNanos.map { max(0, $0) } ?? (call.outcome == "success" ? state.estimate : 0)
+        let success = call.outcomeKind == .success
+        let cost = call.costNanos.map { max(0, $0) } ?? (success ? state.estimate : 0)
         // Settle whatever was served (a stream cut mid-way is settled for
         // what was produced); release what never reached the provider or
         // produced nothing (upstream error, a later plugin's reject, a
         // client gone before the answer).
-        let settle = call.outcome == "success" || cost > 0
+        let settle = success || cost > 0
         var touched: [Int] = []
         for (reservation, budgets) in state.holds {
             let status = settle ? host.settle(reservation, amounts: Array(repeating: cost, count: budgets.count))
@@ -150,6 +157,15 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook {
             metrics.publish(budget: index, counter)
             if settle, cost > 0, let counter { thresholds.check(config.budgets[index], counter: counters[index], state: counter) }
         }
+    }
+
+    // MARK: GET /admin/budgets
+
+    public func onRoute(_ route: Route) throws -> RouteResponse {
+        let budgets = config.budgets.indices.compactMap { index in
+            host.counterState(counters[index]).map { (rule: config.budgets[index], state: $0) }
+        }
+        return .json(BudgetView.json(budgets))
     }
 }
 

@@ -77,7 +77,7 @@ public final class RateLimitPlugin: TollgatePlugin, PreCallHook, PostCallHook {
         // A request that reached the provider counts, whatever came back;
         // one stopped before it (a later plugin's reject, the core's
         // checks) gives everything back.
-        let reachedUpstream = (call.upstreamAttempts ?? 0) > 0 || call.outcome == "success"
+        let reachedUpstream = (call.upstreamAttempts ?? 0) > 0 || call.outcomeKind == .success
         guard reachedUpstream else {
             let status = host.release(reservation)
             if !status.isOK { host.log(.error, "ratelimit: release failed: \(status)", call: call) }

@@ -21,6 +21,9 @@ final class ABIHeaderTests: XCTestCase {
         "1.2": "3e71ca364436006151b0465729a393736935ad9a0d17e5456ae37c37dfe4dabc",
         // 1.3: metric series handles (record without label strings).
         "1.3": "0167fc8526e21f8f7b094e248d7fa461d1c5eb1ba7c0fa80a1e227d62d7a40e8",
+        // 1.4: plugin routes (declare_route, route_get_string, route_respond,
+        // the descriptor's on_route).
+        "1.4": "b0acd102f86a1d1712dbf775526d8518d98f1167e6d825a91c4252a9f9c37a02",
     ]
 
     static var headerPath: String {

@@ -1,3 +1,4 @@
+import TollgateABI
 import XCTest
 @testable import TollgateSupport
 @testable import TollgateDialects

@@ -2,6 +2,7 @@ import CTollgatePlugin
 import Foundation
 import Logging
 import TollgateJSON
+import TollgateABI
 import XCTest
 @testable import TollgateSupport
 @testable import TollgateDialects

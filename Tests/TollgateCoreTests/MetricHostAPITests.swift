@@ -101,7 +101,7 @@ final class MetricHostAPITests: XCTestCase {
     }
 
     func testTheTableSaysItHasTheFunctions() {
-        XCTAssertEqual(api.pointee.abi_minor, 3)
+        XCTAssertGreaterThanOrEqual(api.pointee.abi_minor, 3, "a host of 1.3 or later")
         XCTAssertGreaterThanOrEqual(Int(api.pointee.struct_size), MemoryLayout<tollgate_type_host_api>.offset(of: \.metric_series_record)!
             + MemoryLayout<tollgate_callback_metric_series_record>.size)
     }

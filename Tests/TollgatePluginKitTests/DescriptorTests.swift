@@ -22,6 +22,21 @@ final class DescriptorTests: XCTestCase {
         init(host: PluginHost, config: JSONValue) throws {}
     }
 
+    final class RouteOnly: TollgatePlugin, RouteHook {
+        static let info = PluginInfo(name: "route-only", version: "1")
+        init(host: PluginHost, config: JSONValue) throws {}
+        func onRoute(_ route: Route) throws -> RouteResponse { .text("ok") }
+    }
+
+    func testOnRouteFollowsTheRouteHookConformance() {
+        let routed = PluginExport.makeDescriptor(for: RouteOnly.self).pointee
+        XCTAssertNotNil(routed.on_route)
+        XCTAssertNil(routed.on_pre_call)
+        XCTAssertNil(routed.on_post_call)
+        XCTAssertEqual(routed.abi_minor, 0, "a route is optional: the plugin still runs on older hosts")
+        XCTAssertNil(PluginExport.makeDescriptor(for: PreOnly.self).pointee.on_route)
+    }
+
     func testHooksFollowConformances() {
         let pre = PluginExport.makeDescriptor(for: PreOnly.self).pointee
         XCTAssertNotNil(pre.on_pre_call)

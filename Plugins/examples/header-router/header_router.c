@@ -148,18 +148,18 @@ static tollgate_type_pre_call_verdict pre_call(tollgate_type_instance_plugin_ptr
   return TOLLGATE_PRE_CALL_CONTINUE;
 }
 
+/* Designated initializers: a hook this plugin does not implement, and any
+ * field a newer header appends (on_route came in 1.4), is NULL/0. */
 static const tollgate_type_plugin_descriptor descriptor = {
-    sizeof(tollgate_type_plugin_descriptor),
-    TOLLGATE_ABI_MAJOR,
-    0, /* needs nothing beyond ABI 1.0 */
-    TOLLGATE_STR("header-router"),
-    TOLLGATE_STR("1.0.0"),
-    TOLLGATE_PLUGIN_FLAG_UNLOAD_SAFE, /* plain C, no global state: may be dlclose'd */
-    create,
-    destroy,
-    pre_call,
-    NULL, /* no on_chunk */
-    NULL, /* no on_post_call */
+    .struct_size = sizeof(tollgate_type_plugin_descriptor),
+    .abi_major = TOLLGATE_ABI_MAJOR,
+    .abi_minor = 0, /* needs nothing beyond ABI 1.0 */
+    .name = TOLLGATE_STR("header-router"),
+    .version = TOLLGATE_STR("1.0.0"),
+    .flags = TOLLGATE_PLUGIN_FLAG_UNLOAD_SAFE, /* plain C, no global state: may be dlclose'd */
+    .on_create = create,
+    .on_destroy = destroy,
+    .on_pre_call = pre_call, /* no on_chunk, on_post_call or on_route */
 };
 
 const tollgate_type_plugin_descriptor *tollgate_plugin_entry_v1(uint16_t host_major, uint16_t host_minor) {

@@ -4,6 +4,7 @@ import TollgateUnits
 import TollgateDialects
 import TollgateConfig
 import TollgateSQLite
+import TollgateABI
 
 /// The ABI's append-only rule for structs that cross the boundary: a
 /// reader or writer touches a field only if the other side's `struct_size`

@@ -5,6 +5,7 @@ import TollgateUnits
 import TollgateDialects
 import TollgateConfig
 import TollgateSQLite
+import TollgateABI
 
 /// Storage for strings the host lends to a hook: they must stay valid until
 /// the hook returns, and are freed together right after. Most are copied

@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TollgateABI
 import TollgateSQLite
 import TollgateSupport
 import TollgateJSON
@@ -15,7 +16,9 @@ import TollgateConfig
 /// the host table: what `tollgate_type_call_ptr` points to. Only touched
 /// from the request's event loop.
 public final class CallContext {
-    public enum Phase: Sendable { case idle, preCall, chunk, postCall }
+    /// Which hook runs on this call (`idle` between hooks): the phase
+    /// TollgateABI's rules are stated over.
+    public typealias Phase = ABIPhase
 
     public let requestID: String
     public let route: String
@@ -78,7 +81,8 @@ public final class CallContext {
     }
 
     /// The call whose hook is running on this thread, for host functions
-    /// that take only the host handle (counter settle).
+    /// that take only the host handle: counter_settle and counter_add bind
+    /// to it (the header says so where they are declared).
     public static var current: CallContext? { RunningCall.current }
 
     /// The plugin whose hook is running, set by HookChain for the length
@@ -119,8 +123,11 @@ public final class CallContext {
 /// The call whose hooks run on this thread: a bare pthread slot holding an
 /// unretained pointer, set by HookChain for the length of a chain (NIO's
 /// ThreadSpecificVariable boxes every value it is given: an allocation and
-/// a release per chain).
-package enum RunningCall {
+/// a release per chain). Part of the ABI's contract: counter_settle and
+/// counter_add, which take no call handle, make the call in this slot wait
+/// for their commit; outside a chain the slot is empty and nothing waits
+/// (tollgate_plugin.h, at counter_settle).
+enum RunningCall {
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
         precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")

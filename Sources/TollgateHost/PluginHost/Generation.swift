@@ -6,6 +6,7 @@ import TollgateUnits
 import TollgateDialects
 import TollgateConfig
 import TollgateSQLite
+import TollgateABI
 
 /// A configuration and the plugin instances built from it. Each request
 /// pins the generation it started on and releases it after post_call; a
@@ -14,6 +15,8 @@ public final class Generation: @unchecked Sendable, AtomicReference {
     public let id: Int
     public let config: TollgateConfig
     public let plugins: [PluginInstance]
+    /// The routes the plugins declared (ABI 1.4); no two serve one route.
+    public let routes: PluginRoutes
     /// True when some plugin has on_chunk: only then are response events
     /// parsed beyond what usage needs.
     public let hasChunkHooks: Bool
@@ -22,10 +25,12 @@ public final class Generation: @unchecked Sendable, AtomicReference {
     private let destroyed = ManagedAtomic<Bool>(false)
     private let onDrained: @Sendable (Generation) -> Void
 
-    package init(id: Int, config: TollgateConfig, plugins: [PluginInstance], onDrained: @escaping @Sendable (Generation) -> Void) {
+    package init(id: Int, config: TollgateConfig, plugins: [PluginInstance], routes: PluginRoutes = PluginRoutes(),
+         onDrained: @escaping @Sendable (Generation) -> Void) {
         self.id = id
         self.config = config
         self.plugins = plugins
+        self.routes = routes
         self.hasChunkHooks = plugins.contains { $0.onChunk != nil }
         self.onDrained = onDrained
     }

@@ -5,10 +5,12 @@ import TollgateUnits
 import TollgateDialects
 import TollgateConfig
 import TollgateSQLite
+import TollgateABI
 
 /// Builds a generation from a config: resolves, opens and creates every
-/// plugin in order. Any failure undoes what was built and throws, so a bad
-/// config never replaces a good generation.
+/// plugin in order, and gathers the routes they declare. Any failure (two
+/// plugins declaring one route included) undoes what was built and throws,
+/// so a bad config never replaces a good generation.
 public struct GenerationBuilder {
     let services: HostServices
     let onDrained: @Sendable (Generation) -> Void
@@ -20,6 +22,8 @@ public struct GenerationBuilder {
 
     public func build(config: TollgateConfig, id: Int) throws -> Generation {
         var instances: [PluginInstance] = []
+        var routes = PluginRoutes()
+        var locations: [String: String] = [:]
         if !config.plugins.isEmpty {
             try? FileManager.default.createDirectory(atPath: config.storage.dir, withIntermediateDirectories: true)
         }
@@ -38,7 +42,17 @@ public struct GenerationBuilder {
                                                       failClosed: entry.fail.map { $0 == .closed }, config: entry.config,
                                                       services: services, catalog: config.catalog,
                                                       storageDirectory: config.storage.dir, configPath: config.sourcePath)
+                    do {
+                        try routes.add(instance)
+                    } catch let conflict as PluginRoutes.Conflict {
+                        instance.destroy()  // its library is released below
+                        let first = locations[conflict.first].map { " (\($0))" } ?? ""
+                        throw PluginLoadError(plugin: entry.instanceName, file: path,
+                                              reason: "declares the route \(conflict.route.key), which plugin '\(conflict.first)'\(first) "
+                                                  + "already serves; two plugins cannot serve one route (remove one, or give one another path)")
+                    }
                     instances.append(instance)
+                    locations[instance.instanceName] = entry.location.description
                 } catch var error as PluginLoadError {
                     services.libraries.release(library)
                     error.configLocation = entry.location.description
@@ -52,6 +66,6 @@ public struct GenerationBuilder {
             }
             throw error
         }
-        return Generation(id: id, config: config, plugins: instances, onDrained: onDrained)
+        return Generation(id: id, config: config, plugins: instances, routes: routes, onDrained: onDrained)
     }
 }

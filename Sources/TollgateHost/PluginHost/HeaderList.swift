@@ -4,6 +4,7 @@ import TollgateUnits
 import TollgateDialects
 import TollgateConfig
 import TollgateSQLite
+import TollgateABI
 
 /// An ordered list of string pairs with optional case-insensitive keys:
 /// request and response headers, attributes, metadata. Small enough that

@@ -6,6 +6,7 @@ import TollgateUnits
 import TollgateDialects
 import TollgateConfig
 import TollgateSQLite
+import TollgateABI
 
 /// Runs the hook chains of one generation for one call, enforcing the
 /// order and the post_call guarantee: pre-call in configured order, chunk
@@ -176,7 +177,9 @@ public struct HookChain {
 /// Counts hook failures. (Hook durations are recorded on histograms each
 /// PluginInstance resolves once, at creation: no lookup per hook call.)
 public final class HookTimers: @unchecked Sendable {
-    public enum Hook: String, CaseIterable, Sendable { case preCall = "pre_call", chunk = "on_chunk", postCall = "post_call" }
+    public enum Hook: String, CaseIterable, Sendable {
+        case preCall = "pre_call", chunk = "on_chunk", postCall = "post_call", route = "on_route"
+    }
     private let metrics: GatewayMetrics
 
     public init(metrics: GatewayMetrics) { self.metrics = metrics }

@@ -1,5 +1,6 @@
 import CTollgatePlugin
 import Logging
+import TollgateABI
 import TollgateSupport
 import TollgateJSON
 import TollgateUnits
@@ -57,8 +58,9 @@ private func finish(_ update: () throws -> SpentUpdate, host: HostContext, what:
 }
 
 private let hostCounterDeclare: tollgate_callback_counter_declare = { host, spec, idOut in
-    guard let host = HostContext.from(host), let spec, let idOut,
-          Int(spec.pointee.struct_size) >= MemoryLayout<tollgate_type_counter_spec>.size,
+    guard let host = HostContext.from(host), let spec else { return INVALID }
+    if let refusal = HostFunction.counterDeclare.refusal(in: host.phase, present: idOut != nil) { return refusal }
+    guard let idOut, Int(spec.pointee.struct_size) >= MemoryLayout<tollgate_type_counter_spec>.size,
           let name = spec.pointee.name.validatedString, !name.isEmpty,
           spec.pointee.limit >= 0,
           let window = CounterWindow(rawValue: spec.pointee.window)
@@ -78,8 +80,11 @@ private let hostCounterDeclare: tollgate_callback_counter_declare = { host, spec
 
 private let hostCounterReserve: tollgate_callback_counter_reserve = {
     host, ids, amounts, count, flags, reservationOut, refusedIndexOut, refusedStateOut in
-    guard let host = HostContext.from(host), count > 0, let ids, let amounts, let reservationOut, let refusedIndexOut
-    else { return INVALID }
+    guard let host = HostContext.from(host), count > 0, let ids, let amounts else { return INVALID }
+    if let refusal = HostFunction.counterReserve.refusal(in: host.phase, present: reservationOut != nil, refusedIndexOut != nil) {
+        return refusal
+    }
+    guard let reservationOut, let refusedIndexOut else { return INVALID }
     var items: [(counter: UInt32, amount: Int64)] = []
     items.reserveCapacity(count)
     for i in 0..<count { items.append((ids[i], amounts[i])) }
@@ -122,7 +127,9 @@ private let hostCounterAdd: tollgate_callback_counter_add = { host, counter, amo
 }
 
 private let hostCounterGet: tollgate_callback_counter_get = { host, counter, out in
-    guard let host = HostContext.from(host), let out else { return INVALID }
+    guard let host = HostContext.from(host) else { return INVALID }
+    if let refusal = HostFunction.counterGet.refusal(in: host.phase, present: out != nil) { return refusal }
+    guard let out else { return INVALID }
     guard let state = host.services.counters.state(counter) else { return INVALID }
     write(state, to: out)
     return OK

@@ -1,6 +1,7 @@
 import CTollgatePlugin
 import Foundation
 import Logging
+import TollgateABI
 import TollgateJSON
 import TollgateSupport
 import TollgateUnits
@@ -10,8 +11,11 @@ import TollgateSQLite
 
 /// The host API table handed to every plugin's on_create: one static table
 /// for the process; the host and call handles say which instance and which
-/// request a call is about.
-package enum HostAPI {
+/// request a call is about. Where each function works, and which
+/// out-parameters may be NULL, is not decided here: every function asks
+/// TollgateABI's rules (`HostFunction`, `CallProperty`, `CallMap`), the
+/// same rules the test kit's fake host asks.
+enum HostAPI {
     static let table: UnsafeMutablePointer<tollgate_type_host_api> = {
         let t = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
         t.initialize(to: tollgate_type_host_api())
@@ -49,6 +53,7 @@ package enum HostAPI {
         t.pointee.set_deployment = hostSetDeployment
         t.pointee.metric_series = hostMetricSeries  // added in 1.3
         t.pointee.metric_series_record = hostMetricSeriesRecord
+        installRouteCallbacks(t)  // added in 1.4
         return t
     }()
 }
@@ -57,20 +62,13 @@ private let OK = tollgate_type_status(TOLLGATE_STATUS_OK)
 private let NOT_FOUND = tollgate_type_status(TOLLGATE_STATUS_NOT_FOUND)
 private let INVALID = tollgate_type_status(TOLLGATE_STATUS_INVALID_ARGUMENT)
 private let WRONG_PHASE = tollgate_type_status(TOLLGATE_STATUS_WRONG_PHASE)
-private let READ_ONLY = tollgate_type_status(TOLLGATE_STATUS_READ_ONLY)
-
-/// A call the host's rules refuse (WRONG_PHASE, READ_ONLY): the plugin gets
-/// the status, the operator a count
-/// (tollgate_plugin_host_call_refused_total{plugin, function, status}).
-private func refuse(_ call: CallContext, _ function: String, _ status: tollgate_type_status) -> tollgate_type_status {
-    call.countRefusedHostCall(function: function, status: status)
-    return status
-}
 
 // MARK: logging, metrics, catalog, alerts
 
 private let hostLog: tollgate_callback_log = { host, call, level, message in
     guard let host = HostContext.from(host) else { return INVALID }
+    let call = CallContext.from(call)
+    if let call, !HostFunction.loggedCallPhases.contains(call.phase) { return WRONG_PHASE }
     let swiftLevel: Logger.Level
     switch level {
     case TOLLGATE_LOG_TRACE: swiftLevel = .trace
@@ -81,13 +79,15 @@ private let hostLog: tollgate_callback_log = { host, call, level, message in
     default: return INVALID
     }
     var metadata: Logger.Metadata = [:]
-    if let call = CallContext.from(call) { metadata["request_id"] = .string(call.requestID) }
+    if let call { metadata["request_id"] = .string(call.requestID) }
     host.logger.log(level: swiftLevel, "\(message.string)", metadata: metadata)
     return OK
 }
 
 private let hostMetricDefine: tollgate_callback_metric_define = { host, kind, name, help, labelNames, idOut in
-    guard let host = HostContext.from(host), let idOut, let kind = GatewayMetrics.Kind(rawValue: kind),
+    guard let host = HostContext.from(host) else { return INVALID }
+    if let refusal = HostFunction.metricDefine.refusal(in: host.phase, present: idOut != nil) { return refusal }
+    guard let idOut, let kind = GatewayMetrics.Kind(rawValue: kind),
           let name = name.validatedString, let help = help.validatedString, let labels = labelNames.validatedString
     else { return INVALID }
     let names = labels.isEmpty ? [] : labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -104,7 +104,9 @@ private let hostMetricRecord: tollgate_callback_metric_record = { host, id, valu
 }
 
 private let hostMetricSeries: tollgate_callback_metric_series = { host, id, values, count, seriesOut in
-    guard let host = HostContext.from(host), let seriesOut, let labels = labelValues(values, count),
+    guard let host = HostContext.from(host) else { return INVALID }
+    if let refusal = HostFunction.metricSeries.refusal(in: host.phase, present: seriesOut != nil) { return refusal }
+    guard let seriesOut, let labels = labelValues(values, count),
           let handle = host.services.metrics.seriesHandle(id: id, labelValues: labels) else { return INVALID }
     seriesOut.pointee = handle
     return OK
@@ -128,7 +130,9 @@ private func labelValues(_ values: UnsafePointer<tollgate_type_str>?, _ count: I
 }
 
 private let hostGetPrice: tollgate_callback_get_price = { host, model, priceOut in
-    guard let host = HostContext.from(host), let priceOut, let model = model.validatedString else { return INVALID }
+    guard let host = HostContext.from(host) else { return INVALID }
+    if let refusal = HostFunction.getPrice.refusal(in: host.phase, present: priceOut != nil) { return refusal }
+    guard let priceOut, let model = model.validatedString else { return INVALID }
     guard let entry = host.catalog.model(named: model) else { return NOT_FOUND }
     let size = priceOut.pointee.struct_size
     if ABIStruct.contains(\tollgate_type_price.input_per_mtok_nanos, size: size) {
@@ -144,7 +148,9 @@ private let hostGetPrice: tollgate_callback_get_price = { host, model, priceOut 
 }
 
 private let hostComputeCost: tollgate_callback_compute_cost = { host, model, tokensIn, tokensOut, tokensCached, costOut in
-    guard let host = HostContext.from(host), let costOut, let model = model.validatedString else { return INVALID }
+    guard let host = HostContext.from(host) else { return INVALID }
+    if let refusal = HostFunction.computeCost.refusal(in: host.phase, present: costOut != nil) { return refusal }
+    guard let costOut, let model = model.validatedString else { return INVALID }
     guard let entry = host.catalog.model(named: model) else { return NOT_FOUND }
     guard let cost = Cost.nanos(price: entry.price, tokensIn: tokensIn, tokensOut: tokensOut, tokensCached: tokensCached) else {
         return INVALID
@@ -170,34 +176,32 @@ private let hostRaiseAlert: tollgate_callback_raise_alert = { host, alert in
 // MARK: properties
 
 private let hostGetString: tollgate_callback_get_string = { call, property, valueOut in
-    guard let call = CallContext.from(call), let valueOut else { return INVALID }
-    switch call.stringProperty(property) {
-    case .value(let s):
-        valueOut.pointee = call.arena.lend(s)
-        return OK
-    case .notFound: return NOT_FOUND
-    case .wrongPhase: return refuse(call, "get_string", WRONG_PHASE)
-    case .invalid: return INVALID
+    guard let call = CallContext.from(call) else { return INVALID }
+    if let refusal = call.refusal(.getString, present: valueOut != nil)
+        ?? call.counted(.getString, CallProperty.refusal(reading: property, as: .string, in: call.phase)) {
+        return refusal
     }
+    guard let value = call.stringProperty(property) else { return NOT_FOUND }
+    valueOut!.pointee = call.arena.lend(value)
+    return OK
 }
 
 private let hostGetInt: tollgate_callback_get_int = { call, property, valueOut in
-    guard let call = CallContext.from(call), let valueOut else { return INVALID }
-    switch call.intProperty(property) {
-    case .value(let v):
-        valueOut.pointee = v
-        return OK
-    case .notFound: return NOT_FOUND
-    case .wrongPhase: return refuse(call, "get_int", WRONG_PHASE)
-    case .invalid: return INVALID
+    guard let call = CallContext.from(call) else { return INVALID }
+    if let refusal = call.refusal(.getInt, present: valueOut != nil)
+        ?? call.counted(.getInt, CallProperty.refusal(reading: property, as: .int, in: call.phase)) {
+        return refusal
     }
+    guard let value = call.intProperty(property) else { return NOT_FOUND }
+    valueOut!.pointee = value
+    return OK
 }
 
 // MARK: request view
 
 private let hostSetModel: tollgate_callback_set_model = { call, model in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall else { return refuse(call, "set_model", WRONG_PHASE) }
+    if let refusal = call.refusal(.setModel) { return refusal }
     guard let model = model.validatedString, !model.isEmpty else { return INVALID }
     if model != call.request.model { call.pinnedDeployment = nil }
     call.request.setModel(model)
@@ -207,7 +211,9 @@ private let hostSetModel: tollgate_callback_set_model = { call, model in
 // MARK: host properties, fallbacks, deployments (1.2)
 
 private let hostGetHostString: tollgate_callback_get_host_string = { host, property, valueOut in
-    guard let host = HostContext.from(host), let valueOut else { return INVALID }
+    guard let host = HostContext.from(host) else { return INVALID }
+    if let refusal = HostFunction.getHostString.refusal(in: host.phase, present: valueOut != nil) { return refusal }
+    guard let valueOut else { return INVALID }
     guard let value = host.hostString(property) else { return INVALID }
     valueOut.pointee = value
     return OK
@@ -215,8 +221,8 @@ private let hostGetHostString: tollgate_callback_get_host_string = { host, prope
 
 private let hostSetFallbackModels: tollgate_callback_set_fallback_models = { call, models, count in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall else { return refuse(call, "set_fallback_models", WRONG_PHASE) }
-    guard count <= 8, count == 0 || models != nil else { return INVALID }
+    if let refusal = call.refusal(.setFallbackModels) { return refusal }
+    guard count <= ArgumentRules.maxFallbackModels, count == 0 || models != nil else { return INVALID }
     var list: [String] = []
     for i in 0..<count {
         guard let name = models![i].validatedString, !name.isEmpty else { return INVALID }
@@ -228,7 +234,7 @@ private let hostSetFallbackModels: tollgate_callback_set_fallback_models = { cal
 
 private let hostSetDeployment: tollgate_callback_set_deployment = { call, deployment in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall else { return refuse(call, "set_deployment", WRONG_PHASE) }
+    if let refusal = call.refusal(.setDeployment) { return refusal }
     guard let name = deployment.validatedString, !name.isEmpty else { return INVALID }
     guard let entry = call.catalog.model(named: call.request.model),
           entry.deployments.contains(where: { $0.name == name }) else { return NOT_FOUND }
@@ -238,43 +244,46 @@ private let hostSetDeployment: tollgate_callback_set_deployment = { call, deploy
 
 private let hostSetMaxOutputTokens: tollgate_callback_set_max_output_tokens = { call, tokens in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall else { return refuse(call, "set_max_output_tokens", WRONG_PHASE) }
+    if let refusal = call.refusal(.setMaxOutputTokens) { return refusal }
     guard tokens > 0 else { return INVALID }
     call.request.setMaxOutputTokens(tokens)
     return OK
 }
 
 private let hostPromptSegmentCount: tollgate_callback_prompt_segment_count = { call, countOut in
-    guard let call = CallContext.from(call), let countOut else { return INVALID }
-    countOut.pointee = call.request.segments.count
+    guard let call = CallContext.from(call) else { return INVALID }
+    if let refusal = call.refusal(.promptSegmentCount, present: countOut != nil) { return refusal }
+    countOut!.pointee = call.request.segments.count
     return OK
 }
 
 private let hostGetPromptSegment: tollgate_callback_get_prompt_segment = { call, index, textOut, roleOut in
-    guard let call = CallContext.from(call), let textOut else { return INVALID }
+    guard let call = CallContext.from(call) else { return INVALID }
+    if let refusal = call.refusal(.getPromptSegment, present: textOut != nil, roleOut != nil) { return refusal }
     guard index < call.request.segments.count else { return NOT_FOUND }
     let segment = call.request.segments[index]
-    textOut.pointee = call.arena.lend(segment.text)
+    textOut!.pointee = call.arena.lend(segment.text)
     roleOut?.pointee = call.arena.lend(segment.role)
     return OK
 }
 
 private let hostSetPromptSegment: tollgate_callback_set_prompt_segment = { call, index, text in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall else { return refuse(call, "set_prompt_segment", WRONG_PHASE) }
+    if let refusal = call.refusal(.setPromptSegment) { return refusal }
     guard let text = text.validatedString else { return INVALID }
     return call.request.setSegment(index, text: text) ? OK : NOT_FOUND
 }
 
 private let hostGetBody: tollgate_callback_get_body = { call, bodyOut in
-    guard let call = CallContext.from(call), let bodyOut else { return INVALID }
-    bodyOut.pointee = call.arena.lend(call.request.body)
+    guard let call = CallContext.from(call) else { return INVALID }
+    if let refusal = call.refusal(.getBody, present: bodyOut != nil) { return refusal }
+    bodyOut!.pointee = call.arena.lend(call.request.body)
     return OK
 }
 
 private let hostSetBody: tollgate_callback_set_body = { call, body in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall else { return refuse(call, "set_body", WRONG_PHASE) }
+    if let refusal = call.refusal(.setBody) { return refusal }
     do {
         try call.request.setBody(body.bytes)
         return OK
@@ -285,21 +294,18 @@ private let hostSetBody: tollgate_callback_set_body = { call, body in
 
 // MARK: maps
 
-/// A map as the reading hook may see it: nil for an unknown map id, and
-/// WRONG_PHASE for the upstream's headers before there is an upstream
-/// answer (so a plugin can tell a wrong phase from an absent header).
-private func readMap(_ call: CallContext, _ map: Int32, _ function: String) -> Result<HeaderList, MapRefusal> {
+/// A map the running hook may read (TollgateABI's CallMap says which and
+/// where), or the status refusing it.
+private func readMap(_ call: CallContext, _ map: Int32, _ function: HostFunction) -> Result<HeaderList, MapRefusal> {
+    if let refusal = call.counted(function, CallMap.readRefusal(map, in: call.phase)) {
+        return .failure(MapRefusal(status: refusal))
+    }
     switch map {
     case TOLLGATE_MAP_REQUEST_HEADERS: return .success(call.requestHeaders)
     case TOLLGATE_MAP_ATTRIBUTES: return .success(call.attributes)
     case TOLLGATE_MAP_METADATA: return .success(HeaderList(call.request.metadata, caseInsensitive: false))
     case TOLLGATE_MAP_RESPONSE_HEADERS: return .success(call.responseHeaders)
-    case TOLLGATE_MAP_UPSTREAM_HEADERS:
-        guard call.phase == .chunk || call.phase == .postCall else {
-            return .failure(MapRefusal(status: refuse(call, function, WRONG_PHASE)))
-        }
-        return .success(call.upstreamHeaders)
-    default: return .failure(MapRefusal(status: INVALID))
+    default: return .success(call.upstreamHeaders)
     }
 }
 
@@ -308,29 +314,33 @@ private struct MapRefusal: Error {
 }
 
 private let hostMapCount: tollgate_callback_map_count = { call, map, countOut in
-    guard let call = CallContext.from(call), let countOut else { return INVALID }
-    switch readMap(call, map, "map_count") {
+    guard let call = CallContext.from(call) else { return INVALID }
+    if let refusal = call.refusal(.mapCount, present: countOut != nil) { return refusal }
+    switch readMap(call, map, .mapCount) {
     case .failure(let refusal): return refusal.status
     case .success(let list):
-        countOut.pointee = list.count
+        countOut!.pointee = list.count
         return OK
     }
 }
 
 private let hostMapGet: tollgate_callback_map_get = { call, map, key, valueOut in
-    guard let call = CallContext.from(call), let valueOut, let key = key.validatedString else { return INVALID }
-    switch readMap(call, map, "map_get") {
+    guard let call = CallContext.from(call) else { return INVALID }
+    if let refusal = call.refusal(.mapGet, present: valueOut != nil) { return refusal }
+    guard let key = key.validatedString else { return INVALID }
+    switch readMap(call, map, .mapGet) {
     case .failure(let refusal): return refusal.status
     case .success(let list):
         guard let value = list[key] else { return NOT_FOUND }
-        valueOut.pointee = call.arena.lend(value)
+        valueOut!.pointee = call.arena.lend(value)
         return OK
     }
 }
 
 private let hostMapEntry: tollgate_callback_map_entry = { call, map, index, keyOut, valueOut in
     guard let call = CallContext.from(call) else { return INVALID }
-    switch readMap(call, map, "map_entry") {
+    if let refusal = call.refusal(.mapEntry, present: keyOut != nil, valueOut != nil) { return refusal }
+    switch readMap(call, map, .mapEntry) {
     case .failure(let refusal): return refusal.status
     case .success(let list):
         guard index < list.count else { return NOT_FOUND }
@@ -342,31 +352,27 @@ private let hostMapEntry: tollgate_callback_map_entry = { call, map, index, keyO
 }
 
 private let hostMapSet: tollgate_callback_map_set = { call, map, key, value in
-    guard let call = CallContext.from(call), let key = key.validatedString, !key.isEmpty,
-          let value = value.validatedString else { return INVALID }
-    switch map {
-    case TOLLGATE_MAP_ATTRIBUTES:
-        guard call.phase == .preCall else { return refuse(call, "map_set", WRONG_PHASE) }
-        call.attributes.set(key, value)
-        return OK
-    case TOLLGATE_MAP_RESPONSE_HEADERS:
-        guard call.phase == .preCall || (call.phase == .chunk && !call.headersSent) else { return refuse(call, "map_set", WRONG_PHASE) }
-        guard HTTPHeaderValidation.isValidName(key), HTTPHeaderValidation.isValidValue(value) else { return INVALID }
-        call.responseHeaders.set(key, value)
-        return OK
-    case TOLLGATE_MAP_REQUEST_HEADERS, TOLLGATE_MAP_METADATA, TOLLGATE_MAP_UPSTREAM_HEADERS:
-        return refuse(call, "map_set", READ_ONLY)
-    default:
-        return INVALID
+    guard let call = CallContext.from(call) else { return INVALID }
+    if let refusal = call.refusal(.mapSet) { return refusal }
+    guard let key = key.validatedString, !key.isEmpty, let value = value.validatedString else { return INVALID }
+    if let refusal = call.counted(.mapSet, CallMap.writeRefusal(map, in: call.phase, headersSent: call.headersSent)) {
+        return refusal
     }
+    if map == TOLLGATE_MAP_ATTRIBUTES {
+        call.attributes.set(key, value)
+    } else {
+        guard HTTPHeaderRules.isValidName(key), HTTPHeaderRules.isValidValue(value) else { return INVALID }
+        call.responseHeaders.set(key, value)
+    }
+    return OK
 }
 
 // MARK: verdict details
 
 private let hostSetError: tollgate_callback_set_error = { call, status, type, code, message in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall || call.phase == .chunk else { return refuse(call, "set_error", WRONG_PHASE) }
-    guard (400...599).contains(Int(status)), let type = type.validatedString, !type.isEmpty,
+    if let refusal = call.refusal(.setError) { return refusal }
+    guard ArgumentRules.errorStatuses.contains(status), let type = type.validatedString, !type.isEmpty,
           let code = code.validatedString, let message = message.validatedString else { return INVALID }
     call.pluginError = GatewayError(status: Int(status), type: type, code: code.isEmpty ? nil : code, message: message)
     return OK
@@ -374,40 +380,40 @@ private let hostSetError: tollgate_callback_set_error = { call, status, type, co
 
 private let hostSetResponse: tollgate_callback_set_response = { call, status, contentType, body in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .preCall else { return refuse(call, "set_response", WRONG_PHASE) }
-    guard (200...599).contains(Int(status)), let contentType = contentType.validatedString,
-          HTTPHeaderValidation.isValidValue(contentType) else { return INVALID }
-    call.pluginResponse = (Int(status), contentType.isEmpty ? "application/json" : contentType, body.bytes)
+    if let refusal = call.refusal(.setResponse) { return refusal }
+    guard ArgumentRules.responseStatuses.contains(status), let contentType = contentType.validatedString,
+          HTTPHeaderRules.isValidValue(contentType) else { return INVALID }
+    call.pluginResponse = (Int(status), contentType.isEmpty ? ArgumentRules.defaultContentType : contentType, body.bytes)
     return OK
 }
 
 // MARK: chunks
 
 private let hostGetChunkText: tollgate_callback_get_chunk_text = { call, textOut in
-    guard let call = CallContext.from(call), let textOut else { return INVALID }
-    guard call.phase == .chunk, call.currentEvent != nil else { return refuse(call, "get_chunk_text", WRONG_PHASE) }
-    textOut.pointee = call.arena.lend(call.currentEvent!.text())
+    guard let call = CallContext.from(call) else { return INVALID }
+    if let refusal = call.refusal(.getChunkText, present: textOut != nil) ?? call.eventRefusal(.getChunkText) { return refusal }
+    textOut!.pointee = call.arena.lend(call.currentEvent!.text())
     return OK
 }
 
 private let hostSetChunkText: tollgate_callback_set_chunk_text = { call, text in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .chunk, call.currentEvent != nil else { return refuse(call, "set_chunk_text", WRONG_PHASE) }
+    if let refusal = call.refusal(.setChunkText) ?? call.eventRefusal(.setChunkText) { return refusal }
     guard let text = text.validatedString else { return INVALID }
     call.currentEvent!.setText(text)
     return OK
 }
 
 private let hostGetChunkRaw: tollgate_callback_get_chunk_raw = { call, rawOut in
-    guard let call = CallContext.from(call), let rawOut else { return INVALID }
-    guard call.phase == .chunk, let event = call.currentEvent else { return refuse(call, "get_chunk_raw", WRONG_PHASE) }
-    rawOut.pointee = call.arena.lend(event.data)
+    guard let call = CallContext.from(call) else { return INVALID }
+    if let refusal = call.refusal(.getChunkRaw, present: rawOut != nil) ?? call.eventRefusal(.getChunkRaw) { return refusal }
+    rawOut!.pointee = call.arena.lend(call.currentEvent!.data)
     return OK
 }
 
 private let hostSetChunkRaw: tollgate_callback_set_chunk_raw = { call, raw in
     guard let call = CallContext.from(call) else { return INVALID }
-    guard call.phase == .chunk, call.currentEvent != nil else { return refuse(call, "set_chunk_raw", WRONG_PHASE) }
+    if let refusal = call.refusal(.setChunkRaw) ?? call.eventRefusal(.setChunkRaw) { return refusal }
     call.currentEvent!.setRaw(raw.bytes)
     return OK
 }

@@ -1,5 +1,6 @@
 import CTollgatePlugin
 import Logging
+import TollgateABI
 import TollgateSupport
 import TollgateJSON
 import TollgateUnits
@@ -28,19 +29,29 @@ public final class HostServices: @unchecked Sendable {
 }
 
 /// The host's side of one plugin instance: what `tollgate_type_host_ptr`
-/// points to.
-package final class HostContext: @unchecked Sendable {
+/// points to. `@unchecked Sendable`: what is mutable (`phase`,
+/// `declaredRoutes`) changes only while on_create runs on the control
+/// thread, before the instance is published to any other thread.
+final class HostContext: @unchecked Sendable {
     let instanceName: String
     let services: HostServices
     let catalog: ModelCatalog
     var logger: Logger
+    /// `.create` while on_create runs, else `.idle`: the phase of the host
+    /// handle (TollgateABI's rules; only declare_route depends on it).
+    var phase: ABIPhase = .idle
+    /// The descriptor has on_route: the instance may declare routes.
+    let hasRouteHook: Bool
+    /// The routes on_create declared (ABI 1.4), in order.
+    var declaredRoutes: [PluginRoute] = []
     /// TOLLGATE_HOST_PROP_* values, in memory that stays put for the
     /// instance's life (the ABI lends them until on_destroy returns).
     private let hostStrings: [Int32: UnsafeMutableBufferPointer<UInt8>]
 
     init(instanceName: String, services: HostServices, catalog: ModelCatalog, storageDirectory: String = "",
-         configPath: String = "") {
+         configPath: String = "", hasRouteHook: Bool = false) {
         self.instanceName = instanceName
+        self.hasRouteHook = hasRouteHook
         self.services = services
         self.catalog = catalog
         var logger = services.logger

@@ -10,6 +10,7 @@ import TollgateUnits
 import TollgateDialects
 import TollgateConfig
 import TollgateSQLite
+import TollgateABI
 
 /// Where the content-addressed copies of plugin libraries go, and how they
 /// are cleaned up.

@@ -7,6 +7,7 @@ import TollgateUnits
 import TollgateDialects
 import TollgateConfig
 import TollgateSQLite
+import TollgateABI
 
 /// A plugin shared library, opened once per distinct content.
 ///

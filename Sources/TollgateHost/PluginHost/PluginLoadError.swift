@@ -4,6 +4,7 @@ import TollgateUnits
 import TollgateDialects
 import TollgateConfig
 import TollgateSQLite
+import TollgateABI
 
 /// Why a plugin could not be loaded or created. Printed by `serve`,
 /// `check-config` and reload as `file:line:column: plugin 'x' (path): reason`.

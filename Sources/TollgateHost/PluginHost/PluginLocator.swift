@@ -5,6 +5,7 @@ import TollgateUnits
 import TollgateDialects
 import TollgateConfig
 import TollgateSQLite
+import TollgateABI
 
 /// Finds the library of a first-party plugin named in YAML (`name: budget`
 /// → `libtollgate_budget.so`): in $TOLLGATE_PLUGIN_DIR, next to the running

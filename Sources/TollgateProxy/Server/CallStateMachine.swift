@@ -5,27 +5,7 @@ import TollgateDialects
 import TollgateConfig
 import TollgateHost
 import TollgateUpstream
-import TollgateMockProvider
-
-/// The outcome of a call in the ABI's terms: what `TOLLGATE_PROP_OUTCOME`
-/// reports to plugins in post_call, and what the ledger records.
-public enum CallOutcome: String, Sendable, CaseIterable {
-    /// The upstream answered 2xx and the answer was handed to the kernel.
-    case success
-    /// The upstream answered with a non-2xx status (passed through).
-    case upstreamError = "upstream_error"
-    /// The upstream could not be reached, timed out, or broke the stream.
-    case upstreamFailure = "upstream_failure"
-    /// A plugin or the core refused the call.
-    case rejected
-    /// A plugin answered the call itself.
-    case responded
-    /// The client went away before the end.
-    case clientDisconnect = "client_disconnect"
-    /// A plugin aborted the response, or the core cut the call because the
-    /// gateway shut down past its grace period (decided by "core").
-    case aborted
-}
+import TollgateABI  // CallOutcome: the ABI's outcome strings
 
 /// One proxied call's life as a value: it takes events (the pre-call
 /// verdict, the upstream's head, body size and end, chunk-hook aborts, the

@@ -3,7 +3,8 @@ import TollgatePluginKit
 /// A small plugin built with TollgatePluginKit, driven by the kit's tests.
 /// Request headers steer it (x-sample-reject, x-sample-respond,
 /// x-sample-throw, x-sample-alert); config sets model routes, a max-token
-/// cap and words to redact.
+/// cap and words to redact. On a 1.4 host it serves two admin routes
+/// (KitSample+Route.swift).
 public final class KitSample: TollgatePlugin, PreCallHook, ChunkHook, PostCallHook, ShutdownHook {
     public static let info = PluginInfo(name: "kit-sample", version: "1.2.3", failClosed: true)
 
@@ -14,6 +15,8 @@ public final class KitSample: TollgatePlugin, PreCallHook, ChunkHook, PostCallHo
     let postCalls: Metric
     /// Resolved once: hooks record on it without label strings.
     let preCalls: MetricSeries
+    /// pre_call runs so far, for the admin route.
+    let preCallCount = Locked(0)
 
     public required init(host: PluginHost, config: JSONValue) throws {
         guard config.isNull || config.objectValue != nil else {
@@ -40,11 +43,16 @@ public final class KitSample: TollgatePlugin, PreCallHook, ChunkHook, PostCallHo
         postCalls = try host.defineCounter(name: "kit_sample_post_calls_total", help: "post_call runs by outcome",
                                            labels: ["outcome"])
         preCalls = try host.defineCounter(name: "kit_sample_pre_calls_total", help: "pre_call runs").series()
+        if host.servesRoutes {
+            try host.declareRoute("GET", "/admin/kit-sample")
+            try host.declareRoute("POST", "/admin/kit-sample/echo")
+        }
         host.log(.info, "kit-sample created with \(routes.count) routes")
     }
 
     public func preCall(_ call: Call) throws -> PreCallVerdict {
         preCalls.record(1)
+        preCallCount.withLock { $0 += 1 }
         if call.requestHeader("x-sample-respond") != nil {
             return call.respond(status: 200, body: #"{"answer":"canned"}"#)
         }

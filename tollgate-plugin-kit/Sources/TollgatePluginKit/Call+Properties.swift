@@ -28,8 +28,12 @@ extension Call {
     /// chunk+post: the deployment (catalog entry) that served.
     public var deployment: String? { string(TOLLGATE_PROP_DEPLOYMENT) }
     /// post: "success", "upstream_error", "upstream_failure", "rejected",
-    /// "responded", "client_disconnect" or "aborted".
+    /// "responded", "client_disconnect" or "aborted" (`outcomeKind` is the
+    /// same as an enum; this string also carries outcomes a newer host adds).
     public var outcome: String? { string(TOLLGATE_PROP_OUTCOME) }
+    /// post: the outcome as `CallOutcome`; nil outside post_call, or for an
+    /// outcome this kit does not know.
+    public var outcomeKind: CallOutcome? { outcome.flatMap(CallOutcome.init(rawValue:)) }
     /// post: the plugin (or "core") that rejected / responded / aborted.
     public var decidedBy: String? { string(TOLLGATE_PROP_DECIDED_BY) }
     /// post: a short reason for a non-success outcome.

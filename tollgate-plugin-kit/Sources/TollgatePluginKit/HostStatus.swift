@@ -17,19 +17,8 @@ public struct HostStatus: RawRepresentable, Equatable, Hashable, Sendable, Error
 
     public var isOK: Bool { rawValue == TOLLGATE_STATUS_OK }
 
-    public var description: String {
-        switch rawValue {
-        case TOLLGATE_STATUS_OK: return "OK"
-        case TOLLGATE_STATUS_NOT_FOUND: return "NOT_FOUND"
-        case TOLLGATE_STATUS_INVALID_ARGUMENT: return "INVALID_ARGUMENT"
-        case TOLLGATE_STATUS_WRONG_PHASE: return "WRONG_PHASE"
-        case TOLLGATE_STATUS_READ_ONLY: return "READ_ONLY"
-        case TOLLGATE_STATUS_REFUSED: return "REFUSED"
-        case TOLLGATE_STATUS_UNAVAILABLE: return "UNAVAILABLE"
-        case TOLLGATE_STATUS_INTERNAL: return "INTERNAL"
-        default: return "status \(rawValue)"
-        }
-    }
+    /// The constant's suffix, "WRONG_PHASE" (TollgateABI's HostStatusName).
+    public var description: String { HostStatusName.constant(rawValue) }
 }
 
 /// A host callback answered with a status other than OK, for the APIs that

@@ -66,6 +66,20 @@ enum Trampolines {
         }
     }
 
+    static let route: tollgate_on_route = { instance, route in
+        guard let instance, let route else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        return Unmanaged<PluginInstance>.fromOpaque(instance)._withUnsafeGuaranteedRef { box in
+            guard let hook = box.routeHook else { return TOLLGATE_STATUS_INTERNAL }
+            let r = Route(hostAPI: box.host.hostAPI, handle: route)
+            do {
+                return r.respond(try hook.onRoute(r)).rawValue
+            } catch {
+                box.host.log(.error, "onRoute \(RouteRules.key(method: r.method, path: r.path)) failed: \(error)")
+                return TOLLGATE_STATUS_INTERNAL
+            }
+        }
+    }
+
     static func createInstance(
         _ api: UnsafePointer<tollgate_type_host_api>?, _ host: OpaquePointer?, _ config: tollgate_type_str,
         _ instanceOut: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,

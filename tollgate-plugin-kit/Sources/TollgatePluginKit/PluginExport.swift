@@ -57,6 +57,7 @@ public enum PluginExport {
         // post_call also releases the per-request state, which preCall may
         // have set: export it whenever there is a preCall.
         d.on_post_call = (hasPreCall || P.self is any PostCallHook.Type) ? Trampolines.postCall : nil
+        d.on_route = P.self is any RouteHook.Type ? Trampolines.route : nil  // added in 1.4
         let storage = UnsafeMutablePointer<tollgate_type_plugin_descriptor>.allocate(capacity: 1)
         storage.initialize(to: d)
         return storage

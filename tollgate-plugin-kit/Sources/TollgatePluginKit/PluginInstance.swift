@@ -8,6 +8,7 @@ final class PluginInstance {
     let chunkHook: (any ChunkHook)?
     let postCallHook: (any PostCallHook)?
     let shutdownHook: (any ShutdownHook)?
+    let routeHook: (any RouteHook)?
 
     init(plugin: any TollgatePlugin, host: PluginHost) {
         self.plugin = plugin
@@ -16,6 +17,7 @@ final class PluginInstance {
         chunkHook = plugin as? any ChunkHook
         postCallHook = plugin as? any PostCallHook
         shutdownHook = plugin as? any ShutdownHook
+        routeHook = plugin as? any RouteHook
     }
 
     /// A hook threw: the error stays on this side of the C boundary and is

@@ -1,8 +1,8 @@
 /// A Tollgate plugin written in Swift: one type, created once per
 /// `plugins:` entry in the configuration, that conforms to the hook
 /// protocols it implements (`PreCallHook`, `ChunkHook`, `PostCallHook`,
-/// `ShutdownHook`). The kit exports only the hooks the type conforms to, so
-/// the host skips the rest.
+/// `RouteHook`, `ShutdownHook`). The kit exports only the hooks the type
+/// conforms to, so the host skips the rest.
 ///
 /// Hooks of different requests run concurrently on different threads: the
 /// instance must be thread-safe (`Locked` helps). Hooks of one request are

@@ -61,9 +61,9 @@ public final class FakeCall {
         }
     }
 
-    /// Where the call is: between hooks every callback answers WRONG_PHASE,
-    /// as the handle is then invalid.
-    enum Phase { case idle, preCall, chunk, postCall }
+    /// Where the call is (TollgateABI's phases): between hooks every
+    /// callback answers WRONG_PHASE, as the handle is then invalid.
+    typealias Phase = ABIPhase
 
     // MARK: The request (plugins may edit in preCall)
 

@@ -1,3 +1,4 @@
+import TollgateABI
 import TollgatePluginKit
 
 /// The fake host's counter store: the semantics of the header's "Counter
@@ -160,14 +161,20 @@ extension FakeHostTable {
     /// The counter functions of the fake table (ABI 1.1).
     static func installCounters(_ api: inout tollgate_type_host_api) {
         api.counter_declare = { host, spec, idOut in
-            guard let host = FakeHostTable.host(host), let spec, let idOut else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+            guard let host = FakeHostTable.host(host), let spec else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+            if let refusal = HostFunction.counterDeclare.refusal(in: host.phase, present: idOut != nil) { return refusal }
+            guard let idOut else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
             let (status, id) = host.counters.declare(spec.pointee)
             if status.isOK { idOut.pointee = id }
             return status.rawValue
         }
         api.counter_reserve = { host, ids, amounts, count, flags, reservationOut, refusedIndexOut, stateOut in
-            guard let host = FakeHostTable.host(host), count > 0, let ids, let amounts, let reservationOut, let refusedIndexOut
-            else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+            guard let host = FakeHostTable.host(host), count > 0, let ids, let amounts else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+            if let refusal = HostFunction.counterReserve.refusal(in: host.phase, present: reservationOut != nil,
+                                                                  refusedIndexOut != nil) {
+                return refusal
+            }
+            guard let reservationOut, let refusedIndexOut else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
             let items = (0..<count).map { (Int(ids[$0]) - 1, amounts[$0]) }
             switch host.counters.reserve(items, force: flags & TOLLGATE_RESERVE_FORCE != 0) {
             case .invalid: return TOLLGATE_STATUS_INVALID_ARGUMENT
@@ -201,8 +208,9 @@ extension FakeHostTable {
             return host.counters.add(Int(counter) - 1, amount).rawValue
         }
         api.counter_get = { host, counter, out in
-            guard let host = FakeHostTable.host(host), let out,
-                  Int(out.pointee.struct_size) >= MemoryLayout<tollgate_type_counter_state>.size,
+            guard let host = FakeHostTable.host(host) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+            if let refusal = HostFunction.counterGet.refusal(in: host.phase, present: out != nil) { return refusal }
+            guard let out, Int(out.pointee.struct_size) >= MemoryLayout<tollgate_type_counter_state>.size,
                   let state = host.counters.get(Int(counter) - 1) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
             out.pointee.limit = state.limit
             out.pointee.spent = state.spent

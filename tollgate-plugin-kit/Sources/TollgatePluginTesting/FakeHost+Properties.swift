@@ -1,41 +1,19 @@
 import TollgatePluginKit
 
-// Property reads with the phase rules of the header: each property is
-// readable in the hooks its comment names, WRONG_PHASE elsewhere, NOT_FOUND
-// when it has no value for this call.
+// Property reads with the phase rules of the header, as TollgateABI's
+// CallProperty states them (the gateway asks the same table): each property
+// is readable in the hooks its comment names, WRONG_PHASE elsewhere,
+// NOT_FOUND when it has no value for this call.
 
 extension FakeCall {
-    /// The hooks in which a property may be read; nil for an unknown id.
-    static func phases(of property: Int32) -> Set<Phase>? {
-        let all: Set<Phase> = [.preCall, .chunk, .postCall]
-        let chunkAndPost: Set<Phase> = [.chunk, .postCall]
-        switch property {
-        case TOLLGATE_PROP_REQUEST_ID, TOLLGATE_PROP_API, TOLLGATE_PROP_MODEL_REQUESTED, TOLLGATE_PROP_MODEL,
-             TOLLGATE_PROP_KEY_ID, TOLLGATE_PROP_ORG, TOLLGATE_PROP_TEAM, TOLLGATE_PROP_OWNER,
-             TOLLGATE_PROP_KEY_CLASS, TOLLGATE_PROP_END_USER, TOLLGATE_PROP_PROVIDER, TOLLGATE_PROP_ROUTE,
-             TOLLGATE_PROP_MAX_OUTPUT_TOKENS, TOLLGATE_PROP_STREAM, TOLLGATE_PROP_PROMPT_BYTES,
-             TOLLGATE_PROP_BODY_BYTES, TOLLGATE_PROP_CATALOG_MAX_OUTPUT, TOLLGATE_PROP_CATALOG_CONTEXT_WINDOW,
-             TOLLGATE_PROP_KEY_EXPIRES_AT, TOLLGATE_PROP_RECEIVED_AT_US:
-            return all
-        case TOLLGATE_PROP_MODEL_SERVED, TOLLGATE_PROP_DEPLOYMENT, TOLLGATE_PROP_TOKENS_OUT,
-             TOLLGATE_PROP_FIRST_BYTE_SENT:
-            return chunkAndPost
-        case TOLLGATE_PROP_OUTCOME, TOLLGATE_PROP_DECIDED_BY, TOLLGATE_PROP_OUTCOME_DETAIL, TOLLGATE_PROP_STATUS,
-             TOLLGATE_PROP_TOKENS_IN, TOLLGATE_PROP_TOKENS_CACHED, TOLLGATE_PROP_USAGE_ESTIMATED,
-             TOLLGATE_PROP_COST_NANOS, TOLLGATE_PROP_LATENCY_US, TOLLGATE_PROP_UPSTREAM_US,
-             TOLLGATE_PROP_UPSTREAM_ATTEMPTS:
-            return [.postCall]
-        case TOLLGATE_PROP_CHUNK_INDEX, TOLLGATE_PROP_CHUNK_KIND:
-            return [.chunk]
-        default:
-            return nil
-        }
+    /// The status reading `property` as `kind` answers in this hook, if not OK.
+    private func refusal(_ property: Int32, _ kind: CallProperty.Kind) -> HostStatus? {
+        CallProperty.refusal(reading: property, as: kind, in: phase).map(HostStatus.init(rawValue:))
     }
 
     /// .success(nil) means NOT_FOUND; .failure is the status to return.
     func stringProperty(_ property: Int32) -> Result<String?, HostStatus> {
-        guard let phases = Self.phases(of: property) else { return .failure(.invalidArgument) }
-        guard phases.contains(phase) else { return .failure(.wrongPhase) }
+        if let refusal = refusal(property, .string) { return .failure(refusal) }
         switch property {
         case TOLLGATE_PROP_REQUEST_ID: return .success(requestID)
         case TOLLGATE_PROP_API: return .success(api.rawValue)
@@ -59,8 +37,7 @@ extension FakeCall {
     }
 
     func intProperty(_ property: Int32) -> Result<Int64?, HostStatus> {
-        guard let phases = Self.phases(of: property) else { return .failure(.invalidArgument) }
-        guard phases.contains(phase) else { return .failure(.wrongPhase) }
+        if let refusal = refusal(property, .int) { return .failure(refusal) }
         switch property {
         case TOLLGATE_PROP_MAX_OUTPUT_TOKENS: return .success(maxOutputTokens)
         case TOLLGATE_PROP_STREAM: return .success(stream ? 1 : 0)

@@ -45,12 +45,49 @@ public final class FakeHost: @unchecked Sendable {
     }
 
     let recordings = Locked(Recordings())
+
+    /// The host handle's phase (`.create` while on_create runs) and the
+    /// routes on_create declared (ABI 1.4): written only during create.
+    struct Creation {
+        var phase: ABIPhase = .idle
+        var hasRouteHook = false
+        var routes: [DeclaredRoute] = []
+    }
+
+    let creation = Locked(Creation())
+    var phase: ABIPhase { creation.withLock { $0.phase } }
+
+    /// A route the plugin declared with declare_route (ABI 1.4).
+    public struct DeclaredRoute: Equatable, Sendable {
+        public var method: String
+        public var path: String
+        public var role: RouteRole
+
+        public init(method: String, path: String, role: RouteRole) {
+            self.method = method
+            self.path = path
+            self.role = role
+        }
+    }
+
+    /// The routes the plugin declared in on_create, in order.
+    public var declaredRoutes: [DeclaredRoute] { creation.withLock { $0.routes } }
     /// The counter store (ABI 1.1) the plugin's counters live in; set
     /// `counters.now` to move its clock.
     public let counters = FakeCounters()
 
-    public init(catalog: [String: Price] = FakeHost.defaultCatalog) {
+    let hostStringStorage: Locked<HostStringStorage>
+
+    /// `storageDirectory` and `instanceName` are what get_host_string
+    /// answers for TOLLGATE_HOST_PROP_STORAGE_DIR and _INSTANCE_NAME.
+    public init(catalog: [String: Price] = FakeHost.defaultCatalog, storageDirectory: String = "", instanceName: String = "") {
         self.catalog = catalog
+        hostStringStorage = Locked(HostStringStorage(values: Self.defaultHostStrings(storageDirectory: storageDirectory,
+                                                                                     instanceName: instanceName)))
+    }
+
+    deinit {
+        hostStringStorage.withLock { $0.buffers.forEach { $0.deallocate() } }
     }
 
     public var logs: [LogLine] { recordings.withLock { $0.logs } }

@@ -1,8 +1,13 @@
+import TollgateABI
 import TollgatePluginKit
 
 // The fake host's API table: @convention(c) functions that find the
 // FakeHost / FakeCall behind the opaque pointers and apply the header's
-// rules (phases, read-only maps, NULL out-parameters, UTF-8, limits).
+// rules. Phases, read-only maps, NULL out-parameters and argument ranges
+// are not decided here: every function asks TollgateABI (HostFunction,
+// CallProperty, CallMap, ArgumentRules), the rules the gateway's table
+// asks too, and a test in the gateway's suite calls both tables function
+// by function to prove they agree.
 
 enum FakeHostTable {
     /// The table a host of ABI 1.`minor` hands out: the same functions, but
@@ -14,7 +19,8 @@ enum FakeHostTable {
         return olderTables.withLock { tables in
             if let table = tables[minor] { return table }
             // The first field each minor added marks where the older table ends.
-            let firstAdded: [PartialKeyPath<tollgate_type_host_api>] = [\.counter_declare, \.get_host_string, \.metric_series]
+            let firstAdded: [PartialKeyPath<tollgate_type_host_api>] = [\.counter_declare, \.get_host_string, \.metric_series,
+                                                                        \.declare_route]
             let end = MemoryLayout<tollgate_type_host_api>.offset(of: firstAdded[Int(minor)])!
             let table = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
             table.initialize(to: pointer.pointee)
@@ -50,7 +56,7 @@ enum FakeHostTable {
         }
         api.raise_alert = { host, alert in FakeHostTable.raiseAlert(host, alert) }
         api.get_string = { call, property, out in
-            FakeHostTable.onCall(call, out != nil) { c in
+            FakeHostTable.onCall(call, .getString, present: out != nil) { c in
                 switch c.stringProperty(property) {
                 case .failure(let status): return status
                 case .success(nil): return .notFound
@@ -61,7 +67,7 @@ enum FakeHostTable {
             }
         }
         api.get_int = { call, property, out in
-            FakeHostTable.onCall(call, out != nil) { c in
+            FakeHostTable.onCall(call, .getInt, present: out != nil) { c in
                 switch c.intProperty(property) {
                 case .failure(let status): return status
                 case .success(nil): return .notFound
@@ -71,36 +77,29 @@ enum FakeHostTable {
                 }
             }
         }
-        api.set_model = { call, model in
-            FakeHostTable.onCall(call, in: [.preCall]) { c in
-                guard let model = FakeHostTable.string(model), !model.isEmpty else { return .invalidArgument }
-                c.model = model
-                return .ok
-            }
-        }
         api.set_max_output_tokens = { call, tokens in
-            FakeHostTable.onCall(call, in: [.preCall]) { c in
+            FakeHostTable.onCall(call, .setMaxOutputTokens) { c in
                 guard tokens > 0 else { return .invalidArgument }
                 c.maxOutputTokens = tokens
                 return .ok
             }
         }
         api.prompt_segment_count = { call, out in
-            FakeHostTable.onCall(call, out != nil) { c in
+            FakeHostTable.onCall(call, .promptSegmentCount, present: out != nil) { c in
                 out!.pointee = c.prompt.count
                 return .ok
             }
         }
         api.get_prompt_segment = { call, index, textOut, roleOut in
-            FakeHostTable.onCall(call, textOut != nil && roleOut != nil) { c in
+            FakeHostTable.onCall(call, .getPromptSegment, present: textOut != nil, roleOut != nil) { c in
                 guard index < c.prompt.count else { return .notFound }
                 textOut!.pointee = c.borrow(c.prompt[index].text)
-                roleOut!.pointee = c.borrow(c.prompt[index].role)
+                roleOut?.pointee = c.borrow(c.prompt[index].role)
                 return .ok
             }
         }
         api.set_prompt_segment = { call, index, text in
-            FakeHostTable.onCall(call, in: [.preCall]) { c in
+            FakeHostTable.onCall(call, .setPromptSegment) { c in
                 guard let text = FakeHostTable.string(text) else { return .invalidArgument }
                 guard index < c.prompt.count else { return .notFound }
                 c.prompt[index].text = text
@@ -108,20 +107,20 @@ enum FakeHostTable {
             }
         }
         api.get_body = { call, out in
-            FakeHostTable.onCall(call, out != nil) { c in
+            FakeHostTable.onCall(call, .getBody, present: out != nil) { c in
                 out!.pointee = c.borrow(c.renderBody())
                 return .ok
             }
         }
         api.set_body = { call, body in
-            FakeHostTable.onCall(call, in: [.preCall]) { c in
+            FakeHostTable.onCall(call, .setBody) { c in
                 guard let body = FakeHostTable.string(body), c.adoptBody(body) else { return .invalidArgument }
                 c.bodiesSet.append(body)
                 return .ok
             }
         }
         api.map_count = { call, map, out in
-            FakeHostTable.onCall(call, out != nil) { c in
+            FakeHostTable.onCall(call, .mapCount, present: out != nil) { c in
                 switch c.mapEntries(map) {
                 case .failure(let status): return status
                 case .success(let entries):
@@ -131,13 +130,12 @@ enum FakeHostTable {
             }
         }
         api.map_get = { call, map, key, out in
-            FakeHostTable.onCall(call, out != nil) { c in
+            FakeHostTable.onCall(call, .mapGet, present: out != nil) { c in
                 guard let key = FakeHostTable.string(key) else { return .invalidArgument }
                 switch c.mapEntries(map) {
                 case .failure(let status): return status
                 case .success(let entries):
-                    let isHeaders = map == TOLLGATE_MAP_REQUEST_HEADERS || map == TOLLGATE_MAP_RESPONSE_HEADERS
-                        || map == TOLLGATE_MAP_UPSTREAM_HEADERS
+                    let isHeaders = CallMap.map(map)?.caseInsensitiveKeys ?? false
                     let wanted = isHeaders ? key.lowercased() : key
                     guard let value = entries.first(where: { (isHeaders ? $0.key.lowercased() : $0.key) == wanted })?.value
                     else { return .notFound }
@@ -147,27 +145,27 @@ enum FakeHostTable {
             }
         }
         api.map_entry = { call, map, index, keyOut, valueOut in
-            FakeHostTable.onCall(call, keyOut != nil && valueOut != nil) { c in
+            FakeHostTable.onCall(call, .mapEntry, present: keyOut != nil, valueOut != nil) { c in
                 switch c.mapEntries(map) {
                 case .failure(let status): return status
                 case .success(let entries):
                     guard index < entries.count else { return .notFound }
-                    keyOut!.pointee = c.borrow(entries[index].key)
-                    valueOut!.pointee = c.borrow(entries[index].value)
+                    keyOut?.pointee = c.borrow(entries[index].key)
+                    valueOut?.pointee = c.borrow(entries[index].value)
                     return .ok
                 }
             }
         }
         api.map_set = { call, map, key, value in
-            FakeHostTable.onCall(call) { c in
+            FakeHostTable.onCall(call, .mapSet) { c in
                 guard let key = FakeHostTable.string(key), !key.isEmpty, let value = FakeHostTable.string(value)
                 else { return .invalidArgument }
                 return c.setMapValue(map, key: key, value: value)
             }
         }
         api.set_error = { call, status, type, code, message in
-            FakeHostTable.onCall(call, in: [.preCall, .chunk]) { c in
-                guard (400...599).contains(status) || c.firstByteSent,
+            FakeHostTable.onCall(call, .setError) { c in
+                guard ArgumentRules.errorStatuses.contains(status),
                       let type = FakeHostTable.string(type), !type.isEmpty,
                       let code = FakeHostTable.string(code), let message = FakeHostTable.string(message)
                 else { return .invalidArgument }
@@ -176,22 +174,24 @@ enum FakeHostTable {
             }
         }
         api.set_response = { call, status, contentType, body in
-            FakeHostTable.onCall(call, in: [.preCall]) { c in
-                guard (100...599).contains(status), let contentType = FakeHostTable.string(contentType),
-                      let body = FakeHostTable.string(body)
+            FakeHostTable.onCall(call, .setResponse) { c in
+                guard ArgumentRules.responseStatuses.contains(status), let contentType = FakeHostTable.string(contentType),
+                      HTTPHeaderRules.isValidValue(contentType)
                 else { return .invalidArgument }
-                c.response = FakeCall.Response(status: status, contentType: contentType, body: body)
+                c.response = FakeCall.Response(status: status,
+                                               contentType: contentType.isEmpty ? ArgumentRules.defaultContentType : contentType,
+                                               body: FakeHostTable.bytesAsText(body))
                 return .ok
             }
         }
         api.get_chunk_text = { call, out in
-            FakeHostTable.onCall(call, out != nil, in: [.chunk]) { c in
+            FakeHostTable.onCall(call, .getChunkText, present: out != nil) { c in
                 out!.pointee = c.borrow(c.chunkText)
                 return .ok
             }
         }
         api.set_chunk_text = { call, text in
-            FakeHostTable.onCall(call, in: [.chunk]) { c in
+            FakeHostTable.onCall(call, .setChunkText) { c in
                 guard let text = FakeHostTable.string(text) else { return .invalidArgument }
                 c.chunkText = text
                 c.chunkTextReplaced = true
@@ -199,13 +199,13 @@ enum FakeHostTable {
             }
         }
         api.get_chunk_raw = { call, out in
-            FakeHostTable.onCall(call, out != nil, in: [.chunk]) { c in
+            FakeHostTable.onCall(call, .getChunkRaw, present: out != nil) { c in
                 out!.pointee = c.borrow(c.chunkRaw)
                 return .ok
             }
         }
         api.set_chunk_raw = { call, raw in
-            FakeHostTable.onCall(call, in: [.chunk]) { c in
+            FakeHostTable.onCall(call, .setChunkRaw) { c in
                 guard let raw = FakeHostTable.string(raw) else { return .invalidArgument }
                 c.chunkRaw = raw
                 c.chunkRawReplaced = true
@@ -214,6 +214,8 @@ enum FakeHostTable {
         }
         installCounters(&api)  // added in 1.1 (FakeCounters.swift)
         installRouting(&api)  // added in 1.2 (FakeHostTable+Routing.swift)
+        installHostStrings(&api)  // added in 1.2 (FakeHost+HostStrings.swift)
+        installRoutes(&api)  // added in 1.4 (FakeHostTable+Routes.swift)
         let storage = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
         storage.initialize(to: api)
         return UnsafePointer(storage)
@@ -225,16 +227,23 @@ enum FakeHostTable {
         pointer.map { Unmanaged<FakeHost>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
     }
 
-    /// Runs `body` on the call behind `pointer` if the out-parameters are
-    /// there (`outputsPresent`), a hook is running, and it is one of
-    /// `phases`.
-    static func onCall(_ pointer: OpaquePointer?, _ outputsPresent: Bool = true,
-                       in phases: Set<FakeCall.Phase> = [.preCall, .chunk, .postCall],
+    /// Runs `body` on the call behind `pointer` if the ABI's rules for
+    /// `function` let it run there: the required out-parameters are there
+    /// (`present`, in argument order) and the call is in one of the
+    /// function's phases.
+    static func onCall(_ pointer: OpaquePointer?, _ function: HostFunction, present first: Bool = true, _ second: Bool = true,
                        _ body: (FakeCall) -> HostStatus) -> tollgate_type_status {
-        guard let pointer, outputsPresent else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        guard let pointer else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
         let call = Unmanaged<FakeCall>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
-        guard call.phase != .idle, phases.contains(call.phase) else { return TOLLGATE_STATUS_WRONG_PHASE }
+        if let refusal = function.refusal(in: call.phase, present: first, second) { return refusal }
         return body(call).rawValue
+    }
+
+    /// Bytes a plugin lent, as text (a body need not be UTF-8; the fake
+    /// keeps it as a String for tests to read).
+    static func bytesAsText(_ s: tollgate_type_str) -> String {
+        guard let ptr = s.ptr, s.len > 0 else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: ptr, count: s.len), as: UTF8.self)
     }
 
     /// A plugin-lent string, or nil if it is malformed (NULL with a length,
@@ -256,7 +265,7 @@ enum FakeHostTable {
         var requestID: String?
         if let callPointer {
             let call = Unmanaged<FakeCall>.fromOpaque(UnsafeRawPointer(callPointer)).takeUnretainedValue()
-            guard call.phase != .idle else { return TOLLGATE_STATUS_WRONG_PHASE }
+            guard HostFunction.loggedCallPhases.contains(call.phase) else { return TOLLGATE_STATUS_WRONG_PHASE }
             requestID = call.requestID
         }
         host.recordings.withLock { $0.logs.append(FakeHost.LogLine(level: level, message: message, requestID: requestID)) }
@@ -266,7 +275,9 @@ enum FakeHostTable {
     static func metricDefine(_ hostPointer: OpaquePointer?, _ kind: Int32, _ name: tollgate_type_str,
                              _ help: tollgate_type_str, _ labels: tollgate_type_str,
                              _ idOut: UnsafeMutablePointer<UInt32>?) -> tollgate_type_status {
-        guard let host = host(hostPointer), let idOut, let kind = Metric.Kind(rawValue: kind),
+        guard let host = host(hostPointer) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        if let refusal = HostFunction.metricDefine.refusal(in: host.phase, present: idOut != nil) { return refusal }
+        guard let idOut, let kind = Metric.Kind(rawValue: kind),
               let name = string(name), isMetricName(name), let help = string(help), let labels = string(labels)
         else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
         let labelNames = labels.isEmpty ? [] : labels.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -294,7 +305,9 @@ enum FakeHostTable {
     /// the same handle.
     static func metricSeries(_ hostPointer: OpaquePointer?, _ id: UInt32, _ values: UnsafePointer<tollgate_type_str>?,
                              _ count: Int, _ seriesOut: UnsafeMutablePointer<UInt64>?) -> tollgate_type_status {
-        guard let host = host(hostPointer), let seriesOut, let labels = labelValues(values, count) else {
+        guard let host = host(hostPointer) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        if let refusal = HostFunction.metricSeries.refusal(in: host.phase, present: seriesOut != nil) { return refusal }
+        guard let seriesOut, let labels = labelValues(values, count) else {
             return TOLLGATE_STATUS_INVALID_ARGUMENT
         }
         return host.recordings.withLock { r in
@@ -341,7 +354,9 @@ enum FakeHostTable {
 
     static func getPrice(_ hostPointer: OpaquePointer?, _ model: tollgate_type_str,
                          _ out: UnsafeMutablePointer<tollgate_type_price>?) -> tollgate_type_status {
-        guard let host = host(hostPointer), let out, let model = string(model) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        guard let host = host(hostPointer) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        if let refusal = HostFunction.getPrice.refusal(in: host.phase, present: out != nil) { return refusal }
+        guard let out, let model = string(model) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
         guard let price = host.catalog[model] else { return TOLLGATE_STATUS_NOT_FOUND }
         // Fill only the fields the caller's struct_size says it has.
         let size = Int(out.pointee.struct_size)
@@ -357,7 +372,9 @@ enum FakeHostTable {
     static func computeCost(_ hostPointer: OpaquePointer?, _ model: tollgate_type_str, _ tokensIn: Int64,
                             _ tokensOut: Int64, _ tokensCached: Int64,
                             _ out: UnsafeMutablePointer<Int64>?) -> tollgate_type_status {
-        guard let host = host(hostPointer), let out, let model = string(model) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        guard let host = host(hostPointer) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+        if let refusal = HostFunction.computeCost.refusal(in: host.phase, present: out != nil) { return refusal }
+        guard let out, let model = string(model) else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
         guard let price = host.catalog[model] else { return TOLLGATE_STATUS_NOT_FOUND }
         guard let cost = FakeHost.cost(price: price, tokensIn: tokensIn, tokensOut: tokensOut, tokensCached: tokensCached)
         else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
@@ -399,33 +416,29 @@ enum FakeHostTable {
 extension FakeCall {
     /// The entries of a map, or the status reading it answers in this hook.
     func mapEntries(_ map: Int32) -> Result<[(key: String, value: String)], HostStatus> {
+        if let refusal = CallMap.readRefusal(map, in: phase) { return .failure(HostStatus(rawValue: refusal)) }
         switch map {
         case TOLLGATE_MAP_REQUEST_HEADERS:
             return .success(requestHeaders.filter { $0.key != "authorization" && $0.key != "x-api-key" })
         case TOLLGATE_MAP_ATTRIBUTES: return .success(attributes)
         case TOLLGATE_MAP_METADATA: return .success(metadata)
         case TOLLGATE_MAP_RESPONSE_HEADERS: return .success(responseHeaders)
-        case TOLLGATE_MAP_UPSTREAM_HEADERS:
-            return phase == .preCall ? .failure(.wrongPhase) : .success(upstreamHeaders)
-        default: return .failure(.invalidArgument)
+        default: return .success(upstreamHeaders)
         }
     }
 
+    /// The fake's "response headers were sent" is `firstByteSent`.
     func setMapValue(_ map: Int32, key: String, value: String) -> HostStatus {
-        switch map {
-        case TOLLGATE_MAP_REQUEST_HEADERS, TOLLGATE_MAP_METADATA, TOLLGATE_MAP_UPSTREAM_HEADERS:
-            return .readOnly
-        case TOLLGATE_MAP_ATTRIBUTES:
-            guard phase == .preCall else { return .wrongPhase }
-            Self.set(&attributes, key, value)
-            return .ok
-        case TOLLGATE_MAP_RESPONSE_HEADERS:
-            guard phase == .preCall || (phase == .chunk && !firstByteSent) else { return .wrongPhase }
-            Self.set(&responseHeaders, key.lowercased(), value)
-            return .ok
-        default:
-            return .invalidArgument
+        if let refusal = CallMap.writeRefusal(map, in: phase, headersSent: firstByteSent) {
+            return HostStatus(rawValue: refusal)
         }
+        if map == TOLLGATE_MAP_ATTRIBUTES {
+            Self.set(&attributes, key, value)
+        } else {
+            guard HTTPHeaderRules.isValidName(key), HTTPHeaderRules.isValidValue(value) else { return .invalidArgument }
+            Self.set(&responseHeaders, key.lowercased(), value)
+        }
+        return .ok
     }
 
     private static func set(_ entries: inout [(key: String, value: String)], _ key: String, _ value: String) {

@@ -1,3 +1,4 @@
+import TollgateABI
 import TollgatePluginKit
 
 // Running the hooks, with the host's bookkeeping: a call is entered by
@@ -81,7 +82,7 @@ extension PluginUnderTest {
         call.tokensCached = usage.cached
         call.outcome = outcome
         call.status = status
-        if call.modelServed == nil, outcome == "success" || outcome == "upstream_error" {
+        if call.modelServed == nil, outcome == CallOutcome.success.rawValue || outcome == CallOutcome.upstreamError.rawValue {
             call.modelServed = call.model
             call.deployment = call.deployment ?? call.model
         }
@@ -95,6 +96,13 @@ extension PluginUnderTest {
         }
         call.callState = nil  // the plugin owned and freed it
         return PostCallResult(status: result)
+    }
+
+    /// `postCall` with the outcome as `CallOutcome`.
+    @discardableResult
+    public func postCall(_ call: FakeCall, usage: (in: Int64, out: Int64, cached: Int64) = (0, 0, 0),
+                         outcome: CallOutcome, status: Int64 = 200) throws -> PostCallResult {
+        try postCall(call, usage: usage, outcome: outcome.rawValue, status: status)
     }
 
     private func liveInstance() throws -> UnsafeMutableRawPointer {

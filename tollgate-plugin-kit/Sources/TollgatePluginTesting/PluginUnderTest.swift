@@ -34,6 +34,9 @@ public final class PluginUnderTest {
     public let hasPreCall: Bool
     public let hasChunk: Bool
     public let hasPostCall: Bool
+    /// The descriptor has on_route (ABI 1.4; read only when its struct_size
+    /// covers the field, as the gateway does).
+    public let hasRoute: Bool
 
     private let library: UnsafeMutableRawPointer
     private let descriptor: UnsafePointer<tollgate_type_plugin_descriptor>
@@ -44,6 +47,7 @@ public final class PluginUnderTest {
     var descriptorHooks: (preCall: tollgate_on_pre_call?, chunk: tollgate_on_chunk?, postCall: tollgate_on_post_call?) {
         (descriptor.pointee.on_pre_call, descriptor.pointee.on_chunk, descriptor.pointee.on_post_call)
     }
+    var routeHook: tollgate_on_route? { hasRoute ? descriptor.pointee.on_route : nil }
 
     public var failClosed: Bool { flags & TOLLGATE_PLUGIN_FLAG_FAIL_CLOSED != 0 }
     public var unloadSafe: Bool { flags & TOLLGATE_PLUGIN_FLAG_UNLOAD_SAFE != 0 }
@@ -52,8 +56,12 @@ public final class PluginUnderTest {
     /// Opens the library, validates its descriptor like the gateway does,
     /// and creates one instance with `config` (the YAML `config:` block;
     /// by default `{}`, what the gateway passes for an entry without one).
+    /// `storageDirectory` is what the host says storage.dir is (ABI 1.2);
+    /// the instance is named after the descriptor, as an entry with only
+    /// `name:` is.
     public init(libraryPath: String, config: JSONValue = .object(JSONObject()), catalog: [String: Price] = FakeHost.defaultCatalog,
-                hostMajor: UInt16 = UInt16(TOLLGATE_ABI_MAJOR), hostMinor: UInt16 = UInt16(TOLLGATE_ABI_MINOR)) throws {
+                hostMajor: UInt16 = UInt16(TOLLGATE_ABI_MAJOR), hostMinor: UInt16 = UInt16(TOLLGATE_ABI_MINOR),
+                storageDirectory: String = "") throws {
         self.libraryPath = libraryPath
         guard access(libraryPath, F_OK) == 0 else { throw PluginLoadError.fileNotFound(path: libraryPath) }
         guard let library = dlopen(libraryPath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
@@ -77,14 +85,20 @@ public final class PluginUnderTest {
         hasPreCall = d.on_pre_call != nil
         hasChunk = d.on_chunk != nil
         hasPostCall = d.on_post_call != nil
+        hasRoute = Self.contains(\.on_route, size: d.struct_size) && d.on_route != nil
 
-        host = FakeHost(catalog: catalog)
+        host = FakeHost(catalog: catalog, storageDirectory: storageDirectory, instanceName: name)
         hostRetained = Unmanaged.passRetained(host)
         let hostPointer = OpaquePointer(hostRetained.toOpaque())
         var created: UnsafeMutableRawPointer?
         var errorBuffer = [CChar](repeating: 0, count: 1024)
         var errorLength = 0
         let configText = Array(config.serialized())
+        host.creation.withLock {
+            $0.phase = .create
+            $0.hasRouteHook = hasRoute
+        }
+        defer { host.creation.withLock { $0.phase = .idle } }
         let status = configText.withUnsafeBufferPointer { bytes in
             errorBuffer.withUnsafeMutableBufferPointer { errorOut in
                 d.on_create!(FakeHostTable.pointer(forMinor: hostMinor), hostPointer,
@@ -116,13 +130,23 @@ public final class PluginUnderTest {
         descriptor.pointee.on_destroy!(instance)
     }
 
+    static func end<T>(of field: KeyPath<tollgate_type_plugin_descriptor, T>) -> Int {
+        MemoryLayout<tollgate_type_plugin_descriptor>.offset(of: field)! + MemoryLayout<T>.size
+    }
+
+    static func contains<T>(_ field: KeyPath<tollgate_type_plugin_descriptor, T>, size: UInt32) -> Bool {
+        Int(size) >= end(of: field)
+    }
+
     /// Another symbol of the library (test hooks a plugin exports).
     public func symbol(_ name: String) -> UnsafeMutableRawPointer? { dlsym(library, name) }
 
     /// The checks the gateway makes before it trusts a descriptor.
     static func validate(_ descriptor: UnsafePointer<tollgate_type_plugin_descriptor>, path: String,
                          hostMajor: UInt16, hostMinor: UInt16) throws {
-        let minimumSize = MemoryLayout<tollgate_type_plugin_descriptor>.size
+        // ABI 1.0's descriptor ends with on_post_call; later fields are read
+        // only when struct_size covers them (append-only).
+        let minimumSize = end(of: \.on_post_call)
         let d = descriptor.pointee
         guard Int(d.struct_size) >= minimumSize else {
             throw PluginLoadError.badDescriptor(path: path, reason: "struct_size \(d.struct_size) < \(minimumSize)")

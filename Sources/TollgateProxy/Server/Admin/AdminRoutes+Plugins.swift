@@ -6,6 +6,7 @@ import TollgateConfig
 import TollgateHost
 import TollgateUpstream
 import TollgateMockProvider
+import TollgateABI
 
 /// `GET /admin/plugins`: the serving generation's plugin instances.
 extension AdminRoutes {
@@ -18,8 +19,9 @@ extension AdminRoutes {
                 ("fail", .string(plugin.failClosed ? "closed" : "open")),
                 ("hooks", .array([
                     plugin.preCall != nil ? "pre_call" : nil, plugin.onChunk != nil ? "on_chunk" : nil,
-                    plugin.postCall != nil ? "post_call" : nil,
+                    plugin.postCall != nil ? "post_call" : nil, plugin.onRoute != nil ? "on_route" : nil,
                 ].compactMap { $0.map(JSONValue.string) })),
+                ("routes", .array(plugin.routes.map { .string($0.key) })),
             ]))
         }
         let result = JSONObject([

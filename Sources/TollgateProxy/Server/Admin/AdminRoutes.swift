@@ -10,25 +10,18 @@ import TollgateMockProvider
 
 /// `/admin/...`: the master key first (Authenticator.master, for every
 /// admin route, plugin-served ones included), then the built-in routes,
-/// then the routes plugins serve, else 404.
+/// then the routes the serving generation's plugins declared, else 404.
 package struct AdminRoutes: Sendable {
     /// Answers through `request.writer`. `generation` is pinned for the
     /// handler's synchronous part.
     typealias Handler = @Sendable (RoutedRequest, Generation) -> Void
-    /// Routes served by plugins of the serving generation: true when one
-    /// answered the request. Asked only after the caller authenticated and
-    /// no built-in route matched.
-    typealias Fallback = @Sendable (RoutedRequest, Generation) -> Bool
 
     private var routes: [(method: HTTPMethod, path: String, handler: Handler)] = []
-    private let fallback: Fallback?
 
-    init(fallback: Fallback? = nil) {
-        self.fallback = fallback
+    init() {
         add(.GET, "/admin/reload") { AdminRoutes.reloadStatus($0, $1) }
         add(.POST, "/admin/reload") { AdminRoutes.reload($0, $1) }
         add(.GET, "/admin/plugins") { AdminRoutes.plugins($0, $1) }
-        add(.GET, "/admin/budgets") { AdminRoutes.budgets($0, $1) }
         add(.GET, "/admin/counters") { AdminRoutes.counters($0, $1) }
     }
 
@@ -46,7 +39,17 @@ package struct AdminRoutes: Sendable {
         for route in routes where route.method == method && route.path == request.path {
             return route.handler(request, generation)
         }
-        if let fallback, fallback(request, generation) { return }
-        request.writer.sendError(.notFound("No admin route for \(method) \(request.path)."), dialect: .unrouted)
+        // Routes the serving generation's plugins declared (ABI 1.4); the
+        // caller authenticated with the master key, so holds role admin.
+        let query = request.head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+        switch generation.routes.answer(method: method.rawValue, path: request.path, query: query,
+                                        body: request.body.map { Array($0.readableBytesView) } ?? [], caller: .admin) {
+        case .response(let status, let contentType, let bytes)?:
+            request.writer.send(status: status, headers: [("content-type", contentType)], body: bytes)
+        case .error(let error)?:
+            request.writer.sendError(error, dialect: .unrouted)
+        case nil:
+            request.writer.sendError(.notFound("No admin route for \(method) \(request.path)."), dialect: .unrouted)
+        }
     }
 }

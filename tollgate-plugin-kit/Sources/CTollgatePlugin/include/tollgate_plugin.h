@@ -41,7 +41,9 @@
  *
  * 3. Requests run the hooks (below). Hooks of different requests run
  *    concurrently on different threads: an instance must be thread-safe.
- *    Hooks of one request are serialised and never nested.
+ *    Hooks of one request are serialised and never nested. A plugin that
+ *    declared routes (1.4) also gets on_route, for admin requests on them,
+ *    concurrently with hooks and other routes.
  *
  * 4. When the generation the instance belongs to is retired (hot reload) and
  *    every request that pinned it has finished, the host calls on_destroy on
@@ -111,7 +113,25 @@
  * ---------------------------------------------------------------------------
  * Every host callback returns a tollgate_type_status and writes its results
  * through out-parameters. An out-parameter is written only when the status
- * is TOLLGATE_STATUS_OK.
+ * is TOLLGATE_STATUS_OK. A NULL out-parameter is INVALID_ARGUMENT unless the
+ * callback says it may be NULL (then the host skips it):
+ * get_prompt_segment's role_out, map_entry's key_out and value_out,
+ * counter_reserve's refused_state_out.
+ *
+ * ---------------------------------------------------------------------------
+ * Phases: where each callback works
+ * ---------------------------------------------------------------------------
+ * A callback's PHASE is which hook of its handle is running.
+ * - A call handle works only while one of its hooks runs; each callback
+ *   and property says which (pre = on_pre_call, chunk = on_chunk, post =
+ *   on_post_call). Between the hooks of a call, and after on_post_call,
+ *   every call callback answers WRONG_PHASE, and so does log given such a
+ *   call.
+ * - A route handle (1.4) works only while its on_route runs.
+ * - Callbacks on the host handle work anywhere: on_create, any hook,
+ *   on_destroy, any thread — except declare_route (on_create only).
+ * The gateway and the test kit's fake host apply one table of these rules
+ * (TollgateABI, in the plugin kit), and a test proves they agree.
  */
 #ifndef TOLLGATE_PLUGIN_H
 #define TOLLGATE_PLUGIN_H
@@ -130,7 +150,7 @@ extern "C" {
 /* The ABI version this header describes. A plugin puts these numbers in its
  * descriptor; the host passes its own to the entry function. */
 #define TOLLGATE_ABI_MAJOR 1
-#define TOLLGATE_ABI_MINOR 3
+#define TOLLGATE_ABI_MINOR 4
 
 /* The name of the entry symbol for this major version. */
 #define TOLLGATE_PLUGIN_ENTRY_SYMBOL "tollgate_plugin_entry_v1"
@@ -408,7 +428,9 @@ typedef struct tollgate_type_price {
 /* --- Logging ------------------------------------------------------------ */
 
 /* Writes one log line, tagged with the plugin instance's name (and the
- * request id when `call` is not NULL). `call` may be NULL outside hooks.
+ * request id when `call` is not NULL). `call` may be NULL anywhere, and
+ * must be NULL outside the call's hooks: a call handle kept past its hook
+ * answers WRONG_PHASE.
  * Never log prompt or response text: the host does not scrub it. */
 typedef tollgate_type_status (*tollgate_callback_log)(tollgate_type_host_ptr host,
                                                       tollgate_type_call_ptr call,
@@ -505,7 +527,8 @@ typedef tollgate_type_status (*tollgate_callback_prompt_segment_count)(tollgate_
 /* Reads prompt segment `index` (0-based): its text and the role of the
  * message it belongs to ("system", "user", "assistant", "tool"). Both are
  * borrowed until the hook returns; a segment changed by an earlier plugin
- * reads back changed. NOT_FOUND past the end. All hooks. */
+ * reads back changed. `role_out` may be NULL (only the text is written);
+ * `text_out` may not. NOT_FOUND past the end. All hooks. */
 typedef tollgate_type_status (*tollgate_callback_get_prompt_segment)(tollgate_type_call_ptr call,
                                                                      size_t index,
                                                                      tollgate_type_str *text_out,
@@ -546,7 +569,8 @@ typedef tollgate_type_status (*tollgate_callback_map_get)(tollgate_type_call_ptr
                                                           tollgate_type_str key,
                                                           tollgate_type_str *value_out);
 
-/* Entry `index` (0-based, in insertion order). NOT_FOUND past the end. */
+/* Entry `index` (0-based, in insertion order). NOT_FOUND past the end.
+ * `key_out` and `value_out` may each be NULL (that half is not written). */
 typedef tollgate_type_status (*tollgate_callback_map_entry)(tollgate_type_call_ptr call,
                                                             tollgate_type_map map,
                                                             size_t index,
@@ -711,7 +735,21 @@ typedef tollgate_type_status (*tollgate_callback_counter_reserve)(tollgate_type_
  * spent of the reservation's i-th counter, in the window the reservation
  * was made in. `count` must equal the reservation's. Persisted through the
  * host's group commit. NOT_FOUND for an unknown or already-closed
- * reservation. */
+ * reservation.
+ *
+ * Which call waits for the commit. settle takes no call handle; the host
+ * binds it to the call whose hook is running ON THE CALLING THREAD (the
+ * host keeps that call in a thread-local slot for the length of each
+ * hook). Called from a hook (on_post_call, normally), on the hook's own
+ * thread, the settle delays that call's last response bytes until its
+ * spent is committed to disk (see "The hooks of one request"): no client
+ * sees a finished response whose spend a crash could lose. Called anywhere
+ * else — on_create, on_destroy, on_route, a thread of the plugin's own, or
+ * after the hook returned — it binds to no call: it is persisted just the
+ * same, and no response waits for it. The same holds for counter_add.
+ * (A call handle would add nothing: a hook runs on one thread and hooks
+ * are never nested, so the running call is always the one meant, and a
+ * call can only wait while its hook runs.) */
 typedef tollgate_type_status (*tollgate_callback_counter_settle)(tollgate_type_host_ptr host,
                                                                  uint64_t reservation,
                                                                  const int64_t *actual_amounts,
@@ -723,7 +761,8 @@ typedef tollgate_type_status (*tollgate_callback_counter_release)(tollgate_type_
 
 /* Adds `amount` (>= 0) to a counter's spent in the current window without
  * a reservation and without a limit check (observe-only policies,
- * corrections). */
+ * corrections). A persisted add from a hook makes that hook's call wait
+ * for the commit, as counter_settle does (same thread-local binding). */
 typedef tollgate_type_status (*tollgate_callback_counter_add)(tollgate_type_host_ptr host,
                                                               uint32_t counter_id,
                                                               int64_t amount);
@@ -796,6 +835,74 @@ typedef tollgate_type_status (*tollgate_callback_metric_series_record)(tollgate_
                                                                        uint64_t series,
                                                                        double value);
 
+/* --- Plugin routes (added in 1.4) --------------------------------------
+ *
+ * A plugin may answer HTTP requests under /admin/ (an allocation view, its
+ * own admin page): it declares each route in on_create with the role a
+ * caller needs, and implements on_route (in the descriptor). The core
+ * authenticates the caller for that role — with the same answers as its
+ * own admin routes (401 authentication_error for a missing or wrong key,
+ * 403 permission_error when admin is disabled) — and only then hands the
+ * plugin the request. The plugin never sees credentials.
+ *
+ * Routes are exact: one method and one path, no patterns (read the query
+ * string for parameters). Two plugins of a generation that declare the
+ * same method and path make the configuration invalid (check-config and a
+ * reload say which two); the core's own admin routes (/admin/reload,
+ * /admin/plugins, /admin/counters) cannot be declared.
+ */
+
+/* Opaque handle to one request on a plugin route. Valid only during the
+ * on_route it was passed to, on that thread. Owned by the host. */
+typedef struct tollgate_type_route *tollgate_type_route_ptr;
+
+/* Who may call a route: the role the core authenticates the caller for.
+ * Only ADMIN exists today; values for later roles (approver, team-admin,
+ * viewer, a virtual key on its own data) will be added with new numbers. */
+typedef int32_t tollgate_type_route_role;
+/* The gateway's master key (server.master_key_env). */
+#define TOLLGATE_ROUTE_ROLE_ADMIN 1
+
+/* Properties of a route request, read with route_get_string. Borrowed
+ * until on_route returns. */
+typedef int32_t tollgate_type_route_property;
+/* The method, upper case: "GET", "POST", "PUT", "PATCH" or "DELETE". */
+#define TOLLGATE_ROUTE_PROP_METHOD 1
+/* The path, without the query string, e.g. "/admin/budgets". */
+#define TOLLGATE_ROUTE_PROP_PATH 2
+/* The raw query string after '?', not decoded ("" when there is none). */
+#define TOLLGATE_ROUTE_PROP_QUERY 3
+/* The request body as received (any bytes; "" when there is none). */
+#define TOLLGATE_ROUTE_PROP_BODY 4
+
+/* Declares a route this instance serves: `method` one of GET, POST, PUT,
+ * PATCH, DELETE; `path` "/admin/" followed by segments of letters, digits
+ * and "-._~" separated by "/" (no empty segment, no trailing "/", no query);
+ * `role` a TOLLGATE_ROUTE_ROLE_*. The host copies the strings. on_create
+ * only (WRONG_PHASE elsewhere). INVALID_ARGUMENT for a malformed method,
+ * path or role; REFUSED for one of the core's admin paths, a route this
+ * instance already declared, or a plugin whose descriptor has no
+ * on_route. */
+typedef tollgate_type_status (*tollgate_callback_declare_route)(tollgate_type_host_ptr host,
+                                                                tollgate_type_str method,
+                                                                tollgate_type_str path,
+                                                                tollgate_type_route_role role);
+
+/* Reads a property of the route request (TOLLGATE_ROUTE_PROP_*). on_route
+ * only. INVALID_ARGUMENT for an unknown property. */
+typedef tollgate_type_status (*tollgate_callback_route_get_string)(tollgate_type_route_ptr route,
+                                                                   tollgate_type_route_property property,
+                                                                   tollgate_type_str *value_out);
+
+/* Sets the answer to the route request: status (200-599), content type
+ * ("" means "application/json"; must be a valid header value) and body,
+ * sent as they are with a content-length. The host copies them; a second
+ * call replaces the first. on_route only. */
+typedef tollgate_type_status (*tollgate_callback_route_respond)(tollgate_type_route_ptr route,
+                                                                uint16_t status,
+                                                                tollgate_type_str content_type,
+                                                                tollgate_type_str body);
+
 typedef struct tollgate_type_host_api {
   uint32_t struct_size; /* sizeof(tollgate_type_host_api) in the host */
   uint16_t abi_major;   /* the host's ABI version */
@@ -844,6 +951,11 @@ typedef struct tollgate_type_host_api {
   /* ---- added in 1.3 ---- */
   tollgate_callback_metric_series metric_series;
   tollgate_callback_metric_series_record metric_series_record;
+
+  /* ---- added in 1.4 ---- */
+  tollgate_callback_declare_route declare_route;
+  tollgate_callback_route_get_string route_get_string;
+  tollgate_callback_route_respond route_respond;
 } tollgate_type_host_api;
 
 /* ========================================================================
@@ -939,6 +1051,19 @@ typedef tollgate_type_status (*tollgate_on_post_call)(
     tollgate_type_instance_plugin_ptr instance, tollgate_type_call_ptr call,
     tollgate_type_call_state_plugin_ptr call_state);
 
+/* Answers a request on a route the instance declared (added in 1.4): read
+ * it with route_get_string, answer with route_respond, return OK. The core
+ * has already authenticated the caller for the route's role. Returning
+ * anything but OK, or OK without route_respond, answers 500
+ * "plugin_error" and logs a warning naming the plugin. Runs on one of the
+ * gateway's I/O threads, concurrently with hooks and other routes, with the
+ * instance's generation pinned (on_destroy never overlaps it): answer
+ * promptly, as from a hook. Optional (NULL, or absent from a descriptor
+ * whose struct_size ends before it); a plugin that declares a route must
+ * set it. */
+typedef tollgate_type_status (*tollgate_on_route)(tollgate_type_instance_plugin_ptr instance,
+                                                  tollgate_type_route_ptr route);
+
 /* ========================================================================
  * The descriptor
  * ======================================================================== */
@@ -968,6 +1093,9 @@ typedef struct tollgate_type_plugin_descriptor {
   tollgate_on_pre_call on_pre_call;   /* optional */
   tollgate_on_chunk on_chunk;         /* optional */
   tollgate_on_post_call on_post_call; /* optional */
+  /* ---- added in 1.4 (the host reads it only when struct_size covers it:
+   * check with TOLLGATE_HAS_FIELD) ---- */
+  tollgate_on_route on_route; /* optional */
 } tollgate_type_plugin_descriptor;
 
 /* The entry function's type. A plugin exports it as
