@@ -1,5 +1,5 @@
-/// "did you mean" for misspelt keys and values. The same rule as the core's
-/// config loader (the kit cannot import the core), so an operator gets the
+/// "did you mean" for misspelt keys and values: one rule for the gateway's
+/// config loader and for plugins' config readers, so an operator gets the
 /// same hints from a plugin's `config:` as from the rest of the file.
 public enum NameSuggestion {
     /// The candidate closest to `word`, if it is close enough to be a likely
@@ -25,7 +25,7 @@ public enum NameSuggestion {
     }
 
     /// Optimal string alignment distance (Levenshtein plus adjacent swaps).
-    static func editDistance(_ a: String, _ b: String) -> Int {
+    public static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
