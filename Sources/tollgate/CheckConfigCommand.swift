@@ -11,7 +11,7 @@ import TollgateMockProvider
 import TollgateProxy
 import TollgateUnits
 
-struct CheckConfigCommand: AsyncParsableCommand {
+struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
         abstract: "Validate a config as `serve` would (YAML, models, keys, plugins), without serving.")
@@ -31,7 +31,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    func run() throws {
         let loaded = ConfigLoading.loadOrExit(file ?? config!)
         var quiet = Logger(label: "tollgate.check-config")
         quiet.logLevel = .error
@@ -39,7 +39,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
             // Loads and creates every plugin exactly as serve would, then
             // tears them down.
             let gateway = try Gateway(config: loaded, logger: quiet, eventLoopThreads: 1)
-            await gateway.shutdown(grace: .zero)
+            try runBlocking { await gateway.shutdown(grace: .zero) }
         } catch {
             ConfigLoading.printError("\(error)")
             throw ExitCode(1)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
 import TollgateSupport
 import TollgateDialects
@@ -12,7 +13,7 @@ import TollgateMockProvider
 import TollgateProxy
 import TollgateUnits
 
-struct ServeCommand: AsyncParsableCommand {
+struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the gateway.")
 
     @Option(name: .long, help: "The YAML config file.")
@@ -34,7 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more seconds.") }
     }
 
-    func run() async throws {
+    func run() throws {
         Self.limitMallocArenas()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
@@ -55,26 +56,29 @@ struct ServeCommand: AsyncParsableCommand {
         // SIGTERM and SIGINT stop the gateway gracefully (the group traps
         // them before any service runs); SIGHUP reloads it, trapped here,
         // before the gateway says it listens.
-        let hangups = await HangupReloadService.trapHangups()
-        let plugins = loaded.plugins.map(\.instanceName).joined(separator: ",")
-        let server = GatewayService(gateway: gateway, host: host, port: port, grace: .seconds(Int64(shutdownGrace))) { bound in
-            let address = "\(bound.ipAddress ?? "?"):\(bound.port ?? 0)"
-            print("tollgate listening on http://\(address)")
-            fflush(stdout)
-            logger.info("serving", metadata: ["address": .string(address), "config": .string(loaded.sourcePath),
-                                              "plugins": .string(plugins)])
-        }
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server), .init(service: HangupReloadService(gateway: gateway, hangups: hangups))],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        // The trapped SIGHUPs stay trapped until the process exits.
-        defer { withExtendedLifetime(hangups) {} }
-        do {
-            try await group.run()
-        } catch let error as GatewayService.ListenError {
-            ConfigLoading.printError(error.description)
-            throw ExitCode(1)
+        let host = self.host, port = self.port, grace = TimeAmount.seconds(Int64(shutdownGrace))
+        try runBlocking {
+            let hangups = await HangupReloadService.trapHangups()
+            let plugins = loaded.plugins.map(\.instanceName).joined(separator: ",")
+            let server = GatewayService(gateway: gateway, host: host, port: port, grace: grace) { bound in
+                let address = "\(bound.ipAddress ?? "?"):\(bound.port ?? 0)"
+                print("tollgate listening on http://\(address)")
+                fflush(stdout)
+                logger.info("serving", metadata: ["address": .string(address), "config": .string(loaded.sourcePath),
+                                                  "plugins": .string(plugins)])
+            }
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: server), .init(service: HangupReloadService(gateway: gateway, hangups: hangups))],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+            // The trapped SIGHUPs stay trapped until the process exits.
+            defer { withExtendedLifetime(hangups) {} }
+            do {
+                try await group.run()
+            } catch let error as GatewayService.ListenError {
+                ConfigLoading.printError(error.description)
+                throw ExitCode(1)
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct TollgateCommand: AsyncParsableCommand {
+struct TollgateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
         abstract: "An LLM gateway that governs token spend.",
