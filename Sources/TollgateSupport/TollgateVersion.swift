@@ -1,4 +1,4 @@
 /// The gateway's version, as it names itself upstream and in logs.
-public enum TollgateVersion {
-    public static let string = "0.1.0"
+package enum TollgateVersion {
+    package static let string = "0.1.0"
 }

@@ -5,7 +5,7 @@ import TollgateDialects
 
 /// The one cost formula. Every figure of spend in Tollgate (reservation,
 /// settlement, ledger) goes through here so they can never disagree.
-public enum Cost {
+package enum Cost {
     private static let tokensPerMillion: UInt64 = 1_000_000
 
     /// ceil((in * inputPrice + out * outputPrice + cached * cachedPrice) / 1e6)
@@ -13,7 +13,7 @@ public enum Cost {
     /// 128-bit, so no realistic count overflows; nil if an input is negative
     /// or the result does not fit in Int64. Rounding up means a sliver of a
     /// nano-dollar is charged rather than given away.
-    public static func nanos(price: Price, tokensIn: Int64, tokensOut: Int64, tokensCached: Int64) -> Int64? {
+    package static func nanos(price: Price, tokensIn: Int64, tokensOut: Int64, tokensCached: Int64) -> Int64? {
         let terms = [(tokensIn, price.inputPerMTokNanos),
                      (tokensOut, price.outputPerMTokNanos),
                      (tokensCached, price.cachedPerMTokNanos)]

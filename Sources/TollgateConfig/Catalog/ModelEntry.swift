@@ -8,22 +8,22 @@ import TollgateDialects
 /// (named after it in the config: `provider: openai`), or `mock`, an
 /// in-process fake upstream for demos and tests that answers in whichever
 /// dialect the call came in.
-public struct ProviderKind: RawRepresentable, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+package struct ProviderKind: RawRepresentable, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// The API the provider speaks; nil for the mock.
-    public let dialect: APIDialect?
+    package let dialect: APIDialect?
 
-    public init(dialect: APIDialect?) { self.dialect = dialect }
+    package init(dialect: APIDialect?) { self.dialect = dialect }
 
-    public static let mock = ProviderKind(dialect: nil)
-    public static let openai = ProviderKind(dialect: .openai)
-    public static let anthropic = ProviderKind(dialect: .anthropic)
+    package static let mock = ProviderKind(dialect: nil)
+    package static let openai = ProviderKind(dialect: .openai)
+    package static let anthropic = ProviderKind(dialect: .anthropic)
 
     /// Every dialect, then the mock.
-    public static var allCases: [ProviderKind] { APIDialect.allCases.map { ProviderKind(dialect: $0) } + [.mock] }
+    package static var allCases: [ProviderKind] { APIDialect.allCases.map { ProviderKind(dialect: $0) } + [.mock] }
 
-    public var rawValue: String { dialect?.rawValue ?? "mock" }
+    package var rawValue: String { dialect?.rawValue ?? "mock" }
 
-    public init?(rawValue: String) {
+    package init?(rawValue: String) {
         if rawValue == "mock" {
             self = .mock
         } else if let dialect = APIDialect(rawValue: rawValue) {
@@ -33,16 +33,16 @@ public struct ProviderKind: RawRepresentable, Hashable, Sendable, CaseIterable, 
         }
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// How the in-process mock upstream answers.
-public struct MockOptions: Sendable, Equatable {
-    public var chunks = 5
-    public var chunkDelayMs = 0
-    public var outputTokens = 16
+package struct MockOptions: Sendable, Equatable {
+    package var chunks = 5
+    package var chunkDelayMs = 0
+    package var outputTokens = 16
 
-    public init(chunks: Int = 5, chunkDelayMs: Int = 0, outputTokens: Int = 16) {
+    package init(chunks: Int = 5, chunkDelayMs: Int = 0, outputTokens: Int = 16) {
         self.chunks = chunks
         self.chunkDelayMs = chunkDelayMs
         self.outputTokens = outputTokens
@@ -51,15 +51,15 @@ public struct MockOptions: Sendable, Equatable {
 
 /// One place a model is served: an endpoint, the provider's id for the
 /// model there, its credentials, and its share of traffic.
-public struct Deployment: Sendable, Equatable {
-    public var name: String
-    public var baseURL: String?
-    public var upstreamModel: String
-    public var apiKeyEnv: String?
+package struct Deployment: Sendable, Equatable {
+    package var name: String
+    package var baseURL: String?
+    package var upstreamModel: String
+    package var apiKeyEnv: String?
     /// Relative share when the core picks among healthy deployments.
-    public var weight: Int
+    package var weight: Int
 
-    public init(name: String, baseURL: String?, upstreamModel: String, apiKeyEnv: String?, weight: Int = 1) {
+    package init(name: String, baseURL: String?, upstreamModel: String, apiKeyEnv: String?, weight: Int = 1) {
         self.name = name
         self.baseURL = baseURL
         self.upstreamModel = upstreamModel
@@ -67,31 +67,31 @@ public struct Deployment: Sendable, Equatable {
         self.weight = weight
     }
 
-    public func apiKey(environment: [String: String]? = nil) -> String? {
+    package func apiKey(environment: [String: String]? = nil) -> String? {
         apiKeyEnv.flatMap { environmentAPIKey($0, environment: environment) }
     }
 }
 
 /// One public model name and where and at what price it is served.
-public struct ModelEntry: Sendable, Equatable {
-    public var name: String
-    public var provider: ProviderKind
+package struct ModelEntry: Sendable, Equatable {
+    package var name: String
+    package var provider: ProviderKind
     /// Without a trailing slash; nil only for `mock`.
-    public var baseURL: String?
-    public var upstreamModel: String
+    package var baseURL: String?
+    package var upstreamModel: String
     /// Name of the environment variable holding the upstream API key. Read at
     /// request time (see `apiKey(environment:)`), so rotating the key needs
     /// only a restart of the environment, not a config change.
-    public var apiKeyEnv: String?
-    public var price: Price
-    public var maxOutputTokens: Int64?
-    public var contextWindow: Int64?
-    public var mock: MockOptions
+    package var apiKeyEnv: String?
+    package var price: Price
+    package var maxOutputTokens: Int64?
+    package var contextWindow: Int64?
+    package var mock: MockOptions
     /// Where the model is served; never empty. A model configured without
     /// `deployments:` has one, named after the model, from its own fields.
-    public var deployments: [Deployment]
+    package var deployments: [Deployment]
 
-    public init(name: String, provider: ProviderKind, baseURL: String? = nil, upstreamModel: String? = nil,
+    package init(name: String, provider: ProviderKind, baseURL: String? = nil, upstreamModel: String? = nil,
                 apiKeyEnv: String? = nil, price: Price, maxOutputTokens: Int64? = nil,
                 contextWindow: Int64? = nil, mock: MockOptions = MockOptions(), deployments: [Deployment] = []) {
         self.name = name
@@ -108,12 +108,12 @@ public struct ModelEntry: Sendable, Equatable {
             : deployments
     }
 
-    public func deployment(named name: String) -> Deployment? {
+    package func deployment(named name: String) -> Deployment? {
         deployments.first { $0.name == name }
     }
 
     /// The upstream key from the environment, or nil when unset or empty.
-    public func apiKey(environment: [String: String]? = nil) -> String? {
+    package func apiKey(environment: [String: String]? = nil) -> String? {
         apiKeyEnv.flatMap { environmentAPIKey($0, environment: environment) }
     }
 }

@@ -4,25 +4,25 @@ import TollgateUnits
 import TollgateDialects
 
 /// One problem in a config file, with where it is when that is known.
-public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var location: SourceLocation?
+package struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var location: SourceLocation?
     /// Names the file itself when there is no position (e.g. it cannot be read).
-    public var file: String?
-    public var message: String
+    package var file: String?
+    package var message: String
 
-    public init(location: SourceLocation?, message: String) {
+    package init(location: SourceLocation?, message: String) {
         self.location = location
         self.file = location?.file
         self.message = message
     }
 
-    public init(file: String, message: String) {
+    package init(file: String, message: String) {
         self.location = nil
         self.file = file
         self.message = message
     }
 
-    public var description: String {
+    package var description: String {
         if let location { return "\(location): \(message)" }
         if let file { return "\(file): \(message)" }
         return message
@@ -31,10 +31,10 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Every problem found in one pass, in file order, so an operator fixes them
 /// all at once instead of one per run.
-public struct ConfigErrors: Error, Sendable, Equatable, CustomStringConvertible {
-    public var errors: [ConfigError]
+package struct ConfigErrors: Error, Sendable, Equatable, CustomStringConvertible {
+    package var errors: [ConfigError]
 
-    public init(errors: [ConfigError]) { self.errors = errors }
+    package init(errors: [ConfigError]) { self.errors = errors }
 
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
+    package var description: String { errors.map(\.description).joined(separator: "\n") }
 }

@@ -6,11 +6,11 @@ import TollgateDialects
 
 /// Reads, decodes and validates a config file. Every problem found is
 /// reported at once, each as `file:line:column: message`.
-public enum ConfigLoader {
+package enum ConfigLoader {
     static let topLevelKeys = ["server", "storage", "models", "orgs", "plugins", "alerts"]
 
     /// Throws `ConfigErrors`, including when the file cannot be read.
-    public static func load(path: String) throws -> TollgateConfig {
+    package static func load(path: String) throws -> TollgateConfig {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -27,7 +27,7 @@ public enum ConfigLoader {
 
     /// Relative paths in the YAML resolve against the directory of `file`
     /// (itself resolved against the working directory when relative).
-    public static func parse(yaml: String, file: String) throws -> TollgateConfig {
+    package static func parse(yaml: String, file: String) throws -> TollgateConfig {
         let absolute = ConfigDecoder.resolve(file, against: FileManager.default.currentDirectoryPath)
         let directory = URL(fileURLWithPath: absolute).deletingLastPathComponent().path
 

@@ -7,32 +7,32 @@ import TollgateDialects
 /// A config file, loaded and validated. Built only by `ConfigLoader`, which
 /// guarantees the cross-references hold (every key's models exist, names
 /// and ids are unique, paths are absolute).
-public struct TollgateConfig: Sendable {
+package struct TollgateConfig: Sendable {
     /// Absolute path of the YAML file.
-    public var sourcePath: String
-    public var server: ServerConfig
-    public var storage: StorageConfig
-    public var catalog: ModelCatalog
-    public var keys: KeyStore
-    public var orgs: [OrgConfig]
+    package var sourcePath: String
+    package var server: ServerConfig
+    package var storage: StorageConfig
+    package var catalog: ModelCatalog
+    package var keys: KeyStore
+    package var orgs: [OrgConfig]
     /// In pre-call order.
-    public var plugins: [PluginEntry]
-    public var alerts: [AlertSinkConfig]
+    package var plugins: [PluginEntry]
+    package var alerts: [AlertSinkConfig]
 
     /// The admin master key from `server.master_key_env`; nil when that is
     /// not configured or the variable is unset or empty (admin endpoints off).
-    public func masterKey(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    package func masterKey(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         guard let name = server.masterKeyEnv, let value = environment[name], !value.isEmpty else { return nil }
         return value
     }
 }
 
-public struct UpstreamTimeouts: Sendable, Equatable {
-    public var connectMs: Int64 = 5_000
-    public var firstByteMs: Int64 = 120_000
-    public var idleMs: Int64 = 120_000
+package struct UpstreamTimeouts: Sendable, Equatable {
+    package var connectMs: Int64 = 5_000
+    package var firstByteMs: Int64 = 120_000
+    package var idleMs: Int64 = 120_000
 
-    public init(connectMs: Int64 = 5_000, firstByteMs: Int64 = 120_000, idleMs: Int64 = 120_000) {
+    package init(connectMs: Int64 = 5_000, firstByteMs: Int64 = 120_000, idleMs: Int64 = 120_000) {
         self.connectMs = connectMs
         self.firstByteMs = firstByteMs
         self.idleMs = idleMs
@@ -41,14 +41,14 @@ public struct UpstreamTimeouts: Sendable, Equatable {
 
 /// How the core retries before the first byte and rests failing
 /// deployments.
-public struct UpstreamRetries: Sendable, Equatable {
+package struct UpstreamRetries: Sendable, Equatable {
     /// Upstream calls per request at most (the first one included).
-    public var maxAttempts = 3
+    package var maxAttempts = 3
     /// Consecutive failures that put a deployment in cool-down.
-    public var cooldownAfterFailures = 3
-    public var cooldownSeconds: Int64 = 30
+    package var cooldownAfterFailures = 3
+    package var cooldownSeconds: Int64 = 30
 
-    public init(maxAttempts: Int = 3, cooldownAfterFailures: Int = 3, cooldownSeconds: Int64 = 30) {
+    package init(maxAttempts: Int = 3, cooldownAfterFailures: Int = 3, cooldownSeconds: Int64 = 30) {
         self.maxAttempts = maxAttempts
         self.cooldownAfterFailures = cooldownAfterFailures
         self.cooldownSeconds = cooldownSeconds
@@ -58,36 +58,36 @@ public struct UpstreamRetries: Sendable, Equatable {
 /// How the gateway treats its own clients' connections (not the
 /// upstream's): how long a connection may hold a slot without a request in
 /// progress, and how many may be open at once.
-public struct ClientConnectionLimits: Sendable, Equatable {
+package struct ClientConnectionLimits: Sendable, Equatable {
     /// From accept (or from the first byte of a kept-alive connection's
     /// next request) until the request head is complete.
-    public var headerTimeoutMs: Int64 = 10_000
+    package var headerTimeoutMs: Int64 = 10_000
     /// A kept-alive connection waiting for its next request, and the
     /// longest silence while a request body is being received. Never while
     /// a response is produced or streamed.
-    public var idleTimeoutMs: Int64 = 60_000
+    package var idleTimeoutMs: Int64 = 60_000
     /// Open client connections at most; one more is closed at accept.
-    public var maxConnections = 10_000
+    package var maxConnections = 10_000
 
-    public init(headerTimeoutMs: Int64 = 10_000, idleTimeoutMs: Int64 = 60_000, maxConnections: Int = 10_000) {
+    package init(headerTimeoutMs: Int64 = 10_000, idleTimeoutMs: Int64 = 60_000, maxConnections: Int = 10_000) {
         self.headerTimeoutMs = headerTimeoutMs
         self.idleTimeoutMs = idleTimeoutMs
         self.maxConnections = maxConnections
     }
 }
 
-public struct ServerConfig: Sendable, Equatable {
+package struct ServerConfig: Sendable, Equatable {
     /// Without brackets for IPv6 ("::1").
-    public var host: String = "127.0.0.1"
+    package var host: String = "127.0.0.1"
     /// 0 asks the OS for a free port.
-    public var port: Int = 4000
-    public var masterKeyEnv: String?
-    public var maxBodyBytes: Int = 10 * 1024 * 1024
-    public var timeouts = UpstreamTimeouts()
-    public var retries = UpstreamRetries()
-    public var clients = ClientConnectionLimits()
+    package var port: Int = 4000
+    package var masterKeyEnv: String?
+    package var maxBodyBytes: Int = 10 * 1024 * 1024
+    package var timeouts = UpstreamTimeouts()
+    package var retries = UpstreamRetries()
+    package var clients = ClientConnectionLimits()
 
-    public init(host: String = "127.0.0.1", port: Int = 4000, masterKeyEnv: String? = nil,
+    package init(host: String = "127.0.0.1", port: Int = 4000, masterKeyEnv: String? = nil,
                 maxBodyBytes: Int = 10 * 1024 * 1024, timeouts: UpstreamTimeouts = UpstreamTimeouts()) {
         self.host = host
         self.port = port
@@ -97,55 +97,55 @@ public struct ServerConfig: Sendable, Equatable {
     }
 }
 
-public struct StorageConfig: Sendable, Equatable {
+package struct StorageConfig: Sendable, Equatable {
     /// Absolute.
-    public var dir: String
-    public init(dir: String) { self.dir = dir }
+    package var dir: String
+    package init(dir: String) { self.dir = dir }
 }
 
-public struct TeamConfig: Sendable, Equatable {
-    public var name: String
-    public var owner: String?
+package struct TeamConfig: Sendable, Equatable {
+    package var name: String
+    package var owner: String?
     /// Ids of the team's keys, in file order.
-    public var keyIds: [String]
-    public init(name: String, owner: String?, keyIds: [String]) {
+    package var keyIds: [String]
+    package init(name: String, owner: String?, keyIds: [String]) {
         self.name = name
         self.owner = owner
         self.keyIds = keyIds
     }
 }
 
-public struct OrgConfig: Sendable, Equatable {
-    public var name: String
-    public var teams: [TeamConfig]
-    public init(name: String, teams: [TeamConfig]) {
+package struct OrgConfig: Sendable, Equatable {
+    package var name: String
+    package var teams: [TeamConfig]
+    package init(name: String, teams: [TeamConfig]) {
         self.name = name
         self.teams = teams
     }
 }
 
-public enum FailPolicy: String, Sendable, Equatable, CaseIterable {
+package enum FailPolicy: String, Sendable, Equatable, CaseIterable {
     /// A failing plugin is skipped and the request goes on.
     case open
     /// A failing plugin fails the request.
     case closed
 }
 
-public struct PluginEntry: Sendable, Equatable {
+package struct PluginEntry: Sendable, Equatable {
     /// A first-party plugin's name (loads libtollgate_NAME.so); nil when `path` is set.
-    public var name: String?
+    package var name: String?
     /// Absolute path of a plugin library; nil when `name` is set.
-    public var path: String?
+    package var path: String?
     /// Unique among the file's plugins: `id`, else `name`, else the file name stem.
-    public var instanceName: String
+    package var instanceName: String
     /// nil = the plugin's own default.
-    public var fail: FailPolicy?
+    package var fail: FailPolicy?
     /// The `config:` block as JSON; an empty object when absent.
-    public var config: JSONValue
+    package var config: JSONValue
     /// Where the entry starts, for errors reported later (e.g. by `create`).
-    public var location: SourceLocation
+    package var location: SourceLocation
 
-    public init(name: String?, path: String?, instanceName: String, fail: FailPolicy?, config: JSONValue,
+    package init(name: String?, path: String?, instanceName: String, fail: FailPolicy?, config: JSONValue,
                 location: SourceLocation) {
         self.name = name
         self.path = path
@@ -156,7 +156,7 @@ public struct PluginEntry: Sendable, Equatable {
     }
 }
 
-public enum AlertSinkConfig: Sendable, Equatable {
+package enum AlertSinkConfig: Sendable, Equatable {
     case log
     /// A JSON POST per alert; see WebhookAlertSink. Headers are sent as
     /// written (e.g. a routing token the receiver expects).

@@ -10,7 +10,7 @@ extension YAMLNode {
     /// a number when its text is a valid JSON number (kept verbatim), and
     /// a string otherwise. Quoted scalars are always strings, so `"5"` stays
     /// text; YAML 1.1's `yes`/`no`/`on`/`off` stay strings too.
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         switch content {
         case .mapping(let pairs):
             return .object(JSONObject(pairs.map { ($0.key.scalar?.text ?? "", $0.value.jsonValue) }))
@@ -25,7 +25,7 @@ extension YAMLNode {
 extension YAMLScalar {
     private static let core = "tag:yaml.org,2002:"
 
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         if let tag {
             switch tag {
             case Self.core + "null": return .null

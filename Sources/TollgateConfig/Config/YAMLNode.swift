@@ -5,66 +5,66 @@ import TollgateDialects
 
 /// A YAML scalar as written: its text, whether it was plain (unquoted) and
 /// any explicit tag. Typing is left to the reader, which knows what it expects.
-public struct YAMLScalar: Sendable, Equatable {
-    public enum Style: Sendable, Equatable {
+package struct YAMLScalar: Sendable, Equatable {
+    package enum Style: Sendable, Equatable {
         /// Unquoted: `0.40`, `true`, `~` may mean a number, bool or null.
         case plain
         /// Single, double quoted, literal or folded: always a string.
         case quoted
     }
 
-    public var text: String
-    public var style: Style
+    package var text: String
+    package var style: Style
     /// Explicit tag in full form, e.g. "tag:yaml.org,2002:str" for `!!str`.
-    public var tag: String?
+    package var tag: String?
 
-    public init(text: String, style: Style, tag: String? = nil) {
+    package init(text: String, style: Style, tag: String? = nil) {
         self.text = text
         self.style = style
         self.tag = tag
     }
 
     /// A plain `~`, `null` or nothing at all.
-    public var isNull: Bool {
+    package var isNull: Bool {
         style == .plain && tag == nil && ["", "~", "null", "Null", "NULL"].contains(text)
     }
 }
 
 /// A YAML document tree where every node remembers where it was written.
-public struct YAMLNode: Sendable, Equatable {
-    public struct Pair: Sendable, Equatable {
-        public var key: YAMLNode
-        public var value: YAMLNode
-        public init(key: YAMLNode, value: YAMLNode) {
+package struct YAMLNode: Sendable, Equatable {
+    package struct Pair: Sendable, Equatable {
+        package var key: YAMLNode
+        package var value: YAMLNode
+        package init(key: YAMLNode, value: YAMLNode) {
             self.key = key
             self.value = value
         }
     }
 
-    public enum Content: Sendable, Equatable {
+    package enum Content: Sendable, Equatable {
         case scalar(YAMLScalar)
         case sequence([YAMLNode])
         /// In document order.
         case mapping([Pair])
     }
 
-    public var content: Content
-    public var location: SourceLocation
+    package var content: Content
+    package var location: SourceLocation
 
-    public init(_ content: Content, at location: SourceLocation) {
+    package init(_ content: Content, at location: SourceLocation) {
         self.content = content
         self.location = location
     }
 
-    public var scalar: YAMLScalar? {
+    package var scalar: YAMLScalar? {
         if case .scalar(let s) = content { return s }
         return nil
     }
 
-    public var isNull: Bool { scalar?.isNull ?? false }
+    package var isNull: Bool { scalar?.isNull ?? false }
 
     /// How the node reads in "expected X, got Y" messages.
-    public var kindDescription: String {
+    package var kindDescription: String {
         switch content {
         case .mapping: return "a mapping"
         case .sequence: return "a list"

@@ -11,19 +11,19 @@ import TollgateDialects
 /// through as an ordinary key and the schema reports them as unknown.
 /// Duplicate keys in any mapping are reported but do not stop the parse, so
 /// they arrive together with the schema's errors.
-public enum YAMLParser {
-    public struct Output: Sendable {
+package enum YAMLParser {
+    package struct Output: Sendable {
         /// nil for an empty stream.
-        public var root: YAMLNode?
+        package var root: YAMLNode?
         /// Non-fatal problems (duplicate or non-scalar keys).
-        public var problems: [ConfigError]
+        package var problems: [ConfigError]
     }
 
     /// Nesting beyond this is surely a mistake, and bounds the recursion.
     static let maxDepth = 200
 
     /// Throws `ConfigError` for a syntax error or a second document.
-    public static func parse(_ text: String, file: String) throws -> Output {
+    package static func parse(_ text: String, file: String) throws -> Output {
         var bytes = Array(text.utf8)
         if bytes.isEmpty { bytes = [0x0a] }  // libyaml wants a non-null buffer
         return try bytes.withUnsafeBufferPointer { buffer in

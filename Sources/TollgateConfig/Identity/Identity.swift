@@ -5,23 +5,23 @@ import TollgateDialects
 
 /// What a key is for. Production keys carry stricter policy (plugins decide
 /// which); experimentation keys are for trying things out.
-public enum KeyClass: String, Sendable, CaseIterable {
+package enum KeyClass: String, Sendable, CaseIterable {
     case production, experimentation
 }
 
 /// Who is calling: the facts a virtual key stands for.
-public struct Identity: Sendable, Equatable {
-    public var keyId: String
-    public var org: String
-    public var team: String
-    public var owner: String
-    public var keyClass: KeyClass
+package struct Identity: Sendable, Equatable {
+    package var keyId: String
+    package var org: String
+    package var team: String
+    package var owner: String
+    package var keyClass: KeyClass
     /// nil means every model in the catalog.
-    public var allowedModels: Set<String>?
+    package var allowedModels: Set<String>?
     /// Unix seconds: the first instant the key is NOT valid. nil = never expires.
-    public var expiresAt: Int64?
+    package var expiresAt: Int64?
 
-    public init(keyId: String, org: String, team: String, owner: String, keyClass: KeyClass,
+    package init(keyId: String, org: String, team: String, owner: String, keyClass: KeyClass,
                 allowedModels: Set<String>? = nil, expiresAt: Int64? = nil) {
         self.keyId = keyId
         self.org = org
@@ -32,11 +32,11 @@ public struct Identity: Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 
-    public func allows(model: String) -> Bool {
+    package func allows(model: String) -> Bool {
         allowedModels?.contains(model) ?? true
     }
 
-    public func isExpired(now: Int64) -> Bool {
+    package func isExpired(now: Int64) -> Bool {
         guard let expiresAt else { return false }
         return now >= expiresAt
     }

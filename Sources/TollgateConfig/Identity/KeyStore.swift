@@ -4,7 +4,7 @@ import TollgateJSON
 import TollgateUnits
 import TollgateDialects
 
-public enum AuthResult: Sendable, Equatable {
+package enum AuthResult: Sendable, Equatable {
     case authenticated(Identity)
     /// No key was presented.
     case missing
@@ -17,12 +17,12 @@ public enum AuthResult: Sendable, Equatable {
 /// Virtual keys, stored only as SHA-256 digests. Authentication hashes the
 /// presented key and looks the digest up in a dictionary, so its cost does
 /// not grow with the number of keys.
-public struct KeyStore: Sendable {
+package struct KeyStore: Sendable {
     private let identities: [String: Identity]
 
     /// Digests are normalised to lowercase hex; on a duplicate digest the
     /// first entry wins (the config loader rejects duplicates before this).
-    public init(entries: [(sha256Hex: String, identity: Identity)]) {
+    package init(entries: [(sha256Hex: String, identity: Identity)]) {
         var identities: [String: Identity] = [:]
         identities.reserveCapacity(entries.count)
         for entry in entries {
@@ -32,17 +32,17 @@ public struct KeyStore: Sendable {
         self.identities = identities
     }
 
-    public var count: Int { identities.count }
+    package var count: Int { identities.count }
 
     /// `now` is Unix seconds from the caller's clock.
-    public func authenticate(presentedKey: String?, now: Int64) -> AuthResult {
+    package func authenticate(presentedKey: String?, now: Int64) -> AuthResult {
         guard let presentedKey, !presentedKey.isEmpty else { return .missing }
         guard let identity = identities[Self.sha256Hex(presentedKey)] else { return .unknown }
         return identity.isExpired(now: now) ? .expired(identity) : .authenticated(identity)
     }
 
     /// Lowercase hex SHA-256 of the UTF-8 bytes: what goes in `sha256:` in YAML.
-    public static func sha256Hex(_ text: String) -> String {
+    package static func sha256Hex(_ text: String) -> String {
         let digest = SHA256.hash(data: Array(text.utf8))
         let hexDigits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []

@@ -7,7 +7,7 @@ import TollgateUnits
 /// of the core carries (the call, the ledger's `api` column, metric
 /// labels: its raw value); what the dialect means lives in its
 /// `ProviderDialect` implementation, reached through `wire`.
-public enum APIDialect: String, Sendable, CaseIterable {
+package enum APIDialect: String, Sendable, CaseIterable {
     case openai
     case anthropic
 
@@ -23,10 +23,10 @@ public enum APIDialect: String, Sendable, CaseIterable {
     }
 
     /// The route clients call in this dialect.
-    public var route: String { wire.route }
+    package var route: String { wire.route }
 
     /// The dialect whose route `path` (without its query) is.
-    public init?(route path: String) {
+    package init?(route path: String) {
         for (route, dialect) in APIDialect.routes where route == path {
             self = dialect
             return
@@ -41,7 +41,7 @@ public enum APIDialect: String, Sendable, CaseIterable {
     /// Errors on a path that belongs to no provider API — admin, health,
     /// unknown routes, a request head that did not parse — are written in
     /// OpenAI's shape, the gateway's own error format.
-    public static let unrouted = APIDialect.openai
+    package static let unrouted = APIDialect.openai
 
     /// The dialect of errors answered on `uri`: a provider route's own
     /// (a query string or trailing segment after it included), the

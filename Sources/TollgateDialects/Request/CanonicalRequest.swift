@@ -5,26 +5,26 @@ import TollgateUnits
 /// The provider-neutral view of a chat request, parsed once from the body.
 /// Plugins read and edit the request through it; the body is re-serialised
 /// only when something changed.
-public final class CanonicalRequest {
-    public let dialect: APIDialect
-    public private(set) var root: JSONObject
-    public private(set) var model: String
-    public private(set) var maxOutputTokens: Int64?
-    public private(set) var stream: Bool
+package final class CanonicalRequest {
+    package let dialect: APIDialect
+    package private(set) var root: JSONObject
+    package private(set) var model: String
+    package private(set) var maxOutputTokens: Int64?
+    package private(set) var stream: Bool
     /// The client asked for the stream's usage chunk itself (OpenAI's
     /// `stream_options.include_usage`), so the gateway must not hide it.
-    public private(set) var clientWantsStreamUsage: Bool
-    public private(set) var segments: [PromptSegment]
-    public private(set) var metadata: [(String, String)]
-    public private(set) var endUser: String?
-    public private(set) var promptBytes: Int
-    public let receivedBodyBytes: Int
+    package private(set) var clientWantsStreamUsage: Bool
+    package private(set) var segments: [PromptSegment]
+    package private(set) var metadata: [(String, String)]
+    package private(set) var endUser: String?
+    package private(set) var promptBytes: Int
+    package let receivedBodyBytes: Int
     /// True once anything was edited; the original bytes are stale then.
-    public private(set) var edited = false
+    package private(set) var edited = false
     private var originalBody: [UInt8]?
     private var cachedBody: [UInt8]?
 
-    public init(dialect: APIDialect, body: [UInt8]) throws {
+    package init(dialect: APIDialect, body: [UInt8]) throws {
         self.dialect = dialect
         self.receivedBodyBytes = body.count
         let value: JSONValue
@@ -88,7 +88,7 @@ public final class CanonicalRequest {
 
     // MARK: edits
 
-    public func setModel(_ model: String) {
+    package func setModel(_ model: String) {
         guard model != self.model else { return }
         self.model = model
         root["model"] = .string(model)
@@ -97,7 +97,7 @@ public final class CanonicalRequest {
 
     /// Writes the dialect's field the request already has, else its last
     /// one (OpenAI: `max_completion_tokens` if sent, else `max_tokens`).
-    public func setMaxOutputTokens(_ tokens: Int64) {
+    package func setMaxOutputTokens(_ tokens: Int64) {
         let fields = dialect.wire.maxOutputTokensFields
         let name = fields.first { root[$0]?.isNull == false } ?? fields[fields.count - 1]
         root[name] = .int(tokens)
@@ -107,7 +107,7 @@ public final class CanonicalRequest {
 
     /// Returns false when the index is out of range.
     @discardableResult
-    public func setSegment(_ index: Int, text: String) -> Bool {
+    package func setSegment(_ index: Int, text: String) -> Bool {
         guard segments.indices.contains(index) else { return false }
         let old = segments[index]
         var rootValue = JSONValue.object(root)
@@ -121,7 +121,7 @@ public final class CanonicalRequest {
 
     /// Replaces the whole body. Throws a GatewayError when it is not a
     /// valid request; the view is unchanged then.
-    public func setBody(_ body: [UInt8]) throws {
+    package func setBody(_ body: [UInt8]) throws {
         let replacement = try CanonicalRequest(dialect: dialect, body: body)
         root = replacement.root
         try readFields()
@@ -135,7 +135,7 @@ public final class CanonicalRequest {
     }
 
     /// The body as plugins see it: the original bytes until an edit.
-    public var body: [UInt8] {
+    package var body: [UInt8] {
         if let originalBody { return originalBody }
         if let cachedBody { return cachedBody }
         let bytes = JSONValue.object(root).serialized()
@@ -146,7 +146,7 @@ public final class CanonicalRequest {
     /// The body to send upstream: the upstream model id in place of the
     /// public name, and what the dialect needs to account for the call
     /// (for OpenAI streams, a request for the usage chunk).
-    public func upstreamBody(upstreamModel: String) -> [UInt8] {
+    package func upstreamBody(upstreamModel: String) -> [UInt8] {
         var object = root
         let added = dialect.wire.addAccountingFields(to: &object, for: self)
         if upstreamModel == model && !added { return body }

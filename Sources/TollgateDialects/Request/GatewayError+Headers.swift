@@ -9,12 +9,12 @@ import TollgateUnits
 extension GatewayError {
     /// The gateway's specific reason: the code, else the type
     /// (`budget_exceeded`, `pii_detected`, `upstream_timeout`).
-    public var reasonCode: String { code ?? type }
+    package var reasonCode: String { code ?? type }
 
     /// The headers every error response the gateway writes carries: JSON,
     /// and the specific reason — unless a plugin gave a code that cannot
     /// be a header value.
-    public var responseHeaders: [(String, String)] {
+    package var responseHeaders: [(String, String)] {
         var headers: [(String, String)] = [("content-type", "application/json")]
         let reason = reasonCode
         if !reason.isEmpty, HTTPHeaderValidation.isValidValue(reason) {

@@ -8,7 +8,7 @@ import TollgateSupport
 import TollgateUnits
 
 /// What a response event is, as plugins see it (TOLLGATE_CHUNK_*).
-public enum ResponseEventKind: Int32, Sendable {
+package enum ResponseEventKind: Int32, Sendable {
     case text = 0
     case other = 1
     case end = 2
@@ -19,18 +19,18 @@ public enum ResponseEventKind: Int32, Sendable {
 /// body — with lazy access to its JSON and generated text, and edits. What
 /// the event means is its dialect's business (`dialect.wire`); this type
 /// keeps the bytes and what was found in them.
-public struct ResponseEvent {
-    public let dialect: APIDialect
-    public let isStreamEvent: Bool
+package struct ResponseEvent {
+    package let dialect: APIDialect
+    package let isStreamEvent: Bool
     /// The SSE `event:` name (Anthropic), nil otherwise.
-    public let eventName: String?
+    package let eventName: String?
     /// The event's data (stream) or the body (non-stream).
-    public private(set) var data: [UInt8]
+    package private(set) var data: [UInt8]
     /// The bytes as received, to forward untouched when nothing changed.
-    public let raw: [UInt8]
-    public private(set) var changed = false
+    package let raw: [UInt8]
+    package private(set) var changed = false
     /// Text to emit in a synthetic text event before this one.
-    public private(set) var insertedTextBefore: String?
+    package private(set) var insertedTextBefore: String?
     /// The parsed data, once parsed (nil inside: not JSON).
     private(set) var parsed: JSONValue??
     /// A string the dialect found without parsing the whole event (an
@@ -41,7 +41,7 @@ public struct ResponseEvent {
     /// usage(), once looked up (the core asks twice per event).
     private var foundUsage: JSONValue??
 
-    public init(dialect: APIDialect, isStreamEvent: Bool, eventName: String?, data: [UInt8], raw: [UInt8]) {
+    package init(dialect: APIDialect, isStreamEvent: Bool, eventName: String?, data: [UInt8], raw: [UInt8]) {
         self.dialect = dialect
         self.isStreamEvent = isStreamEvent
         self.eventName = eventName
@@ -49,20 +49,20 @@ public struct ResponseEvent {
         self.raw = raw
     }
 
-    public mutating func json() -> JSONValue? {
+    package mutating func json() -> JSONValue? {
         if let parsed { return parsed }
         let value = try? JSONValue.parse(data)
         parsed = .some(value)
         return value
     }
 
-    public mutating func kind() -> ResponseEventKind {
+    package mutating func kind() -> ResponseEventKind {
         guard isStreamEvent else { return .body }
         return dialect.wire.streamEventKind(&self)
     }
 
     /// The generated text this event carries ("" when none).
-    public mutating func text() -> String {
+    package mutating func text() -> String {
         isStreamEvent ? dialect.wire.streamText(&self) : dialect.wire.bodyText(&self)
     }
 
@@ -71,12 +71,12 @@ public struct ResponseEvent {
     /// output count (typically 1) that only `message_delta` replaces; every
     /// other usage the gateway reads (OpenAI's final chunk, a whole answer,
     /// `message_delta`) is final.
-    public mutating func usageHasFinalOutput() -> Bool {
+    package mutating func usageHasFinalOutput() -> Bool {
         dialect.wire.usageHasFinalOutput(&self)
     }
 
     /// The usage object this event carries, if any.
-    public mutating func usage() -> JSONValue? {
+    package mutating func usage() -> JSONValue? {
         if let foundUsage { return foundUsage }
         let usage = dialect.wire.findUsage(in: &self)
         foundUsage = .some(usage)
@@ -85,13 +85,13 @@ public struct ResponseEvent {
 
     /// A chunk that only carries usage the gateway asked for on the
     /// client's behalf (OpenAI's final chunk, `choices: []`).
-    public mutating func isUsageOnlyChunk() -> Bool {
+    package mutating func isUsageOnlyChunk() -> Bool {
         dialect.wire.isUsageOnlyChunk(&self)
     }
 
     /// Replaces the generated text. On an event that carries no text, the
     /// text goes into a synthetic text event emitted just before it.
-    public mutating func setText(_ newText: String) {
+    package mutating func setText(_ newText: String) {
         switch kind() {
         case .body:
             dialect.wire.replaceBodyText(with: newText, in: &self)
@@ -105,7 +105,7 @@ public struct ResponseEvent {
         changed = true
     }
 
-    public mutating func setRaw(_ bytes: [UInt8]) {
+    package mutating func setRaw(_ bytes: [UInt8]) {
         data = bytes
         parsed = nil
         foundQuickString = nil

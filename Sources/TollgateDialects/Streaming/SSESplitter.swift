@@ -13,8 +13,8 @@ import TollgateUnits
 /// Errors: an event larger than `maxEventBytes` throws `SSEEventTooLarge`.
 /// Events completed earlier in the same feed are returned first; the error
 /// is thrown by the next `feed` / `finish` call.
-public struct SSESplitter {
-    public let maxEventBytes: Int
+package struct SSESplitter {
+    package let maxEventBytes: Int
 
     /// Bytes of the event being assembled (plus unscanned input).
     private var pending: [UInt8] = []
@@ -31,16 +31,16 @@ public struct SSESplitter {
     private var heldEventEnd: Int? = nil
     private var overflowed = false
 
-    public init(maxEventBytes: Int = 1 << 20) {
+    package init(maxEventBytes: Int = 1 << 20) {
         self.maxEventBytes = maxEventBytes
     }
 
-    public mutating func feed(_ buffer: ByteBuffer) throws -> [SSEEvent] {
+    package mutating func feed(_ buffer: ByteBuffer) throws -> [SSEEvent] {
         try feed(buffer.readableBytesView)
     }
 
     /// Returns the events completed by `bytes`, in order (often none).
-    public mutating func feed(_ bytes: some Collection<UInt8>) throws -> [SSEEvent] {
+    package mutating func feed(_ bytes: some Collection<UInt8>) throws -> [SSEEvent] {
         if overflowed { throw SSEEventTooLarge(limit: maxEventBytes) }
         pending.append(contentsOf: bytes)
         var events: [SSEEvent] = []
@@ -125,7 +125,7 @@ public struct SSESplitter {
 
     /// The stream ended: returns a trailing event that had no blank line
     /// after it (its last line is parsed even without a line ending), if any.
-    public mutating func finish() throws -> SSEEvent? {
+    package mutating func finish() throws -> SSEEvent? {
         if overflowed { throw SSEEventTooLarge(limit: maxEventBytes) }
         defer {
             pending.removeAll(keepingCapacity: true)

@@ -5,45 +5,45 @@ import TollgateUnits
 /// Token counts of one call in Tollgate's canonical split: `input` excludes
 /// cached prompt tokens, which are counted in `cached` (OpenAI reports
 /// prompt_tokens including cached ones; Anthropic reports them apart).
-public struct TokenUsage: Sendable, Equatable {
-    public var input: Int64
-    public var output: Int64
-    public var cached: Int64
+package struct TokenUsage: Sendable, Equatable {
+    package var input: Int64
+    package var output: Int64
+    package var cached: Int64
     /// True when any figure is the gateway's estimate, not the provider's.
-    public var estimated: Bool
+    package var estimated: Bool
 
-    public init(input: Int64, output: Int64, cached: Int64, estimated: Bool) {
+    package init(input: Int64, output: Int64, cached: Int64, estimated: Bool) {
         self.input = input
         self.output = output
         self.cached = cached
         self.estimated = estimated
     }
 
-    public static let zero = TokenUsage(input: 0, output: 0, cached: 0, estimated: false)
+    package static let zero = TokenUsage(input: 0, output: 0, cached: 0, estimated: false)
 
     /// The estimate used when a provider reports nothing: four bytes of
     /// UTF-8 per token, rounded up.
-    public static func estimateTokens(bytes: Int) -> Int64 {
+    package static func estimateTokens(bytes: Int) -> Int64 {
         Int64((bytes + 3) / 4)
     }
 }
 
 /// Collects usage as a response goes by and fills the gaps with estimates.
-public struct UsageTracker: Sendable {
-    public let dialect: APIDialect
+package struct UsageTracker: Sendable {
+    package let dialect: APIDialect
     var input: Int64?
     var output: Int64?
     var cached: Int64?
     /// Generated text seen so far, for the estimate and the running count.
-    public private(set) var outputTextBytes = 0
+    package private(set) var outputTextBytes = 0
 
-    public init(dialect: APIDialect) { self.dialect = dialect }
+    package init(dialect: APIDialect) { self.dialect = dialect }
 
-    public var sawUsage: Bool { input != nil || output != nil }
+    package var sawUsage: Bool { input != nil || output != nil }
     /// The provider reported the output tokens: no text estimate is needed.
-    public var hasOutputCount: Bool { output != nil }
+    package var hasOutputCount: Bool { output != nil }
 
-    public mutating func addOutputText(bytes: Int) { outputTextBytes += bytes }
+    package mutating func addOutputText(bytes: Int) { outputTextBytes += bytes }
 
     /// `usage` is a usage object of the tracker's dialect (OpenAI's, or
     /// Anthropic's message_start `message.usage`, message_delta `usage`,
@@ -52,7 +52,7 @@ public struct UsageTracker: Sendable {
     /// stream's output count is the provider's only once its final usage
     /// event arrived; until then (and for a stream cut before it) it is
     /// estimated from the text produced.
-    public mutating func observe(usage: JSONValue, finalOutput: Bool = true) {
+    package mutating func observe(usage: JSONValue, finalOutput: Bool = true) {
         guard case .object = usage else { return }
         let reading = dialect.wire.readUsage(usage, finalOutput: finalOutput)
         if let value = reading.input { input = value }
@@ -62,17 +62,17 @@ public struct UsageTracker: Sendable {
 
     /// Output tokens so far: the provider's count if it gave one, else the
     /// estimate from the text.
-    public var runningOutputTokens: Int64 {
+    package var runningOutputTokens: Int64 {
         max(output ?? 0, TokenUsage.estimateTokens(bytes: outputTextBytes))
     }
 
     /// Input tokens so far: the provider's count once an event carried it,
     /// else the estimate from the prompt.
-    public func runningInputTokens(promptBytes: Int) -> Int64 {
+    package func runningInputTokens(promptBytes: Int) -> Int64 {
         input ?? TokenUsage.estimateTokens(bytes: promptBytes)
     }
 
-    public func final(promptBytes: Int) -> TokenUsage {
+    package func final(promptBytes: Int) -> TokenUsage {
         let estimatedInput = input == nil
         let estimatedOutput = output == nil
         return TokenUsage(

@@ -6,10 +6,10 @@ import TollgateConfig
 import TollgateSQLite
 
 /// An alert raised by a plugin or the core.
-public struct Alert: Sendable, Equatable {
-    public enum Severity: Int32, Sendable, CustomStringConvertible {
+package struct Alert: Sendable, Equatable {
+    package enum Severity: Int32, Sendable, CustomStringConvertible {
         case info = 0, warning = 1, critical = 2
-        public var description: String {
+        package var description: String {
             switch self {
             case .info: return "info"
             case .warning: return "warning"
@@ -18,18 +18,18 @@ public struct Alert: Sendable, Equatable {
         }
     }
 
-    public var severity: Severity
-    public var kind: String
-    public var subject: String
-    public var message: String
+    package var severity: Severity
+    package var kind: String
+    package var subject: String
+    package var message: String
     /// The same key is delivered once: it names the condition and its window.
-    public var dedupeKey: String
+    package var dedupeKey: String
     /// A JSON object with extra facts, or "" for none.
-    public var detailsJSON: String
+    package var detailsJSON: String
     /// Which plugin instance raised it ("core" for the core).
-    public var source: String
+    package var source: String
 
-    public init(severity: Severity, kind: String, subject: String, message: String, dedupeKey: String,
+    package init(severity: Severity, kind: String, subject: String, message: String, dedupeKey: String,
                 detailsJSON: String = "", source: String) {
         self.severity = severity
         self.kind = kind
@@ -42,7 +42,7 @@ public struct Alert: Sendable, Equatable {
 }
 
 /// Where alerts go. Deliver must never block the caller.
-public protocol AlertSink: Sendable {
+package protocol AlertSink: Sendable {
     func deliver(_ alert: Alert)
     /// Called by the router when it adopts the sink: where the sink counts
     /// its deliveries. The sinks are built from config alone (also on
@@ -57,7 +57,7 @@ public protocol AlertSink: Sendable {
 }
 
 extension AlertSink {
-    public func attach(metrics: GatewayMetrics) {}
-    public func close() {}
-    public func waitUntilDrained(timeoutMs: Int) -> Bool { true }
+    package func attach(metrics: GatewayMetrics) {}
+    package func close() {}
+    package func waitUntilDrained(timeoutMs: Int) -> Bool { true }
 }

@@ -8,7 +8,7 @@ import TollgateConfig
 import TollgateSQLite
 
 /// Deduplicates alerts and hands them to every sink.
-public final class AlertRouter: @unchecked Sendable {
+package final class AlertRouter: @unchecked Sendable {
     private let lock = NSLock()
     private var sinks: [AlertSink]
     private var seen: Set<String> = []
@@ -17,7 +17,7 @@ public final class AlertRouter: @unchecked Sendable {
     /// Dedupe keys remembered; the oldest are forgotten past this.
     let memory: Int
 
-    public init(sinks: [AlertSink], metrics: GatewayMetrics, memory: Int = 100_000) {
+    package init(sinks: [AlertSink], metrics: GatewayMetrics, memory: Int = 100_000) {
         self.sinks = sinks
         self.metrics = metrics
         self.memory = memory
@@ -27,7 +27,7 @@ public final class AlertRouter: @unchecked Sendable {
     /// Swaps in the sinks of a new config (reload). Dedupe memory is kept, so
     /// a reload does not deliver an alert twice. The old sinks finish what
     /// they hold in the background.
-    public func replaceSinks(_ sinks: [AlertSink]) {
+    package func replaceSinks(_ sinks: [AlertSink]) {
         for sink in sinks { sink.attach(metrics: metrics) }
         let old = lock.withLock {
             let old = self.sinks
@@ -40,7 +40,7 @@ public final class AlertRouter: @unchecked Sendable {
     /// Shutdown: stops every sink and waits up to `timeoutMs` in all for
     /// queued deliveries; false when some were still pending.
     @discardableResult
-    public func close(timeoutMs: Int = 2_000) -> Bool {
+    package func close(timeoutMs: Int = 2_000) -> Bool {
         let current = lock.withLock {
             let current = sinks
             sinks = []
@@ -59,7 +59,7 @@ public final class AlertRouter: @unchecked Sendable {
 
     /// Returns false when the alert was a duplicate and was dropped.
     @discardableResult
-    public func raise(_ alert: Alert) -> Bool {
+    package func raise(_ alert: Alert) -> Bool {
         let targets: [AlertSink]? = lock.withLock {
             guard seen.insert(alert.dedupeKey).inserted else { return nil }
             seenOrder.append(alert.dedupeKey)
@@ -78,11 +78,11 @@ public final class AlertRouter: @unchecked Sendable {
 }
 
 /// Writes each alert as one log line.
-public struct LogAlertSink: AlertSink {
+package struct LogAlertSink: AlertSink {
     let logger: Logger
-    public init(logger: Logger) { self.logger = logger }
+    package init(logger: Logger) { self.logger = logger }
 
-    public func deliver(_ alert: Alert) {
+    package func deliver(_ alert: Alert) {
         let level: Logger.Level = alert.severity == .critical ? .critical : (alert.severity == .warning ? .warning : .notice)
         logger.log(level: level, "alert: \(alert.message)", metadata: [
             "alert_kind": .string(alert.kind), "subject": .string(alert.subject),

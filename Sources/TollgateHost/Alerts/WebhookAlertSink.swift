@@ -18,16 +18,16 @@ import TollgateSQLite
 /// - `tollgate_alert_deliveries_total{sink,result}`: result delivered | failed
 /// - `tollgate_alert_delivery_attempts_total{sink,result}`: success | failure
 /// - `tollgate_alert_queue_dropped_total{sink}`
-public final class WebhookAlertSink: AlertSink, @unchecked Sendable {
-    public struct Settings: Sendable, Equatable {
-        public var url: String
-        public var timeoutMs: Int
-        public var retries: Int
-        public var backoffMs: Int
-        public var queueSize: Int
-        public var headers: [String: String]
+package final class WebhookAlertSink: AlertSink, @unchecked Sendable {
+    package struct Settings: Sendable, Equatable {
+        package var url: String
+        package var timeoutMs: Int
+        package var retries: Int
+        package var backoffMs: Int
+        package var queueSize: Int
+        package var headers: [String: String]
 
-        public init(url: String, timeoutMs: Int = 2_000, retries: Int = 3, backoffMs: Int = 500, queueSize: Int = 1_000,
+        package init(url: String, timeoutMs: Int = 2_000, retries: Int = 3, backoffMs: Int = 500, queueSize: Int = 1_000,
                     headers: [String: String] = [:]) {
             self.url = url
             self.timeoutMs = timeoutMs
@@ -38,9 +38,9 @@ public final class WebhookAlertSink: AlertSink, @unchecked Sendable {
         }
     }
 
-    public let settings: Settings
+    package let settings: Settings
     /// The `sink` label of this sink's metrics.
-    public let label: String
+    package let label: String
     let policy: WebhookRetryPolicy
     private let logger: Logger
     private let poster: WebhookPoster
@@ -72,11 +72,11 @@ public final class WebhookAlertSink: AlertSink, @unchecked Sendable {
         return "webhook:" + host + (components.port.map { ":\($0)" } ?? "")
     }
 
-    public func attach(metrics: GatewayMetrics) {
+    package func attach(metrics: GatewayMetrics) {
         condition.withLock { self.metrics = metrics }
     }
 
-    public func deliver(_ alert: Alert) {
+    package func deliver(_ alert: Alert) {
         let accepted: Bool = condition.withLock {
             guard !closed, queue.count - head < settings.queueSize else { return false }
             queue.append((alert, Date()))
@@ -91,14 +91,14 @@ public final class WebhookAlertSink: AlertSink, @unchecked Sendable {
         }
     }
 
-    public func close() {
+    package func close() {
         condition.withLock {
             closed = true
             condition.broadcast()
         }
     }
 
-    public func waitUntilDrained(timeoutMs: Int) -> Bool {
+    package func waitUntilDrained(timeoutMs: Int) -> Bool {
         let deadline = Date(timeIntervalSinceNow: Double(max(0, timeoutMs)) / 1000)
         return condition.withLock {
             while !(queue.count == head && !busy) {
@@ -109,7 +109,7 @@ public final class WebhookAlertSink: AlertSink, @unchecked Sendable {
     }
 
     /// Alerts waiting for the worker (not counting the one in hand).
-    public var pendingCount: Int { condition.withLock { queue.count - head } }
+    package var pendingCount: Int { condition.withLock { queue.count - head } }
 
     // MARK: the worker thread
 

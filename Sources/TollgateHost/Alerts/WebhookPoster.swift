@@ -7,12 +7,12 @@ import TollgateSQLite
 
 /// Sends one webhook POST and waits for the answer. The sink's worker
 /// thread is its only caller; tests put a fake in its place.
-public protocol WebhookPoster: AnyObject {
+package protocol WebhookPoster: AnyObject {
     func post(url: String, body: [UInt8], headers: [(String, String)], timeoutMs: Int) -> WebhookAttemptResult
     /// The sink's worker is done with it: release connections and threads.
     func close()
 }
 
 extension WebhookPoster {
-    public func close() {}
+    package func close() {}
 }

@@ -6,7 +6,7 @@ import TollgateConfig
 import TollgateSQLite
 
 /// What one webhook POST came to.
-public enum WebhookAttemptResult: Sendable, Equatable {
+package enum WebhookAttemptResult: Sendable, Equatable {
     /// The receiver answered with this HTTP status.
     case status(Int)
     /// No answer: connection refused, timeout, TLS or DNS failure.
@@ -16,27 +16,27 @@ public enum WebhookAttemptResult: Sendable, Equatable {
 /// Decides after each attempt whether a webhook delivery is done, is tried
 /// again after a pause, or is given up. No I/O, so the schedule is tested
 /// without sockets; the sink's worker thread follows it.
-public struct WebhookRetryPolicy: Sendable, Equatable {
+package struct WebhookRetryPolicy: Sendable, Equatable {
     /// Attempts after the first one.
-    public var retries: Int
+    package var retries: Int
     /// Pause before the first retry; doubles for each later one.
-    public var backoffMs: Int
-    public var maxBackoffMs: Int
+    package var backoffMs: Int
+    package var maxBackoffMs: Int
 
-    public enum Step: Sendable, Equatable {
+    package enum Step: Sendable, Equatable {
         case delivered
         case retry(afterMs: Int)
         case giveUp(reason: String)
     }
 
-    public init(retries: Int, backoffMs: Int, maxBackoffMs: Int = 30_000) {
+    package init(retries: Int, backoffMs: Int, maxBackoffMs: Int = 30_000) {
         self.retries = retries
         self.backoffMs = backoffMs
         self.maxBackoffMs = maxBackoffMs
     }
 
     /// `attempt` is 1 for the first try.
-    public func step(after result: WebhookAttemptResult, attempt: Int) -> Step {
+    package func step(after result: WebhookAttemptResult, attempt: Int) -> Step {
         if case .status(let code) = result {
             if (200..<300).contains(code) { return .delivered }
             // A 400 or 404 says the request is wrong: asking again will not help.
@@ -51,7 +51,7 @@ public struct WebhookRetryPolicy: Sendable, Equatable {
     }
 
     /// backoff x 2^(n-1), capped at maxBackoffMs.
-    public func pause(beforeRetry n: Int) -> Int {
+    package func pause(beforeRetry n: Int) -> Int {
         var pause = backoffMs
         for _ in 1..<max(1, n) {
             pause = pause > maxBackoffMs / 2 ? maxBackoffMs : pause * 2

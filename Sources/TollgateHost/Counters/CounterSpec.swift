@@ -7,15 +7,15 @@ import TollgateSQLite
 
 /// What a counter is: declared by a plugin, shared by name between plugin
 /// instances and generations.
-public struct CounterSpec: Equatable, Sendable {
-    public var name: String
+package struct CounterSpec: Equatable, Sendable {
+    package var name: String
     /// Largest spent + reserved allowed in one window; Int64.max for none.
-    public var limit: Int64
-    public var window: CounterWindow
+    package var limit: Int64
+    package var window: CounterWindow
     /// Spent is persisted (ignored for `minute`, which lives 60 s).
-    public var persist: Bool
+    package var persist: Bool
 
-    public init(name: String, limit: Int64, window: CounterWindow, persist: Bool) {
+    package init(name: String, limit: Int64, window: CounterWindow, persist: Bool) {
         self.name = name
         self.limit = limit
         self.window = window
@@ -26,18 +26,18 @@ public struct CounterSpec: Equatable, Sendable {
 }
 
 /// A counter's numbers, as tollgate_type_counter_state carries them.
-public struct CounterState: Equatable, Sendable {
-    public var limit: Int64
-    public var spent: Int64
-    public var reserved: Int64
+package struct CounterState: Equatable, Sendable {
+    package var limit: Int64
+    package var spent: Int64
+    package var reserved: Int64
     /// Unix seconds; windowEnd is 0 for `none`.
-    public var windowStart: Int64
-    public var windowEnd: Int64
+    package var windowStart: Int64
+    package var windowEnd: Int64
     /// After a refusal: ms until the refused amount could fit if nothing
     /// else changed; 0 when unknown or never.
-    public var retryAfterMs: Int64
+    package var retryAfterMs: Int64
 
-    public var remaining: Int64 { limit == Int64.max ? Int64.max : max(0, limit - spent - reserved) }
+    package var remaining: Int64 { limit == Int64.max ? Int64.max : max(0, limit - spent - reserved) }
 }
 
 /// Int64 arithmetic that saturates instead of trapping: a counter must never

@@ -7,7 +7,7 @@ import TollgateConfig
 import TollgateSQLite
 
 /// What `reserve` decided.
-public enum ReserveResult: Equatable, Sendable {
+package enum ReserveResult: Equatable, Sendable {
     /// Everything was reserved.
     case reserved(UInt64)
     /// Reserved with `force` although the counter at `overIndex` (the first
@@ -20,8 +20,8 @@ public enum ReserveResult: Equatable, Sendable {
 
 /// A settle or add that changed spent; wait on `durable` (if any) before
 /// telling anyone the money is accounted for.
-public struct SpentUpdate: Sendable {
-    public var durable: DurableTicket?
+package struct SpentUpdate: Sendable {
+    package var durable: DurableTicket?
 }
 
 /// An open reservation: what it holds on which counter, and where each
@@ -57,7 +57,7 @@ extension CounterStore {
     /// nothing. With `force`, always reserves and reports the first counter
     /// over its limit. The same counter may appear more than once; its
     /// amounts add up.
-    public func reserve(_ items: [(counter: UInt32, amount: Int64)], force: Bool = false) throws -> ReserveResult {
+    package func reserve(_ items: [(counter: UInt32, amount: Int64)], force: Bool = false) throws -> ReserveResult {
         guard !items.isEmpty else { throw CounterStoreError.invalid("a reservation needs at least one counter") }
         guard items.allSatisfy({ $0.amount >= 0 }) else { throw CounterStoreError.invalid("negative amount") }
         guard let ordered = orderedSlots(items.map(\.counter)) else { throw CounterStoreError.invalid("unknown counter id") }
@@ -101,7 +101,7 @@ extension CounterStore {
     /// added to the spent of its i-th counter in the window it was reserved
     /// in. Throws `.notFound` for an unknown or closed reservation and
     /// `.invalid` for a count mismatch (nothing changes; it stays open).
-    public func settle(_ reservation: UInt64, actual: [Int64]) throws -> SpentUpdate {
+    package func settle(_ reservation: UInt64, actual: [Int64]) throws -> SpentUpdate {
         guard actual.allSatisfy({ $0 >= 0 }) else { throw CounterStoreError.invalid("negative amount") }
         let shard = shard(reservation)
         guard let open = shard.peek(reservation) else { throw CounterStoreError.notFound("no open reservation \(reservation)") }
@@ -124,7 +124,7 @@ extension CounterStore {
     /// Releases a reservation: its amounts leave `reserved`; false if it
     /// was unknown or already closed.
     @discardableResult
-    public func release(_ reservation: UInt64) -> Bool {
+    package func release(_ reservation: UInt64) -> Bool {
         guard let taken = shard(reservation).take(reservation) else { return false }
         close(taken) { _, _, _, _ in }
         return true
@@ -132,7 +132,7 @@ extension CounterStore {
 
     /// Adds to a counter's spent in its current window, with no reservation
     /// and no limit check.
-    public func add(_ counter: UInt32, amount: Int64) throws -> SpentUpdate {
+    package func add(_ counter: UInt32, amount: Int64) throws -> SpentUpdate {
         guard amount >= 0 else { throw CounterStoreError.invalid("negative amount") }
         guard let slot = orderedSlots([counter])?.first?.slot else { throw CounterStoreError.invalid("unknown counter id") }
         let now = clock()

@@ -7,13 +7,13 @@ import TollgateDialects
 import TollgateConfig
 import TollgateSQLite
 
-public enum CounterStoreError: Error, Equatable, CustomStringConvertible {
+package enum CounterStoreError: Error, Equatable, CustomStringConvertible {
     case invalid(String)
     case notFound(String)
     case unavailable(String)
     case full
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalid(let why): return "invalid counter request: \(why)"
         case .notFound(let why): return why
@@ -33,13 +33,13 @@ public enum CounterStoreError: Error, Equatable, CustomStringConvertible {
 /// Time comes from `clock` (Unix milliseconds), so tests can move it.
 /// Spent is handed to `persistence` (if any) on every settle and add;
 /// reservations stay in memory only.
-public final class CounterStore: @unchecked Sendable {
-    public typealias Clock = @Sendable () -> Int64
+package final class CounterStore: @unchecked Sendable {
+    package typealias Clock = @Sendable () -> Int64
 
-    public static let systemClock: Clock = { MonotonicClock.wallMicros() / 1000 }
+    package static let systemClock: Clock = { MonotonicClock.wallMicros() / 1000 }
 
     let clock: Clock
-    public let persistence: SpentPersistence?
+    package let persistence: SpentPersistence?
     private let slots = SlotTable()
     private let registryLock = NIOLock()
     private var idsByName: [String: UInt32] = [:]
@@ -47,7 +47,7 @@ public final class CounterStore: @unchecked Sendable {
     private let shards: [ReservationShard] = (0..<ReservationShard.count).map { _ in ReservationShard() }
     private let closed = ManagedAtomic<Bool>(false)
 
-    public init(clock: @escaping Clock = CounterStore.systemClock, persistence: SpentPersistence? = nil) {
+    package init(clock: @escaping Clock = CounterStore.systemClock, persistence: SpentPersistence? = nil) {
         self.clock = clock
         self.persistence = persistence
     }
@@ -58,7 +58,7 @@ public final class CounterStore: @unchecked Sendable {
     /// the life of the process). Declaring again updates the limit, window
     /// and flags and keeps spent and reservations. A persisted counter new
     /// to this process starts with the spent stored for its current window.
-    public func declare(_ spec: CounterSpec) throws -> UInt32 {
+    package func declare(_ spec: CounterSpec) throws -> UInt32 {
         guard !spec.name.isEmpty else { throw CounterStoreError.invalid("empty counter name") }
         guard spec.limit >= 0 else { throw CounterStoreError.invalid("negative limit \(spec.limit) for \(spec.name)") }
         return try registryLock.withLock {
@@ -86,15 +86,15 @@ public final class CounterStore: @unchecked Sendable {
         }
     }
 
-    public func id(named name: String) -> UInt32? { registryLock.withLock { idsByName[name] } }
+    package func id(named name: String) -> UInt32? { registryLock.withLock { idsByName[name] } }
 
-    public func spec(_ id: UInt32) -> CounterSpec? {
+    package func spec(_ id: UInt32) -> CounterSpec? {
         guard let slot = slots.slot(id) else { return nil }
         return slot.lock.withLock { slot.cell.spec }
     }
 
     /// A counter's numbers now; nil for an unknown id.
-    public func state(_ id: UInt32) -> CounterState? {
+    package func state(_ id: UInt32) -> CounterState? {
         guard let slot = slots.slot(id) else { return nil }
         let now = clock()
         return slot.lock.withLock {
@@ -106,7 +106,7 @@ public final class CounterStore: @unchecked Sendable {
     }
 
     /// Every counter whose name starts with `prefix`, by name.
-    public func counters(withPrefix prefix: String) -> [(id: UInt32, spec: CounterSpec, state: CounterState)] {
+    package func counters(withPrefix prefix: String) -> [(id: UInt32, spec: CounterSpec, state: CounterState)] {
         let ids = registryLock.withLock { idsByName.filter { $0.key.hasPrefix(prefix) }.map(\.value) }
         return ids.compactMap { id in
             guard let slot = slots.slot(id) else { return nil }
@@ -119,11 +119,11 @@ public final class CounterStore: @unchecked Sendable {
     }
 
     /// Reservations not yet settled or released.
-    public var openReservations: Int { shards.reduce(0) { $0 + $1.count } }
+    package var openReservations: Int { shards.reduce(0) { $0 + $1.count } }
 
     /// Stops persistence (committing what is queued). Settles after this
     /// still update memory but throw `.unavailable`.
-    public func close() {
+    package func close() {
         if closed.exchange(true, ordering: .acquiringAndReleasing) { return }
         persistence?.close()
     }

@@ -7,7 +7,7 @@ import TollgateSQLite
 
 /// When a counter's spent goes back to zero (TOLLGATE_WINDOW_*). Calendar
 /// windows are UTC; `minute` slides (see `MinuteBuckets`).
-public enum CounterWindow: Int32, Sendable, CaseIterable {
+package enum CounterWindow: Int32, Sendable, CaseIterable {
     case none = 0
     case day = 1
     case week = 2
@@ -15,7 +15,7 @@ public enum CounterWindow: Int32, Sendable, CaseIterable {
     case minute = 4
 
     /// The name used in counter names and the admin API.
-    public var name: String {
+    package var name: String {
         switch self {
         case .none: return "total"
         case .day: return "daily"
@@ -25,12 +25,12 @@ public enum CounterWindow: Int32, Sendable, CaseIterable {
         }
     }
 
-    public var isCalendar: Bool { self == .day || self == .week || self == .month }
+    package var isCalendar: Bool { self == .day || self == .week || self == .month }
 
     /// The calendar window holding `second` (Unix seconds): [start, end).
     /// `none` is one window from 0 with no end (end = 0); `minute` is the
     /// 60 s ending at `second` (start = second - 59, end = second + 1).
-    public func bounds(containing second: Int64) -> (start: Int64, end: Int64) {
+    package func bounds(containing second: Int64) -> (start: Int64, end: Int64) {
         switch self {
         case .none:
             return (0, 0)

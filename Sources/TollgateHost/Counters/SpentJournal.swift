@@ -10,9 +10,9 @@ import TollgateConfig
 /// the one GroupCommitWriter: a settle is an additive upsert, so batches
 /// commute and group commit needs no ordering between requests.
 /// Reservations are never written: those of a dead process are void.
-public final class SpentJournal: SpentPersistence, @unchecked Sendable {
-    public let path: String
-    public let writer: GroupCommitWriter
+package final class SpentJournal: SpentPersistence, @unchecked Sendable {
+    package let path: String
+    package let writer: GroupCommitWriter
     private let readLock = NIOLock()
     private let upsert = UpsertCache()
     private let reader: SQLiteDatabase
@@ -27,7 +27,7 @@ public final class SpentJournal: SpentPersistence, @unchecked Sendable {
         ) WITHOUT ROWID
         """
 
-    public init(path: String, durability: SQLiteDatabase.Durability = .processCrashSafe,
+    package init(path: String, durability: SQLiteDatabase.Durability = .processCrashSafe,
                 onError: @escaping @Sendable (Error) -> Void = { _ in }) throws {
         self.path = path
         writer = try GroupCommitWriter(path: path, durability: durability, setup: { try $0.execute(SpentJournal.schema) },
@@ -35,7 +35,7 @@ public final class SpentJournal: SpentPersistence, @unchecked Sendable {
         reader = try SQLiteDatabase(path: path, durability: durability)
     }
 
-    public func loadSpent(name: String, windowStart: Int64) throws -> Int64 {
+    package func loadSpent(name: String, windowStart: Int64) throws -> Int64 {
         try readLock.withLock {
             let rows = try reader.query("SELECT spent FROM counter_spent WHERE name = ?1 AND window_start = ?2",
                                         [.text(name), .integer(windowStart)])
@@ -44,7 +44,7 @@ public final class SpentJournal: SpentPersistence, @unchecked Sendable {
     }
 
     /// Every (name, window start, spent) row, for tools and tests.
-    public func allRows() throws -> [SpentEntry] {
+    package func allRows() throws -> [SpentEntry] {
         try readLock.withLock {
             try reader.query("SELECT name, window_start, spent FROM counter_spent ORDER BY name, window_start").map {
                 SpentEntry(name: $0[0].string ?? "", windowStart: $0[1].int64 ?? 0, amount: $0[2].int64 ?? 0)
@@ -52,7 +52,7 @@ public final class SpentJournal: SpentPersistence, @unchecked Sendable {
         }
     }
 
-    public func record(_ entries: [SpentEntry]) throws -> DurableTicket? {
+    package func record(_ entries: [SpentEntry]) throws -> DurableTicket? {
         guard !entries.isEmpty else { return nil }
         let ticket: UInt64? = readLock.withLock {
             guard !closed else { return nil }
@@ -68,7 +68,7 @@ public final class SpentJournal: SpentPersistence, @unchecked Sendable {
         return DurableTicket(writer: writer, ticket: ticket)
     }
 
-    public func close() {
+    package func close() {
         let first: Bool = readLock.withLock {
             defer { closed = true }
             return !closed

@@ -7,21 +7,21 @@ import TollgateConfig
 
 /// One settled amount to persist: added to the spent of `name` in the
 /// window starting at `windowStart`.
-public struct SpentEntry: Equatable, Sendable {
-    public var name: String
-    public var windowStart: Int64
-    public var amount: Int64
+package struct SpentEntry: Equatable, Sendable {
+    package var name: String
+    package var windowStart: Int64
+    package var amount: Int64
 }
 
 /// A write the caller can wait for: committed once `writer` passes `ticket`.
-public struct DurableTicket: @unchecked Sendable {
-    public let writer: GroupCommitWriter
-    public let ticket: UInt64
+package struct DurableTicket: @unchecked Sendable {
+    package let writer: GroupCommitWriter
+    package let ticket: UInt64
 }
 
 /// Where spent survives the process. The counter store works without one
 /// (memory only: tests, benchmarks); the gateway gives it `SpentJournal`.
-public protocol SpentPersistence: AnyObject, Sendable {
+package protocol SpentPersistence: AnyObject, Sendable {
     /// What was settled for `name` in the window starting at `windowStart`.
     func loadSpent(name: String, windowStart: Int64) throws -> Int64
     /// Queues the additions; returns the ticket to wait for, nil if there

@@ -10,8 +10,8 @@ import TollgateSQLite
 
 /// Every metric on /metrics: the core's own and the ones plugins define.
 /// One registry for the process, so series survive plugin reloads.
-public final class GatewayMetrics: @unchecked Sendable {
-    public let registry = PrometheusCollectorRegistry()
+package final class GatewayMetrics: @unchecked Sendable {
+    package let registry = PrometheusCollectorRegistry()
     private let lock = NIOLock()
     private var definitions: [String: MetricDefinition] = [:]
     /// By id: each definition with the series it has recorded to.
@@ -19,7 +19,7 @@ public final class GatewayMetrics: @unchecked Sendable {
     /// Series resolved to a handle (ABI 1.3 metric_series), by handle - 1.
     private var resolved: [SeriesTable.Series] = []
 
-    public enum Kind: Int32, Sendable { case counter = 0, gauge = 1, histogram = 2 }
+    package enum Kind: Int32, Sendable { case counter = 0, gauge = 1, histogram = 2 }
 
     struct MetricDefinition {
         let id: UInt32
@@ -34,7 +34,7 @@ public final class GatewayMetrics: @unchecked Sendable {
         0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
     ]
 
-    public init() {
+    package init() {
         // Register the core's names so a plugin cannot take them with
         // another shape.
         _ = try? define(kind: .counter, name: "tollgate_requests_total", help: "Requests by route, status and model.",
@@ -80,13 +80,13 @@ public final class GatewayMetrics: @unchecked Sendable {
                         help: "Alerts dropped because a sink's queue was full.", labelNames: ["sink"])
     }
 
-    public struct DefinitionError: Error, CustomStringConvertible {
-        public var description: String
+    package struct DefinitionError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Declares a metric; the same name with the same shape returns the
     /// same id.
-    public func define(kind: Kind, name: String, help: String, labelNames: [String]) throws -> UInt32 {
+    package func define(kind: Kind, name: String, help: String, labelNames: [String]) throws -> UInt32 {
         guard GatewayMetrics.isValidName(name) else {
             throw DefinitionError(description: "invalid metric name '\(name)'")
         }
@@ -107,14 +107,14 @@ public final class GatewayMetrics: @unchecked Sendable {
         }
     }
 
-    public func id(of name: String) -> UInt32? { lock.withLock { definitions[name]?.id } }
+    package func id(of name: String) -> UInt32? { lock.withLock { definitions[name]?.id } }
 
     /// Records a value; false for an unknown id or a wrong label count.
     /// A series is made in the registry once and then found by its label
     /// values alone (the registry's make* would look the name and labels up
     /// and check the help text on every call).
     @discardableResult
-    public func record(id: UInt32, labelValues: [String], value: Double) -> Bool {
+    package func record(id: UInt32, labelValues: [String], value: Double) -> Bool {
         guard let table = table(id, labelCount: labelValues.count) else { return false }
         return GatewayMetrics.apply(value, to: table.series(labelValues) { makeSeries(table.definition, labelValues) })
     }
@@ -122,7 +122,7 @@ public final class GatewayMetrics: @unchecked Sendable {
     /// The handle of one series (made if new) for recording without labels:
     /// the same id and label values always give the same handle, never 0.
     /// nil for an unknown id or a wrong label count.
-    public func seriesHandle(id: UInt32, labelValues: [String]) -> UInt64? {
+    package func seriesHandle(id: UInt32, labelValues: [String]) -> UInt64? {
         guard let table = table(id, labelCount: labelValues.count) else { return nil }
         return table.handle(labelValues, make: { makeSeries(table.definition, labelValues) }) { series in
             lock.withLock {
@@ -135,7 +135,7 @@ public final class GatewayMetrics: @unchecked Sendable {
     /// Records on a series from `seriesHandle`; false for an unknown handle
     /// or a value the metric's kind refuses.
     @discardableResult
-    public func record(series handle: UInt64, value: Double) -> Bool {
+    package func record(series handle: UInt64, value: Double) -> Bool {
         guard let series = lock.withLock({ handle > 0 && handle <= UInt64(resolved.count) ? resolved[Int(handle - 1)] : nil })
         else { return false }
         return GatewayMetrics.apply(value, to: series)
@@ -175,12 +175,12 @@ public final class GatewayMetrics: @unchecked Sendable {
     }
 
     @discardableResult
-    public func record(_ name: String, labels: [String] = [], value: Double) -> Bool {
+    package func record(_ name: String, labels: [String] = [], value: Double) -> Bool {
         guard let id = id(of: name) else { return false }
         return record(id: id, labelValues: labels, value: value)
     }
 
-    public func exposition() -> [UInt8] {
+    package func exposition() -> [UInt8] {
         registry.emitToBuffer()
     }
 

@@ -15,64 +15,64 @@ import TollgateConfig
 /// Everything the host knows about one request, as plugins see it through
 /// the host table: what `tollgate_type_call_ptr` points to. Only touched
 /// from the request's event loop.
-public final class CallContext {
+package final class CallContext {
     /// Which hook runs on this call (`idle` between hooks): the phase
     /// TollgateABI's rules are stated over.
-    public typealias Phase = ABIPhase
+    package typealias Phase = ABIPhase
 
-    public let requestID: String
-    public let route: String
-    public let identity: Identity
-    public let request: CanonicalRequest
-    public let modelRequested: String
-    public let catalog: ModelCatalog
-    public let receivedAtMicros: Int64
+    package let requestID: String
+    package let route: String
+    package let identity: Identity
+    package let request: CanonicalRequest
+    package let modelRequested: String
+    package let catalog: ModelCatalog
+    package let receivedAtMicros: Int64
 
-    public internal(set) var phase: Phase = .idle
-    public let requestHeaders: HeaderList
-    public var attributes = HeaderList(caseInsensitive: false)
-    public var responseHeaders = HeaderList(caseInsensitive: true)
-    public var upstreamHeaders = HeaderList(caseInsensitive: true)
-    public var headersSent = false
+    package internal(set) var phase: Phase = .idle
+    package let requestHeaders: HeaderList
+    package var attributes = HeaderList(caseInsensitive: false)
+    package var responseHeaders = HeaderList(caseInsensitive: true)
+    package var upstreamHeaders = HeaderList(caseInsensitive: true)
+    package var headersSent = false
 
     /// Set by set_fallback_models: tried in order after a failure before
     /// the first byte.
-    public var fallbackModels: [String] = []
+    package var fallbackModels: [String] = []
     /// Set by set_deployment; cleared when the model changes.
-    public var pinnedDeployment: String?
+    package var pinnedDeployment: String?
 
     /// Set by set_error (reject / abort / error reason).
-    public var pluginError: GatewayError?
+    package var pluginError: GatewayError?
     /// Set by set_response (respond).
-    public var pluginResponse: (status: Int, contentType: String, body: [UInt8])?
+    package var pluginResponse: (status: Int, contentType: String, body: [UInt8])?
 
     /// The event under the chunk hooks, while they run.
     var currentEvent: ResponseEvent?
     var currentEventKind: ResponseEventKind = .other
-    public var chunkIndex: Int64 = 0
-    public var runningOutputTokens: Int64 = 0
-    public var runningInputTokens: Int64 = 0
+    package var chunkIndex: Int64 = 0
+    package var runningOutputTokens: Int64 = 0
+    package var runningInputTokens: Int64 = 0
 
     // Outcome, filled before post_call.
-    public var outcome: String?
-    public var decidedBy: String?
-    public var outcomeDetail: String?
-    public var status = 0
-    public var usage: TokenUsage?
-    public var costNanos: Int64 = 0
-    public var modelServed: String?
-    public var deployment: String?
-    public var latencyMicros: Int64 = 0
-    public var upstreamMicros: Int64 = 0
-    public var firstByteSent = false
-    public var upstreamAttempts = 0
+    package var outcome: String?
+    package var decidedBy: String?
+    package var outcomeDetail: String?
+    package var status = 0
+    package var usage: TokenUsage?
+    package var costNanos: Int64 = 0
+    package var modelServed: String?
+    package var deployment: String?
+    package var latencyMicros: Int64 = 0
+    package var upstreamMicros: Int64 = 0
+    package var firstByteSent = false
+    package var upstreamAttempts = 0
 
     /// Writes the response must wait for before it completes (a settled
     /// reservation, a ledger row): the client never sees a finished
     /// response whose accounting a crash could lose.
-    public private(set) var durabilityWaits: [(writer: GroupCommitWriter, ticket: UInt64)] = []
+    package private(set) var durabilityWaits: [(writer: GroupCommitWriter, ticket: UInt64)] = []
 
-    public func requireDurable(writer: GroupCommitWriter, ticket: UInt64) {
+    package func requireDurable(writer: GroupCommitWriter, ticket: UInt64) {
         if let i = durabilityWaits.firstIndex(where: { $0.writer === writer }) {
             durabilityWaits[i].ticket = max(durabilityWaits[i].ticket, ticket)
         } else {
@@ -83,7 +83,7 @@ public final class CallContext {
     /// The call whose hook is running on this thread, for host functions
     /// that take only the host handle: counter_settle and counter_add bind
     /// to it (the header says so where they are declared).
-    public static var current: CallContext? { RunningCall.current }
+    package static var current: CallContext? { RunningCall.current }
 
     /// The plugin whose hook is running, set by HookChain for the length
     /// of the hook: host calls that take only the call handle are
@@ -97,7 +97,7 @@ public final class CallContext {
     var postCallDone = false
     let arena = BorrowArena()
 
-    public init(requestID: String, route: String, identity: Identity, request: CanonicalRequest,
+    package init(requestID: String, route: String, identity: Identity, request: CanonicalRequest,
                 catalog: ModelCatalog, requestHeaders: HeaderList, receivedAtMicros: Int64, pluginCount: Int) {
         self.requestID = requestID
         self.route = route

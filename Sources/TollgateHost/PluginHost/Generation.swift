@@ -11,15 +11,15 @@ import TollgateABI
 /// A configuration and the plugin instances built from it. Each request
 /// pins the generation it started on and releases it after post_call; a
 /// retired generation is destroyed when its last request releases it.
-public final class Generation: @unchecked Sendable, AtomicReference {
-    public let id: Int
-    public let config: TollgateConfig
-    public let plugins: [PluginInstance]
+package final class Generation: @unchecked Sendable, AtomicReference {
+    package let id: Int
+    package let config: TollgateConfig
+    package let plugins: [PluginInstance]
     /// The routes the plugins declared (ABI 1.4); no two serve one route.
-    public let routes: PluginRoutes
+    package let routes: PluginRoutes
     /// True when some plugin has on_chunk: only then are response events
     /// parsed beyond what usage needs.
-    public let hasChunkHooks: Bool
+    package let hasChunkHooks: Bool
     private let pins = ManagedAtomic<Int>(0)
     private let retired = ManagedAtomic<Bool>(false)
     private let destroyed = ManagedAtomic<Bool>(false)
@@ -35,11 +35,11 @@ public final class Generation: @unchecked Sendable, AtomicReference {
         self.onDrained = onDrained
     }
 
-    public var catalog: ModelCatalog { config.catalog }
-    public var keys: KeyStore { config.keys }
-    public var pinCount: Int { pins.load(ordering: .relaxed) }
-    public var isRetired: Bool { retired.load(ordering: .acquiring) }
-    public var isDestroyed: Bool { destroyed.load(ordering: .acquiring) }
+    package var catalog: ModelCatalog { config.catalog }
+    package var keys: KeyStore { config.keys }
+    package var pinCount: Int { pins.load(ordering: .relaxed) }
+    package var isRetired: Bool { retired.load(ordering: .acquiring) }
+    package var isDestroyed: Bool { destroyed.load(ordering: .acquiring) }
 
     /// Pins; false if the generation was already retired (take the new one).
     func tryPin() -> Bool {
@@ -51,7 +51,7 @@ public final class Generation: @unchecked Sendable, AtomicReference {
         return true
     }
 
-    public func unpin() {
+    package func unpin() {
         let remaining = pins.wrappingDecrementThenLoad(ordering: .acquiringAndReleasing)
         if remaining == 0 && retired.load(ordering: .acquiring) { drain() }
     }
@@ -78,25 +78,25 @@ public final class Generation: @unchecked Sendable, AtomicReference {
 }
 
 /// The serving generation, swapped atomically on reload.
-public final class GenerationStore: @unchecked Sendable {
+package final class GenerationStore: @unchecked Sendable {
     private let current: ManagedAtomic<Generation>
 
-    public init(_ initial: Generation) {
+    package init(_ initial: Generation) {
         current = ManagedAtomic(initial)
     }
 
     /// The current generation, pinned. Call `unpin()` when done.
-    public func pin() -> Generation {
+    package func pin() -> Generation {
         while true {
             let generation = current.load(ordering: .acquiring)
             if generation.tryPin() { return generation }
         }
     }
 
-    public var generation: Generation { current.load(ordering: .acquiring) }
+    package var generation: Generation { current.load(ordering: .acquiring) }
 
     /// Makes `next` current and retires the previous one.
-    public func swap(to next: Generation) {
+    package func swap(to next: Generation) {
         let previous = current.exchange(next, ordering: .acquiringAndReleasing)
         previous.retire()
     }

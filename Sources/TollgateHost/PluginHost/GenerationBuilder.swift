@@ -11,16 +11,16 @@ import TollgateABI
 /// plugin in order, and gathers the routes they declare. Any failure (two
 /// plugins declaring one route included) undoes what was built and throws,
 /// so a bad config never replaces a good generation.
-public struct GenerationBuilder {
+package struct GenerationBuilder {
     let services: HostServices
     let onDrained: @Sendable (Generation) -> Void
 
-    public init(services: HostServices, onDrained: @escaping @Sendable (Generation) -> Void) {
+    package init(services: HostServices, onDrained: @escaping @Sendable (Generation) -> Void) {
         self.services = services
         self.onDrained = onDrained
     }
 
-    public func build(config: TollgateConfig, id: Int) throws -> Generation {
+    package func build(config: TollgateConfig, id: Int) throws -> Generation {
         var instances: [PluginInstance] = []
         var routes = PluginRoutes()
         var locations: [String: String] = [:]

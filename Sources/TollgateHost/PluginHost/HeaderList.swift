@@ -9,13 +9,13 @@ import TollgateABI
 /// An ordered list of string pairs with optional case-insensitive keys:
 /// request and response headers, attributes, metadata. Small enough that
 /// a scan beats a dictionary.
-public struct HeaderList: Sendable {
-    public private(set) var entries: [(name: String, value: String)]
-    public let caseInsensitive: Bool
+package struct HeaderList: Sendable {
+    package private(set) var entries: [(name: String, value: String)]
+    package let caseInsensitive: Bool
 
     /// Case-insensitive lists store their names lowercased, so a lookup
     /// lowercases only the name asked for.
-    public init(_ entries: [(String, String)] = [], caseInsensitive: Bool) {
+    package init(_ entries: [(String, String)] = [], caseInsensitive: Bool) {
         self.entries = entries.map { (name: caseInsensitive ? $0.0.lowercased() : $0.0, value: $0.1) }
         self.caseInsensitive = caseInsensitive
     }
@@ -27,17 +27,17 @@ public struct HeaderList: Sendable {
     }
 
     /// `name` lowercased; the same string when it has no upper-case ASCII.
-    public static func lowercasedName(_ name: String) -> String {
+    package static func lowercasedName(_ name: String) -> String {
         HTTPHeaderValidation.allBytes(of: name, satisfy: { $0 < 0x41 || ($0 > 0x5A && $0 < 0x80) }) ? name : name.lowercased()
     }
 
-    public subscript(name: String) -> String? {
+    package subscript(name: String) -> String? {
         let key = key(name)
         for entry in entries where entry.name == key { return entry.value }
         return nil
     }
 
-    public mutating func set(_ name: String, _ value: String) {
+    package mutating func set(_ name: String, _ value: String) {
         let key = key(name)
         if let i = entries.firstIndex(where: { $0.name == key }) {
             entries[i].value = value
@@ -46,5 +46,5 @@ public struct HeaderList: Sendable {
         }
     }
 
-    public var count: Int { entries.count }
+    package var count: Int { entries.count }
 }

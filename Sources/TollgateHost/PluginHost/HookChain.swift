@@ -11,14 +11,14 @@ import TollgateABI
 /// Runs the hook chains of one generation for one call, enforcing the
 /// order and the post_call guarantee: pre-call in configured order, chunk
 /// and post-call in reverse, post_call for every plugin that entered.
-public struct HookChain {
-    public enum PreCallResult {
+package struct HookChain {
+    package enum PreCallResult {
         case proceed
         case reject(GatewayError, decidedBy: String)
         case respond(status: Int, contentType: String, body: [UInt8], decidedBy: String)
     }
 
-    public enum ChunkResult {
+    package enum ChunkResult {
         case forward
         case drop
         case abort(GatewayError, decidedBy: String)
@@ -27,12 +27,12 @@ public struct HookChain {
     let generation: Generation
     let timers: HookTimers
 
-    public init(generation: Generation, timers: HookTimers) {
+    package init(generation: Generation, timers: HookTimers) {
         self.generation = generation
         self.timers = timers
     }
 
-    public func runPreCall(_ call: CallContext) -> PreCallResult {
+    package func runPreCall(_ call: CallContext) -> PreCallResult {
         call.phase = .preCall
         RunningCall.set(call)
         defer {
@@ -91,7 +91,7 @@ public struct HookChain {
     }
 
     /// Runs on_chunk of the entered plugins, last to first, on `event`.
-    public func runChunk(_ call: CallContext, event: inout ResponseEvent) -> ChunkResult {
+    package func runChunk(_ call: CallContext, event: inout ResponseEvent) -> ChunkResult {
         guard generation.hasChunkHooks, call.enteredCount > 0 else { return .forward }
         call.phase = .chunk
         call.currentEventKind = event.kind()
@@ -147,7 +147,7 @@ public struct HookChain {
 
     /// Runs on_post_call for every entered plugin, last to first. Safe to
     /// call twice: the second call does nothing.
-    public func runPostCall(_ call: CallContext) {
+    package func runPostCall(_ call: CallContext) {
         guard !call.postCallDone else { return }
         call.postCallDone = true
         call.phase = .postCall
@@ -176,13 +176,13 @@ public struct HookChain {
 
 /// Counts hook failures. (Hook durations are recorded on histograms each
 /// PluginInstance resolves once, at creation: no lookup per hook call.)
-public final class HookTimers: @unchecked Sendable {
-    public enum Hook: String, CaseIterable, Sendable {
+package final class HookTimers: @unchecked Sendable {
+    package enum Hook: String, CaseIterable, Sendable {
         case preCall = "pre_call", chunk = "on_chunk", postCall = "post_call", route = "on_route"
     }
     private let metrics: GatewayMetrics
 
-    public init(metrics: GatewayMetrics) { self.metrics = metrics }
+    package init(metrics: GatewayMetrics) { self.metrics = metrics }
 
     func countError(plugin: String, hook: Hook, failClosed: Bool) {
         metrics.record("tollgate_plugin_errors_total", labels: [plugin, hook.rawValue, failClosed ? "closed" : "open"], value: 1)

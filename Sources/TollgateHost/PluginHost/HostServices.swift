@@ -10,15 +10,15 @@ import TollgateSQLite
 
 /// What the host offers every plugin instance whatever its generation:
 /// metrics, alert delivery, logging, the counter store. Survives reloads.
-public final class HostServices: @unchecked Sendable {
-    public let metrics: GatewayMetrics
-    public let alerts: AlertRouter
-    public let logger: Logger
-    public let libraries: PluginLibraryCache
+package final class HostServices: @unchecked Sendable {
+    package let metrics: GatewayMetrics
+    package let alerts: AlertRouter
+    package let logger: Logger
+    package let libraries: PluginLibraryCache
     /// Shared by every plugin generation, so budgets survive a reload.
-    public let counters: CounterStore
+    package let counters: CounterStore
 
-    public init(metrics: GatewayMetrics, alerts: AlertRouter, logger: Logger, libraries: PluginLibraryCache,
+    package init(metrics: GatewayMetrics, alerts: AlertRouter, logger: Logger, libraries: PluginLibraryCache,
                 counters: CounterStore = CounterStore()) {
         self.metrics = metrics
         self.alerts = alerts

@@ -24,31 +24,31 @@ import TollgateABI
 /// `abandonedAfter`, is left alone (a process in another PID namespace
 /// looks gone but may be writing). Loose files directly in the root are
 /// copies from releases before per-gateway folders; they go once as old.
-public struct PluginImageDirectory: Sendable {
+package struct PluginImageDirectory: Sendable {
     /// The folder this gateway copies libraries into.
-    public let path: String
+    package let path: String
     /// The shared parent of every process's folder, when `path` is the
     /// default one; nil when the caller chose the folder (nothing else is
     /// swept then).
-    public let root: String?
-    public static let abandonedAfter: TimeInterval = 600
+    package let root: String?
+    package static let abandonedAfter: TimeInterval = 600
 
     /// The default: a folder of this gateway's own under the shared root.
-    public static func `default`(environment: [String: String] = ProcessInfo.processInfo.environment) -> PluginImageDirectory {
+    package static func `default`(environment: [String: String] = ProcessInfo.processInfo.environment) -> PluginImageDirectory {
         let tmp = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         let root = (tmp.hasSuffix("/") ? String(tmp.dropLast()) : tmp) + "/tollgate-plugin-cache-\(getuid())"
         let own = "\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         return PluginImageDirectory(path: root + "/" + own, root: root)
     }
 
-    public init(path: String, root: String? = nil) {
+    package init(path: String, root: String? = nil) {
         self.path = path
         self.root = root
     }
 
     /// Removes every file in `path` but `keep` (full paths).
     @discardableResult
-    public func removeFiles(except keep: Set<String>) -> [String] {
+    package func removeFiles(except keep: Set<String>) -> [String] {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: path) else { return [] }
         var removed: [String] = []
@@ -63,7 +63,7 @@ public struct PluginImageDirectory: Sendable {
     /// Removes the folders of processes that are gone, and loose copies of
     /// the old layout, when untouched for `abandonedAfter`.
     @discardableResult
-    public func removeAbandoned(now: Date = Date(), isRunning: (pid_t) -> Bool = PluginImageDirectory.isRunning) -> [String] {
+    package func removeAbandoned(now: Date = Date(), isRunning: (pid_t) -> Bool = PluginImageDirectory.isRunning) -> [String] {
         guard let root else { return [] }
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: root) else { return [] }
@@ -82,7 +82,7 @@ public struct PluginImageDirectory: Sendable {
     }
 
     /// Removes the folder itself (at exit, once no library is open).
-    public func removeFolder() {
+    package func removeFolder() {
         guard root != nil else { return }
         try? FileManager.default.removeItem(atPath: path)
     }
@@ -94,7 +94,7 @@ public struct PluginImageDirectory: Sendable {
     }
 
     /// True unless no process has this id (kill(pid, 0) fails with ESRCH).
-    public static func isRunning(_ pid: pid_t) -> Bool {
+    package static func isRunning(_ pid: pid_t) -> Bool {
         kill(pid, 0) == 0 || errno != ESRCH
     }
 }

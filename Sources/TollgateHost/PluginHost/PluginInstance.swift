@@ -11,10 +11,10 @@ import TollgateABI
 
 /// One configured plugin: a library, the instance its on_create returned,
 /// and its fail policy.
-public final class PluginInstance: @unchecked Sendable {
-    public let instanceName: String
-    public let library: PluginLibrary
-    public let failClosed: Bool
+package final class PluginInstance: @unchecked Sendable {
+    package let instanceName: String
+    package let library: PluginLibrary
+    package let failClosed: Bool
     let host: HostContext
     let instance: UnsafeMutableRawPointer?
     package let preCall: tollgate_on_pre_call?
@@ -23,7 +23,7 @@ public final class PluginInstance: @unchecked Sendable {
     /// ABI 1.4; nil for a descriptor whose struct_size ends before it.
     package let onRoute: tollgate_on_route?
     /// The routes on_create declared (ABI 1.4).
-    public var routes: [PluginRoute] { host.declaredRoutes }
+    package var routes: [PluginRoute] { host.declaredRoutes }
     /// tollgate_plugin_hook_duration_seconds{plugin, hook}, one per hook,
     /// in HookTimers.Hook order; nil for a hook the plugin left NULL (no
     /// series is exported for a hook that never runs).

@@ -17,14 +17,14 @@ import TollgateABI
 /// same image. Libraries are opened RTLD_NOW | RTLD_LOCAL and promoted to
 /// RTLD_NODELETE unless the descriptor says unload-safe: dlclose of a Swift
 /// image leaves the Swift runtime pointing into unmapped memory.
-public final class PluginLibrary: @unchecked Sendable {
-    public let sourcePath: String
-    public let loadedPath: String
-    public let contentHash: String
-    public let descriptor: UnsafePointer<tollgate_type_plugin_descriptor>
-    public let name: String
-    public let version: String
-    public let unloadSafe: Bool
+package final class PluginLibrary: @unchecked Sendable {
+    package let sourcePath: String
+    package let loadedPath: String
+    package let contentHash: String
+    package let descriptor: UnsafePointer<tollgate_type_plugin_descriptor>
+    package let name: String
+    package let version: String
+    package let unloadSafe: Bool
     let handle: UnsafeMutableRawPointer
 
     init(sourcePath: String, loadedPath: String, contentHash: String, handle: UnsafeMutableRawPointer,
@@ -39,7 +39,7 @@ public final class PluginLibrary: @unchecked Sendable {
         self.unloadSafe = descriptor.pointee.flags & TOLLGATE_PLUGIN_FLAG_UNLOAD_SAFE != 0
     }
 
-    public var defaultFailClosed: Bool { descriptor.pointee.flags & TOLLGATE_PLUGIN_FLAG_FAIL_CLOSED != 0 }
+    package var defaultFailClosed: Bool { descriptor.pointee.flags & TOLLGATE_PLUGIN_FLAG_FAIL_CLOSED != 0 }
 
     /// Closes the image if that is safe; otherwise it stays mapped for the
     /// life of the process (it was opened RTLD_NODELETE).
@@ -59,22 +59,22 @@ extension tollgate_type_str {
 
 /// Opens plugin libraries, reusing an image already open for the same
 /// content, and counts the images that stay mapped after their last use.
-public final class PluginLibraryCache: @unchecked Sendable {
+package final class PluginLibraryCache: @unchecked Sendable {
     private let lock = NSLock()
     private var open: [String: (library: PluginLibrary, users: Int)] = [:]
     private var retired = 0
     /// Held while a copy is placed and opened, and while copies are
     /// removed: a copy is never removed between its write and its dlopen.
     private let files = NSLock()
-    public let images: PluginImageDirectory
-    public var cacheDirectory: String { images.path }
+    package let images: PluginImageDirectory
+    package var cacheDirectory: String { images.path }
     /// Retired images that could not be unmapped are counted; beyond this
     /// many, loading a new image is refused so memory stays bounded.
-    public let maxRetiredImages: Int
+    package let maxRetiredImages: Int
 
     /// `cacheDirectory` nil: a folder of this process's own under
     /// `$TMPDIR/tollgate-plugin-cache-UID` (see PluginImageDirectory).
-    public init(cacheDirectory: String? = nil, maxRetiredImages: Int = 256) {
+    package init(cacheDirectory: String? = nil, maxRetiredImages: Int = 256) {
         self.images = cacheDirectory.map { PluginImageDirectory(path: $0) } ?? .default()
         self.maxRetiredImages = maxRetiredImages
     }
@@ -83,7 +83,7 @@ public final class PluginLibraryCache: @unchecked Sendable {
     /// generations and of failed loads), and the folders other, finished
     /// processes left behind. An image still mapped keeps working without
     /// its file; a library opened again is copied again.
-    public func removeUnusedImages() {
+    package func removeUnusedImages() {
         files.withLock {
             let keep = lock.withLock { Set(open.values.map(\.library.loadedPath)) }
             images.removeFiles(except: keep)
@@ -93,19 +93,19 @@ public final class PluginLibraryCache: @unchecked Sendable {
 
     /// At exit, after every generation was destroyed: removes this
     /// process's folder.
-    public func removeImageFolder() {
+    package func removeImageFolder() {
         files.withLock {
             guard lock.withLock({ open.isEmpty }) else { return }
             images.removeFolder()
         }
     }
 
-    public var retiredImageCount: Int { lock.withLock { retired } }
-    public var openImageCount: Int { lock.withLock { open.count } }
+    package var retiredImageCount: Int { lock.withLock { retired } }
+    package var openImageCount: Int { lock.withLock { open.count } }
 
     /// Opens `path` (a copy of it) and checks the descriptor against this
     /// host's ABI version. `pluginName` is only used in error messages.
-    public func acquire(path: String, pluginName: String) throws -> PluginLibrary {
+    package func acquire(path: String, pluginName: String) throws -> PluginLibrary {
         func fail(_ reason: String) -> PluginLoadError {
             PluginLoadError(plugin: pluginName, file: path, reason: reason)
         }
@@ -180,7 +180,7 @@ public final class PluginLibraryCache: @unchecked Sendable {
     }
 
     /// Drops one user; the last user closes (or retires) the image.
-    public func release(_ library: PluginLibrary) {
+    package func release(_ library: PluginLibrary) {
         let last: Bool = lock.withLock {
             guard let entry = open[library.contentHash] else { return false }
             if entry.users > 1 {

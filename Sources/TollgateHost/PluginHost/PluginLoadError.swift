@@ -8,21 +8,21 @@ import TollgateABI
 
 /// Why a plugin could not be loaded or created. Printed by `serve`,
 /// `check-config` and reload as `file:line:column: plugin 'x' (path): reason`.
-public struct PluginLoadError: Error, Sendable, CustomStringConvertible {
-    public var plugin: String
-    public var file: String
-    public var reason: String
+package struct PluginLoadError: Error, Sendable, CustomStringConvertible {
+    package var plugin: String
+    package var file: String
+    package var reason: String
     /// Where the plugin entry sits in the config, when known.
-    public var configLocation: String?
+    package var configLocation: String?
 
-    public init(plugin: String, file: String, reason: String, configLocation: String? = nil) {
+    package init(plugin: String, file: String, reason: String, configLocation: String? = nil) {
         self.plugin = plugin
         self.file = file
         self.reason = reason
         self.configLocation = configLocation
     }
 
-    public var description: String {
+    package var description: String {
         let prefix = configLocation.map { "\($0): " } ?? ""
         return "\(prefix)plugin '\(plugin)' (\(file)): \(reason)"
     }

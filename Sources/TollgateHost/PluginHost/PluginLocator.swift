@@ -10,12 +10,12 @@ import TollgateABI
 /// Finds the library of a first-party plugin named in YAML (`name: budget`
 /// → `libtollgate_budget.so`): in $TOLLGATE_PLUGIN_DIR, next to the running
 /// binary, then in ../lib/tollgate relative to it.
-public enum PluginLocator {
-    public static func libraryFileName(forName name: String) -> String {
+package enum PluginLocator {
+    package static func libraryFileName(forName name: String) -> String {
         "libtollgate_" + name.replacingOccurrences(of: "-", with: "_") + ".so"
     }
 
-    public static func searchDirectories(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+    package static func searchDirectories(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
         var directories: [String] = []
         if let dir = environment["TOLLGATE_PLUGIN_DIR"], !dir.isEmpty { directories.append(dir) }
         let executable = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
@@ -27,7 +27,7 @@ public enum PluginLocator {
     }
 
     /// The path to load, or an error listing where it looked.
-    public static func resolve(_ entry: PluginEntry) -> Result<String, PluginLoadError> {
+    package static func resolve(_ entry: PluginEntry) -> Result<String, PluginLoadError> {
         if let path = entry.path { return .success(path) }
         let name = entry.name ?? entry.instanceName
         let file = libraryFileName(forName: name)

@@ -8,14 +8,14 @@ import TollgateConfig
 import TollgateSQLite
 
 /// A route a plugin declared in on_create (ABI 1.4).
-public struct PluginRoute: Equatable, Sendable {
-    public let method: String
-    public let path: String
+package struct PluginRoute: Equatable, Sendable {
+    package let method: String
+    package let path: String
     /// Who may call it; the core authenticates the caller before on_route.
-    public let role: RouteRole
+    package let role: RouteRole
 
     /// "GET /admin/budgets".
-    public var key: String { RouteRules.key(method: method, path: path) }
+    package var key: String { RouteRules.key(method: method, path: path) }
 }
 
 /// The routes a generation's plugins serve, and the one place a request on
@@ -23,13 +23,13 @@ public struct PluginRoute: Equatable, Sendable {
 /// plugin's on_route, turn its answer into a response. The server calls
 /// `answer` for `/admin/...` requests that are not the core's own, after
 /// it authenticated the caller (today: the master key, role `admin`).
-public struct PluginRoutes: @unchecked Sendable {
+package struct PluginRoutes: @unchecked Sendable {
     // @unchecked: the table is built once, before the generation serves,
     // and only read after; PluginInstance is itself Sendable.
     private var routes: [String: (plugin: PluginInstance, route: PluginRoute)] = [:]
 
     /// What a route request is answered with.
-    public enum Answer {
+    package enum Answer {
         case response(status: Int, contentType: String, body: [UInt8])
         case error(GatewayError)
     }
@@ -41,9 +41,9 @@ public struct PluginRoutes: @unchecked Sendable {
         let first: String
     }
 
-    public init() {}
+    package init() {}
 
-    public var all: [PluginRoute] { routes.values.map(\.route).sorted { $0.key < $1.key } }
+    package var all: [PluginRoute] { routes.values.map(\.route).sorted { $0.key < $1.key } }
 
     /// Adds the routes `plugin` declared; throws on one an earlier plugin
     /// already serves (nothing of `plugin`'s is added then).
@@ -56,7 +56,7 @@ public struct PluginRoutes: @unchecked Sendable {
 
     /// The answer to a request on a plugin route, nil when no plugin serves
     /// `method` `path`. `caller` is the role the core authenticated.
-    public func answer(method: String, path: String, query: String, body: [UInt8], caller: RouteRole) -> Answer? {
+    package func answer(method: String, path: String, query: String, body: [UInt8], caller: RouteRole) -> Answer? {
         guard let (plugin, route) = routes[RouteRules.key(method: method, path: path)] else { return nil }
         guard caller.satisfies(route.role) else {
             return .error(.permission("\(route.key) needs the \(route.role) role.", code: "route_forbidden"))

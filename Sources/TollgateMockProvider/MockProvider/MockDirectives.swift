@@ -4,12 +4,12 @@ import TollgateUnits
 import TollgateUpstream
 
 /// Which provider dialect a mock request speaks.
-public enum MockAPI: Sendable {
+package enum MockAPI: Sendable {
     case openai, anthropic
 }
 
 /// A failure the mock can act out.
-public enum MockFailure: String, Sendable, CaseIterable {
+package enum MockFailure: String, Sendable, CaseIterable {
     case status429 = "429", status500 = "500", status503 = "503"
     /// Sends nothing (first-byte timeouts); gives up after `stallLimitMs`.
     case stall
@@ -24,25 +24,25 @@ public enum MockFailure: String, Sendable, CaseIterable {
 /// How the mock answers. Sources, lowest to highest precedence: the server's
 /// defaults, `+key=value` after the model name, a `[[mock key=value ...]]`
 /// directive in the prompt, `x-mock-*` request headers.
-public struct MockDirectives: Sendable, Equatable {
-    public var fail: MockFailure?
+package struct MockDirectives: Sendable, Equatable {
+    package var fail: MockFailure?
     /// Content events per streamed answer (fewer if there are fewer tokens).
-    public var chunks: Int
+    package var chunks: Int
     /// Delay before each content event (a non-stream answer waits for all).
-    public var chunkDelayMs: Int
+    package var chunkDelayMs: Int
     /// Output tokens, capped by the request's max tokens (ignored in echo mode).
-    public var outputTokens: Int
+    package var outputTokens: Int
     /// Answer with the prompt text instead of `tok0 tok1 ...`.
-    public var echo: Bool
+    package var echo: Bool
     /// False: omit usage from the answer (a provider bug the gateway must survive).
-    public var usage: Bool
+    package var usage: Bool
     /// Prompt tokens reported as read from the provider's cache.
-    public var cachedTokens: Int
+    package var cachedTokens: Int
     /// How long `stall` and `stall-after-first` hold the connection before
     /// closing it, so nothing hangs forever.
-    public var stallLimitMs: Int
+    package var stallLimitMs: Int
 
-    public init(fail: MockFailure? = nil, chunks: Int = 5, chunkDelayMs: Int = 0, outputTokens: Int = 16,
+    package init(fail: MockFailure? = nil, chunks: Int = 5, chunkDelayMs: Int = 0, outputTokens: Int = 16,
                 echo: Bool = false, usage: Bool = true, cachedTokens: Int = 0, stallLimitMs: Int = 60_000) {
         self.fail = fail
         self.chunks = chunks
@@ -56,7 +56,7 @@ public struct MockDirectives: Sendable, Equatable {
 
     /// Applies one `key=value` directive; unknown keys and unreadable values
     /// are ignored (a mock should not fail on a typo in a test prompt).
-    public mutating func apply(key: String, value: String) {
+    package mutating func apply(key: String, value: String) {
         let key = key.lowercased().replacingUnderscores()
         switch key {
         case "fail":
@@ -73,7 +73,7 @@ public struct MockDirectives: Sendable, Equatable {
     }
 
     /// Applies space- or `+`-separated `key=value` words.
-    public mutating func apply(words: some Sequence<Substring>) {
+    package mutating func apply(words: some Sequence<Substring>) {
         for word in words {
             guard let eq = word.firstIndex(of: "=") else { continue }
             apply(key: String(word[..<eq]), value: String(word[word.index(after: eq)...]))

@@ -4,7 +4,7 @@ import TollgateUnits
 import TollgateUpstream
 
 /// One step of a planned response.
-public enum MockPart: Sendable, Equatable {
+package enum MockPart: Sendable, Equatable {
     /// Bytes to send after waiting `delayMsBefore`. The head goes out with
     /// the first part, as a provider answers once the first token exists.
     case bytes([UInt8], delayMsBefore: Int)
@@ -15,17 +15,17 @@ public enum MockPart: Sendable, Equatable {
 }
 
 /// What the mock will answer, decided before any byte is sent.
-public struct MockPlan: Sendable {
-    public var status: Int
-    public var headers: [(String, String)]
-    public var parts: [MockPart]
+package struct MockPlan: Sendable {
+    package var status: Int
+    package var headers: [(String, String)]
+    package var parts: [MockPart]
     /// For the recorder: the model name without `+directives`, the failure
     /// acted out, and the request body as JSON (nil if it was not JSON).
-    public var model: String
-    public var failure: MockFailure?
-    public var request: JSONValue?
+    package var model: String
+    package var failure: MockFailure?
+    package var request: JSONValue?
 
-    public init(status: Int, headers: [(String, String)], parts: [MockPart], model: String = "",
+    package init(status: Int, headers: [(String, String)], parts: [MockPart], model: String = "",
                 failure: MockFailure? = nil, request: JSONValue? = nil) {
         self.status = status
         self.headers = headers
@@ -36,7 +36,7 @@ public struct MockPlan: Sendable {
     }
 
     /// All bytes of a plan that ends normally, concatenated (tests).
-    public var bodyBytes: [UInt8] {
+    package var bodyBytes: [UInt8] {
         parts.flatMap { part -> [UInt8] in
             if case .bytes(let bytes, _) = part { return bytes }
             return []

@@ -8,15 +8,15 @@ import TollgateUpstream
 
 /// A fake OpenAI + Anthropic upstream over HTTP/1.1 (keep-alive). Tests and
 /// benchmarks point the gateway at it; `/_mock/*` lets them look inside.
-public final class MockProviderServer: @unchecked Sendable {
-    public let host: String
-    public let port: Int
+package final class MockProviderServer: @unchecked Sendable {
+    package let host: String
+    package let port: Int
     let responder: MockResponder
     let recorder = MockProviderRecorder()
     private let group: MultiThreadedEventLoopGroup
     private var channel: Channel?
 
-    public init(host: String = "127.0.0.1", port: Int = 0, defaults: MockDirectives = MockDirectives(),
+    package init(host: String = "127.0.0.1", port: Int = 0, defaults: MockDirectives = MockDirectives(),
                 threads: Int = System.coreCount) {
         self.host = host
         self.port = port
@@ -25,7 +25,7 @@ public final class MockProviderServer: @unchecked Sendable {
     }
 
     /// Binds and returns the bound port (useful with port 0).
-    public func start() throws -> Int {
+    package func start() throws -> Int {
         let responder = responder
         let recorder = recorder
         let bootstrap = ServerBootstrap(group: group)
@@ -44,14 +44,14 @@ public final class MockProviderServer: @unchecked Sendable {
     }
 
     /// Closes the listener and every connection.
-    public func shutdown() {
+    package func shutdown() {
         try? channel?.close().wait()
         channel = nil
         try? group.syncShutdownGracefully()
     }
 
     /// Resolves when the listening channel closes (the CLI waits on it).
-    public var closeFuture: EventLoopFuture<Void>? { channel?.closeFuture }
+    package var closeFuture: EventLoopFuture<Void>? { channel?.closeFuture }
 }
 
 package enum MockProviderError: Error, CustomStringConvertible {

@@ -7,17 +7,17 @@ import TollgateUpstream
 /// The mock provider's logic, with no I/O: a request in, a planned response
 /// out. The HTTP server and the in-process transport both play these plans,
 /// so they send the same bytes.
-public struct MockResponder: Sendable {
-    public var defaults: MockDirectives
+package struct MockResponder: Sendable {
+    package var defaults: MockDirectives
     /// Seconds since 1970 for `created` fields; injectable for tests.
     let now: @Sendable () -> Int64
 
-    public init(defaults: MockDirectives = MockDirectives(), now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+    package init(defaults: MockDirectives = MockDirectives(), now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         self.defaults = defaults
         self.now = now
     }
 
-    public func plan(api: MockAPI, body: [UInt8], headers: [(String, String)]) -> MockPlan {
+    package func plan(api: MockAPI, body: [UInt8], headers: [(String, String)]) -> MockPlan {
         guard let request = MockRequest(api: api, body: body) else {
             var plan = MockErrors.plan(api: api, status: 400,
                                        message: "The request body is not a valid \(api == .openai ? "chat completions" : "messages") request: expected a JSON object with a \"messages\" array.")

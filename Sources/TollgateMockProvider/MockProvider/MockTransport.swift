@@ -11,14 +11,14 @@ import TollgateUpstream
 /// Timeouts behave as with `HTTP1Transport`: a `stall` before the head ends in
 /// `.firstByteTimeout` after the request's first-byte timeout, a stall after
 /// it in `.idleTimeout` (a timeout of 0 waits until cancelled).
-public final class MockTransport: UpstreamTransport {
-    public let responder: MockResponder
+package final class MockTransport: UpstreamTransport {
+    package let responder: MockResponder
 
-    public init(defaults: MockDirectives = MockDirectives()) {
+    package init(defaults: MockDirectives = MockDirectives()) {
         responder = MockResponder(defaults: defaults)
     }
 
-    public func start(_ request: UpstreamRequest, on eventLoop: EventLoop, delegate: UpstreamDelegate) -> UpstreamTransfer {
+    package func start(_ request: UpstreamRequest, on eventLoop: EventLoop, delegate: UpstreamDelegate) -> UpstreamTransfer {
         let api: MockAPI = request.url.contains("/v1/messages") ? .anthropic : .openai
         let plan = responder.plan(api: api, body: request.body, headers: request.headers)
         let transfer = MockTransfer(plan: plan, request: request,

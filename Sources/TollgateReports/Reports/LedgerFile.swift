@@ -7,8 +7,8 @@ import TollgateUnits
 /// The chargeback ledger as the report reads it. The tagging plugin owns
 /// the file and creates it from the shared `LedgerSchema` (docs/ledger.md);
 /// the report checks a file against it before querying.
-public enum LedgerFile {
-    public static var schemaVersion: Int { LedgerSchema.version }
+package enum LedgerFile {
+    package static var schemaVersion: Int { LedgerSchema.version }
 
     /// Columns the report needs.
     static let requiredColumns = ["ts_us", "request_id", "org", "team", "key_id", "owner", "key_class", "end_user",
@@ -17,13 +17,13 @@ public enum LedgerFile {
                                   "stream", "usage_estimated", "tokens_in", "tokens_out", "tokens_cached",
                                   "cost_nanos"]
 
-    public struct Problem: Error, CustomStringConvertible {
-        public var description: String
+    package struct Problem: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Opens an existing ledger for reading (never creates one) and checks
     /// it has the columns the report reads.
-    public static func openForReading(_ path: String) throws -> SQLiteDatabase {
+    package static func openForReading(_ path: String) throws -> SQLiteDatabase {
         let db: SQLiteDatabase
         do {
             db = try SQLiteDatabase(path: path, readOnly: true)
@@ -50,5 +50,5 @@ public enum LedgerFile {
 
     /// The schema the tagging plugin creates (for synthetic ledgers in
     /// tests and benchmarks).
-    public static var createStatements: String { LedgerSchema.createStatements }
+    package static var createStatements: String { LedgerSchema.createStatements }
 }

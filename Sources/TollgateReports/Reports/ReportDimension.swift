@@ -6,9 +6,9 @@ import TollgateUnits
 /// One `--by` grouping of a spend report: a ledger column, a derived
 /// value (the model that was paid for, a time bucket) or any tag
 /// (`tag.NAME`, read from the `tags` JSON column).
-public struct ReportDimension: Equatable, Sendable {
+package struct ReportDimension: Equatable, Sendable {
     /// The name as the report prints it (column header, JSON key).
-    public let name: String
+    package let name: String
     /// The SQL expression grouped on.
     let sql: String
     /// How a grouped value is printed (time buckets are grouped as
@@ -17,9 +17,9 @@ public struct ReportDimension: Equatable, Sendable {
 
     enum Bucket: Equatable, Sendable { case none, hour, day, month }
 
-    public struct UnknownDimension: Error, Equatable, CustomStringConvertible {
-        public var text: String
-        public var description: String {
+    package struct UnknownDimension: Error, Equatable, CustomStringConvertible {
+        package var text: String
+        package var description: String {
             "unknown --by dimension \"\(text)\"; use one of: \(ReportDimension.names.joined(separator: ", ")), "
                 + "or tag.NAME for any other tag"
         }
@@ -40,9 +40,9 @@ public struct ReportDimension: Equatable, Sendable {
     static let aliases: [String: String] = ["key_id": "key", "key_class": "class", "usage_estimated": "estimated",
                                             "user": "end_user"]
     static let buckets: [(String, Bucket)] = [("hour", .hour), ("day", .day), ("month", .month)]
-    public static var names: [String] { columns.map(\.0) + buckets.map(\.0) }
+    package static var names: [String] { columns.map(\.0) + buckets.map(\.0) }
 
-    public static func parse(_ raw: String) throws -> ReportDimension {
+    package static func parse(_ raw: String) throws -> ReportDimension {
         let text = raw.trimmingWhitespace()
         let name = aliases[text] ?? text
         if let column = columns.first(where: { $0.0 == name }) {
@@ -71,7 +71,7 @@ public struct ReportDimension: Equatable, Sendable {
     }
 
     /// `--by team,feature,model`.
-    public static func parseList(_ text: String) throws -> [ReportDimension] {
+    package static func parseList(_ text: String) throws -> [ReportDimension] {
         let parts = text.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
         var out: [ReportDimension] = []
         for part in parts {

@@ -5,15 +5,15 @@ import TollgateUnits
 /// `--from` / `--to` of a report: a UTC date (`2026-11-01`, midnight) or an
 /// RFC 3339 timestamp (`2026-11-01T09:30:00Z`, `...T09:30:00.250+02:00`),
 /// as Unix microseconds. Pure parsing, no clock, no locale.
-public enum ReportTime {
-    public struct ParseError: Error, Equatable, CustomStringConvertible {
-        public var text: String
-        public var description: String {
+package enum ReportTime {
+    package struct ParseError: Error, Equatable, CustomStringConvertible {
+        package var text: String
+        package var description: String {
             "\"\(text)\" is not a date: use YYYY-MM-DD (UTC midnight) or RFC 3339 such as 2026-11-01T09:30:00Z"
         }
     }
 
-    public static func parseMicros(_ text: String) throws -> Int64 {
+    package static func parseMicros(_ text: String) throws -> Int64 {
         let b = Array(text.utf8)
         let fail = ParseError(text: text)
         func digits(_ range: Range<Int>) throws -> Int64 {
@@ -82,7 +82,7 @@ public enum ReportTime {
     }
 
     /// "2026-11-01T09:30:00Z" (microseconds shown only when not zero).
-    public static func format(micros: Int64) -> String {
+    package static func format(micros: Int64) -> String {
         let seconds = UTCCalendar.floorDiv(micros, 1_000_000)
         let rest = UTCCalendar.floorMod(micros, 1_000_000)
         let text = UTCCalendar.iso8601(seconds)

@@ -6,12 +6,12 @@ import TollgateUnits
 /// What `tollgate report spend` asks of the ledger: a half-open time range
 /// [from, to) on `ts_us` (either end optional) and the dimensions to group
 /// by. Builds the SQL; `run` executes it on an open ledger.
-public struct SpendQuery: Equatable, Sendable {
-    public var fromMicros: Int64?
-    public var toMicros: Int64?
-    public var dimensions: [ReportDimension]
+package struct SpendQuery: Equatable, Sendable {
+    package var fromMicros: Int64?
+    package var toMicros: Int64?
+    package var dimensions: [ReportDimension]
 
-    public init(fromMicros: Int64? = nil, toMicros: Int64? = nil, dimensions: [ReportDimension] = []) {
+    package init(fromMicros: Int64? = nil, toMicros: Int64? = nil, dimensions: [ReportDimension] = []) {
         self.fromMicros = fromMicros
         self.toMicros = toMicros
         self.dimensions = dimensions
@@ -21,7 +21,7 @@ public struct SpendQuery: Equatable, Sendable {
     /// range. Grouping happens in `LedgerScan` (hashing beats SQLite's
     /// sort-based GROUP BY on large ledgers). Sums are exact Int64 and fail
     /// on overflow rather than wrap.
-    public var sql: (text: String, bindings: [Int64]) {
+    package var sql: (text: String, bindings: [Int64]) {
         let select = dimensions.map(\.sql) + ["tokens_in", "tokens_out", "tokens_cached", "cost_nanos", "usage_estimated"]
         var text = "SELECT " + select.joined(separator: ", ") + " FROM ledger"
         var conditions: [String] = []
@@ -40,7 +40,7 @@ public struct SpendQuery: Equatable, Sendable {
 
     /// Runs the query on the ledger at `path` (check it first with
     /// `LedgerFile.openForReading`).
-    public func run(ledgerAt path: String) throws -> SpendReport {
+    package func run(ledgerAt path: String) throws -> SpendReport {
         let (text, bindings) = sql
         let scanned = try LedgerScan(path: path).aggregate(sql: text, bindings: bindings, dimensions: dimensions.count)
         let groups = scanned.map { row in

@@ -5,17 +5,17 @@ import TollgateUnits
 /// The answer of `tollgate report spend`: totals of requests, tokens and
 /// cost per group, and the grand total — which is the exact integer sum of
 /// the groups, and of the ledger rows in the range.
-public struct SpendReport: Equatable, Sendable {
-    public struct Totals: Equatable, Sendable {
-        public var requests: Int64 = 0
-        public var tokensIn: Int64 = 0
-        public var tokensOut: Int64 = 0
-        public var tokensCached: Int64 = 0
-        public var costNanos: Int64 = 0
+package struct SpendReport: Equatable, Sendable {
+    package struct Totals: Equatable, Sendable {
+        package var requests: Int64 = 0
+        package var tokensIn: Int64 = 0
+        package var tokensOut: Int64 = 0
+        package var tokensCached: Int64 = 0
+        package var costNanos: Int64 = 0
         /// Rows whose usage was the host's estimate (no provider figure).
-        public var estimatedRequests: Int64 = 0
+        package var estimatedRequests: Int64 = 0
 
-        public init(requests: Int64 = 0, tokensIn: Int64 = 0, tokensOut: Int64 = 0, tokensCached: Int64 = 0,
+        package init(requests: Int64 = 0, tokensIn: Int64 = 0, tokensOut: Int64 = 0, tokensCached: Int64 = 0,
                     costNanos: Int64 = 0, estimatedRequests: Int64 = 0) {
             self.requests = requests
             self.tokensIn = tokensIn
@@ -42,31 +42,31 @@ public struct SpendReport: Equatable, Sendable {
         }
     }
 
-    public struct Group: Equatable, Sendable {
+    package struct Group: Equatable, Sendable {
         /// One value per dimension, in `dimensions` order; nil when the
         /// ledger has none (an untagged field, no model served).
-        public var keys: [String?]
-        public var totals: Totals
+        package var keys: [String?]
+        package var totals: Totals
 
-        public init(keys: [String?], totals: Totals) {
+        package init(keys: [String?], totals: Totals) {
             self.keys = keys
             self.totals = totals
         }
     }
 
-    public var dimensions: [String]
-    public var fromMicros: Int64?
-    public var toMicros: Int64?
+    package var dimensions: [String]
+    package var fromMicros: Int64?
+    package var toMicros: Int64?
     /// Most expensive first, then by keys.
-    public var groups: [Group]
-    public var total: Totals
+    package var groups: [Group]
+    package var total: Totals
 
-    public struct Overflow: Error, CustomStringConvertible {
-        public var description: String { "the report's totals do not fit in 64-bit integers" }
+    package struct Overflow: Error, CustomStringConvertible {
+        package var description: String { "the report's totals do not fit in 64-bit integers" }
     }
 
     /// Sorts the groups and sums them into the total.
-    public init(dimensions: [String], fromMicros: Int64?, toMicros: Int64?, groups: [Group]) throws {
+    package init(dimensions: [String], fromMicros: Int64?, toMicros: Int64?, groups: [Group]) throws {
         self.dimensions = dimensions
         self.fromMicros = fromMicros
         self.toMicros = toMicros

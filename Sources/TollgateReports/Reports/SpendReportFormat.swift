@@ -5,10 +5,10 @@ import TollgateUnits
 /// How `tollgate report spend` prints a report. I/O-free: each format
 /// returns the whole text. Money is exact everywhere: `cost` is the
 /// nano-dollar integer rendered as a decimal, never a float.
-public enum SpendReportFormat: String, CaseIterable, Sendable {
+package enum SpendReportFormat: String, CaseIterable, Sendable {
     case table, csv, json
 
-    public func render(_ report: SpendReport) -> String {
+    package func render(_ report: SpendReport) -> String {
         switch self {
         case .table: return Self.table(report)
         case .csv: return Self.csv(report)
@@ -17,7 +17,7 @@ public enum SpendReportFormat: String, CaseIterable, Sendable {
     }
 
     /// "12.34", "0.0000004": the exact decimal dollars of `nanos`.
-    public static func dollars(_ nanos: Int64) -> String {
+    package static func dollars(_ nanos: Int64) -> String {
         let text = Money.format(nanos: nanos)
         return text.hasPrefix("-$") ? "-" + text.dropFirst(2) : String(text.dropFirst())
     }

@@ -13,12 +13,12 @@ import TollgateConfig
 /// again, one failure sends it straight back to rest (a half-open probe,
 /// so a dead deployment costs one failed attempt per cool-down, not
 /// `failureThreshold`). The clock is injectable.
-public final class DeploymentHealth: @unchecked Sendable {
-    public struct State: Sendable, Equatable {
-        public var consecutiveFailures = 0
+package final class DeploymentHealth: @unchecked Sendable {
+    package struct State: Sendable, Equatable {
+        package var consecutiveFailures = 0
         /// When the last cool-down ends (0: never rested, or healthy since).
         /// Set and in the past means on probation.
-        public var cooldownUntilMillis: Int64 = 0
+        package var cooldownUntilMillis: Int64 = 0
     }
 
     private let lock = NIOLock()
@@ -29,7 +29,7 @@ public final class DeploymentHealth: @unchecked Sendable {
 
     /// `now` is milliseconds on a clock that never goes back (monotonic by
     /// default, so a wall-clock step neither ends nor stretches a rest).
-    public init(failureThreshold: Int = 3, cooldownMillis: Int64 = 30_000,
+    package init(failureThreshold: Int = 3, cooldownMillis: Int64 = 30_000,
                 now: @escaping @Sendable () -> Int64 = { Int64(MonotonicClock.nanos() / 1_000_000) }) {
         threshold = max(1, failureThreshold)
         cooldown = max(0, cooldownMillis)
@@ -37,25 +37,25 @@ public final class DeploymentHealth: @unchecked Sendable {
     }
 
     // A reload changes these while requests record attempts: behind the lock.
-    public var failureThreshold: Int {
+    package var failureThreshold: Int {
         get { lock.withLock { threshold } }
         set { lock.withLock { threshold = max(1, newValue) } }
     }
 
     /// 0 turns cool-downs off.
-    public var cooldownMillis: Int64 {
+    package var cooldownMillis: Int64 {
         get { lock.withLock { cooldown } }
         set { lock.withLock { cooldown = max(0, newValue) } }
     }
 
     static func key(_ model: String, _ deployment: String) -> String { model + "\u{0}" + deployment }
 
-    public func isCoolingDown(model: String, deployment: String) -> Bool {
+    package func isCoolingDown(model: String, deployment: String) -> Bool {
         let t = now()
         return lock.withLock { (states[Self.key(model, deployment)]?.cooldownUntilMillis ?? 0) > t }
     }
 
-    public func recordSuccess(model: String, deployment: String) {
+    package func recordSuccess(model: String, deployment: String) {
         lock.withLock {
             // The common case: every deployment healthy, nothing to clear.
             guard !states.isEmpty else { return }
@@ -65,7 +65,7 @@ public final class DeploymentHealth: @unchecked Sendable {
 
     /// Returns true when this failure started a cool-down.
     @discardableResult
-    public func recordFailure(model: String, deployment: String) -> Bool {
+    package func recordFailure(model: String, deployment: String) -> Bool {
         let t = now()
         return lock.withLock {
             guard cooldown > 0 else { return false }
@@ -90,7 +90,7 @@ public final class DeploymentHealth: @unchecked Sendable {
     /// first if it is healthy, then healthy ones by weighted draw, then
     /// resting ones soonest-back first (a model is never refused only
     /// because all its deployments rest).
-    public func order(_ entry: ModelEntry, pinned: String?, random: (() -> Double)? = nil) -> [Deployment] {
+    package func order(_ entry: ModelEntry, pinned: String?, random: (() -> Double)? = nil) -> [Deployment] {
         let snapshot = lock.withLock { states }
         // The common case: one deployment, or nothing resting — no lookups.
         if entry.deployments.count == 1 { return entry.deployments }
@@ -125,12 +125,12 @@ public final class DeploymentHealth: @unchecked Sendable {
         return ordered + resting
     }
 
-    public func snapshot() -> [String: State] { lock.withLock { states } }
+    package func snapshot() -> [String: State] { lock.withLock { states } }
 
     /// Every deployment with a health record and whether it rests now: what
     /// `tollgate_deployment_cooling_down` shows on each scrape (a rest ends
     /// by the clock, not by an attempt).
-    public func deploymentStates() -> [(model: String, deployment: String, coolingDown: Bool)] {
+    package func deploymentStates() -> [(model: String, deployment: String, coolingDown: Bool)] {
         let t = now()
         return lock.withLock {
             states.map { key, state in

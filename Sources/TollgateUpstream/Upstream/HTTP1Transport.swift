@@ -23,7 +23,7 @@ import TollgateConfig
 /// came back on it, and the loss came within `staleRetryWindow` of the
 /// send (a provider that worked on the request and then died is not asked
 /// twice).
-public final class HTTP1Transport: UpstreamTransport, @unchecked Sendable {
+package final class HTTP1Transport: UpstreamTransport, @unchecked Sendable {
     private let pools: [ObjectIdentifier: UpstreamConnectionPool]
     /// Pools for loops outside the group (tests): made on first use.
     private let foreignPools = NIOLockedValueBox<[ObjectIdentifier: UpstreamConnectionPool]>([:])
@@ -39,7 +39,7 @@ public final class HTTP1Transport: UpstreamTransport, @unchecked Sendable {
     ///   - trustRootsFile: a PEM bundle of CA certificates to trust instead of
     ///     the system's (for providers behind a private CA).
     ///   - idleTimeout: how long an unused keep-alive connection stays open.
-    public init(group: EventLoopGroup, trustRootsFile: String? = nil, idleTimeout: TimeAmount = .seconds(60),
+    package init(group: EventLoopGroup, trustRootsFile: String? = nil, idleTimeout: TimeAmount = .seconds(60),
                 maxIdlePerEndpoint: Int = 1024) {
         tls = UpstreamTLS(trustRootsFile: trustRootsFile)
         self.idleTimeout = idleTimeout
@@ -63,7 +63,7 @@ public final class HTTP1Transport: UpstreamTransport, @unchecked Sendable {
         }
     }
 
-    public func start(_ request: UpstreamRequest, on eventLoop: EventLoop, delegate: UpstreamDelegate) -> UpstreamTransfer {
+    package func start(_ request: UpstreamRequest, on eventLoop: EventLoop, delegate: UpstreamDelegate) -> UpstreamTransfer {
         let transfer = HTTP1Transfer(request: request, gate: UpstreamDelegateGate(eventLoop: eventLoop, delegate: delegate),
                                      pool: pool(for: eventLoop))
         if eventLoop.inEventLoop {
@@ -76,7 +76,7 @@ public final class HTTP1Transport: UpstreamTransport, @unchecked Sendable {
 
     /// Closes every connection (running transfers fail) and refuses new
     /// calls. Blocks; never call it on an event loop thread.
-    public func shutdown() {
+    package func shutdown() {
         let all = Array(pools.values) + foreignPools.withLockedValue { Array($0.values) }
         for pool in all {
             try? pool.eventLoop.submit { pool.shutdown() }.wait()

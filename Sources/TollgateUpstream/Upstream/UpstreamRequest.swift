@@ -5,21 +5,21 @@ import TollgateDialects
 import TollgateConfig
 
 /// One HTTP request to a provider.
-public struct UpstreamRequest: Sendable {
-    public var url: String
+package struct UpstreamRequest: Sendable {
+    package var url: String
     /// "POST" or "GET" (anything else is sent as a custom method).
-    public var method: String
+    package var method: String
     /// Sent as given, except the framing headers the transport owns
     /// (content-length, transfer-encoding, connection, expect).
-    public var headers: [(String, String)]
-    public var body: [UInt8]
-    public var connectTimeoutMs: Int64
+    package var headers: [(String, String)]
+    package var body: [UInt8]
+    package var connectTimeoutMs: Int64
     /// From the request being sent to the first response byte (headers count).
-    public var firstByteTimeoutMs: Int64
+    package var firstByteTimeoutMs: Int64
     /// The longest gap allowed between two body reads (not counted while paused).
-    public var idleTimeoutMs: Int64
+    package var idleTimeoutMs: Int64
 
-    public init(url: String, method: String = "POST", headers: [(String, String)] = [], body: [UInt8] = [],
+    package init(url: String, method: String = "POST", headers: [(String, String)] = [], body: [UInt8] = [],
                 connectTimeoutMs: Int64 = 10_000, firstByteTimeoutMs: Int64 = 120_000, idleTimeoutMs: Int64 = 60_000) {
         self.url = url
         self.method = method
@@ -32,14 +32,14 @@ public struct UpstreamRequest: Sendable {
 }
 
 /// Why an upstream exchange did not complete.
-public enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible {
+package enum UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// Refused, DNS, TLS...: nothing was sent, so a retry elsewhere is safe.
     case connectFailed(String)
     case connectTimeout, firstByteTimeout, idleTimeout
     /// The connection broke mid-response, etc.
     case transport(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .connectFailed(let why): return "could not connect to the upstream: \(why)"
         case .connectTimeout: return "timed out connecting to the upstream"

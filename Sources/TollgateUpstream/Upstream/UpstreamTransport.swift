@@ -7,7 +7,7 @@ import TollgateConfig
 
 /// Receives one transfer's results. Every call happens on the event loop
 /// passed to `UpstreamTransport.start`.
-public protocol UpstreamDelegate: AnyObject {
+package protocol UpstreamDelegate: AnyObject {
     /// Once, before any body: the final (non-1xx) status and its headers.
     func upstreamDidReceiveHead(status: Int, headers: [(String, String)])
     /// Body bytes as they arrive; a stream is never buffered whole.
@@ -17,7 +17,7 @@ public protocol UpstreamDelegate: AnyObject {
 }
 
 /// A running transfer.
-public protocol UpstreamTransfer: AnyObject, Sendable {
+package protocol UpstreamTransfer: AnyObject, Sendable {
     /// After `cancel()` returns the delegate gets no further calls (call it on
     /// the transfer's event loop for that guarantee to be exact). Idempotent.
     /// The upstream connection is closed if the response was not complete.
@@ -27,6 +27,6 @@ public protocol UpstreamTransfer: AnyObject, Sendable {
     func resume()
 }
 
-public protocol UpstreamTransport: Sendable {
+package protocol UpstreamTransport: Sendable {
     func start(_ request: UpstreamRequest, on eventLoop: EventLoop, delegate: UpstreamDelegate) -> UpstreamTransfer
 }
