@@ -79,7 +79,7 @@ final class CallStateMachineTests: XCTestCase {
         var machine = upstream()
         XCTAssertEqual(machine.upstreamHead(status: 200, isEventStream: false, clientWantsStream: false), .buffer)
         XCTAssertEqual(machine.bufferedBody(bytes: 100, limit: 1000), .none)
-        XCTAssertEqual(machine.upstreamEnd(failure: nil), .processBufferedBody)
+        XCTAssertEqual(machine.upstreamEnd(failure: nil), .processBufferedBody(attempt: 0))
         let end = try ending(machine.bufferedBodyProcessed())
         XCTAssertEqual(end, Machine.Ending(outcome: .success, decidedBy: nil, detail: nil, status: 200, usage: .final,
                                            response: .upstreamBody(status: 200), entered: true))
@@ -88,7 +88,7 @@ final class CallStateMachineTests: XCTestCase {
 
     func testAStreamedSuccess() throws {
         var machine = upstream()
-        XCTAssertEqual(machine.upstreamHead(status: 200, isEventStream: true, clientWantsStream: true), .stream)
+        XCTAssertEqual(machine.upstreamHead(status: 200, isEventStream: true, clientWantsStream: true), .stream(attempt: 0))
         XCTAssertFalse(machine.responseStarted)
         XCTAssertTrue(machine.streamWillWrite(), "the head goes out before the first bytes")
         XCTAssertFalse(machine.streamWillWrite(), "once")
@@ -122,7 +122,7 @@ final class CallStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.upstreamHead(status: 503, isEventStream: false, clientWantsStream: false), .retry(failed: 0, next: 1))
         XCTAssertEqual(machine.upstreamHead(status: 429, isEventStream: false, clientWantsStream: false), .retry(failed: 1, next: 2))
         XCTAssertEqual(machine.upstreamHead(status: 500, isEventStream: false, clientWantsStream: false),
-                       .passThrough(attemptFailed: true))
+                       .passThrough(attempt: 2, attemptFailed: true))
         guard case .action(let action) = machine.upstreamEnd(failure: nil) else { return XCTFail("expected an ending") }
         let end = try ending(action)
         XCTAssertEqual(end.outcome, .upstreamError)
@@ -135,7 +135,7 @@ final class CallStateMachineTests: XCTestCase {
     func testAClientErrorIsPassedThroughWithoutRetryOrHealthPenalty() {
         var machine = upstream(attempts: 3)
         XCTAssertEqual(machine.upstreamHead(status: 404, isEventStream: false, clientWantsStream: false),
-                       .passThrough(attemptFailed: false))
+                       .passThrough(attempt: 0, attemptFailed: false))
     }
 
     func testFailuresBeforeTheHeadAreRetriedThenReported() throws {
@@ -195,7 +195,7 @@ final class CallStateMachineTests: XCTestCase {
 
         var buffered = upstream()
         _ = buffered.upstreamHead(status: 200, isEventStream: false, clientWantsStream: false)
-        XCTAssertEqual(buffered.upstreamEnd(failure: nil), .processBufferedBody)
+        XCTAssertEqual(buffered.upstreamEnd(failure: nil), .processBufferedBody(attempt: 0))
         let bufferedEnd = try ending(buffered.chunkAborted(error, decidedBy: "pii-guard"))
         XCTAssertEqual(bufferedEnd.status, 400)
         XCTAssertEqual(bufferedEnd.usage, .final, "the whole answer was produced")

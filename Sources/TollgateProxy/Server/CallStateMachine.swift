@@ -101,13 +101,13 @@ package struct CallStateMachine {
     /// What to do with the upstream's head.
     enum HeadAction: Equatable {
         case retry(failed: Int, next: Int)
-        /// Forward the body event by event (the attempt succeeded).
-        case stream
+        /// Forward the body event by event (attempt `attempt` succeeded).
+        case stream(attempt: Int)
         /// Buffer the 2xx body whole.
         case buffer
         /// Buffer the error body and pass it through; `attemptFailed` when
         /// it counts against the deployment's health (429 and 5xx).
-        case passThrough(attemptFailed: Bool)
+        case passThrough(attempt: Int, attemptFailed: Bool)
         /// The call already ended: ignore.
         case ignore
     }
@@ -185,11 +185,11 @@ package struct CallStateMachine {
         upstreamStatus = status
         if !(200..<300).contains(status) {
             state = .upstream(attempt: attempt, mode: .passingThrough)
-            return .passThrough(attemptFailed: Self.isRetryable(status: status))
+            return .passThrough(attempt: attempt, attemptFailed: Self.isRetryable(status: status))
         }
         if clientWantsStream && isEventStream {
             state = .upstream(attempt: attempt, mode: .streaming)
-            return .stream
+            return .stream(attempt: attempt)
         }
         state = .upstream(attempt: attempt, mode: .buffering)
         return .buffer
@@ -234,7 +234,7 @@ package struct CallStateMachine {
         /// Run the buffered body through the chunk hooks, then call
         /// `bufferedBodyProcessed()` (or `chunkAborted`); the attempt
         /// succeeded.
-        case processBufferedBody
+        case processBufferedBody(attempt: Int)
         /// Flush the stream splitter's last event, then call
         /// `streamCompleted()` (unless that event ended the call).
         case drainStream
@@ -262,7 +262,7 @@ package struct CallStateMachine {
         }
         switch mode {
         case .streaming: return .drainStream
-        case .buffering: return .processBufferedBody
+        case .buffering: return .processBufferedBody(attempt: attempt)
         case .passingThrough, .awaitingHead:
             // Upstream errors go back as they came: status, type and body.
             headCommitted = true

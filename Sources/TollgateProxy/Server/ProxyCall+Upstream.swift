@@ -25,14 +25,14 @@ extension ProxyCall: UpstreamDelegate {
             return
         case .retry(let failed, let next):
             return carryOut(.retry(failed: failed, next: next))
-        case .stream:
-            recordAttemptSucceeded()
+        case .stream(let attempt):
+            recordAttempt(attempt, failed: false)
         case .buffer:
             // Counted when the whole body is in: a cut body is a failure,
             // and is retried (it never reached the client).
             break
-        case .passThrough(let attemptFailed):
-            if attemptFailed { recordAttempt(failed: true) }
+        case .passThrough(let attempt, let attemptFailed):
+            if attemptFailed { recordAttempt(attempt, failed: true) }
         }
         call.upstreamHeaders = list
         upstreamContentType = contentType
@@ -48,14 +48,6 @@ extension ProxyCall: UpstreamDelegate {
             flushScheduled = false
             writer.flush()
         }
-    }
-
-    func recordAttemptSucceeded() { recordAttempt(failed: false) }
-
-    private func recordAttempt(failed: Bool) {
-        guard case .upstream(let attempt, _) = machine.state else { return }
-        let (entry, deployment) = attempts[attempt]
-        gateway.recorder.attempt(model: entry.name, deployment: deployment.name, failed: failed)
     }
 
     package func upstreamDidReceiveBody(_ bytes: ByteBuffer) {
@@ -94,9 +86,9 @@ extension ProxyCall: UpstreamDelegate {
             if machine.isEnded { return }
             if machine.streamWillWrite() { startStreamResponse() }
             carryOut(machine.streamCompleted())
-        case .processBufferedBody:
+        case .processBufferedBody(let attempt):
             markUpstreamDone()
-            recordAttemptSucceeded()
+            recordAttempt(attempt, failed: false)
             processBufferedBody(call: call)
         }
     }

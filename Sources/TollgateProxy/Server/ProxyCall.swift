@@ -137,8 +137,8 @@ package final class ProxyCall {
         case .startAttempt(let index):
             startAttempt(index)
         case .retry(let failed, let next):
+            recordAttempt(failed, failed: true)
             let (entry, deployment) = attempts[failed]
-            gateway.recorder.attempt(model: entry.name, deployment: deployment.name, failed: true)
             gateway.logger.debug("upstream attempt failed; trying the next", metadata: [
                 "request_id": .string(requestID), "model": .string(entry.name), "deployment": .string(deployment.name),
             ])
@@ -174,6 +174,12 @@ package final class ProxyCall {
         if machine.paused { transfer?.pause() }
     }
 
+    /// Attempt `index`'s result, for metrics and deployment health.
+    func recordAttempt(_ index: Int, failed: Bool) {
+        let (entry, deployment) = attempts[index]
+        gateway.recorder.attempt(model: entry.name, deployment: deployment.name, failed: failed)
+    }
+
     // MARK: the client side
 
     package func clientDisconnected() {
@@ -196,10 +202,7 @@ package final class ProxyCall {
         transfer?.cancel()
         transfer = nil
         markUpstreamDone()
-        if let failed = ending.failedAttempt {
-            let (entry, deployment) = attempts[failed]
-            gateway.recorder.attempt(model: entry.name, deployment: deployment.name, failed: true)
-        }
+        if let failed = ending.failedAttempt { recordAttempt(failed, failed: true) }
         guard ending.entered, let call, let chain else {
             // Refused before any plugin entered (bad key, bad body).
             if case .error(let error) = ending.response {
