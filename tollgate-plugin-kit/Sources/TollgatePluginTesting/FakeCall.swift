@@ -152,10 +152,8 @@ public final class FakeCall {
 
     var phase: Phase = .idle
     weak var host: FakeHost?
-    /// Copies lent to the plugin during the current hook, poisoned and
-    /// freed when it returns (so a plugin keeping a borrowed pointer reads
-    /// garbage in tests, not by luck correct bytes).
-    private var borrowed: [UnsafeMutableRawBufferPointer] = []
+    /// Copies lent to the plugin during the current hook.
+    private var borrowed = BorrowedCopies()
 
     public init(
         api: API = .openai,
@@ -200,20 +198,11 @@ public final class FakeCall {
 
     /// A host-owned copy of `s`, valid until the current hook returns.
     func borrow(_ s: String) -> tollgate_type_str {
-        let count = s.utf8.count
-        if count == 0 { return tollgate_type_str(ptr: nil, len: 0) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
-        _ = buffer.initializeMemory(as: UInt8.self, from: s.utf8)
-        borrowed.append(buffer)
-        return tollgate_type_str(ptr: buffer.baseAddress!.assumingMemoryBound(to: CChar.self), len: count)
+        borrowed.lend(s.utf8)
     }
 
     func endHook() {
-        for buffer in borrowed {
-            buffer.initializeMemory(as: UInt8.self, repeating: 0xDB)
-            buffer.deallocate()
-        }
-        borrowed.removeAll()
+        borrowed.returnAll()
         phase = .idle
     }
 

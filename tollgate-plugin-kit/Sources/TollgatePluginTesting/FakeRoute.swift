@@ -27,7 +27,7 @@ public final class FakeRoute {
     /// `.route` while on_route runs; every route function answers
     /// WRONG_PHASE otherwise.
     var phase: ABIPhase = .idle
-    private var borrowed: [UnsafeMutableRawBufferPointer] = []
+    private var borrowed = BorrowedCopies()
 
     public init(method: String = "GET", path: String, query: String = "", body: [UInt8] = []) {
         self.method = method
@@ -38,21 +38,12 @@ public final class FakeRoute {
 
     /// A host-owned copy of `bytes`, valid until on_route returns.
     func borrow(_ bytes: [UInt8]) -> tollgate_type_str {
-        guard !bytes.isEmpty else { return tollgate_type_str(ptr: nil, len: 0) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
-        buffer.copyBytes(from: bytes)
-        borrowed.append(buffer)
-        return tollgate_type_str(ptr: buffer.baseAddress!.assumingMemoryBound(to: CChar.self), len: bytes.count)
+        borrowed.lend(bytes)
     }
 
-    /// Poisons and frees what was lent (a plugin keeping a pointer reads
-    /// garbage in tests).
+    /// Poisons and frees what was lent.
     func endHook() {
-        for buffer in borrowed {
-            buffer.initializeMemory(as: UInt8.self, repeating: 0xDB)
-            buffer.deallocate()
-        }
-        borrowed.removeAll()
+        borrowed.returnAll()
         phase = .idle
     }
 
