@@ -7,6 +7,8 @@ extension ConfigDecoder {
     struct DecodedKeys {
         var orgs: [OrgConfig] = []
         var entries: [(sha256Hex: String, identity: Identity)] = []
+        /// Ids and digests used, for the credentials decoded next.
+        var seen = Seen()
     }
 
     /// Orgs, their teams and the teams' keys. Key ids and digests must be
@@ -15,6 +17,7 @@ extension ConfigDecoder {
         var out = DecodedKeys()
         guard let node, let orgItems = list(node, expected: "a list of orgs") else { return out }
         var seen = Seen()
+        defer { out.seen = seen }
         var orgLines: [String: Int] = [:]
         for (orgIndex, orgNode) in orgItems.enumerated() {
             let orgContext = entryContext(orgNode, nameKey: "name", kind: "org", list: "orgs", index: orgIndex)
@@ -65,40 +68,47 @@ extension ConfigDecoder {
         return out
     }
 
-    /// First occurrence of each key id and digest, for duplicate messages.
+    /// First occurrence of each key or credential id and digest, for
+    /// duplicate messages.
     struct Seen {
         var idLines: [String: Int] = [:]
         var digestOwners: [String: (id: String, line: Int)] = [:]
     }
 
+    /// An id no key or credential of the file used before.
+    func uniqueID(_ node: YAMLNode, what: String, seen: inout Seen) -> String? {
+        guard let found = identifier(node, what: what) else { return nil }
+        if let line = seen.idLines[found] {
+            fail(node, "duplicate \(what) '\(found)' (first used at line \(line)); key and credential ids must be unique across the file")
+            return nil
+        }
+        seen.idLines[found] = node.location.line
+        return found
+    }
+
+    /// A SHA-256 digest (64 hex characters) no other key or credential has.
+    func sha256(context: String, _ node: YAMLNode, id: String?, seen: inout Seen) -> String? {
+        guard let text = string(node, expected: "sha256 (64 hex characters)") else { return nil }
+        let lower = text.lowercased()
+        guard lower.utf8.count == 64, lower.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
+            fail(node, "sha256 of \(context) must be 64 hex characters (the SHA-256 of the plaintext key, e.g. from `printf %s \"$KEY\" | sha256sum`), got \(text.count) characters")
+            return nil
+        }
+        if let first = seen.digestOwners[lower] {
+            fail(node, "duplicate sha256: \(context) has the same secret as '\(first.id)' (line \(first.line)); give each key and credential its own secret")
+            return nil
+        }
+        seen.digestOwners[lower] = (id ?? context, node.location.line)
+        return lower
+    }
+
     private func decodeKey(_ node: YAMLNode, context: String, teamContext: String, teamOwner: String?,
                            modelNames: [String], seen: inout Seen) -> (sha256Hex: String, identity: Identity)? {
         guard let f = fields(node, context: context, expected: "a key (a mapping with id, sha256 and class)",
-                             allowed: ["id", "sha256", "class", "models", "expires", "owner"],
+                             allowed: ["id", "sha256", "class", "models", "expires", "owner", "grant"],
                              required: ["id", "sha256", "class"]) else { return nil }
-        var id = f["id"].flatMap { identifier($0, what: "key id") }
-        if let found = id, let idNode = f["id"] {
-            if let line = seen.idLines[found] {
-                fail(idNode, "duplicate key id '\(found)' (first used at line \(line)); key ids must be unique across the file")
-                id = nil
-            } else {
-                seen.idLines[found] = idNode.location.line
-            }
-        }
-        var digest: String?
-        if let shaNode = f["sha256"], let text = string(shaNode, expected: "sha256 (64 hex characters)") {
-            let lower = text.lowercased()
-            if lower.utf8.count == 64, lower.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) {
-                if let first = seen.digestOwners[lower] {
-                    fail(shaNode, "duplicate sha256: \(context) has the same secret as key '\(first.id)' (line \(first.line)); give each key its own secret")
-                } else {
-                    seen.digestOwners[lower] = (id ?? context, shaNode.location.line)
-                    digest = lower
-                }
-            } else {
-                fail(shaNode, "sha256 of \(context) must be 64 hex characters (the SHA-256 of the plaintext key, e.g. from `printf %s \"$KEY\" | sha256sum`), got \(text.count) characters")
-            }
-        }
+        let id = f["id"].flatMap { uniqueID($0, what: "key id", seen: &seen) }
+        let digest = f["sha256"].flatMap { sha256(context: context, $0, id: id, seen: &seen) }
         let keyClass = f["class"].flatMap { choice($0, KeyClass.self, what: "key class") }
 
         var allowed: Set<String>?
@@ -142,7 +152,9 @@ extension ConfigDecoder {
         }
 
         guard let id, let digest, let keyClass, let owner, modelsOK, expiresOK else { return nil }
-        return (digest, Identity(keyId: id, org: "", team: "", owner: owner, keyClass: keyClass,
-                                 allowedModels: allowed, expiresAt: expiresAt))
+        var identity = Identity(keyId: id, org: "", team: "", owner: owner, keyClass: keyClass,
+                                allowedModels: allowed, expiresAt: expiresAt)
+        identity.grant = f["grant"].flatMap { identifier($0, what: "grant id") }
+        return (digest, identity)
     }
 }

@@ -7,7 +7,7 @@ import TollgateDialects
 /// Reads, decodes and validates a config file. Every problem found is
 /// reported at once, each as `file:line:column: message`.
 package enum ConfigLoader {
-    static let topLevelKeys = ["server", "storage", "models", "orgs", "plugins", "alerts"]
+    static let topLevelKeys = ["server", "storage", "models", "orgs", "grants", "credentials", "capacity", "plugins", "alerts"]
 
     /// Throws `ConfigErrors`, including when the file cannot be read.
     package static func load(path: String) throws -> TollgateConfig {
@@ -45,15 +45,30 @@ package enum ConfigLoader {
         let server = decoder.decodeServer(top?["server"])
         let storage = decoder.decodeStorage(top?["storage"])
         let (models, modelNames) = top.map { decoder.decodeModels($0["models"], document: root) } ?? ([], [])
-        let keys = decoder.decodeOrgs(top?["orgs"], modelNames: modelNames)
+        var keys = decoder.decodeOrgs(top?["orgs"], modelNames: modelNames)
+        let grants = decoder.decodeGrants(top?["grants"])
+        let credentials = decoder.decodeCredentials(top?["credentials"], seen: &keys.seen)
+        let capacity = decoder.decodeCapacity(top?["capacity"], modelNames: modelNames)
+        let placements = Dictionary(keys.entries.map { ($0.identity.keyId, KeyPlacement(org: $0.identity.org, team: $0.identity.team,
+                                                                                         grant: $0.identity.grant)) },
+                                    uniquingKeysWith: { a, _ in a })
+        let governance = GovernanceCheck(grants: grants, keys: placements, credentials: credentials.map(\.credential),
+                                         orgs: keys.orgs, capacity: capacity, file: file)
+        for problem in governance.errors { decoder.fail(problem.location ?? root.location, problem.message) }
         let plugins = decoder.decodePlugins(top?["plugins"])
         let alerts = decoder.decodeAlerts(top?["alerts"])
 
         let errors = parsed.problems + decoder.errors
         if !errors.isEmpty { throw ConfigErrors(errors: sortedByPosition(errors)) }
-        return TollgateConfig(sourcePath: absolute, server: server, storage: storage,
-                              catalog: ModelCatalog(entries: models), keys: KeyStore(entries: keys.entries),
-                              orgs: keys.orgs, plugins: plugins, alerts: alerts)
+        var config = TollgateConfig(sourcePath: absolute, server: server, storage: storage,
+                                    catalog: ModelCatalog(entries: models), keys: KeyStore(entries: keys.entries),
+                                    orgs: keys.orgs, plugins: plugins, alerts: alerts)
+        config.grants = grants
+        config.credentials = credentials
+        config.capacity = capacity
+        config.keyPlacements = placements
+        config.warnings = governance.warnings
+        return config
     }
 
     /// File order; a stable sort keeps messages about one spot in the order found.

@@ -18,6 +18,16 @@ package struct TollgateConfig: Sendable {
     /// In pre-call order.
     package var plugins: [PluginEntry]
     package var alerts: [AlertSinkConfig]
+    /// The committee's grants (minted ones live in the state store).
+    package var grants: [Grant] = []
+    /// Team admins and viewers, by the SHA-256 of their secret.
+    package var credentials: [(sha256Hex: String, credential: Credential)] = []
+    package var capacity = CapacityConfig()
+    /// Where each configured key lives, for grant tables.
+    package var keyPlacements: [String: KeyPlacement] = [:]
+    /// Not errors, but worth a look (check-config prints them, serve logs
+    /// them): capacity oversubscribed, grants with nothing to carve from.
+    package var warnings: [ConfigError] = []
 
     /// The admin master key from `server.master_key_env`; nil when that is
     /// not configured or the variable is unset or empty (admin endpoints off).

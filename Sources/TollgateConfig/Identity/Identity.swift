@@ -20,6 +20,9 @@ package struct Identity: Sendable, Equatable {
     package var allowedModels: Set<String>?
     /// Unix seconds: the first instant the key is NOT valid. nil = never expires.
     package var expiresAt: Int64?
+    /// The grant the key was minted in (its requests are charged on it and
+    /// its ancestors); nil = the grants its scope falls under.
+    package var grant: String?
 
     package init(keyId: String, org: String, team: String, owner: String, keyClass: KeyClass,
                 allowedModels: Set<String>? = nil, expiresAt: Int64? = nil) {

@@ -63,12 +63,14 @@ package struct CounterCell: Equatable {
         spec.window == .minute ? minute.total(now: UTCCalendar.floorDiv(nowMs, 1000)) : spent
     }
 
-    /// spent + reserved + amount <= limit (call after `roll`).
-    func fits(_ amount: Int64, nowMs: Int64) -> Bool {
-        if spec.limit == Int64.max { return true }
+    /// spent + reserved + amount <= limit (call after `roll`); `ceiling`,
+    /// when given, stands in for the limit (a reservation with ceilings).
+    func fits(_ amount: Int64, nowMs: Int64, ceiling: Int64? = nil) -> Bool {
+        let limit = ceiling ?? spec.limit
+        if limit == Int64.max { return true }
         let used = Saturating.add(spentNow(nowMs: nowMs), reserved)
         let (total, overflow) = used.addingReportingOverflow(amount)
-        return !overflow && total <= spec.limit
+        return !overflow && total <= limit
     }
 
     mutating func hold(_ amount: Int64) { reserved = Saturating.add(reserved, amount) }
@@ -111,7 +113,7 @@ package struct CounterCell: Equatable {
             let excess = Saturating.add(Saturating.add(spent, reserved), amount) - spec.limit
             guard Saturating.add(reserved, amount) <= spec.limit else { return 0 }
             return minute.millisecondsUntilFreed(excess, nowMs: nowMs)
-        case .day, .week, .month:
+        case .day, .week, .month, .quarter:
             return max(1, windowEnd * 1000 - nowMs)
         }
     }

@@ -39,12 +39,3 @@ package struct CounterState: Equatable, Sendable {
 
     package var remaining: Int64 { limit == Int64.max ? Int64.max : max(0, limit - spent - reserved) }
 }
-
-/// Int64 arithmetic that saturates instead of trapping: a counter must never
-/// crash the gateway, whatever a plugin asks it to add.
-package enum Saturating {
-    static func add(_ a: Int64, _ b: Int64) -> Int64 {
-        let (sum, overflow) = a.addingReportingOverflow(b)
-        return overflow ? (b > 0 ? Int64.max : Int64.min) : sum
-    }
-}

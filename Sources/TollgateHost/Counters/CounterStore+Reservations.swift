@@ -56,10 +56,15 @@ extension CounterStore {
     /// Reserves `items[i].amount` on `items[i].counter` for every i, or
     /// nothing. With `force`, always reserves and reports the first counter
     /// over its limit. The same counter may appear more than once; its
-    /// amounts add up.
-    package func reserve(_ items: [(counter: UInt32, amount: Int64)], force: Bool = false) throws -> ReserveResult {
+    /// amounts add up. `ceilings[i]`, when given, stands in for item i's
+    /// counter limit in this reservation (Int64.max for none).
+    package func reserve(_ items: [(counter: UInt32, amount: Int64)], ceilings: [Int64]? = nil,
+                         force: Bool = false) throws -> ReserveResult {
         guard !items.isEmpty else { throw CounterStoreError.invalid("a reservation needs at least one counter") }
         guard items.allSatisfy({ $0.amount >= 0 }) else { throw CounterStoreError.invalid("negative amount") }
+        guard ceilings.map({ $0.count == items.count && $0.allSatisfy { $0 >= 0 } }) ?? true else {
+            throw CounterStoreError.invalid("one ceiling >= 0 per item")
+        }
         guard let ordered = orderedSlots(items.map(\.counter)) else { throw CounterStoreError.invalid("unknown counter id") }
         let now = clock()
         for entry in ordered { entry.slot.lock.lock() }
@@ -72,7 +77,7 @@ extension CounterStore {
         var over: Int?
         for (index, item) in items.enumerated() {
             let total = items.reduce(Int64(0)) { $1.counter == item.counter ? Saturating.add($0, $1.amount) : $0 }
-            if !slot(item.counter).withCell({ $0.fits(total, nowMs: now) }) {
+            if !slot(item.counter).withCell({ $0.fits(total, nowMs: now, ceiling: ceilings?[index]) }) {
                 over = index
                 break
             }

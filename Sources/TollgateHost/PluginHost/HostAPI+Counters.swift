@@ -20,6 +20,7 @@ func installCounterCallbacks(_ t: UnsafeMutablePointer<tollgate_type_host_api>) 
     t.pointee.counter_release = hostCounterRelease
     t.pointee.counter_add = hostCounterAdd
     t.pointee.counter_get = hostCounterGet
+    t.pointee.counter_reserve_capped = hostCounterReserveCapped  // added in 1.5
 }
 
 private let OK = tollgate_type_status(TOLLGATE_STATUS_OK)
@@ -80,16 +81,32 @@ private let hostCounterDeclare: tollgate_callback_counter_declare = { host, spec
 
 private let hostCounterReserve: tollgate_callback_counter_reserve = {
     host, ids, amounts, count, flags, reservationOut, refusedIndexOut, refusedStateOut in
+    reserve(.counterReserve, host, ids, amounts, nil, count, flags, reservationOut, refusedIndexOut, refusedStateOut)
+}
+
+private let hostCounterReserveCapped: tollgate_callback_counter_reserve_capped = {
+    host, ids, amounts, ceilings, count, flags, reservationOut, refusedIndexOut, refusedStateOut in
+    guard ceilings != nil else { return INVALID }
+    return reserve(.counterReserveCapped, host, ids, amounts, ceilings, count, flags, reservationOut, refusedIndexOut,
+                   refusedStateOut)
+}
+
+/// counter_reserve, and with ceilings counter_reserve_capped (1.5).
+private func reserve(_ function: HostFunction, _ host: OpaquePointer?, _ ids: UnsafePointer<UInt32>?,
+                     _ amounts: UnsafePointer<Int64>?, _ ceilings: UnsafePointer<Int64>?, _ count: Int, _ flags: UInt32,
+                     _ reservationOut: UnsafeMutablePointer<UInt64>?, _ refusedIndexOut: UnsafeMutablePointer<Int>?,
+                     _ refusedStateOut: UnsafeMutablePointer<tollgate_type_counter_state>?) -> tollgate_type_status {
     guard let host = HostContext.from(host), count > 0, let ids, let amounts else { return INVALID }
-    if let refusal = HostFunction.counterReserve.refusal(in: host.phase, present: reservationOut != nil, refusedIndexOut != nil) {
+    if let refusal = function.refusal(in: host.phase, present: reservationOut != nil, refusedIndexOut != nil) {
         return refusal
     }
     guard let reservationOut, let refusedIndexOut else { return INVALID }
     var items: [(counter: UInt32, amount: Int64)] = []
     items.reserveCapacity(count)
     for i in 0..<count { items.append((ids[i], amounts[i])) }
+    let caps = ceilings.map { c in (0..<count).map { c[$0] } }
     do {
-        switch try host.services.counters.reserve(items, force: flags & TOLLGATE_RESERVE_FORCE != 0) {
+        switch try host.services.counters.reserve(items, ceilings: caps, force: flags & TOLLGATE_RESERVE_FORCE != 0) {
         case .reserved(let id):
             reservationOut.pointee = id
             refusedIndexOut.pointee = count

@@ -15,14 +15,14 @@ extension HostFunction {
         // The host handle: callable anywhere, from any thread.
         case .log, .metricDefine, .metricRecord, .getPrice, .computeCost, .raiseAlert, .counterDeclare, .counterReserve,
              .counterSettle, .counterRelease, .counterAdd, .counterGet, .getHostString, .metricSeries,
-             .metricSeriesRecord:
+             .metricSeriesRecord, .grantsGet, .counterReserveCapped:
             return .anywhere
         case .declareRoute:
             return .create
         // Reads of the request: every hook of the call (properties and maps
         // narrow it further: CallProperty, CallMap).
         case .getString, .getInt, .promptSegmentCount, .getPromptSegment, .getBody, .mapCount, .mapGet, .mapEntry,
-             .mapSet:
+             .mapSet, .callGrants:
             return .callHooks
         // Edits of the request and the synthetic response: before forwarding.
         case .setModel, .setMaxOutputTokens, .setPromptSegment, .setBody, .setResponse, .setFallbackModels, .setDeployment:
@@ -62,8 +62,10 @@ extension HostFunction {
         case .getChunkRaw: return [required("raw_out")]
         case .mapEntry: return [optional("key_out"), optional("value_out")]
         case .counterDeclare: return [required("counter_id_out")]
-        case .counterReserve:
+        case .counterReserve, .counterReserveCapped:
             return [required("reservation_out"), required("refused_index_out"), optional("refused_state_out")]
+        case .grantsGet: return [required("version_out"), required("json_out")]
+        case .callGrants: return [required("version_out"), required("count_out")]
         case .counterGet: return [required("state_out")]
         case .metricSeries: return [required("series_out")]
         default: return []

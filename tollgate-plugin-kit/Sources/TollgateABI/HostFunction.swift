@@ -48,6 +48,10 @@ public enum HostFunction: String, CaseIterable, Sendable {
     case declareRoute = "declare_route"
     case routeGetString = "route_get_string"
     case routeRespond = "route_respond"
+    // added in 1.5
+    case grantsGet = "grants_get"
+    case callGrants = "call_grants"
+    case counterReserveCapped = "counter_reserve_capped"
 
     /// The field's name in the table, and the `function` label of
     /// tollgate_plugin_host_call_refused_total.
@@ -79,6 +83,8 @@ public enum HostFunction: String, CaseIterable, Sendable {
             return 3
         case .declareRoute, .routeGetString, .routeRespond:
             return 4
+        case .grantsGet, .callGrants, .counterReserveCapped:
+            return 5
         }
     }
 
@@ -86,7 +92,7 @@ public enum HostFunction: String, CaseIterable, Sendable {
         switch self {
         case .log, .metricDefine, .metricRecord, .getPrice, .computeCost, .raiseAlert, .counterDeclare, .counterReserve,
              .counterSettle, .counterRelease, .counterAdd, .counterGet, .getHostString, .metricSeries,
-             .metricSeriesRecord, .declareRoute:
+             .metricSeriesRecord, .declareRoute, .grantsGet, .counterReserveCapped:
             return .host
         case .routeGetString, .routeRespond:
             return .route

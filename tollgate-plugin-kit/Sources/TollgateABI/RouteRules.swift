@@ -2,25 +2,24 @@ import CTollgatePlugin
 
 /// Who may call a plugin route (TOLLGATE_ROUTE_ROLE_*): the role the core
 /// authenticates the caller for before it hands the plugin the request.
-/// Later roles (approver, team-admin, viewer, a key on its own data) get
-/// new numbers.
+/// Later roles (approver, a key on its own data) get new numbers.
 public enum RouteRole: Int32, CaseIterable, Sendable, CustomStringConvertible {
     /// The gateway's master key.
     case admin = 1
+    /// Anyone who may read governance data (1.5): the master key, a viewer
+    /// or a team admin; the plugin narrows what it shows to the caller's
+    /// scope (TOLLGATE_ROUTE_PROP_CALLER_SCOPE).
+    case reader = 2
 
     public var description: String {
         switch self {
         case .admin: return "admin"
+        case .reader: return "reader"
         }
     }
 
-    /// Whether a caller authenticated as `self` may call a route that
-    /// needs `role`. The master key may call everything.
-    public func satisfies(_ role: RouteRole) -> Bool {
-        switch self {
-        case .admin: return true
-        }
-    }
+    /// The ABI minor that added the role (a host older than that refuses it).
+    public var addedIn: UInt16 { self == .admin ? 4 : 5 }
 }
 
 /// A route property (TOLLGATE_ROUTE_PROP_*), read with route_get_string.
@@ -29,6 +28,10 @@ public enum RouteProperty: Int32, CaseIterable, Sendable {
     case path = 2
     case query = 3
     case body = 4
+    /// "admin", "viewer" or "team_admin" (1.5).
+    case callerRole = 5
+    /// "" (everything), "org/ORG" or "team/ORG/TEAM" (1.5).
+    case callerScope = 6
 }
 
 /// What a plugin may declare with declare_route (ABI 1.4), as both hosts

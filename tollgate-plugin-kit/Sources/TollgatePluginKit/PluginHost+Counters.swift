@@ -25,6 +25,8 @@ public enum CounterWindow: Int32, Sendable, CaseIterable {
     case month = 3
     /// Sliding 60 s (rate limits).
     case minute = 4
+    /// Calendar quarter (ABI 1.5).
+    case quarter = 5
 }
 
 /// A counter's numbers (tollgate_type_counter_state).

@@ -47,6 +47,12 @@ public struct Route {
     public var query: String { (try? stringResult(.query).get()) ?? "" }
     /// The request body as received.
     public var body: [UInt8] { (try? bytesResult(.body).get()) ?? [] }
+    /// Who called (ABI 1.5): "admin", "viewer" or "team_admin"; "admin" on
+    /// an older host (which admits only the master key).
+    public var callerRole: String { (try? stringResult(.callerRole).get()) ?? "admin" }
+    /// What the caller may see (ABI 1.5): "" for everything, "org/ORG" or
+    /// "team/ORG/TEAM".
+    public var callerScope: String { (try? stringResult(.callerScope).get()) ?? "" }
 
     /// The query's `name=value` pairs, percent-decoded ("+" is a space), in
     /// order; a name without "=" has the value "".

@@ -86,6 +86,9 @@ public final class FakeCall {
     public var catalogMaxOutput: Int64?
     public var contextWindow: Int64?
     public var keyExpiresAt: Int64?
+    /// Which grants of the fake host's table (indices, root first) the
+    /// call is on: what call_grants answers (ABI 1.5).
+    public var grantPath: [Int] = []
     public var receivedAtMicros: Int64
     /// Size of the body as received (defaults to the rendered body's size).
     public var bodyBytes: Int64

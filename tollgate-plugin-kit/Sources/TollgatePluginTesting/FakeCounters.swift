@@ -49,19 +49,13 @@ public final class FakeCounters: @unchecked Sendable {
     }
 
     static func bounds(_ window: CounterWindow, _ now: Int64) -> (start: Int64, end: Int64) {
-        let day = UTCCalendar.floorDiv(now, 86_400)
         switch window {
         case .none: return (0, 0)
         case .minute: return (now - 59, now + 1)
-        case .day: return (day * 86_400, (day + 1) * 86_400)
-        case .week:
-            let monday = day - ((day + 3) % 7 + 7) % 7
-            return (monday * 86_400, (monday + 7) * 86_400)
-        case .month:
-            let c = UTCCalendar.civil(fromDays: day)
-            let next = c.month == 12 ? (c.year + 1, Int64(1)) : (c.year, c.month + 1)
-            return (UTCCalendar.days(year: c.year, month: c.month, day: 1) * 86_400,
-                    UTCCalendar.days(year: next.0, month: next.1, day: 1) * 86_400)
+        case .day: return UTCCalendar.bounds(of: .day, containing: now)
+        case .week: return UTCCalendar.bounds(of: .week, containing: now)
+        case .month: return UTCCalendar.bounds(of: .month, containing: now)
+        case .quarter: return UTCCalendar.bounds(of: .quarter, containing: now)
         }
     }
 
@@ -100,14 +94,16 @@ public final class FakeCounters: @unchecked Sendable {
 
     enum Reserved { case ok(UInt64, refusedIndex: Int), refused(Int, CounterState), invalid }
 
-    func reserve(_ items: [(Int, Int64)], force: Bool) -> Reserved {
+    /// `ceilings[i]` (ABI 1.5) takes the place of item i's counter limit.
+    func reserve(_ items: [(Int, Int64)], ceilings: [Int64]? = nil, force: Bool) -> Reserved {
         book.withLock { b in
             guard !items.isEmpty, items.allSatisfy({ $0.0 >= 0 && $0.0 < b.counters.count && $0.1 >= 0 }) else { return .invalid }
             var over: Int?
             for (index, item) in items.enumerated() {
                 let c = b.counters[item.0]
+                let limit = ceilings?[index] ?? c.limit
                 let asked = items.filter { $0.0 == item.0 }.reduce(Int64(0)) { $0 + $1.1 }
-                if c.limit != Int64.max, Self.spent(c, b.now) + c.reserved + asked > c.limit {
+                if limit != Int64.max, Self.spent(c, b.now) + c.reserved + asked > limit {
                     over = index
                     break
                 }
@@ -169,31 +165,12 @@ extension FakeHostTable {
             return status.rawValue
         }
         api.counter_reserve = { host, ids, amounts, count, flags, reservationOut, refusedIndexOut, stateOut in
-            guard let host = FakeHostTable.host(host), count > 0, let ids, let amounts else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
-            if let refusal = HostFunction.counterReserve.refusal(in: host.phase, present: reservationOut != nil,
-                                                                  refusedIndexOut != nil) {
-                return refusal
-            }
-            guard let reservationOut, let refusedIndexOut else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
-            let items = (0..<count).map { (Int(ids[$0]) - 1, amounts[$0]) }
-            switch host.counters.reserve(items, force: flags & TOLLGATE_RESERVE_FORCE != 0) {
-            case .invalid: return TOLLGATE_STATUS_INVALID_ARGUMENT
-            case .ok(let id, let refused):
-                reservationOut.pointee = id
-                refusedIndexOut.pointee = refused
-                return TOLLGATE_STATUS_OK
-            case .refused(let index, let state):
-                refusedIndexOut.pointee = index
-                if let stateOut, Int(stateOut.pointee.struct_size) >= MemoryLayout<tollgate_type_counter_state>.size {
-                    stateOut.pointee.limit = state.limit
-                    stateOut.pointee.spent = state.spent
-                    stateOut.pointee.reserved = state.reserved
-                    stateOut.pointee.window_start = state.windowStart
-                    stateOut.pointee.window_end = state.windowEnd
-                    stateOut.pointee.retry_after_ms = state.retryAfterMs
-                }
-                return TOLLGATE_STATUS_REFUSED
-            }
+            FakeHostTable.reserveCall(.counterReserve, host, ids, amounts, nil, count, flags, reservationOut, refusedIndexOut, stateOut)
+        }
+        api.counter_reserve_capped = { host, ids, amounts, ceilings, count, flags, reservationOut, refusedIndexOut, stateOut in
+            guard ceilings != nil else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+            return FakeHostTable.reserveCall(.counterReserveCapped, host, ids, amounts, ceilings, count, flags, reservationOut, refusedIndexOut,
+                           stateOut)
         }
         api.counter_settle = { host, reservation, amounts, count in
             guard let host = FakeHostTable.host(host), count == 0 || amounts != nil else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
@@ -221,4 +198,37 @@ extension FakeHostTable {
             return TOLLGATE_STATUS_OK
         }
     }
+
+    /// counter_reserve and, with ceilings, counter_reserve_capped.
+    static func reserveCall(_ function: HostFunction, _ host: OpaquePointer?, _ ids: UnsafePointer<UInt32>?,
+                                _ amounts: UnsafePointer<Int64>?, _ ceilings: UnsafePointer<Int64>?, _ count: Int,
+                                _ flags: UInt32, _ reservationOut: UnsafeMutablePointer<UInt64>?,
+                                _ refusedIndexOut: UnsafeMutablePointer<Int>?,
+                                _ stateOut: UnsafeMutablePointer<tollgate_type_counter_state>?) -> tollgate_type_status {
+            guard let host = FakeHostTable.host(host), count > 0, let ids, let amounts else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+            if let refusal = function.refusal(in: host.phase, present: reservationOut != nil, refusedIndexOut != nil) {
+                return refusal
+            }
+            guard let reservationOut, let refusedIndexOut else { return TOLLGATE_STATUS_INVALID_ARGUMENT }
+            let items = (0..<count).map { (Int(ids[$0]) - 1, amounts[$0]) }
+            let caps = ceilings.map { c in (0..<count).map { c[$0] } }
+            switch host.counters.reserve(items, ceilings: caps, force: flags & TOLLGATE_RESERVE_FORCE != 0) {
+            case .invalid: return TOLLGATE_STATUS_INVALID_ARGUMENT
+            case .ok(let id, let refused):
+                reservationOut.pointee = id
+                refusedIndexOut.pointee = refused
+                return TOLLGATE_STATUS_OK
+            case .refused(let index, let state):
+                refusedIndexOut.pointee = index
+                if let stateOut, Int(stateOut.pointee.struct_size) >= MemoryLayout<tollgate_type_counter_state>.size {
+                    stateOut.pointee.limit = state.limit
+                    stateOut.pointee.spent = state.spent
+                    stateOut.pointee.reserved = state.reserved
+                    stateOut.pointee.window_start = state.windowStart
+                    stateOut.pointee.window_end = state.windowEnd
+                    stateOut.pointee.retry_after_ms = state.retryAfterMs
+                }
+                return TOLLGATE_STATUS_REFUSED
+            }
+        }
 }

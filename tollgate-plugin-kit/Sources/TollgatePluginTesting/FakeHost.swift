@@ -75,6 +75,8 @@ public final class FakeHost: @unchecked Sendable {
     /// The counter store (ABI 1.1) the plugin's counters live in; set
     /// `counters.now` to move its clock.
     public let counters = FakeCounters()
+    /// The grant table (ABI 1.5): `setGrants`.
+    let grantBook = FakeGrantBook()
 
     let hostStringStorage: Locked<HostStringStorage>
 

@@ -216,6 +216,7 @@ enum FakeHostTable {
         installRouting(&api)  // added in 1.2 (FakeHostTable+Routing.swift)
         installHostStrings(&api)  // added in 1.2 (FakeHost+HostStrings.swift)
         installRoutes(&api)  // added in 1.4 (FakeHostTable+Routes.swift)
+        installGrants(&api)  // added in 1.5 (FakeHost+Grants.swift)
         let storage = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
         storage.initialize(to: api)
         return UnsafePointer(storage)

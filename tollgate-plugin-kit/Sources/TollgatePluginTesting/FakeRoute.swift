@@ -8,6 +8,9 @@ public final class FakeRoute {
     public let path: String
     public let query: String
     public let body: [UInt8]
+    /// Who the fake gateway says called (ABI 1.5 route properties).
+    public var callerRole = "admin"
+    public var callerScope = ""
 
     /// What the plugin answered with route_respond.
     public struct Response: Equatable, Sendable {
@@ -29,11 +32,14 @@ public final class FakeRoute {
     var phase: ABIPhase = .idle
     private var borrowed = BorrowedCopies()
 
-    public init(method: String = "GET", path: String, query: String = "", body: [UInt8] = []) {
+    public init(method: String = "GET", path: String, query: String = "", body: [UInt8] = [],
+                callerRole: String = "admin", callerScope: String = "") {
         self.method = method
         self.path = path
         self.query = query
         self.body = body
+        self.callerRole = callerRole
+        self.callerScope = callerScope
     }
 
     /// A host-owned copy of `bytes`, valid until on_route returns.
@@ -97,6 +103,8 @@ extension FakeHostTable {
             case .path: out!.pointee = route.borrow(Array(route.path.utf8))
             case .query: out!.pointee = route.borrow(Array(route.query.utf8))
             case .body: out!.pointee = route.borrow(route.body)
+            case .callerRole: out!.pointee = route.borrow(Array(route.callerRole.utf8))
+            case .callerScope: out!.pointee = route.borrow(Array(route.callerScope.utf8))
             case nil: return TOLLGATE_STATUS_INVALID_ARGUMENT
             }
             return TOLLGATE_STATUS_OK

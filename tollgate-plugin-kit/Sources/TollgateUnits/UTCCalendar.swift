@@ -46,3 +46,35 @@ public enum UTCCalendar {
     /// "2026-11-22" for Unix seconds.
     public static func day(_ second: Int64) -> String { String(iso8601(second).prefix(10)) }
 }
+
+extension UTCCalendar {
+    /// The calendar periods counters and grants reset on (UTC).
+    public enum Period: Sendable {
+        case day
+        /// ISO week, from Monday 00:00.
+        case week
+        case month
+        /// From January, April, July and October 1st.
+        case quarter
+    }
+
+    /// The period holding `second` (Unix seconds): [start, end).
+    public static func bounds(of period: Period, containing second: Int64) -> (start: Int64, end: Int64) {
+        let day = floorDiv(second, 86_400)
+        switch period {
+        case .day:
+            return (day * 86_400, (day + 1) * 86_400)
+        case .week:
+            // 1970-01-01 was a Thursday: Monday-based weeks start 3 days
+            // before the epoch's day count is a multiple of 7.
+            let monday = day - floorMod(day + 3, 7)
+            return (monday * 86_400, (monday + 7) * 86_400)
+        case .month, .quarter:
+            let date = civil(fromDays: day)
+            let span: Int64 = period == .month ? 1 : 3
+            let firstMonth = (date.month - 1) / span * span + 1
+            let next = firstMonth + span > 12 ? (date.year + 1, firstMonth + span - 12) : (date.year, firstMonth + span)
+            return (days(year: date.year, month: firstMonth, day: 1) * 86_400, days(year: next.0, month: next.1, day: 1) * 86_400)
+        }
+    }
+}

@@ -150,7 +150,7 @@ extern "C" {
 /* The ABI version this header describes. A plugin puts these numbers in its
  * descriptor; the host passes its own to the entry function. */
 #define TOLLGATE_ABI_MAJOR 1
-#define TOLLGATE_ABI_MINOR 4
+#define TOLLGATE_ABI_MINOR 5
 
 /* The name of the entry symbol for this major version. */
 #define TOLLGATE_PLUGIN_ENTRY_SYMBOL "tollgate_plugin_entry_v1"
@@ -665,6 +665,9 @@ typedef int32_t tollgate_type_counter_window;
 #define TOLLGATE_WINDOW_WEEK 2   /* ISO week, from Monday 00:00 */
 #define TOLLGATE_WINDOW_MONTH 3  /* calendar month */
 #define TOLLGATE_WINDOW_MINUTE 4 /* sliding 60 s (rate limits; see docs for its burst bound) */
+/* Added in 1.5 (a 1.4 host answers INVALID_ARGUMENT): calendar quarter,
+ * from January, April, July and October 1st. */
+#define TOLLGATE_WINDOW_QUARTER 5
 
 /* Counter flags. */
 /* Spent is persisted and survives a restart (calendar and NONE windows). */
@@ -862,6 +865,12 @@ typedef struct tollgate_type_route *tollgate_type_route_ptr;
 typedef int32_t tollgate_type_route_role;
 /* The gateway's master key (server.master_key_env). */
 #define TOLLGATE_ROUTE_ROLE_ADMIN 1
+/* Added in 1.5: anyone who may READ governance data: the master key, a
+ * viewer credential, or a team-admin credential (see the `credentials:`
+ * section of docs/config.md). The plugin reads who called with
+ * TOLLGATE_ROUTE_PROP_CALLER_ROLE / _CALLER_SCOPE and shows each caller
+ * only its scope. */
+#define TOLLGATE_ROUTE_ROLE_READER 2
 
 /* Properties of a route request, read with route_get_string. Borrowed
  * until on_route returns. */
@@ -874,6 +883,13 @@ typedef int32_t tollgate_type_route_property;
 #define TOLLGATE_ROUTE_PROP_QUERY 3
 /* The request body as received (any bytes; "" when there is none). */
 #define TOLLGATE_ROUTE_PROP_BODY 4
+/* Added in 1.5. The role the caller authenticated as: "admin" (the master
+ * key), "viewer" or "team_admin". */
+#define TOLLGATE_ROUTE_PROP_CALLER_ROLE 5
+/* Added in 1.5. What the caller may see: "" for the master key and an
+ * org-wide viewer of every org, else a scope such as "org/acme" or
+ * "team/acme/recs". */
+#define TOLLGATE_ROUTE_PROP_CALLER_SCOPE 6
 
 /* Declares a route this instance serves: `method` one of GET, POST, PUT,
  * PATCH, DELETE; `path` "/admin/" followed by segments of letters, digits
@@ -902,6 +918,72 @@ typedef tollgate_type_status (*tollgate_callback_route_respond)(tollgate_type_ro
                                                                 uint16_t status,
                                                                 tollgate_type_str content_type,
                                                                 tollgate_type_str body);
+
+/* --- Grants (added in 1.5) ----------------------------------------------
+ *
+ * A grant is an allocation: an owner, a scope (org, team, or below a team a
+ * feature, environment, experiment, tag value or key), a class, an amount
+ * per period, an optional TPM/RPM share, a renewal date. Grants are core
+ * data, next to keys: the committee's are declared in the YAML, delegated
+ * ones are minted at run time by team admins. The core says which grants a
+ * request is on; plugins decide what to do about it (the budget plugin
+ * reserves money on them, the ratelimit plugin their TPM/RPM share).
+ *
+ * The table is a JSON document the core rebuilds whenever a grant is
+ * minted, changed or revoked, or the config is reloaded; each rebuild has
+ * a new `version` (increasing). Its shape (docs/plugins.md has every
+ * field):
+ *   {"version": 7, "grants": [{"id": "recs", "parent": "acme" | null,
+ *     "scope": "team/acme/recs", "level": "team", "owner": "...",
+ *     "class": "production" | "experimentation" | "both",
+ *     "buckets": [{"name": "production", "classes": ["production"],
+ *                  "amount_nanos": 40000000000000}, ...],
+ *     "period": "monthly", "window": 3, "tpm": 200000 | null, "rpm": null,
+ *     "renews_at": 1782864000 | null, "review_at": ... | null,
+ *     "on_expiry": "refuse" | "grace", "grace_until": ... | null,
+ *     "production_at_cap": "open" | "refuse",
+ *     "tiers": {"warn": 80, "amber": 110, "hard": 150},
+ *     "status": "active" | "revoked", "source": "config" | "minted", ...}]}
+ * Times are Unix seconds. A request is charged on a grant's bucket whose
+ * `classes` include the request's key class. */
+
+/* The grant table now. *json_out is borrowed until on_destroy returns (the
+ * host keeps every version it handed to the instance). Callable anywhere. */
+typedef tollgate_type_status (*tollgate_callback_grants_get)(tollgate_type_host_ptr host,
+                                                            uint64_t *version_out,
+                                                            tollgate_type_str *json_out);
+
+/* The grants on the call's path, root first: every grant whose scope
+ * covers the call (its org, team, key, and the `feature`, `environment`,
+ * `experiment` and tag ATTRIBUTES as they are when this is called — run
+ * after the plugin that sets them) and whose class admits the call's key
+ * class, the grant the key was minted in, and all their ancestors. Written
+ * as indices into the `grants` array of the table of *version_out (fetch
+ * it with grants_get when the version is not the one the plugin has). At
+ * most `capacity` indices are written; *count_out is the full count (call
+ * again with more room when it is larger). All hooks. */
+typedef tollgate_type_status (*tollgate_callback_call_grants)(tollgate_type_call_ptr call,
+                                                             uint64_t *version_out,
+                                                             uint32_t *indices_out,
+                                                             size_t capacity,
+                                                             size_t *count_out);
+
+/* counter_reserve with a ceiling per item: ceilings[i] takes the place of
+ * counter i's limit for this reservation only (INT64_MAX for none), so one
+ * counter can admit different callers up to different points (a grant's
+ * production traffic to its hard tier, experimentation to 100%; a limit
+ * raised by an approved exception). Everything else is counter_reserve's:
+ * all or nothing, FORCE, the refused index and state (whose `limit` is the
+ * counter's own). */
+typedef tollgate_type_status (*tollgate_callback_counter_reserve_capped)(tollgate_type_host_ptr host,
+                                                                        const uint32_t *counter_ids,
+                                                                        const int64_t *amounts,
+                                                                        const int64_t *ceilings,
+                                                                        size_t count,
+                                                                        uint32_t flags,
+                                                                        uint64_t *reservation_out,
+                                                                        size_t *refused_index_out,
+                                                                        tollgate_type_counter_state *refused_state_out);
 
 typedef struct tollgate_type_host_api {
   uint32_t struct_size; /* sizeof(tollgate_type_host_api) in the host */
@@ -956,6 +1038,11 @@ typedef struct tollgate_type_host_api {
   tollgate_callback_declare_route declare_route;
   tollgate_callback_route_get_string route_get_string;
   tollgate_callback_route_respond route_respond;
+
+  /* ---- added in 1.5 ---- */
+  tollgate_callback_grants_get grants_get;
+  tollgate_callback_call_grants call_grants;
+  tollgate_callback_counter_reserve_capped counter_reserve_capped;
 } tollgate_type_host_api;
 
 /* ========================================================================

@@ -1,0 +1,63 @@
+import TollgateSupport
+import TollgateUnits
+
+/// What a governance credential may do. The master key may do everything;
+/// these are narrower, and scoped.
+package enum CredentialRole: String, Sendable, CaseIterable {
+    /// Creates, changes and revokes sub-grants and keys inside its team's
+    /// grants; reads its team's allocation.
+    case teamAdmin = "team_admin"
+    /// Reads the allocation of its scope; changes nothing.
+    case viewer
+}
+
+/// A person's credential for the admin API and CLI: stored as the SHA-256
+/// of its secret, like keys.
+package struct Credential: Sendable, Equatable {
+    package var id: String
+    package var role: CredentialRole
+    /// An org (org/ORG) or a team (team/ORG/TEAM). A team admin's is always a team.
+    package var scope: GrantScope
+    package var owner: String
+
+    package init(id: String, role: CredentialRole, scope: GrantScope, owner: String) {
+        self.id = id
+        self.role = role
+        self.scope = scope
+        self.owner = owner
+    }
+
+    /// Whether the credential may see or act on something in `scope`.
+    package func covers(_ other: GrantScope) -> Bool { other.isInside(scope) }
+}
+
+/// Throughput and money actually purchased from a provider (optionally for
+/// one model): what the grants are allocated against.
+package struct CapacityPool: Sendable, Equatable {
+    package var provider: String
+    package var model: String?
+    package var tpm: Int64?
+    package var committedNanos: Int64?
+    package var period: GrantPeriod
+
+    package init(provider: String, model: String? = nil, tpm: Int64? = nil, committedNanos: Int64? = nil,
+                 period: GrantPeriod = .monthly) {
+        self.provider = provider
+        self.model = model
+        self.tpm = tpm
+        self.committedNanos = committedNanos
+        self.period = period
+    }
+}
+
+package struct CapacityConfig: Sendable, Equatable {
+    package var pools: [CapacityPool] = []
+    /// check-config warns when the root grants add up to more than this
+    /// percentage of what was purchased.
+    package var warnAbovePercent = 100
+
+    package init(pools: [CapacityPool] = [], warnAbovePercent: Int = 100) {
+        self.pools = pools
+        self.warnAbovePercent = warnAbovePercent
+    }
+}
