@@ -42,11 +42,14 @@ package final class GrantTable: @unchecked Sendable {
     private let byTeam: [String: [Int]]
     private let byKey: [String: [Int]]
     /// The document grants_get hands plugins.
-    package let json: [UInt8]
+    package private(set) var json: [UInt8]
 
     package static let empty = GrantTable(version: 0, grants: [], keys: [:])
 
-    package init(version: UInt64, grants input: [Grant], keys: [String: KeyPlacement]) {
+    package let capacity: CapacityConfig
+
+    package init(version: UInt64, grants input: [Grant], keys: [String: KeyPlacement], capacity: CapacityConfig = CapacityConfig()) {
+        self.capacity = capacity
         self.version = version
         var problems: [GrantProblem] = []
         func problem(_ grant: Grant, _ message: String) {
@@ -173,7 +176,8 @@ package final class GrantTable: @unchecked Sendable {
         self.byOrg = byOrg
         self.byTeam = byTeam
         self.byKey = byKey
-        self.json = Array(Self.document(version: version, grants: grants, parents: parents).jsonString.utf8)
+        self.json = []
+        self.json = Array(Self.document(self).jsonString.utf8)
     }
 
     package subscript(id: String) -> Grant? { byID[id].map { grants[$0] } }
@@ -232,10 +236,34 @@ package final class GrantTable: @unchecked Sendable {
 
     // MARK: The document plugins read (tollgate_plugin.h, "Grants")
 
-    static func document(version: UInt64, grants: [Grant], parents: [Int?]) -> JSONValue {
-        .object(JSONObject([
-            ("version", .int(Int64(version))),
-            ("grants", .array(grants.indices.map { json(grants[$0], parent: parents[$0].map { grants[$0].id }) })),
+    static func document(_ table: GrantTable) -> JSONValue {
+        let grants = table.grants
+        return .object(JSONObject([
+            ("version", .int(Int64(table.version))),
+            ("grants", .array(grants.indices.map { json(grants[$0], parent: table.parents[$0].map { grants[$0].id }) })),
+            ("capacity", capacityJSON(table)),
+        ]))
+    }
+
+    /// What was purchased, and how much of it the top-level grants allocate.
+    static func capacityJSON(_ table: GrantTable) -> JSONValue {
+        let figures = CapacityFigures(table: table, capacity: table.capacity)
+        func optional(_ v: Int64?) -> JSONValue { v.map { .int($0) } ?? .null }
+        return .object(JSONObject([
+            ("pools", .array(table.capacity.pools.map { pool in
+                .object(JSONObject([("provider", .string(pool.provider)), ("model", pool.model.map { .string($0) } ?? .null),
+                                    ("tpm", optional(pool.tpm)), ("committed_nanos", optional(pool.committedNanos)),
+                                    ("committed", pool.committedNanos.map { .string(Money.format(nanos: $0)) } ?? .null),
+                                    ("period", .string(pool.period.rawValue))]))
+            })),
+            ("allocated_tpm", .int(figures.allocatedTPM)), ("purchased_tpm", .int(figures.purchasedTPM)),
+            ("tpm_percent", optional(figures.tpmPercent)),
+            ("allocated_monthly_nanos", .int(figures.allocatedMonthlyNanos)),
+            ("allocated_monthly", .string(Money.format(nanos: figures.allocatedMonthlyNanos))),
+            ("purchased_monthly_nanos", .int(figures.purchasedMonthlyNanos)),
+            ("purchased_monthly", .string(Money.format(nanos: figures.purchasedMonthlyNanos))),
+            ("money_percent", optional(figures.moneyPercent)),
+            ("warn_above_percent", .int(table.capacity.warnAbovePercent)),
         ]))
     }
 
