@@ -61,3 +61,33 @@ package struct CapacityConfig: Sendable, Equatable {
         self.warnAbovePercent = warnAbovePercent
     }
 }
+
+/// Who is acting on the governance state.
+package enum GovernanceActor: Sendable, Equatable {
+    case master
+    case credential(Credential)
+
+    /// nil for the master key.
+    package var credential: Credential? {
+        if case .credential(let c) = self { return c }
+        return nil
+    }
+
+    /// How the event log names it.
+    package var name: String {
+        switch self {
+        case .master: return "master"
+        case .credential(let c): return "credential:\(c.id)"
+        }
+    }
+}
+
+
+/// Keys and credentials that are not in the config file: minted at run
+/// time, or revoked since (the governance registry).
+package protocol RuntimeKeyDirectory: AnyObject, Sendable {
+    func mintedIdentity(sha256Hex: String) -> Identity?
+    /// Why the key may no longer be used, or nil.
+    func keyRevocation(_ keyID: String) -> String?
+    func credential(sha256Hex: String) -> Credential?
+}

@@ -15,8 +15,9 @@ import TollgateDialects
 package enum Authenticator {
     /// The identity behind the virtual key the request presents, or the
     /// 401 to answer. `now` is Unix seconds.
-    package static func caller(_ headers: HTTPHeaders, keys: KeyStore, now: Int64) -> Result<Identity, GatewayError> {
-        switch keys.authenticate(presentedKey: presentedKey(headers), now: now) {
+    package static func caller(_ headers: HTTPHeaders, keys: KeyStore, now: Int64,
+                               runtime: RuntimeKeyDirectory? = nil) -> Result<Identity, GatewayError> {
+        switch keys.authenticate(presentedKey: presentedKey(headers), now: now, runtime: runtime) {
         case .authenticated(let identity):
             return .success(identity)
         case .missing:
@@ -27,6 +28,8 @@ package enum Authenticator {
         case .expired(let identity):
             let when = identity.expiresAt.map { UTCCalendar.iso8601($0) } ?? "an earlier date"
             return .failure(.authentication("This API key (\(identity.keyId)) expired at \(when).", code: "expired_api_key"))
+        case .revoked(let identity, let why):
+            return .failure(.authentication("This API key (\(identity.keyId)) was \(why).", code: "revoked_api_key"))
         }
     }
 
@@ -42,6 +45,20 @@ package enum Authenticator {
             return .authentication("Admin endpoints need the master key.", code: "invalid_master_key")
         }
         return nil
+    }
+
+    /// Who is calling a governance route: the master key, or a credential
+    /// (team admin, viewer); 401 for anything else. Works without a master
+    /// key configured (credentials alone).
+    package static func governanceActor(_ headers: HTTPHeaders, masterKey: String?,
+                                        runtime: RuntimeKeyDirectory) -> Result<GovernanceActor, GatewayError> {
+        guard let presented = presentedKey(headers) else {
+            return .failure(.authentication("This endpoint needs the master key or a credential (Authorization: Bearer ...).",
+                                            code: "missing_api_key"))
+        }
+        if let masterKey, ConstantTime.equal(presented, masterKey) { return .success(.master) }
+        if let credential = runtime.credential(sha256Hex: KeyStore.sha256Hex(presented)) { return .success(.credential(credential)) }
+        return .failure(.authentication("This key is neither the master key nor a credential.", code: "invalid_credential"))
     }
 
     /// The key from `authorization: Bearer KEY` (the scheme in any case),

@@ -12,6 +12,8 @@ package enum AuthResult: Sendable, Equatable {
     case unknown
     /// The key matched but its expiry has passed.
     case expired(Identity)
+    /// The key matched but was revoked (why: when and by whom).
+    case revoked(Identity, String)
 }
 
 /// Virtual keys, stored only as SHA-256 digests. Authentication hashes the
@@ -34,12 +36,18 @@ package struct KeyStore: Sendable {
 
     package var count: Int { identities.count }
 
-    /// `now` is Unix seconds from the caller's clock.
-    package func authenticate(presentedKey: String?, now: Int64) -> AuthResult {
+    /// `now` is Unix seconds from the caller's clock. `runtime` adds the
+    /// keys minted at run time and the revocations.
+    package func authenticate(presentedKey: String?, now: Int64, runtime: RuntimeKeyDirectory? = nil) -> AuthResult {
         guard let presentedKey, !presentedKey.isEmpty else { return .missing }
-        guard let identity = identities[Self.sha256Hex(presentedKey)] else { return .unknown }
+        let digest = Self.sha256Hex(presentedKey)
+        guard let identity = identities[digest] ?? runtime?.mintedIdentity(sha256Hex: digest) else { return .unknown }
+        if let runtime, let why = runtime.keyRevocation(identity.keyId) { return .revoked(identity, why) }
         return identity.isExpired(now: now) ? .expired(identity) : .authenticated(identity)
     }
+
+    /// The configured key with this id (revocation by id needs its team).
+    package func identity(keyID: String) -> Identity? { identities.values.first { $0.keyId == keyID } }
 
     /// Lowercase hex SHA-256 of the UTF-8 bytes: what goes in `sha256:` in YAML.
     package static func sha256Hex(_ text: String) -> String {

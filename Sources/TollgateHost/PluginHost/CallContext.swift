@@ -31,6 +31,8 @@ package final class CallContext {
     package internal(set) var phase: Phase = .idle
     package let requestHeaders: HeaderList
     package var attributes = HeaderList(caseInsensitive: false)
+    /// Where call_grants finds the grants (nil: the call is on none).
+    package var governance: GovernanceRegistry?
     package var responseHeaders = HeaderList(caseInsensitive: true)
     package var upstreamHeaders = HeaderList(caseInsensitive: true)
     package var headersSent = false

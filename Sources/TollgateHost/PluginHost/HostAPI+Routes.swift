@@ -41,6 +41,8 @@ private let hostRouteGetString: tollgate_callback_route_get_string = { route, pr
     case .path: valueOut!.pointee = route.arena.lend(route.path)
     case .query: valueOut!.pointee = route.arena.lend(route.query)
     case .body: valueOut!.pointee = route.arena.lend(route.body)
+    case .callerRole: valueOut!.pointee = route.arena.lend(route.callerRole)
+    case .callerScope: valueOut!.pointee = route.arena.lend(route.callerScope)
     case nil: return INVALID
     }
     return OK

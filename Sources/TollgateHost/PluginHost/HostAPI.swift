@@ -54,6 +54,7 @@ enum HostAPI {
         t.pointee.metric_series = hostMetricSeries  // added in 1.3
         t.pointee.metric_series_record = hostMetricSeriesRecord
         installRouteCallbacks(t)  // added in 1.4
+        installGrantCallbacks(t)  // added in 1.5 (and counter_reserve_capped with the counters)
         return t
     }()
 }

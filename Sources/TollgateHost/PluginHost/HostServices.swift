@@ -17,14 +17,19 @@ package final class HostServices: @unchecked Sendable {
     package let libraries: PluginLibraryCache
     /// Shared by every plugin generation, so budgets survive a reload.
     package let counters: CounterStore
+    /// Grants, credentials and what people minted: shared by every
+    /// generation, replaced in part on reload.
+    package let governance: GovernanceRegistry
 
     package init(metrics: GatewayMetrics, alerts: AlertRouter, logger: Logger, libraries: PluginLibraryCache,
-                counters: CounterStore = CounterStore()) {
+                counters: CounterStore = CounterStore(),
+                governance: GovernanceRegistry = try! GovernanceRegistry(store: MemoryGovernanceStore())) {
         self.metrics = metrics
         self.alerts = alerts
         self.logger = logger
         self.libraries = libraries
         self.counters = counters
+        self.governance = governance
     }
 }
 

@@ -54,14 +54,29 @@ package struct PluginRoutes: @unchecked Sendable {
         for route in plugin.routes { routes[route.key] = (plugin, route) }
     }
 
+    /// The route `method` `path` of some plugin, if one serves it.
+    package func route(method: String, path: String) -> PluginRoute? {
+        routes[RouteRules.key(method: method, path: path)]?.route
+    }
+
     /// The answer to a request on a plugin route, nil when no plugin serves
-    /// `method` `path`. `caller` is the role the core authenticated.
-    package func answer(method: String, path: String, query: String, body: [UInt8], caller: RouteRole) -> Answer? {
+    /// `method` `path`. `caller` is who the core authenticated: the master
+    /// key may call every route; a credential (viewer, team admin) only a
+    /// `reader` route, which then sees the credential's role and scope.
+    package func answer(method: String, path: String, query: String, body: [UInt8], caller: GovernanceActor) -> Answer? {
         guard let (plugin, route) = routes[RouteRules.key(method: method, path: path)] else { return nil }
-        guard caller.satisfies(route.role) else {
-            return .error(.permission("\(route.key) needs the \(route.role) role.", code: "route_forbidden"))
+        let request = RouteRequest(method: method, path: path, query: query, body: body)
+        switch (caller, route.role) {
+        case (.master, _):
+            break
+        case (.credential(let credential), .reader):
+            request.callerRole = credential.role.rawValue
+            request.callerScope = credential.scope.description
+        case (.credential(let credential), .admin):
+            return .error(.permission("\(route.key) needs the master key; credential '\(credential.id)' "
+                + "(\(credential.role.rawValue)) may not call it.", code: "route_forbidden"))
         }
-        return plugin.serve(RouteRequest(method: method, path: path, query: query, body: body))
+        return plugin.serve(request)
     }
 }
 

@@ -15,6 +15,9 @@ final class RouteRequest {
     let path: String
     let query: String
     let body: [UInt8]
+    /// Who called (ABI 1.5 route properties): the master key unless set.
+    var callerRole = "admin"
+    var callerScope = ""
     /// `.route` while on_route runs; the handle is invalid otherwise.
     var phase: ABIPhase = .idle
     /// Set by route_respond.

@@ -45,7 +45,8 @@ package final class Gateway: Sendable {
         let metrics = GatewayMetrics()
         let alerts = AlertRouter(sinks: AlertRouter.sinks(for: config, logger: logger, poster: HTTPWebhookPoster.init), metrics: metrics)
         services = HostServices(metrics: metrics, alerts: alerts, logger: logger, libraries: PluginLibraryCache(),
-                                counters: try CounterStore.journaled(config: config, logger: logger))
+                                counters: try CounterStore.journaled(config: config, logger: logger),
+                                governance: try GovernanceRegistry(store: SQLiteGovernanceStore(directory: config.storage.dir)))
         hookTimers = HookTimers(metrics: metrics)
         recorder = CallRecorder(metrics: metrics, health: health, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))

@@ -14,7 +14,8 @@ package enum ModelList {
         let generation = request.gateway.generations.pin()
         defer { generation.unpin() }
         let identity: Identity
-        switch Authenticator.caller(request.head.headers, keys: generation.keys, now: MonotonicClock.wallMicros() / 1_000_000) {
+        switch Authenticator.caller(request.head.headers, keys: generation.keys, now: MonotonicClock.wallMicros() / 1_000_000,
+                                    runtime: request.gateway.services.governance) {
         case .success(let id): identity = id
         case .failure(let error): return request.writer.sendError(error, dialect: .unrouted)
         }

@@ -65,7 +65,8 @@ package final class ProxyCall {
         requestID = RequestID.make()
 
         let identity: Identity
-        switch Authenticator.caller(head.headers, keys: generation.keys, now: receivedWallMicros / 1_000_000) {
+        switch Authenticator.caller(head.headers, keys: generation.keys, now: receivedWallMicros / 1_000_000,
+                                    runtime: gateway.services.governance) {
         case .success(let id): identity = id
         case .failure(let error): return carryOut(machine.refusedBeforeCall(error))
         }
@@ -85,6 +86,7 @@ package final class ProxyCall {
         let call = CallContext(requestID: requestID, route: dialect.route, identity: identity, request: request,
                                catalog: generation.catalog, requestHeaders: Self.visibleHeaders(head.headers),
                                receivedAtMicros: receivedWallMicros, pluginCount: generation.plugins.count)
+        call.governance = gateway.services.governance
         self.call = call
         let chain = HookChain(generation: generation, timers: gateway.hookTimers)
         self.chain = chain

@@ -60,6 +60,7 @@ package final class Reloader: @unchecked Sendable {
         self.logger = logger
         reloadTotal = services.metrics.id(of: "tollgate_reload_total")!
         try queue.sync {
+            configureGovernance(config)
             let first = try makeGeneration(config: config)
             applyRetrySettings(config)
             startServing(first)
@@ -168,6 +169,7 @@ package final class Reloader: @unchecked Sendable {
             }
         }
 
+        configureGovernance(config)
         applyRetrySettings(config)
         services.alerts.replaceSinks(AlertRouter.sinks(for: config, logger: logger, poster: HTTPWebhookPoster.init))
         startServing(next)
@@ -189,6 +191,16 @@ package final class Reloader: @unchecked Sendable {
             }
         }
         return try builder.build(config: config, id: nextGenerationID)
+    }
+
+    /// The config's grants and credentials join what people minted; a
+    /// minted grant the new config left without its parent is logged (it
+    /// stands alone until the parent is back).
+    private func configureGovernance(_ config: TollgateConfig) {
+        for warning in config.warnings { logger.warning("config: \(warning)") }
+        for problem in services.governance.configure(config) {
+            logger.warning("grants: \(problem.message)", metadata: ["grant": .string(problem.grantID)])
+        }
     }
 
     /// Deployment health outlives generations; its thresholds come from

@@ -8,9 +8,10 @@ import TollgateHost
 import TollgateUpstream
 import TollgateMockProvider
 
-/// `/admin/...`: the master key first (Authenticator.master, for every
-/// admin route, plugin-served ones included), then the built-in routes,
-/// then the routes the serving generation's plugins declared, else 404.
+/// `/admin/...`: the caller first (the master key, or a credential: team
+/// admin, viewer), then the built-in routes (master key only), the
+/// governance routes (AdminRoutes+Governance), the routes the serving
+/// generation's plugins declared (by their role), else 404.
 package struct AdminRoutes: Sendable {
     /// Answers through `request.writer`. `generation` is pinned for the
     /// handler's synchronous part.
@@ -32,18 +33,32 @@ package struct AdminRoutes: Sendable {
     func respond(to request: RoutedRequest) {
         let generation = request.gateway.generations.pin()
         defer { generation.unpin() }
-        if let refusal = Authenticator.master(request.head.headers, masterKey: generation.config.masterKey()) {
-            return request.writer.sendError(refusal, dialect: .unrouted)
+        let masterKey = generation.config.masterKey()
+        let actor: GovernanceActor
+        switch Authenticator.governanceActor(request.head.headers, masterKey: masterKey,
+                                             runtime: request.gateway.services.governance) {
+        case .success(let found):
+            actor = found
+        case .failure(let error):
+            // No credential matched: answer as the master-key routes
+            // always have (403 when admin is off, 401 for a wrong key).
+            return request.writer.sendError(Authenticator.master(request.head.headers, masterKey: masterKey) ?? error,
+                                            dialect: .unrouted)
         }
         let method = request.head.method
         for route in routes where route.method == method && route.path == request.path {
+            if case .credential(let credential) = actor {
+                return request.writer.sendError(.permission("\(method) \(request.path) needs the master key; credential "
+                    + "'\(credential.id)' (\(credential.role.rawValue)) may not call it.", code: "route_forbidden"), dialect: .unrouted)
+            }
             return route.handler(request, generation)
         }
+        if Self.governance(request, generation, actor: actor) { return }
         // Routes the serving generation's plugins declared (ABI 1.4); the
-        // caller authenticated with the master key, so holds role admin.
+        // plugin's declared role decides who may call them.
         let query = request.head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
         switch generation.routes.answer(method: method.rawValue, path: request.path, query: query,
-                                        body: request.body.map { Array($0.readableBytesView) } ?? [], caller: .admin) {
+                                        body: request.body.map { Array($0.readableBytesView) } ?? [], caller: actor) {
         case .response(let status, let contentType, let bytes)?:
             request.writer.send(status: status, headers: [("content-type", contentType)], body: bytes)
         case .error(let error)?:
