@@ -20,6 +20,7 @@ extension Gateway {
     package func shutdown(grace: TimeAmount) async {
         await listener.close()
         await reloader.close()
+        expiryTask.withLockedValue { $0?.cancel() }
         let drained = (try? await inFlight.drained(by: .now() + grace, on: group.any()).get()) ?? false
         if !drained {
             logger.warning("shutdown grace period over; cutting the calls still in flight",

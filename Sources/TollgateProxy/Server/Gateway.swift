@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOConcurrencyHelpers
 import NIOPosix
 import TollgateSupport
 import TollgateJSON
@@ -37,6 +38,9 @@ package final class Gateway: Sendable {
     let router: Router
     let reloader: Reloader
     let group: MultiThreadedEventLoopGroup
+    /// Renewal reminders and lapses, hourly (GrantExpiryNotifier).
+    let expiryNotifier: GrantExpiryNotifier
+    let expiryTask = NIOLockedValueBox<RepeatedTask?>(nil)
 
     /// Builds the first generation; throws PluginLoadError if a plugin
     /// cannot be loaded or created.
@@ -48,6 +52,7 @@ package final class Gateway: Sendable {
                                 counters: try CounterStore.journaled(config: config, logger: logger),
                                 governance: try GovernanceRegistry(store: SQLiteGovernanceStore(directory: config.storage.dir)))
         hookTimers = HookTimers(metrics: metrics)
+        expiryNotifier = GrantExpiryNotifier(registry: services.governance, counters: services.counters, alerts: alerts)
         recorder = CallRecorder(metrics: metrics, health: health, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
         transports = TransportRegistry(group: group)
@@ -77,6 +82,13 @@ package final class Gateway: Sendable {
     package func start(host: String? = nil, port: Int? = nil) async throws -> SocketAddress {
         let server = generations.generation.config.server
         clientConnections.ensureDescriptorLimit()
+        let notifier = expiryNotifier
+        expiryTask.withLockedValue { task in
+            task?.cancel()
+            task = group.next().scheduleRepeatedTask(initialDelay: .zero, delay: .hours(1)) { _ in
+                notifier.check(now: MonotonicClock.wallMicros() / 1_000_000)
+            }
+        }
         return try await listener.start(host: host ?? server.host, port: port ?? server.port,
                                         overridden: host != nil || port != nil) { [self] in HTTPServerHandler(gateway: self) }
     }
