@@ -106,7 +106,7 @@ final class ABIAgreementTests: XCTestCase {
         }
         XCTAssertEqual(HostFunction.table(ofMinor: UInt16(TOLLGATE_ABI_MINOR)).count, HostFunction.allCases.count)
         XCTAssertEqual(HostFunction.allCases.filter { $0.addedIn == UInt16(TOLLGATE_ABI_MINOR) }.map(\.name),
-                       ["declare_route", "route_get_string", "route_respond"])
+                       ["grants_get", "call_grants", "counter_reserve_capped"])
     }
 
     /// Each function's field in tollgate_type_host_api.
@@ -151,6 +151,9 @@ final class ABIAgreementTests: XCTestCase {
         case .declareRoute: return \.declare_route
         case .routeGetString: return \.route_get_string
         case .routeRespond: return \.route_respond
+        case .grantsGet: return \.grants_get
+        case .callGrants: return \.call_grants
+        case .counterReserveCapped: return \.counter_reserve_capped
         }
     }
 

@@ -24,6 +24,7 @@ final class ABIHeaderTests: XCTestCase {
         // 1.4: plugin routes (declare_route, route_get_string, route_respond,
         // the descriptor's on_route).
         "1.4": "b0acd102f86a1d1712dbf775526d8518d98f1167e6d825a91c4252a9f9c37a02",
+        "1.5": "8bc3a0c0108e42a64966b6c7e7faf3918ab2794a18e990f14eab31088df7ac62",
     ]
 
     static var headerPath: String {

@@ -248,6 +248,25 @@ extension ABIProbe {
             return [ABIProbe(.routeRespond) { h in
                 lendStrs(["", "{}"]) { s in h.api.pointee.route_respond!(h.route, 200, s[0], s[1]) }
             }]
+        case .grantsGet:
+            return [ABIProbe(.grantsGet) { h in
+                var version: UInt64 = 0
+                var json = tollgate_type_str()
+                return h.api.pointee.grants_get!(h.host, &version, &json)
+            }]
+        case .callGrants:
+            return [ABIProbe(.callGrants) { h in
+                var version: UInt64 = 0
+                var indices = [UInt32](repeating: 0, count: 4)
+                var count = 0
+                return h.api.pointee.call_grants!(h.call, &version, &indices, 4, &count)
+            }]
+        case .counterReserveCapped:
+            return [ABIProbe(.counterReserveCapped) { h in
+                var ids = [declareCounter(h).id], amounts: [Int64] = [1], ceilings: [Int64] = [1_000_000_000]
+                var reservation: UInt64 = 0, refused = 0
+                return h.api.pointee.counter_reserve_capped!(h.host, &ids, &amounts, &ceilings, 1, 0, &reservation, &refused, nil)
+            }]
         }
     }
 

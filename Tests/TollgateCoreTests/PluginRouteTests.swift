@@ -77,19 +77,19 @@ final class PluginRouteTests: XCTestCase {
 
         guard case .response(let status, let contentType, let body)? = routes.answer(method: "GET", path: "/admin/echo",
                                                                                        query: "a=1&b=two", body: Array("hi".utf8),
-                                                                                       caller: .admin)
+                                                                                       caller: .master)
         else { return XCTFail("expected the plugin's answer") }
         XCTAssertEqual(status, 200)
         XCTAssertEqual(contentType, "application/json", "an empty content type is JSON")
         XCTAssertEqual(String(decoding: body, as: UTF8.self),
                        #"{"method":"GET","path":"/admin/echo","query":"a=1&b=two","body":"hi"}"#)
 
-        XCTAssertNil(routes.answer(method: "POST", path: "/admin/echo", query: "", body: [], caller: .admin), "GET only")
-        XCTAssertNil(routes.answer(method: "GET", path: "/admin/other", query: "", body: [], caller: .admin))
+        XCTAssertNil(routes.answer(method: "POST", path: "/admin/echo", query: "", body: [], caller: .master), "GET only")
+        XCTAssertNil(routes.answer(method: "GET", path: "/admin/other", query: "", body: [], caller: .master))
 
         for mode in ["fail", "silent"] {
             guard case .error(let error)? = routes.answer(method: "GET", path: "/admin/echo", query: "mode=\(mode)", body: [],
-                                                          caller: .admin)
+                                                          caller: .master)
             else { return XCTFail("expected an error for mode=\(mode)") }
             XCTAssertEqual(error.status, 500)
             XCTAssertEqual(error.type, "plugin_error")
@@ -136,7 +136,7 @@ final class PluginRouteTests: XCTestCase {
         defer { generation.destroyInstances(libraries: s.libraries) }
         XCTAssertEqual(generation.routes.all.map(\.key), ["GET /admin/echo", "GET /admin/other"])
         guard case .response(_, _, let body)? = generation.routes.answer(method: "GET", path: "/admin/other", query: "", body: [],
-                                                                          caller: .admin)
+                                                                          caller: .master)
         else { return XCTFail("expected the second plugin's answer") }
         XCTAssertTrue(String(decoding: body, as: UTF8.self).contains(#""path":"/admin/other""#))
     }

@@ -156,7 +156,9 @@ extension ConfigDecoder {
             let owner = f["owner"].flatMap { string($0, expected: "an owner") }
             let digest = f["sha256"].flatMap { sha256(context: context, $0, id: id, seen: &seen) }
             if let id, let role, let scope, let owner, let digest {
-                out.append((digest, Credential(id: id, role: role, scope: scope, owner: owner)))
+                var credential = Credential(id: id, role: role, scope: scope, owner: owner)
+                credential.location = item.location
+                out.append((digest, credential))
             }
         }
         return out

@@ -19,6 +19,8 @@ package struct Credential: Sendable, Equatable {
     /// An org (org/ORG) or a team (team/ORG/TEAM). A team admin's is always a team.
     package var scope: GrantScope
     package var owner: String
+    /// Where the config declares it, for messages.
+    package var location: SourceLocation?
 
     package init(id: String, role: CredentialRole, scope: GrantScope, owner: String) {
         self.id = id

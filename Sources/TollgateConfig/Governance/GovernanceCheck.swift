@@ -43,7 +43,7 @@ package struct GovernanceCheck {
             let scope = credential.scope
             let known = scope.level == .org ? orgNames.contains(scope.org) : teams.contains("\(scope.org)/\(scope.team ?? "")")
             if !known {
-                errors.append(GrantProblem(grantID: credential.id, location: nil,
+                errors.append(GrantProblem(grantID: credential.id, location: credential.location,
                     message: "credential '\(credential.id)' is scoped to \(scope), which is not an org or team under 'orgs'"))
             }
         }
