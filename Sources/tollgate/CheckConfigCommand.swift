@@ -35,15 +35,23 @@ struct CheckConfigCommand: ParsableCommand {
         let loaded = ConfigLoading.loadOrExit(file ?? config!)
         var quiet = Logger(label: "tollgate.check-config")
         quiet.logLevel = .error
+        var minted: [GrantProblem] = []
         do {
             // Loads and creates every plugin exactly as serve would, then
             // tears them down.
             let gateway = try Gateway(config: loaded, logger: quiet, eventLoopThreads: 1)
+            // The grants minted at run time (in the storage directory), set
+            // against this config: one whose parent the file dropped stands
+            // alone until the parent is back.
+            minted = gateway.services.governance.current.table.problems
             try runBlocking { await gateway.shutdown(grace: .zero) }
         } catch {
             ConfigLoading.printError("\(error)")
             throw ExitCode(1)
         }
-        print("\(loaded.sourcePath): OK (\(loaded.catalog.entries.count) models, \(loaded.keys.count) keys, \(loaded.plugins.count) plugins)")
+        for warning in loaded.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        for problem in minted { FileHandle.standardError.write(Data("warning: minted grant \(problem.grantID): \(problem.message)\n".utf8)) }
+        print("\(loaded.sourcePath): OK (\(loaded.catalog.entries.count) models, \(loaded.keys.count) keys, "
+            + "\(loaded.grants.count) grants, \(loaded.credentials.count) credentials, \(loaded.plugins.count) plugins)")
     }
 }

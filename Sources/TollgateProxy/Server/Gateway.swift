@@ -26,7 +26,7 @@ import TollgateMockProvider
 /// - `recorder` (per-request metrics and deployment health).
 package final class Gateway: Sendable {
     let generations: GenerationStore
-    let services: HostServices
+    package let services: HostServices
     let logger: Logger
     let hookTimers: HookTimers
     let health = DeploymentHealth()
