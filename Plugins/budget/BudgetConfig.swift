@@ -51,12 +51,23 @@ struct BudgetConfig: Equatable {
     /// off` (a second budget instance must pick another path, or none: two
     /// plugins cannot serve one route).
     var adminRoute: String? = "/admin/budgets"
+    /// Where the plugin serves the grants' view (ABI 1.5, reader role);
+    /// nil with `allocation_route: off`, as `adminRoute`.
+    var allocationRoute: String? = "/admin/allocation"
 
     init(json: JSONValue) throws {
         var config = try ConfigReader(json, plugin: "budget")
         if let field = config["admin_route"].ifPresent {
             adminRoute = try field.parse(expected: "a path under /admin/ such as /admin/budgets-eu, or off") { text -> String?? in
                 text == "off" ? .some(nil) : RouteRules.isValidPath(text) ? .some(text) : nil
+            }
+        }
+        if let field = config["allocation_route"].ifPresent {
+            allocationRoute = try field.parse(expected: "a path under /admin/ such as /admin/allocation-eu, or off") { text -> String?? in
+                text == "off" ? .some(nil) : RouteRules.isValidPath(text) ? .some(text) : nil
+            }
+            if let path = allocationRoute, path == adminRoute {
+                throw field.error("\(path) is admin_route's path too; give the two views different paths")
             }
         }
         defaultOutputTokens = try config["default_output_tokens"].ifPresent?.int64(in: 1...) ?? defaultOutputTokens

@@ -2,8 +2,10 @@ import TollgatePluginKit
 
 /// Budgets that hold under concurrent streaming: reserve a pessimistic cost
 /// on every budget on the request's path before it is forwarded (all at once,
-/// all or nothing), settle the real cost after. Serves its own view,
-/// `GET /admin/budgets`. See docs/plugins/budget.md.
+/// all or nothing), settle the real cost after. The same for the grants the
+/// core puts the request on (ABI 1.5, GrantEnforcement). Serves its own
+/// views, `GET /admin/budgets` and `GET /admin/allocation`. See
+/// docs/plugins/budget.md.
 public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook, RouteHook {
     public static let info = PluginInfo(name: "budget", version: "1.0.0", failClosed: true, requiredMinor: 1)
 
@@ -19,6 +21,8 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook, Rout
     let strictForOthers: [Bool]
     let metrics: BudgetMetrics
     let thresholds: ThresholdAlerts
+    /// nil on a host without grants (older than ABI 1.5).
+    let grants: GrantEnforcement?
 
     public required init(host: PluginHost, config json: JSONValue) throws {
         self.host = host
@@ -33,7 +37,9 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook, Rout
         strictForOthers = config.budgets.map { $0.mode == .enforce }
         strictForProduction = config.budgets.map { $0.mode == .enforce && $0.atCap != .allow }
         metrics = try BudgetMetrics(host: host, rules: config.budgets)
-        thresholds = try ThresholdAlerts(host: host, budgets: config.budgets)
+        let markers = AlertMarkers(host: host)
+        thresholds = try ThresholdAlerts(host: host, markers: markers, budgets: config.budgets)
+        grants = try GrantEnforcement(host: host, markers: markers)
         for index in config.budgets.indices {
             metrics.publish(budget: index, host.counterState(counters[index]), withLimit: true)
         }
@@ -42,7 +48,11 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook, Rout
         if let path = config.adminRoute, host.servesRoutes {
             try host.declareRoute("GET", path, role: .admin)
         }
-        host.log(.info, "budget: \(config.budgets.count) budgets")
+        // The reader role is ABI 1.5, as grants are.
+        if let path = config.allocationRoute, grants != nil, host.servesRoutes {
+            try host.declareRoute("GET", path, role: .reader)
+        }
+        host.log(.info, "budget: \(config.budgets.count) budgets" + (grants == nil ? "; the host has no grants (ABI older than 1.5)" : ""))
     }
 
     // MARK: pre_call
@@ -50,7 +60,19 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook, Rout
     public func preCall(_ call: Call) throws -> PreCallVerdict {
         let keyID = call.keyID, org = call.org, team = call.team
         let onPath = index.budgets(org: org, team: team, key: keyID)
-        guard !onPath.isEmpty else { return .continue }
+        // Grants: admission first (a revoked or expired grant is a 403
+        // whatever the cost), in path order.
+        var grantCharges: GrantEnforcement.Charges?
+        var now: Int64 = 0
+        if let grants {
+            now = call.receivedAtMicros.map { $0 / 1_000_000 } ?? GrantEnforcement.wallClock()
+            switch try grants.admit(call, now: now) {
+            case .none: break
+            case .charge(let charges): grantCharges = charges
+            case .refused(let verdict): return verdict
+            }
+        }
+        guard !onPath.isEmpty || grantCharges != nil else { return .continue }
         let estimate: Int64
         switch ReservationEstimate.cost(call: call, host: host, defaultOutputTokens: config.defaultOutputTokens) {
         case .nanos(let nanos):
@@ -74,6 +96,12 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook, Rout
         let state = BudgetCallState(estimate: estimate)
         call.state = state  // before reserving: post_call must see every reservation made
 
+        // One capped reservation over the grants' buckets, apart from the
+        // budgets' (which keep their own policies).
+        if let grants, let grantCharges,
+           let refused = try grants.reserve(grantCharges, estimate: estimate, call: call, state: state, now: now) {
+            return refused
+        }
         if !strict.isEmpty {
             switch host.reserve(strict.map { (counters[$0], estimate) }) {
             case .reserved(let id), .forced(let id, _):
@@ -130,7 +158,7 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook, Rout
     // MARK: post_call
 
     public func postCall(_ call: Call) throws {
-        guard let state = call.state(as: BudgetCallState.self), !state.holds.isEmpty else { return }
+        guard let state = call.state(as: BudgetCallState.self), !state.holds.isEmpty || state.grantHold != nil else { return }
         // The host reports a cost for every call that reached the provider;
         // should it have none for a success, the reservation's estimate is
         // settled rather than nothing.
@@ -151,6 +179,10 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook, Rout
             touched.append(contentsOf: budgets)
         }
         state.holds.removeAll()
+        if let hold = state.grantHold, let grants {
+            state.grantHold = nil
+            grants.finish(hold, settle: settle, cost: cost, call: call)
+        }
         if settle { (call.usageEstimated ? metrics.estimatedSettlements : metrics.measuredSettlements).record(1) }
         for index in touched {
             let counter = host.counterState(counters[index])
@@ -159,9 +191,17 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook, Rout
         }
     }
 
-    // MARK: GET /admin/budgets
+    // MARK: GET /admin/budgets, GET /admin/allocation
 
     public func onRoute(_ route: Route) throws -> RouteResponse {
+        if let grants, let path = config.allocationRoute, route.path == path {
+            // Read the table now rather than wait for a request to bring a
+            // newer version (a grant minted a moment ago shows at once).
+            let table = try grants.cache.refresh()
+            let slots = try grants.counters.slots(for: table)
+            return .json(AllocationView.json(table: table, slots: slots, now: GrantEnforcement.wallClock(),
+                                             caller: CallerScope(route.callerScope), state: { self.host.counterState($0) }))
+        }
         let budgets = config.budgets.indices.compactMap { index in
             host.counterState(counters[index]).map { (rule: config.budgets[index], state: $0) }
         }
@@ -169,10 +209,12 @@ public final class BudgetPlugin: TollgatePlugin, PreCallHook, PostCallHook, Rout
     }
 }
 
-/// What one request holds: its reservations and the budgets each covers.
+/// What one request holds: its reservations and the budgets each covers,
+/// and its reservation on its grants.
 final class BudgetCallState {
     let estimate: Int64
     var holds: [(ReservationID, [Int])] = []
+    var grantHold: GrantHold?
 
     init(estimate: Int64) { self.estimate = estimate }
 }

@@ -21,13 +21,22 @@ struct BudgetRejection {
         return text
     }
 
-    /// When what is in flight is what blocks, a retry soon may fit (1 s);
-    /// when spent is, the window's reset; a total budget never resets (nil).
+    /// See `RetryAfter.seconds`.
     var retryAfterSeconds: Int64? {
-        guard estimate <= state.limit else { return nil }
+        RetryAfter.seconds(state: state, limit: state.limit, estimate: estimate, resets: rule.period != .total)
+    }
+}
+
+/// The `retry-after` of a 429 from a counter that refused `estimate`.
+enum RetryAfter {
+    /// When what is in flight is what blocks, a retry soon may fit (1 s);
+    /// when spent is, the window's reset; nil when the window never resets
+    /// or the estimate alone exceeds `limit` (the ceiling that applied).
+    static func seconds(state: CounterState, limit: Int64, estimate: Int64, resets: Bool) -> Int64? {
+        guard estimate <= limit else { return nil }
         let (withSpent, overflow) = state.spent.addingReportingOverflow(estimate)
-        if !overflow, withSpent <= state.limit { return 1 }
-        guard rule.period != .total, state.retryAfterMs > 0 else { return nil }
+        if !overflow, withSpent <= limit { return 1 }
+        guard resets, state.retryAfterMs > 0 else { return nil }
         return (state.retryAfterMs + 999) / 1000
     }
 }

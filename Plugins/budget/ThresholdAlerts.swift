@@ -1,22 +1,18 @@
 import TollgatePluginKit
 
 /// Alerts: soft thresholds (once per budget, threshold and window), refusals
-/// and overruns. "Once per window" must survive a reload and a restart, so
-/// each (budget, threshold) has a marker counter in the host store with a
-/// limit of 1 and the budget's window: the first request to reserve it
-/// raises the alert, everyone after is refused. A local set skips the store
-/// once a marker is known to be taken.
+/// and overruns. "Once per window" survives a reload and a restart: each
+/// (budget, threshold) has a marker counter in the host store (AlertMarkers).
 final class ThresholdAlerts {
     let host: PluginHost
-    private var markers: [String: CounterID] = [:]
-    private let fired = Locked(Set<String>())
+    private let markers: AlertMarkers
 
-    init(host: PluginHost, budgets: [BudgetRule]) throws {
+    init(host: PluginHost, markers: AlertMarkers, budgets: [BudgetRule]) throws {
         self.host = host
+        self.markers = markers
         for rule in budgets {
             for percent in rule.thresholds {
-                let name = Self.markerName(rule, percent)
-                markers[name] = try host.declareCounter(name: name, limit: 1, window: rule.period.window, persist: true)
+                try markers.declare(Self.markerName(rule, percent), window: rule.period.window)
             }
         }
     }
@@ -27,13 +23,10 @@ final class ThresholdAlerts {
 
     /// Raises the alert of every threshold `state` has reached, once each.
     func check(_ rule: BudgetRule, counter: CounterID, state: CounterState) {
-        for percent in rule.thresholds where Self.reached(spent: state.spent, percent: percent, of: state.limit) {
-            let name = Self.markerName(rule, percent)
-            let once = "\(name)@\(state.windowStart)"
-            guard !fired.withLock({ $0.contains(once) }), let marker = markers[name] else { continue }
-            fired.withLock { _ = $0.insert(once) }
-            guard case .reserved(let id) = host.reserve([(marker, 1)]) else { continue }
-            host.settle(id, amounts: [1])
+        for percent in rule.thresholds where AlertMarkers.reached(spent: state.spent, percent: percent, of: state.limit) {
+            guard markers.claim(Self.markerName(rule, percent), window: rule.period.window, windowStart: state.windowStart) else {
+                continue
+            }
             let severity: Alert.Severity = percent >= 100 ? .critical : .warning
             host.raiseAlert(Alert(
                 severity: severity, kind: "budget_threshold", subject: rule.scope,
@@ -66,14 +59,6 @@ final class ThresholdAlerts {
                 : "Budget \(rule.displayName) (\(rule.period.rawValue)) is over its limit; production traffic is let through (at_cap: allow)",
             dedupeKey: "budget_overrun:\(rule.scope):\(rule.period.rawValue):\(UTCCalendar.day(state.windowStart))",
             details: Self.details(rule, state, extra: [])))
-    }
-
-    /// spent >= percent% of limit, exactly (128-bit products).
-    static func reached(spent: Int64, percent: Int, of limit: Int64) -> Bool {
-        guard limit > 0 else { return true }
-        let lhs = spent.multipliedFullWidth(by: 100)
-        let rhs = limit.multipliedFullWidth(by: Int64(percent))
-        return lhs.high != rhs.high ? lhs.high > rhs.high : lhs.low >= rhs.low
     }
 
     static func details(_ rule: BudgetRule, _ state: CounterState, extra: [(String, JSONValue)]) -> JSONValue {

@@ -21,7 +21,9 @@ final class BudgetRouteTests: XCTestCase {
 
     func testTheViewListsEveryBudgetWithItsNumbersOrderedByCounter() throws {
         let plugin = try load(budgets)
-        XCTAssertEqual(plugin.host.declaredRoutes, [FakeHost.DeclaredRoute(method: "GET", path: "/admin/budgets", role: .admin)])
+        // Beside it, the grants' view (BudgetAllocationRouteTests).
+        XCTAssertEqual(plugin.host.declaredRoutes, [FakeHost.DeclaredRoute(method: "GET", path: "/admin/budgets", role: .admin),
+                                                    FakeHost.DeclaredRoute(method: "GET", path: "/admin/allocation", role: .reader)])
         let call = FakeCall(maxOutputTokens: 50)
         XCTAssertEqual(try plugin.preCall(call).verdict, .continue)
         try plugin.postCall(call, usage: (in: 10, out: 20, cached: 0), outcome: .success)  // 36,000 nanos
@@ -57,9 +59,10 @@ final class BudgetRouteTests: XCTestCase {
 
     func testTheRouteCanMoveOrBeTurnedOffForASecondInstance() throws {
         let moved = try load(#"{"admin_route": "/admin/budgets-eu", "budgets": []}"#)
-        XCTAssertEqual(moved.host.declaredRoutes.map(\.path), ["/admin/budgets-eu"])
+        XCTAssertEqual(moved.host.declaredRoutes.map(\.path), ["/admin/budgets-eu", "/admin/allocation"])
         XCTAssertEqual(try moved.route("GET", "/admin/budgets-eu").response?.body, #"{"budgets":[]}"#)
-        XCTAssertTrue(try load(#"{"admin_route": "off"}"#).host.declaredRoutes.isEmpty)
+        XCTAssertEqual(try load(#"{"admin_route": "off"}"#).host.declaredRoutes.map(\.path), ["/admin/allocation"])
+        XCTAssertTrue(try load(#"{"admin_route": "off", "allocation_route": "off"}"#).host.declaredRoutes.isEmpty)
         XCTAssertThrowsError(try load(#"{"admin_route": "/budgets"}"#)) { error in
             XCTAssertTrue("\(error)".contains("budget config: admin_route must be a path under /admin/"), "\(error)")
         }

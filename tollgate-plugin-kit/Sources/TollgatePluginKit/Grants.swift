@@ -119,11 +119,16 @@ public struct Grant: Sendable {
 public final class GrantTable: Sendable {
     public let version: UInt64
     public let grants: [Grant]
+    /// The document's `capacity` object as the host wrote it (what was
+    /// purchased and how much of it the top-level grants allocate); null
+    /// when the host gives none.
+    public let capacity: JSONValue
     private let byID: [String: Int]
 
-    public init(version: UInt64, grants: [Grant]) {
+    public init(version: UInt64, grants: [Grant], capacity: JSONValue = .null) {
         self.version = version
         self.grants = grants
+        self.capacity = capacity
         var byID: [String: Int] = [:]
         for grant in grants { byID[grant.id] = grant.index }
         self.byID = byID
@@ -138,7 +143,7 @@ public final class GrantTable: Sendable {
             guard let grant = Grant(index: index, item) else { return nil }
             grants.append(grant)
         }
-        self.init(version: UInt64(version), grants: grants)
+        self.init(version: UInt64(version), grants: grants, capacity: document["capacity"] ?? .null)
     }
 
     public subscript(id: String) -> Grant? { byID[id].map { grants[$0] } }

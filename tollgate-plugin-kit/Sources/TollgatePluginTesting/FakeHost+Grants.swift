@@ -20,12 +20,14 @@ final class FakeGrantBook: @unchecked Sendable {
 
 extension FakeHost {
     /// Replaces the grant table: `grants` are the objects of its `grants`
-    /// array (see `FakeHost.grant(...)`); the version goes up by one.
-    public func setGrants(_ grants: [JSONValue]) {
+    /// array (see `FakeHost.grant(...)`), `capacity` its `capacity` object
+    /// (none when nil); the version goes up by one.
+    public func setGrants(_ grants: [JSONValue], capacity: JSONValue? = nil) {
         grantBook.book.withLock { b in
             b.version += 1
-            b.json = Array(JSONValue.object(JSONObject([("version", .int(Int64(b.version))), ("grants", .array(grants))]))
-                .jsonString.utf8)
+            var fields: [(String, JSONValue)] = [("version", .int(Int64(b.version))), ("grants", .array(grants))]
+            if let capacity { fields.append(("capacity", capacity)) }
+            b.json = Array(JSONValue.object(JSONObject(fields)).jsonString.utf8)
         }
     }
 
@@ -34,8 +36,10 @@ extension FakeHost {
 
     /// A grant object as the gateway writes it, with the gateway's
     /// defaults. `amounts`: bucket name ("production", "experimentation"
-    /// or "all") to nano-dollars.
-    public static func grant(id: String, scope: String, parent: String? = nil, owner: String = "owner@example.com",
+    /// or "all") to nano-dollars. `org` and `team` are read from the scope
+    /// unless given (a key grant's are its key's).
+    public static func grant(id: String, scope: String, parent: String? = nil, org: String? = nil, team: String? = nil,
+                             owner: String = "owner@example.com",
                              grantClass: String = "both", amounts: [(String, Int64)] = [("all", 1_000_000_000)],
                              period: String = "daily", tpm: Int64? = nil, rpm: Int64? = nil, renewsAt: Int64? = nil,
                              onExpiry: String = "refuse", graceUntil: Int64? = nil, productionAtCap: String = "open",
@@ -47,11 +51,15 @@ extension FakeHost {
             return .object(JSONObject([("name", .string(name)), ("classes", .array(classes.map { .string($0) })),
                                        ("amount_nanos", .int(nanos))]))
         }
-        let level = String(scope.prefix { $0 != "/" })
+        let parts = scope.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let level = parts[0]
+        let scopeOrg = level == "key" || parts.count < 2 ? "" : parts[1]
+        let scopeTeam = level == "key" || level == "org" || parts.count < 3 ? nil : parts[2]
         func optional(_ v: Int64?) -> JSONValue { v.map { .int($0) } ?? .null }
         return .object(JSONObject([
             ("id", .string(id)), ("parent", parent.map { .string($0) } ?? .null), ("scope", .string(scope)),
-            ("level", .string(level)), ("owner", .string(owner)), ("class", .string(grantClass)),
+            ("level", .string(level)), ("org", .string(org ?? scopeOrg)), ("team", (team ?? scopeTeam).map { .string($0) } ?? .null),
+            ("owner", .string(owner)), ("class", .string(grantClass)),
             ("buckets", .array(buckets)), ("period", .string(period)), ("window", .int(windows[period] ?? 1)),
             ("tpm", optional(tpm)), ("rpm", optional(rpm)), ("renews_at", optional(renewsAt)), ("review_at", .null),
             ("on_expiry", .string(onExpiry)), ("grace_until", optional(graceUntil)),

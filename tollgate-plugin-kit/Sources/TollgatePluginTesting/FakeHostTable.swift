@@ -20,7 +20,7 @@ enum FakeHostTable {
             if let table = tables[minor] { return table }
             // The first field each minor added marks where the older table ends.
             let firstAdded: [PartialKeyPath<tollgate_type_host_api>] = [\.counter_declare, \.get_host_string, \.metric_series,
-                                                                        \.declare_route]
+                                                                        \.declare_route, \.grants_get]
             let end = MemoryLayout<tollgate_type_host_api>.offset(of: firstAdded[Int(minor)])!
             let table = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
             table.initialize(to: pointer.pointee)

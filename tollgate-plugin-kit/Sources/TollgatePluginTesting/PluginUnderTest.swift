@@ -58,10 +58,11 @@ public final class PluginUnderTest {
     /// by default `{}`, what the gateway passes for an entry without one).
     /// `storageDirectory` is what the host says storage.dir is (ABI 1.2);
     /// the instance is named after the descriptor, as an entry with only
-    /// `name:` is.
+    /// `name:` is. `prepareHost` runs on the fake host before on_create
+    /// (set the grant table, move the counters' clock).
     public init(libraryPath: String, config: JSONValue = .object(JSONObject()), catalog: [String: Price] = FakeHost.defaultCatalog,
                 hostMajor: UInt16 = UInt16(TOLLGATE_ABI_MAJOR), hostMinor: UInt16 = UInt16(TOLLGATE_ABI_MINOR),
-                storageDirectory: String = "") throws {
+                storageDirectory: String = "", prepareHost: (FakeHost) -> Void = { _ in }) throws {
         self.libraryPath = libraryPath
         guard access(libraryPath, F_OK) == 0 else { throw PluginLoadError.fileNotFound(path: libraryPath) }
         guard let library = dlopen(libraryPath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
@@ -88,6 +89,7 @@ public final class PluginUnderTest {
         hasRoute = Self.contains(\.on_route, size: d.struct_size) && d.on_route != nil
 
         host = FakeHost(catalog: catalog, storageDirectory: storageDirectory, instanceName: name)
+        prepareHost(host)
         hostRetained = Unmanaged.passRetained(host)
         let hostPointer = OpaquePointer(hostRetained.toOpaque())
         var created: UnsafeMutableRawPointer?
