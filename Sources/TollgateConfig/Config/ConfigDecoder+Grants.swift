@@ -198,3 +198,74 @@ extension ConfigDecoder {
         return config
     }
 }
+
+extension ConfigDecoder {
+    // MARK: exceptions and burst pools
+
+    func decodeExceptionPolicy(_ node: YAMLNode?) -> ExceptionPolicy {
+        var policy = ExceptionPolicy()
+        guard let node, let f = fields(node, context: "exceptions",
+                                       expected: "a mapping (max_window_days, pending_expiry_hours, min_reason_length, max_raise_percent)",
+                                       allowed: ["max_window_days", "pending_expiry_hours", "min_reason_length", "max_raise_percent"])
+        else { return policy }
+        if let v = f["max_raise_percent"].flatMap({ integer($0, expected: "max_raise_percent", range: 1...1000) }) {
+            policy.maxRaisePercent = Int(v)
+        }
+        if let v = f["max_window_days"].flatMap({ integer($0, expected: "max_window_days", range: 1...366) }) { policy.maxWindowDays = Int(v) }
+        if let v = f["pending_expiry_hours"].flatMap({ integer($0, expected: "pending_expiry_hours", range: 1...8_760) }) {
+            policy.pendingExpiryHours = Int(v)
+        }
+        if let v = f["min_reason_length"].flatMap({ integer($0, expected: "min_reason_length", range: 1...1_000) }) {
+            policy.minReasonLength = Int(v)
+        }
+        return policy
+    }
+
+    /// `burst_pools:` one per org at most; borrowing limits name the org's
+    /// teams and none exceeds the pool.
+    func decodeBurstPools(_ node: YAMLNode?, orgs: [OrgConfig]) -> [BurstPool] {
+        guard let node, let items = list(node, expected: "a list of burst pools") else { return [] }
+        var pools: [BurstPool] = []
+        for (index, item) in items.enumerated() {
+            let context = entryContext(item, nameKey: "org", kind: "burst pool of org", list: "burst_pools", index: index)
+            guard let f = fields(item, context: context, expected: "a burst pool (org, amount, borrow_limits)",
+                                 allowed: ["org", "amount", "borrow_limits"], required: ["org", "amount"]) else { continue }
+            let org = f["org"].flatMap { identifier($0, what: "org name") }
+            if let org, let node = f["org"] {
+                if !orgs.contains(where: { $0.name == org }) {
+                    fail(node, "burst pool for org '\(org)', which is not under 'orgs'\(Suggestion.clause(for: org, among: orgs.map(\.name)))")
+                } else if pools.contains(where: { $0.org == org }) {
+                    fail(node, "org '\(org)' has two burst pools; give each org one")
+                }
+            }
+            let amount = f["amount"].flatMap { money($0, what: "amount of \(context)") }
+            var limits: [String: Int64] = [:]
+            if let limitsNode = f["borrow_limits"] {
+                if case .mapping(let pairs) = limitsNode.content {
+                    let teams = orgs.first { $0.name == org }?.teams.map(\.name) ?? []
+                    for pair in pairs {
+                        guard let team = pair.key.scalar?.text else { continue }
+                        if org != nil, !teams.contains(team) {
+                            fail(pair.key, "borrow limit for team '\(team)', which is not a team of org '\(org ?? "")'"
+                                + Suggestion.clause(for: team, among: teams))
+                            continue
+                        }
+                        guard let nanos = money(pair.value, what: "borrow limit of team '\(team)'") else { continue }
+                        if let amount, nanos > amount {
+                            fail(pair.value, "team '\(team)' may borrow \(Money.format(nanos: nanos)), more than the pool's \(Money.format(nanos: amount))")
+                        }
+                        limits[team] = nanos
+                    }
+                } else {
+                    fail(limitsNode, "borrow_limits of \(context) must map team names to amounts ({recs: \"500\"})")
+                }
+            }
+            if let org, let amount {
+                var pool = BurstPool(org: org, amountNanos: amount, borrowLimits: limits)
+                pool.location = item.location
+                pools.append(pool)
+            }
+        }
+        return pools
+    }
+}

@@ -7,7 +7,8 @@ import TollgateDialects
 /// Reads, decodes and validates a config file. Every problem found is
 /// reported at once, each as `file:line:column: message`.
 package enum ConfigLoader {
-    static let topLevelKeys = ["server", "storage", "models", "orgs", "grants", "credentials", "capacity", "plugins", "alerts"]
+    static let topLevelKeys = ["server", "storage", "models", "orgs", "grants", "credentials", "capacity", "exceptions",
+                               "burst_pools", "plugins", "alerts"]
 
     /// Throws `ConfigErrors`, including when the file cannot be read.
     package static func load(path: String) throws -> TollgateConfig {
@@ -49,6 +50,8 @@ package enum ConfigLoader {
         let grants = decoder.decodeGrants(top?["grants"])
         let credentials = decoder.decodeCredentials(top?["credentials"], seen: &keys.seen)
         let capacity = decoder.decodeCapacity(top?["capacity"], modelNames: modelNames)
+        let exceptionPolicy = decoder.decodeExceptionPolicy(top?["exceptions"])
+        let burstPools = decoder.decodeBurstPools(top?["burst_pools"], orgs: keys.orgs)
         let placements = Dictionary(keys.entries.map { ($0.identity.keyId, KeyPlacement(org: $0.identity.org, team: $0.identity.team,
                                                                                          grant: $0.identity.grant)) },
                                     uniquingKeysWith: { a, _ in a })
@@ -66,6 +69,8 @@ package enum ConfigLoader {
         config.grants = grants
         config.credentials = credentials
         config.capacity = capacity
+        config.exceptionPolicy = exceptionPolicy
+        config.burstPools = burstPools
         config.keyPlacements = placements
         config.warnings = governance.warnings
         return config

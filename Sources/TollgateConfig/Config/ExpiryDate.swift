@@ -10,7 +10,7 @@ package enum ExpiryDate {
     /// stops at 2027-07-01T00:00:00Z. An RFC 3339 timestamp
     /// ("2027-06-30T18:00:00Z", "2027-06-30T18:00:00.5+02:00") is the instant
     /// it stops; a fraction of a second rounds up. Nil if malformed.
-    static func firstInvalidSecond(_ text: String) -> Int64? {
+    package static func firstInvalidSecond(_ text: String) -> Int64? {
         let b = Array(text.utf8)
         guard b.count >= 10, let (year, month, day) = date(b[0..<10]) else { return nil }
         let midnight = daysFromCivil(year: year, month: month, day: day) * 86_400

@@ -23,6 +23,8 @@ package struct TollgateConfig: Sendable {
     /// Team admins and viewers, by the SHA-256 of their secret.
     package var credentials: [(sha256Hex: String, credential: Credential)] = []
     package var capacity = CapacityConfig()
+    package var exceptionPolicy = ExceptionPolicy()
+    package var burstPools: [BurstPool] = []
     /// Where each configured key lives, for grant tables.
     package var keyPlacements: [String: KeyPlacement] = [:]
     /// Not errors, but worth a look (check-config prints them, serve logs

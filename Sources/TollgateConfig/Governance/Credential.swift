@@ -9,6 +9,10 @@ package enum CredentialRole: String, Sendable, CaseIterable {
     case teamAdmin = "team_admin"
     /// Reads the allocation of its scope; changes nothing.
     case viewer
+    /// Approves or denies exception requests and over-limit burst draws
+    /// on grants inside its scope (a finance partner, the committee chair);
+    /// reads the allocation of its scope.
+    case approver
 }
 
 /// A person's credential for the admin API and CLI: stored as the SHA-256

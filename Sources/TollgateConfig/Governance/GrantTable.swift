@@ -47,9 +47,13 @@ package final class GrantTable: @unchecked Sendable {
     package static let empty = GrantTable(version: 0, grants: [], keys: [:])
 
     package let capacity: CapacityConfig
+    /// Grant id -> the approved exceptions and burst draws not yet over.
+    package let raises: [String: [GrantException]]
 
-    package init(version: UInt64, grants input: [Grant], keys: [String: KeyPlacement], capacity: CapacityConfig = CapacityConfig()) {
+    package init(version: UInt64, grants input: [Grant], keys: [String: KeyPlacement], capacity: CapacityConfig = CapacityConfig(),
+                 raises: [String: [GrantException]] = [:]) {
         self.capacity = capacity
+        self.raises = raises
         self.version = version
         var problems: [GrantProblem] = []
         func problem(_ grant: Grant, _ message: String) {
@@ -240,7 +244,9 @@ package final class GrantTable: @unchecked Sendable {
         let grants = table.grants
         return .object(JSONObject([
             ("version", .int(Int64(table.version))),
-            ("grants", .array(grants.indices.map { json(grants[$0], parent: table.parents[$0].map { grants[$0].id }) })),
+            ("grants", .array(grants.indices.map {
+                json(grants[$0], parent: table.parents[$0].map { grants[$0].id }, raises: table.raises[grants[$0].id] ?? [])
+            })),
             ("capacity", capacityJSON(table)),
         ]))
     }
@@ -267,7 +273,7 @@ package final class GrantTable: @unchecked Sendable {
         ]))
     }
 
-    package static func json(_ grant: Grant, parent: String?) -> JSONValue {
+    package static func json(_ grant: Grant, parent: String?, raises: [GrantException] = []) -> JSONValue {
         func optional(_ v: Int64?) -> JSONValue { v.map { .int($0) } ?? .null }
         func text(_ v: String?) -> JSONValue { v.map { .string($0) } ?? .null }
         let expiry: String
@@ -297,6 +303,14 @@ package final class GrantTable: @unchecked Sendable {
             ("status", .string(grant.isRevoked ? "revoked" : "active")), ("source", .string(grant.source.rawValue)),
             ("created_by", text(grant.createdBy)), ("created_at", optional(grant.createdAt)),
             ("revoked_by", text(grant.revokedBy)), ("revoked_at", optional(grant.revokedAt)),
+            // Approved exceptions and burst draws: the bucket's limit is
+            // raised by `amount_nanos` while now is in [starts_at, ends_at).
+            ("raises", .array(raises.map { raise in
+                .object(JSONObject([("id", .string(raise.id)), ("kind", .string(raise.kind.rawValue)),
+                                    ("bucket", .string(raise.bucket)), ("amount_nanos", .int(raise.amountNanos)),
+                                    ("starts_at", .int(raise.startsAt)), ("ends_at", .int(raise.endsAt)),
+                                    ("counter", .string(raise.spentCounter))]))
+            })),
         ]))
     }
 }

@@ -35,17 +35,17 @@ package final class PublishedGrants: @unchecked Sendable {
 /// credentials, and what people minted, changed and revoked at run time
 /// (replayed from the store). Survives reloads; one per process.
 package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable {
-    private let lock = NIOLock()
-    private let store: GovernanceStore
-    private let clock: @Sendable () -> Int64
+    let lock = NIOLock()
+    let store: GovernanceStore
+    let clock: @Sendable () -> Int64
 
     // The config's part (replaced on reload).
-    private var configGrants: [Grant] = []
+    var configGrants: [Grant] = []
     private var configKeys: [String: KeyPlacement] = [:]
     private var capacity = CapacityConfig()
     private var credentials: [String: Credential] = [:]
     private var catalogModels: Set<String> = []
-    private var teams: Set<String> = []
+    var teams: Set<String> = []
 
     // What people did (replayed from the store).
     private var mintedGrants: [(grant: Grant, request: JSONValue)] = []
@@ -53,8 +53,13 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
     private var mintedKeyDigests: [String: String] = [:]  // id -> digest
     private var revokedGrants: [String: (by: String, at: Int64)] = [:]
     private var revokedKeys: [String: (by: String, at: Int64)] = [:]
+    /// Exception requests and burst draws, in the order made
+    /// (GovernanceRegistry+Exceptions).
+    var exceptions: [GrantException] = []
+    var exceptionPolicy = ExceptionPolicy()
+    var burstPools: [String: BurstPool] = [:]
 
-    private var published: PublishedGrants
+    var published: PublishedGrants
     private var nextVersion: UInt64 = 1
 
     /// Replays the store. Throws when it cannot be read.
@@ -79,6 +84,8 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
             credentials = Dictionary(config.credentials.map { ($0.sha256Hex, $0.credential) }, uniquingKeysWith: { a, _ in a })
             catalogModels = Set(config.catalog.entries.map(\.name))
             teams = Set(config.orgs.flatMap { org in org.teams.map { "\(org.name)/\($0.name)" } })
+            exceptionPolicy = config.exceptionPolicy
+            burstPools = Dictionary(config.burstPools.map { ($0.org, $0) }, uniquingKeysWith: { a, _ in a })
             return publishLocked().problems
         }
     }
@@ -363,15 +370,16 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
     }
 
     @discardableResult
-    private func publishLocked() -> GrantTable {
-        let table = GrantTable(version: nextVersion, grants: currentGrantsLocked(), keys: placementsLocked(), capacity: capacity)
+    func publishLocked() -> GrantTable {
+        let table = GrantTable(version: nextVersion, grants: currentGrantsLocked(), keys: placementsLocked(), capacity: capacity,
+                               raises: raisesLocked(now: clock()))
         nextVersion += 1
         published = PublishedGrants(table)
         return table
     }
 
     /// Replays one event into the state (the store's order is the truth).
-    private func apply(_ event: GovernanceEvent, publish: Bool = false) {
+    func apply(_ event: GovernanceEvent, publish: Bool = false) {
         switch event.kind {
         case .grantMinted:
             guard case .success(var grant) = GovernanceRequests.grant(event.body) else { return }
@@ -404,6 +412,8 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
             mintedKeyDigests[id] = digest
         case .keyRevoked:
             revokedKeys[event.subject] = (event.actor, event.at)
+        case .exceptionRequested, .exceptionApproved, .exceptionDenied, .burstDrawn:
+            applyException(event)
         }
         if publish { publishLocked() }
     }

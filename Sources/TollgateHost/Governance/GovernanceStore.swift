@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import TollgateSupport
 import TollgateJSON
 import TollgateSQLite
+import TollgateConfig
 
 /// One thing a person did to the governance state: minted, changed or
 /// revoked a grant or a key. The state is the replay of these, in order;
@@ -15,6 +16,18 @@ package struct GovernanceEvent: Sendable, Equatable {
         case grantRevoked = "grant_revoked"
         case keyMinted = "key_minted"
         case keyRevoked = "key_revoked"
+        case exceptionRequested = "exception_requested"
+        case exceptionApproved = "exception_approved"
+        case exceptionDenied = "exception_denied"
+        case burstDrawn = "burst_drawn"
+    }
+
+    /// SHA-256 over the previous hash and the event as stored: editing any
+    /// field of any event, deleting one or reordering them breaks every
+    /// hash after it.
+    package static func chainHash(previous: String, sequence: Int64, at: Int64, actor: String, kind: String, subject: String,
+                                  body: String) -> String {
+        KeyStore.sha256Hex([previous, String(sequence), String(at), actor, kind, subject, body].joined(separator: "\n"))
     }
 
     /// Assigned by the store (1, 2, ...); 0 before it is appended.
@@ -28,6 +41,10 @@ package struct GovernanceEvent: Sendable, Equatable {
     package var subject: String
     /// What was asked, as JSON (the API's request body, normalised).
     package var body: JSONValue
+    /// The chain: the previous event's hash ("" for the first), and this
+    /// one's, over the previous hash and every field (set by the store).
+    package var previousHash = ""
+    package var hash = ""
 
     package init(at: Int64, actor: String, kind: Kind, subject: String, body: JSONValue) {
         self.at = at
@@ -45,8 +62,48 @@ package protocol GovernanceStore: AnyObject, Sendable {
     /// Every event, oldest first.
     func events() throws -> [GovernanceEvent]
     /// Appends `event` durably (committed before it returns) and returns it
-    /// with its sequence number.
+    /// with its sequence number and hashes.
     func append(_ event: GovernanceEvent) throws -> GovernanceEvent
+    /// Recomputes the hash chain.
+    func verify() throws -> ChainVerification
+}
+
+/// What `verify` found.
+package struct ChainVerification: Sendable, Equatable {
+    package var events: Int
+    /// The first event whose stored hash or link does not match; nil when
+    /// the chain holds.
+    package var firstBroken: Int64?
+    package var problem: String?
+
+    package var intact: Bool { firstBroken == nil }
+
+    /// Checks `rows` (sequence, at, actor, kind, subject, body as stored,
+    /// previous hash, hash) in order.
+    package static func check(_ rows: [(Int64, Int64, String, String, String, String, String, String)]) -> ChainVerification {
+        var previous = ""
+        var expectedSequence: Int64 = 1
+        for row in rows {
+            let (sequence, at, actor, kind, subject, body, previousHash, hash) = row
+            if sequence != expectedSequence {
+                return ChainVerification(events: rows.count, firstBroken: sequence,
+                                         problem: "event \(sequence) follows event \(expectedSequence - 1): an event is missing")
+            }
+            if previousHash != previous {
+                return ChainVerification(events: rows.count, firstBroken: sequence,
+                                         problem: "event \(sequence) does not link to the hash of event \(sequence - 1)")
+            }
+            let computed = GovernanceEvent.chainHash(previous: previous, sequence: sequence, at: at, actor: actor, kind: kind,
+                                                     subject: subject, body: body)
+            if computed != hash {
+                return ChainVerification(events: rows.count, firstBroken: sequence,
+                                         problem: "event \(sequence) (\(kind) \(subject)) was changed after it was written")
+            }
+            previous = hash
+            expectedSequence += 1
+        }
+        return ChainVerification(events: rows.count, firstBroken: nil, problem: nil)
+    }
 }
 
 /// Nothing persisted: for tests and for a gateway without a storage directory.
@@ -62,8 +119,19 @@ package final class MemoryGovernanceStore: GovernanceStore, @unchecked Sendable 
         lock.withLock {
             var event = event
             event.sequence = Int64(log.count + 1)
+            event.previousHash = log.last?.hash ?? ""
+            event.hash = GovernanceEvent.chainHash(previous: event.previousHash, sequence: event.sequence, at: event.at,
+                                                   actor: event.actor, kind: event.kind.rawValue, subject: event.subject,
+                                                   body: event.body.jsonString)
             log.append(event)
             return event
+        }
+    }
+
+    package func verify() throws -> ChainVerification {
+        lock.withLock {
+            ChainVerification.check(log.map { ($0.sequence, $0.at, $0.actor, $0.kind.rawValue, $0.subject, $0.body.jsonString,
+                                              $0.previousHash, $0.hash) })
         }
     }
 }
@@ -77,9 +145,15 @@ package final class SQLiteGovernanceStore: GovernanceStore, @unchecked Sendable 
 
     package static let fileName = "governance.sqlite"
 
-    package init(directory: String) throws {
+    package init(directory: String, readOnly: Bool = false) throws {
+        let path = directory + "/" + Self.fileName
+        if readOnly {
+            guard FileManager.default.fileExists(atPath: path) else { throw GovernanceError.notFound("no \(path)") }
+            db = try SQLiteDatabase(path: path, readOnly: true)
+            return
+        }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        db = try SQLiteDatabase(path: directory + "/" + Self.fileName, durability: .powerLossSafe)
+        db = try SQLiteDatabase(path: path, durability: .powerLossSafe)
         try db.execute("""
             CREATE TABLE IF NOT EXISTS governance_events (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -87,14 +161,16 @@ package final class SQLiteGovernanceStore: GovernanceStore, @unchecked Sendable 
                 actor TEXT NOT NULL,
                 kind TEXT NOT NULL,
                 subject TEXT NOT NULL,
-                body TEXT NOT NULL
+                body TEXT NOT NULL,
+                prev_hash TEXT NOT NULL DEFAULT '',
+                hash TEXT NOT NULL DEFAULT ''
             )
             """)
     }
 
     package func events() throws -> [GovernanceEvent] {
         try lock.withLock {
-            try db.query("SELECT seq, at, actor, kind, subject, body FROM governance_events ORDER BY seq").map { row in
+            try db.query("SELECT seq, at, actor, kind, subject, body, prev_hash, hash FROM governance_events ORDER BY seq").map { row in
                 guard let kind = row[3].string.flatMap(GovernanceEvent.Kind.init(rawValue:)),
                       let body = row[5].string.flatMap({ try? JSONValue.parse($0) }) else {
                     throw GovernanceError.corrupt("governance event \(row[0].int64 ?? 0) cannot be read")
@@ -102,6 +178,8 @@ package final class SQLiteGovernanceStore: GovernanceStore, @unchecked Sendable 
                 var event = GovernanceEvent(at: row[1].int64 ?? 0, actor: row[2].string ?? "", kind: kind,
                                             subject: row[4].string ?? "", body: body)
                 event.sequence = row[0].int64 ?? 0
+                event.previousHash = row[6].string ?? ""
+                event.hash = row[7].string ?? ""
                 return event
             }
         }
@@ -109,12 +187,30 @@ package final class SQLiteGovernanceStore: GovernanceStore, @unchecked Sendable 
 
     package func append(_ event: GovernanceEvent) throws -> GovernanceEvent {
         try lock.withLock {
-            _ = try db.query("INSERT INTO governance_events (at, actor, kind, subject, body) VALUES (?, ?, ?, ?, ?)",
-                             [.integer(event.at), .text(event.actor), .text(event.kind.rawValue), .text(event.subject),
-                              .text(event.body.jsonString)])
-            var stored = event
-            stored.sequence = db.lastInsertRowID
-            return stored
+            try db.transaction {
+                let last = try db.query("SELECT seq, hash FROM governance_events ORDER BY seq DESC LIMIT 1").first
+                var stored = event
+                stored.sequence = (last?[0].int64 ?? 0) + 1
+                stored.previousHash = last?[1].string ?? ""
+                let body = event.body.jsonString
+                stored.hash = GovernanceEvent.chainHash(previous: stored.previousHash, sequence: stored.sequence, at: event.at,
+                                                        actor: event.actor, kind: event.kind.rawValue, subject: event.subject, body: body)
+                _ = try db.query("INSERT INTO governance_events (seq, at, actor, kind, subject, body, prev_hash, hash) "
+                                 + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                 [.integer(stored.sequence), .integer(event.at), .text(event.actor), .text(event.kind.rawValue),
+                                  .text(event.subject), .text(body), .text(stored.previousHash), .text(stored.hash)])
+                return stored
+            }
+        }
+    }
+
+    package func verify() throws -> ChainVerification {
+        try lock.withLock {
+            let rows = try db.query("SELECT seq, at, actor, kind, subject, body, prev_hash, hash FROM governance_events ORDER BY seq")
+            return ChainVerification.check(rows.map { row in
+                (row[0].int64 ?? 0, row[1].int64 ?? 0, row[2].string ?? "", row[3].string ?? "", row[4].string ?? "",
+                 row[5].string ?? "", row[6].string ?? "", row[7].string ?? "")
+            })
         }
     }
 }

@@ -59,6 +59,15 @@ package final class GrantExpiryNotifier: @unchecked Sendable {
                     dedupe: marker, extra: []))
             }
         }
+        // Raises over: the grant is back to its baseline (no job did it: the
+        // plugins read the window). Said once each.
+        let table = registry.current.table
+        for exception in registry.exceptionLog where exception.decision == .approved && exception.endsAt <= now {
+            guard take("exception-lapsed-alert:\(exception.id)", window: .none) else { continue }
+            let alert = GovernanceAlerts.alert(for: exception, kind: "exception_lapsed", severity: .info, grant: table[exception.grant])
+            _ = alerts.raise(alert)
+            raised.append(alert)
+        }
         return raised
     }
 

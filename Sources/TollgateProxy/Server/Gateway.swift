@@ -38,7 +38,7 @@ package final class Gateway: Sendable {
     let router: Router
     let reloader: Reloader
     let group: MultiThreadedEventLoopGroup
-    /// Renewal reminders and lapses, hourly (GrantExpiryNotifier).
+    /// Renewal reminders, grant and exception lapses, every 5 minutes (GrantExpiryNotifier).
     let expiryNotifier: GrantExpiryNotifier
     let expiryTask = NIOLockedValueBox<RepeatedTask?>(nil)
 
@@ -85,7 +85,7 @@ package final class Gateway: Sendable {
         let notifier = expiryNotifier
         expiryTask.withLockedValue { task in
             task?.cancel()
-            task = group.next().scheduleRepeatedTask(initialDelay: .zero, delay: .hours(1)) { _ in
+            task = group.next().scheduleRepeatedTask(initialDelay: .zero, delay: .minutes(5)) { _ in
                 notifier.check(now: MonotonicClock.wallMicros() / 1_000_000)
             }
         }

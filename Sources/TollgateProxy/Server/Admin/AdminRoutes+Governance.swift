@@ -86,13 +86,22 @@ extension AdminRoutes {
     }
 
     private static func send(_ request: RoutedRequest, _ status: Int, _ json: JSONValue) {
+        sendGovernanceJSON(request, status, json)
+    }
+
+    static func sendGovernanceJSON(_ request: RoutedRequest, _ status: Int, _ json: JSONValue) {
         request.writer.sendJSON(status: status, json.serialized())
     }
 
-    /// Reads the JSON body, runs `change`, answers its result (201 when it
-    /// created something) or the registry's refusal.
     private static func perform(_ request: RoutedRequest, actor: GovernanceActor, created: Bool = false, bodyOptional: Bool = false,
                                 _ change: (JSONValue) throws -> JSONValue) {
+        performGovernance(request, actor: actor, created: created, bodyOptional: bodyOptional, change)
+    }
+
+    /// Reads the JSON body, runs `change`, answers its result (201 when it
+    /// created something, or what `status` says) or the registry's refusal.
+    static func performGovernance(_ request: RoutedRequest, actor: GovernanceActor, created: Bool = false, bodyOptional: Bool = false,
+                                  _ change: (JSONValue) throws -> JSONValue, status: ((JSONValue) -> Int)? = nil) {
         let bytes = request.body.map { Array($0.readableBytesView) } ?? []
         let body: JSONValue
         if bytes.isEmpty, bodyOptional {
@@ -108,7 +117,8 @@ extension AdminRoutes {
                                                         code: "read_only_credential"), dialect: .unrouted)
         }
         do {
-            send(request, created ? 201 : 200, try change(body))
+            let answer = try change(body)
+            send(request, status?(answer) ?? (created ? 201 : 200), answer)
         } catch let error as GovernanceError {
             request.writer.sendError(gatewayError(error), dialect: .unrouted)
         } catch {

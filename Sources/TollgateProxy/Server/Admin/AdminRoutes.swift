@@ -53,7 +53,7 @@ package struct AdminRoutes: Sendable {
             }
             return route.handler(request, generation)
         }
-        if Self.governance(request, generation, actor: actor) { return }
+        if Self.governance(request, generation, actor: actor) || Self.exceptions(request, generation, actor: actor) { return }
         // Routes the serving generation's plugins declared (ABI 1.4); the
         // plugin's declared role decides who may call them.
         let query = request.head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
