@@ -166,6 +166,33 @@ package final class SQLiteGovernanceStore: GovernanceStore, @unchecked Sendable 
                 hash TEXT NOT NULL DEFAULT ''
             )
             """)
+        try chainUnchainedEvents()
+    }
+
+    /// A log written before events were chained (an early build of this
+    /// store) gets the columns, and its events their hashes, once.
+    private func chainUnchainedEvents() throws {
+        let columns = try db.query("PRAGMA table_info(governance_events)").compactMap { $0[1].string }
+        if !columns.contains("hash") {
+            try db.execute("ALTER TABLE governance_events ADD COLUMN prev_hash TEXT NOT NULL DEFAULT ''; "
+                           + "ALTER TABLE governance_events ADD COLUMN hash TEXT NOT NULL DEFAULT ''")
+        }
+        let unchained = try db.query("SELECT count(*) FROM governance_events WHERE hash = ''").first?[0].int64 ?? 0
+        guard unchained > 0 else { return }
+        try db.transaction {
+            var previous = ""
+            for row in try db.query("SELECT seq, at, actor, kind, subject, body, hash FROM governance_events ORDER BY seq") {
+                let sequence = row[0].int64 ?? 0
+                var hash = row[6].string ?? ""
+                if hash.isEmpty {
+                    hash = GovernanceEvent.chainHash(previous: previous, sequence: sequence, at: row[1].int64 ?? 0, actor: row[2].string ?? "",
+                                                     kind: row[3].string ?? "", subject: row[4].string ?? "", body: row[5].string ?? "")
+                    _ = try db.query("UPDATE governance_events SET prev_hash = ?, hash = ? WHERE seq = ?",
+                                     [.text(previous), .text(hash), .integer(sequence)])
+                }
+                previous = hash
+            }
+        }
     }
 
     package func events() throws -> [GovernanceEvent] {
