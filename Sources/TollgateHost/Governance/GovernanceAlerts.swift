@@ -15,7 +15,7 @@ package enum GovernanceAlerts {
         let message: String
         switch kind {
         case "exception_requested":
-            message = "\(exception.requestedBy) asks for a \(what) \(exception.id) of +\(amount) on \(grantText), \(window): \(exception.reason)"
+            message = "\(exception.requestedBy) asks for \(exception.kind == .burst ? "a" : "an") \(what) \(exception.id) of +\(amount) on \(grantText), \(window): \(exception.reason)"
         case "exception_approved":
             message = "\(exception.decidedBy ?? "?") approved \(what) \(exception.id) (+\(amount) on \(grantText), \(window))"
                 + (exception.condition.map { " on condition: \($0)" } ?? "")

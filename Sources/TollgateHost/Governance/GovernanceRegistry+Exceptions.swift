@@ -275,8 +275,8 @@ extension GovernanceRegistry {
             exception.pool = b["pool"]?.stringValue
             if event.kind == .burstDrawn {
                 exception.decision = .approved
+                // Granted by the pool's rules, not by a person.
                 exception.immediate = true
-                exception.decidedBy = event.actor
                 exception.decidedAt = event.at
             }
             exceptions.append(exception)
