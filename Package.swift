@@ -86,6 +86,12 @@ var targets: [Target] = [
     .target(name: "TollgateReports",
             dependencies: ["TollgateSupport", "TollgateLedger", "TollgateSQLite", "CSQLite", kit("TollgateJSON"), kit("TollgateUnits")],
             swiftSettings: serverModule),
+    // The admin-API client and the pure parts of the admin commands
+    // (`tollgate allocation`, `grant`, `key`, `whoami`): request bodies and
+    // output formats, testable without a server.
+    .target(name: "TollgateCLI",
+            dependencies: [kit("TollgateJSON"), kit("TollgateUnits")],
+            swiftSettings: serverModule),
     // The fake OpenAI + Anthropic upstream: `provider: mock`, the demo, tests, benchmarks.
     .target(name: "TollgateMockProvider",
             dependencies: ["TollgateSupport", "TollgateUpstream", kit("TollgateJSON"), kit("TollgateUnits"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio")],
@@ -106,7 +112,8 @@ var targets: [Target] = [
     .executableTarget(
         name: "tollgate",
         dependencies: [
-            "TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy", kit("TollgateUnits"),
+            "TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy", "TollgateCLI", kit("TollgateUnits"),
+            kit("TollgateJSON"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -125,7 +132,7 @@ var targets: [Target] = [
     .testTarget(
         name: "TollgateCoreTests",
         dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy",
-                       kit("TollgateJSON"), kit("TollgateUnits"), "TollgateSQLite", "TollgateLedger", kit("CTollgatePlugin"),
+                       "TollgateCLI", kit("TollgateJSON"), kit("TollgateUnits"), "TollgateSQLite", "TollgateLedger", kit("CTollgatePlugin"),
                        kit("TollgateABI"),
                        // The ABI agreement test drives the fake host's table next to the real one.
                        kit("TollgatePluginTesting"),

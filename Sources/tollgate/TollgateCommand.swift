@@ -5,6 +5,7 @@ struct TollgateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
         abstract: "An LLM gateway that governs token spend.",
-        subcommands: [ServeCommand.self, CheckConfigCommand.self, HashKeyCommand.self, MockProviderCommand.self, ReportCommand.self]
+        subcommands: [ServeCommand.self, CheckConfigCommand.self, HashKeyCommand.self, MockProviderCommand.self, ReportCommand.self,
+                      AllocationCommand.self, GrantCommand.self, KeyCommand.self, WhoamiCommand.self]
     )
 }
