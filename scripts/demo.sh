@@ -14,8 +14,16 @@ cat <<INFO
 
   Tollgate demo
   URL:       http://127.0.0.1:${PORT}
-  demo keys: tg-demo-key-0001 (production, every model)
-             tg-demo-key-0002 (experimentation, demo-small only)
+  keys:      tg-demo-key-0001 (platform, production, every model)
+             tg-demo-key-0002 (platform, experimentation, demo-small only)
+             tg-demo-key-0003 (search, production)
+             tg-demo-key-0004 (recs, production)   tg-demo-key-0005 (recs, experimentation)
+  credentials (Authorization: Bearer ..., or TOLLGATE_CREDENTIAL for the CLI):
+             tg-demo-master          master key (everything)
+             tg-demo-recs-admin      team admin of demo/recs (sub-grants, keys, exception requests, burst draws)
+             tg-demo-chair           approver for org demo (decides exceptions)
+             tg-demo-finance-viewer  viewer of org demo (reads the allocation table)
+  CLI:       $BIN  (allocation, grant, key, exception, burst: see docs/cli.md)
 
   try:
     curl -s http://127.0.0.1:${PORT}/v1/chat/completions \\
