@@ -1,7 +1,7 @@
 import TollgatePluginKit
 
 /// One limit on a request's path: the host counter it lives in and what it
-/// counts.
+/// counts. A config entry's, or a grant's TPM/RPM quota (GrantLimits).
 struct AppliedLimit: Equatable {
     let counter: CounterID
     let metric: RateMetric
@@ -9,10 +9,17 @@ struct AppliedLimit: Equatable {
     /// The concrete scope, with the model when the limit is per model:
     /// "key/payments-prod", "team/acme/payments:model/large".
     let subject: String
-    /// How messages name it: "team acme/payments on model large".
+    /// How messages name it: "team acme/payments on model large",
+    /// "grant 'recs-search' (owner lead@x)".
     let displayName: String
+    /// Set when the limit is a grant's quota ("grant/<id>" is then the
+    /// subject).
+    var grant: GrantQuota? = nil
 
-    var counterName: String { LimitTable.counterName(subject: subject, metric: metric) }
+    var counterName: String {
+        if let grant { return GrantLimits.counterName(grantID: grant.id, metric: metric) }
+        return LimitTable.counterName(subject: subject, metric: metric)
+    }
 }
 
 /// Which limits apply to a caller, and their counters. Wildcard rules

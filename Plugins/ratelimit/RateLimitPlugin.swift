@@ -6,10 +6,10 @@ import Darwin
 import TollgatePluginKit
 
 /// Requests and tokens per minute (and requests per day) per key, team or
-/// org, optionally per model: speed of spend, separate from the budget's
-/// amount of spend. pre_call reserves 1 request and the pessimistic token
-/// estimate on every limit on the path at once; post_call settles the real
-/// tokens. Limits are sliding 60 s windows in the host's counter store. See
+/// org, optionally per model, and each grant's TPM/RPM quota: speed of
+/// spend, separate from the budget's amount of spend. pre_call reserves 1
+/// request and the pessimistic token estimate on every limit on the path at
+/// once; post_call settles the real tokens. Limits are sliding 60 s windows in the host's counter store. See
 /// docs/plugins/ratelimit.md.
 public final class RateLimitPlugin: TollgatePlugin, PreCallHook, PostCallHook {
     public static let info = PluginInfo(name: "ratelimit", version: "1.0.0", failClosed: true, requiredMinor: 1)
@@ -17,6 +17,8 @@ public final class RateLimitPlugin: TollgatePlugin, PreCallHook, PostCallHook {
     let host: PluginHost
     let config: RateLimitConfig
     let table: LimitTable
+    /// The grants' TPM/RPM quotas; nil on a host without grants (before ABI 1.5).
+    let grants: GrantLimits?
     let rejections: Metric
 
     public required init(host: PluginHost, config json: JSONValue) throws {
@@ -26,15 +28,18 @@ public final class RateLimitPlugin: TollgatePlugin, PreCallHook, PostCallHook {
             throw PluginError("ratelimit: the gateway has no counter store (needs plugin ABI 1.1 or later)")
         }
         table = try LimitTable(host: host, rules: config.rules)
+        grants = GrantLimits(host: host)
         rejections = try host.defineCounter(name: "tollgate_ratelimit_rejections_total",
                                             help: "Requests refused with 429 by a rate limit.", labels: ["subject", "limit"])
-        host.log(.info, "ratelimit: \(config.rules.count) limits")
+        host.log(.info, "ratelimit: \(config.rules.count) limits" + (grants == nil ? "" : ", and the grants' TPM/RPM quotas"))
     }
 
     // MARK: pre_call
 
     public func preCall(_ call: Call) throws -> PreCallVerdict {
-        let limits = try table.limits(keyID: call.keyID, org: call.org, team: call.team, model: call.model)
+        var limits = try table.limits(keyID: call.keyID, org: call.org, team: call.team, model: call.model)
+        // The grants' quotas join the same all-or-nothing reservation.
+        if let grants { limits += try grants.limits(call) }
         guard !limits.isEmpty else { return .continue }
         let estimate = ReservationEstimate.estimate(call: call, defaultOutputTokens: config.defaultOutputTokens)
         let (sum, overflow) = estimate.inputTokens.addingReportingOverflow(estimate.outputTokens)

@@ -33,11 +33,19 @@ struct RateLimitRejection {
 
     /// "Rate limit reached for key payments-prod on tokens per minute (TPM):
     /// limit 400, used 26, in flight 316; this request needs up to 316.
-    /// Retry after 1s: ..."
+    /// Retry after 1s: ...", or for a grant's quota "Rate limit reached:
+    /// grant 'recs-search' (owner lead@x) allows 20000 tokens per minute:
+    /// used ..."
     var message: String {
         let unit = limit.metric.countsTokens ? "tokens" : "requests"
-        var text = "Rate limit reached for \(limit.displayName) on \(limit.metric.displayName): limit \(state.limit), "
-            + "used \(state.spent), in flight \(state.reserved)"
+        var text: String
+        if let grant = limit.grant {
+            text = "Rate limit reached: \(grant.displayName) allows \(state.limit) \(unit) per minute: "
+                + "used \(state.spent), in flight \(state.reserved)"
+        } else {
+            text = "Rate limit reached for \(limit.displayName) on \(limit.metric.displayName): limit \(state.limit), "
+                + "used \(state.spent), in flight \(state.reserved)"
+        }
         if limit.metric.countsTokens { text += "; this request needs up to \(amount) \(unit)" }
         guard let retry = retryAfterMs else {
             return text + ", more than the limit on its own: lower max_tokens or shorten the prompt"

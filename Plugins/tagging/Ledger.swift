@@ -13,6 +13,9 @@ import TollgateSQLite
 /// a kill -9 (synchronous=NORMAL in WAL mode).
 final class Ledger: @unchecked Sendable {
     let path: String
+    /// The columns opening the file added to an older ledger (empty when
+    /// it was new or current).
+    let migratedColumns: [String]
     private let writer: GroupCommitWriter
     private let open = Locked(true)
     /// Touched only on the writer thread.
@@ -20,9 +23,25 @@ final class Ledger: @unchecked Sendable {
 
     init(path: String, onError: @escaping @Sendable (Error) -> Void) throws {
         self.path = path
-        writer = try GroupCommitWriter(path: path, setup: { db in
-            try db.execute(LedgerSchema.createStatements)
-        }, onError: onError)
+        var added: [String] = []
+        writer = try GroupCommitWriter(path: path, setup: { db in added = try Self.prepare(db) }, onError: onError)
+        migratedColumns = added
+    }
+
+    /// Creates the ledger in a new file, or brings one an older version
+    /// wrote up to `LedgerSchema.version` in place (new columns added, every
+    /// row kept). Returns the columns the migration added (empty when none).
+    @discardableResult
+    static func prepare(_ db: SQLiteDatabase) throws -> [String] {
+        let columns = try db.query(LedgerSchema.columnsQuery).compactMap { $0.count > 1 ? $0[1].string : nil }
+        let migration = LedgerSchema.migration(existingColumns: columns)
+        if !migration.isEmpty {
+            try db.transaction {
+                for statement in migration { try db.execute(statement) }
+            }
+        }
+        try db.execute(LedgerSchema.createStatements)
+        return LedgerSchema.addedColumns.map(\.name).filter { !columns.isEmpty && !columns.contains($0) }
     }
 
     /// Queues the row; false once the ledger is closed (the row is then

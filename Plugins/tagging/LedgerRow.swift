@@ -20,11 +20,17 @@ struct LedgerRow: Sendable {
     var latencyMicros, upstreamMicros: Int64
     var stream: Bool
     var attempts: Int64
+    /// The ids of the grants on the request's path, root first, as a JSON
+    /// array ("[]" when none).
+    var grantIDsJSON: String
+    /// The owner of the deepest grant on the path.
+    var grantOwner: String?
 
     /// Attributes with a column of their own (not repeated in `tags`).
     static let columnAttributes: Set<String> = Set(TagName.identity + TagName.wellKnown + [TagName.endUser])
 
-    init(call: Call, now: () -> Int64) {
+    /// `grants`: the request's grant path, root first.
+    init(call: Call, grants: [Grant] = [], now: () -> Int64) {
         let attributes = call.attributes
         func attribute(_ name: String) -> String? { attributes.first { $0.key == name }?.value }
         timestampMicros = call.receivedAtMicros ?? now()
@@ -62,9 +68,11 @@ struct LedgerRow: Sendable {
         upstreamMicros = call.upstreamMicros ?? 0
         stream = call.isStream
         attempts = call.upstreamAttempts ?? 0
+        grantIDsJSON = JSONValue.array(grants.map { .string($0.id) }).jsonString
+        grantOwner = grants.last.flatMap { $0.owner.isEmpty ? nil : $0.owner }
     }
 
-    /// ?1...?32 of `LedgerSchema.insert`.
+    /// ?1...?34 of `LedgerSchema.insert`.
     var bindings: [SQLiteValue] {
         func text(_ s: String?) -> SQLiteValue { s.map(SQLiteValue.text) ?? .null }
         return [
@@ -74,6 +82,7 @@ struct LedgerRow: Sendable {
             text(modelServed), .integer(tokensIn), .integer(tokensOut), .integer(tokensCached), .integer(costNanos),
             .integer(usageEstimated ? 1 : 0), .text(outcome), .integer(status), text(decidedBy), text(outcomeDetail),
             .integer(latencyMicros), .integer(upstreamMicros), .integer(stream ? 1 : 0), .integer(attempts),
+            .text(grantIDsJSON), text(grantOwner),
         ]
     }
 }

@@ -23,12 +23,25 @@ extension Tagging {
 
     public func postCall(_ call: Call) throws {
         guard let ledger else { return }
-        let row = LedgerRow(call: call, now: Ledger.nowMicros)
+        let row = LedgerRow(call: call, grants: grantPath(call), now: Ledger.nowMicros)
         if ledger.append(row) {
             rowsMetric.record(1, labels: [row.outcome])
         } else {
             lostRowsMetric.record(1)
             host.log(.error, "ledger closed: row for request \(row.requestID) not written", call: call)
+        }
+    }
+
+    /// The grants the request was charged to, root first; none on a host
+    /// without grants. A table the plugin cannot read costs the row its
+    /// grants, never the row.
+    func grantPath(_ call: Call) -> [Grant] {
+        guard let grants else { return [] }
+        do {
+            return try grants.path(call)?.grants ?? []
+        } catch {
+            host.log(.error, "tagging: cannot read the request's grants (\(error)); its ledger row records none", call: call)
+            return []
         }
     }
 }

@@ -1,3 +1,4 @@
+import TollgateLedger
 import TollgatePluginKit
 
 /// Attribution and the chargeback ledger. pre_call: sets the key's
@@ -16,6 +17,9 @@ public final class Tagging: TollgatePlugin, PreCallHook, PostCallHook, ShutdownH
     let host: PluginHost
     let config: TaggingConfig
     let ledger: Ledger?
+    /// The grant table, for the grants each row records; nil on a host
+    /// without grants (before ABI 1.5).
+    let grants: GrantCache?
     let rowsMetric: Metric
     let lostRowsMetric: Metric
     let refusedMetric: Metric
@@ -33,6 +37,7 @@ public final class Tagging: TollgatePlugin, PreCallHook, PostCallHook, ShutdownH
         untaggedMetric = try host.defineCounter(name: "tollgate_tagging_untagged_total",
                                                 help: "Tags recorded as untagged (missing or invalid), by tag",
                                                 labels: ["tag"])
+        grants = host.hasGrants ? GrantCache(host: host) : nil
         if config.ledgerEnabled {
             let path = try config.resolvedLedgerPath(storageDirectory: host.storageDirectory)
             let lost = lostRowsMetric
@@ -43,6 +48,10 @@ public final class Tagging: TollgatePlugin, PreCallHook, PostCallHook, ShutdownH
                 })
             } catch {
                 throw PluginError("tagging: cannot open the ledger \(path): \(error)")
+            }
+            if let ledger, !ledger.migratedColumns.isEmpty {
+                host.log(.info, "tagging: ledger \(path) migrated to schema \(LedgerSchema.version) "
+                    + "(added \(ledger.migratedColumns.joined(separator: ", ")); every row kept)")
             }
             host.log(.info, "tagging ready: ledger \(path); keep tagging first in plugins: so every request gets a row")
         } else {

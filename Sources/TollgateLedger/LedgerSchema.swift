@@ -2,10 +2,23 @@
 /// entered. This is a contract — the tagging plugin writes it, `tollgate
 /// report spend` and finance's own queries read it — documented in
 /// docs/ledger.md. Columns are only ever added (with a schema_version
-/// bump), never renamed or repurposed. One copy, shared by the writer (a
+/// bump, and an entry in `addedColumns` so an older file is migrated in
+/// place), never renamed or repurposed. One copy, shared by the writer (a
 /// plugin) and the reader (the core).
 public enum LedgerSchema {
-    public static let version = 1
+    public static let version = 2
+
+    /// Columns added after version 1, with the version that added them. A
+    /// ledger file of an older version gets them with ALTER TABLE ADD
+    /// COLUMN when the tagging plugin opens it (`migration`); its rows keep
+    /// everything and take the column's default.
+    public static let addedColumns: [(version: Int, name: String, definition: String)] = [
+        // The grants the request was charged to, root first, as a JSON
+        // array of ids; '[]' when none (and for rows written before 2).
+        (2, "grant_ids", "TEXT NOT NULL DEFAULT '[]'"),
+        // The owner of the deepest grant on the path; NULL when none.
+        (2, "grant_owner", "TEXT"),
+    ]
 
     public static let createStatements = """
         CREATE TABLE IF NOT EXISTS ledger (
@@ -41,12 +54,35 @@ public enum LedgerSchema {
           latency_us      INTEGER NOT NULL DEFAULT 0,
           upstream_us     INTEGER NOT NULL DEFAULT 0,
           stream          INTEGER NOT NULL DEFAULT 0,
-          attempts        INTEGER NOT NULL DEFAULT 0
+          attempts        INTEGER NOT NULL DEFAULT 0,
+          grant_ids       TEXT    NOT NULL DEFAULT '[]',
+          grant_owner     TEXT
         );
         CREATE INDEX IF NOT EXISTS ledger_ts ON ledger(ts_us);
         CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        INSERT OR IGNORE INTO ledger_meta(key, value) VALUES ('schema_version', '1');
+        INSERT OR IGNORE INTO ledger_meta(key, value) VALUES ('schema_version', '2');
         """
+
+    /// What brings an existing ledger table with `existingColumns` (PRAGMA
+    /// table_info(ledger)) up to `version`: an ALTER TABLE per missing
+    /// column, then the new schema_version (never lowered: a file a newer
+    /// Tollgate wrote keeps its number). Empty when nothing is missing or
+    /// there is no ledger table yet (`createStatements` makes it whole).
+    /// Run them in one transaction, before `createStatements`, so a later
+    /// version's index on a new column finds it.
+    public static func migration(existingColumns: [String]) -> [String] {
+        guard !existingColumns.isEmpty else { return [] }
+        let missing = addedColumns.filter { !existingColumns.contains($0.name) }
+        guard !missing.isEmpty else { return [] }
+        return missing.map { "ALTER TABLE ledger ADD COLUMN \($0.name) \($0.definition)" } + [
+            "CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "INSERT INTO ledger_meta(key, value) VALUES ('schema_version', '\(version)') "
+                + "ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE CAST(value AS INTEGER) < \(version)",
+        ]
+    }
+
+    /// Reads the ledger table's column names (empty when there is none).
+    public static let columnsQuery = "PRAGMA table_info(ledger)"
 
     /// The insert, bound in `LedgerRow.bindings` order.
     public static let insert = """
@@ -54,8 +90,8 @@ public enum LedgerSchema {
           feature, environment, experiment, use_case, tags, api, route, provider, deployment,
           model_requested, model_served, tokens_in, tokens_out, tokens_cached, cost_nanos,
           usage_estimated, outcome, status, decided_by, outcome_detail, latency_us, upstream_us,
-          stream, attempts)
+          stream, attempts, grant_ids, grant_owner)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-          ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)
+          ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)
         """
 }

@@ -25,7 +25,11 @@ struct SpendReportCommand: ParsableCommand {
             The range is half-open, [--from, --to), on the time each request was received. Dates are UTC: \
             2026-11-01 means midnight; RFC 3339 timestamps (2026-11-01T09:30:00Z) are accepted too. \
             Dimensions: \(ReportDimension.names.joined(separator: ", ")), or tag.NAME for any other tag. \
-            Costs are exact (nano-dollar integers printed as decimals); the total is the exact sum of the groups.
+            grant counts a request once under each grant on its path (the grant ids it was charged to, root first), \
+            so grant totals nest: a parent includes its children; requests on no grant show as (none). \
+            grant_owner is the owner of the deepest grant on the path. \
+            Costs are exact (nano-dollar integers printed as decimals); the total is the exact sum of the groups, \
+            except with grant, where it counts each request once.
             """)
 
     @Option(name: .long, help: "The ledger file (storage.dir/ledger.sqlite by default).")
@@ -37,7 +41,7 @@ struct SpendReportCommand: ParsableCommand {
     @Option(name: .long, help: "End of the range, exclusive (YYYY-MM-DD or RFC 3339, UTC).")
     var to: String?
 
-    @Option(name: .long, help: "Comma-separated dimensions to group by, e.g. team,feature,model.")
+    @Option(name: .long, help: "Comma-separated dimensions to group by, e.g. team,feature,model or grant,model.")
     var by: String = ""
 
     @Option(name: .long, help: "table, csv or json.")
@@ -63,7 +67,8 @@ struct SpendReportCommand: ParsableCommand {
             throw ValidationError("\(error)")
         }
         do {
-            _ = try LedgerFile.openForReading(db)  // says what is wrong with a file that is not a ledger
+            // Says what is wrong with a file that is not a ledger, or too old for a dimension.
+            _ = try LedgerFile.openForReading(db, dimensions: query.dimensions)
             let report = try query.run(ledgerAt: db)
             FileHandle.standardOutput.write(Data(output.render(report).utf8))
         } catch {

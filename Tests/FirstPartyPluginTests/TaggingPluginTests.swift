@@ -241,6 +241,68 @@ final class TaggingPluginTests: XCTestCase {
         XCTAssertEqual(try report.groups().count, 3)
     }
 
+    // MARK: Grants
+
+    func testRowsRecordTheGrantPathAndTheOwnerOfTheDeepestGrant() throws {
+        let plugin = try load()
+        plugin.host.setGrants([
+            FakeHost.grant(id: "acme", scope: "org/acme", owner: "cfo@x"),
+            FakeHost.grant(id: "recs", scope: "team/acme/recs", parent: "acme", owner: "head@x"),
+            FakeHost.grant(id: "recs-search", scope: "feature/acme/recs/search", parent: "recs", owner: "lead@x"),
+        ])
+        var costs: [String: Int64] = [:]
+        for (id, path, tokensIn) in [("req-search", [0, 1, 2], Int64(1000)), ("req-recs", [0, 1], 300), ("req-org", [0], 70),
+                                     ("req-none", [], 5)] {
+            let call = FakeCall(headers: [("x-tollgate-feature", "search")], requestID: id)
+            call.grantPath = path
+            try plugin.preCall(call)
+            try plugin.postCall(call, usage: (in: tokensIn, out: 10, cached: 0))
+            costs[id] = try XCTUnwrap(FakeHost.cost(price: FakeHost.defaultCatalog["small"]!, tokensIn: tokensIn, tokensOut: 10,
+                                                    tokensCached: 0))
+        }
+        plugin.destroy()
+
+        // Each row under every grant on its path.
+        let byRequest = try Self.report(ledgerPath, by: "request_id,grant,grant_owner")
+        var grantsOf: [String: Set<String>] = [:]
+        var ownerOf: [String: String] = [:]
+        for group in try byRequest.groups() {
+            let request = try XCTUnwrap(group["request_id"] as? String)
+            grantsOf[request, default: []].insert(group["grant"] as? String ?? "(none)")
+            ownerOf[request] = group["grant_owner"] as? String ?? "(none)"
+        }
+        XCTAssertEqual(grantsOf, ["req-search": ["acme", "recs", "recs-search"], "req-recs": ["acme", "recs"],
+                                  "req-org": ["acme"], "req-none": ["(none)"]])
+        XCTAssertEqual(ownerOf, ["req-search": "lead@x", "req-recs": "head@x", "req-org": "cfo@x", "req-none": "(none)"],
+                       "the owner of the deepest grant")
+        XCTAssertEqual(Self.int(byRequest.total["requests"]), 4, "the total counts each request once")
+
+        let byGrant = try Self.report(ledgerPath, by: "grant")
+        let grantCost = Dictionary(uniqueKeysWithValues: try byGrant.groups().map {
+            ($0["grant"] as? String ?? "(none)", Self.int($0["cost_nanos"]) ?? -1)
+        })
+        XCTAssertEqual(grantCost, ["acme": costs["req-search"]! + costs["req-recs"]! + costs["req-org"]!,
+                                   "recs": costs["req-search"]! + costs["req-recs"]!, "recs-search": costs["req-search"]!,
+                                   "(none)": costs["req-none"]!], "grants nest: a parent includes its children")
+        XCTAssertEqual(Self.int(byGrant.total["cost_nanos"]), costs.values.reduce(0, +))
+    }
+
+    func testOnAHostWithoutGrantsRowsRecordNone() throws {
+        let json = JSONValue.object(JSONObject([("ledger", .object(JSONObject([("path", .string(ledgerPath))])))]))
+        let plugin = try PluginUnderTest(libraryPath: Self.buildDirectory.appendingPathComponent("libtollgate_tagging.so").path,
+                                         config: json, hostMinor: 4)
+        let call = FakeCall(requestID: "req-old-host")
+        call.grantPath = [0]
+        try plugin.preCall(call)
+        try plugin.postCall(call, usage: (in: 10, out: 1, cached: 0))
+        plugin.destroy()
+        let report = try Self.report(ledgerPath, by: "grant,grant_owner")
+        let groups = try report.groups()
+        XCTAssertEqual(groups.count, 1)
+        XCTAssertTrue(groups[0]["grant"] is NSNull)
+        XCTAssertTrue(groups[0]["grant_owner"] is NSNull)
+    }
+
     // MARK: Reading the ledger back
 
     struct Report {

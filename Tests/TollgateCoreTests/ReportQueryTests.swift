@@ -26,6 +26,9 @@ final class ReportTestLedger {
         var estimated = false
         var outcome = "success"
         var tags = "{}"
+        /// The grant path, root first.
+        var grants: [String] = []
+        var grantOwner: String? = nil
     }
 
     let path: String
@@ -45,8 +48,8 @@ final class ReportTestLedger {
     func insert(_ rows: [Row]) throws {
         let statement = try db.prepare("""
             INSERT INTO ledger (ts_us, request_id, org, team, feature, model_requested, model_served, tokens_in,
-              tokens_out, tokens_cached, cost_nanos, usage_estimated, outcome, tags)
-            VALUES (?1, ?2, 'acme', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+              tokens_out, tokens_cached, cost_nanos, usage_estimated, outcome, tags, grant_ids, grant_owner)
+            VALUES (?1, ?2, 'acme', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
             """)
         try db.transaction {
             for row in rows {
@@ -55,7 +58,9 @@ final class ReportTestLedger {
                                    row.feature.map(SQLiteValue.text) ?? .null, .text(row.modelRequested),
                                    row.model.map(SQLiteValue.text) ?? .null, .integer(row.tokensIn),
                                    .integer(row.tokensOut), .integer(row.tokensCached), .integer(row.cost),
-                                   .integer(row.estimated ? 1 : 0), .text(row.outcome), .text(row.tags)])
+                                   .integer(row.estimated ? 1 : 0), .text(row.outcome), .text(row.tags),
+                                   .text("[" + row.grants.map { "\"\($0)\"" }.joined(separator: ",") + "]"),
+                                   row.grantOwner.map(SQLiteValue.text) ?? .null])
             }
         }
     }
@@ -142,6 +147,85 @@ final class ReportQueryTests: XCTestCase {
         let byTag = try SpendQuery(dimensions: try ReportDimension.parseList("tag.cost_center")).run(ledgerAt: ledger.path)
         XCTAssertEqual(byTag.groups.map(\.keys), [["cc2"], ["cc1"], [nil]])
         XCTAssertEqual(byTag.dimensions, ["tag.cost_center"])
+    }
+
+    func testByGrantEachRowCountsUnderEveryGrantOnItsPathAndTheTotalOnce() throws {
+        let ledger = try ReportTestLedger()
+        // acme > recs > recs-search, acme > ads; some rows on no grant.
+        let paths: [([String], String?)] = [(["acme", "recs", "recs-search"], "lead@x"), (["acme", "recs"], "head@x"),
+                                            (["acme", "ads"], "ads@x"), (["acme"], "cfo@x"), ([], nil)]
+        var rows: [ReportTestLedger.Row] = []
+        var byGrant: [String: (requests: Int64, cost: Int64, tokensIn: Int64)] = [:]
+        var byOwner: [String: (requests: Int64, cost: Int64)] = [:]
+        var total: (requests: Int64, cost: Int64, tokensIn: Int64) = (0, 0, 0)
+        for i in 0..<400 {
+            let (path, owner) = paths[i % paths.count]
+            let cost = Int64(i * 104_729 + 3)
+            rows.append(.init(ts: day1 + Int64(i) * 1_000_000, team: path.contains("ads") ? "ads" : "recs", tokensIn: Int64(i),
+                              cost: cost, grants: path, grantOwner: owner))
+            for grant in path.isEmpty ? ["(none)"] : path {
+                byGrant[grant, default: (0, 0, 0)].requests += 1
+                byGrant[grant, default: (0, 0, 0)].cost += cost
+                byGrant[grant, default: (0, 0, 0)].tokensIn += Int64(i)
+            }
+            byOwner[owner ?? "(none)", default: (0, 0)].requests += 1
+            byOwner[owner ?? "(none)", default: (0, 0)].cost += cost
+            total.requests += 1
+            total.cost += cost
+            total.tokensIn += Int64(i)
+        }
+        try ledger.insert(rows)
+        let grant = try ReportDimension.parse("grant")
+        _ = try LedgerFile.openForReading(ledger.path, dimensions: [grant])
+
+        let query = SpendQuery(dimensions: [grant])
+        XCTAssertTrue(query.sql.text.contains("LEFT JOIN json_each(ledger.grant_ids)"), query.sql.text)
+        let report = try query.run(ledgerAt: ledger.path)
+        XCTAssertEqual(report.dimensions, ["grant"])
+        XCTAssertTrue(report.groupsNest)
+        XCTAssertEqual(Set(report.groups.map { $0.keys[0] ?? "(none)" }), Set(byGrant.keys))
+        for group in report.groups {
+            let name = group.keys[0] ?? "(none)"
+            XCTAssertEqual(group.totals.requests, byGrant[name]?.requests, name)
+            XCTAssertEqual(group.totals.costNanos, byGrant[name]?.cost, name)
+            XCTAssertEqual(group.totals.tokensIn, byGrant[name]?.tokensIn, name)
+        }
+        // Grants nest: acme holds recs, which holds recs-search.
+        let acme = try XCTUnwrap(report.groups.first { $0.keys[0] == "acme" })
+        let recs = try XCTUnwrap(report.groups.first { $0.keys[0] == "recs" })
+        let search = try XCTUnwrap(report.groups.first { $0.keys[0] == "recs-search" })
+        XCTAssertGreaterThan(acme.totals.costNanos, recs.totals.costNanos)
+        XCTAssertGreaterThan(recs.totals.costNanos, search.totals.costNanos)
+        // The total is the ledger's, each request once, not the sum of the groups.
+        XCTAssertEqual(report.total.requests, total.requests)
+        XCTAssertEqual(report.total.costNanos, total.cost)
+        XCTAssertEqual(report.total.tokensIn, total.tokensIn)
+        XCTAssertGreaterThan(report.groups.reduce(0) { $0 + $1.totals.costNanos }, total.cost)
+        XCTAssertEqual(report.total, try SpendQuery().run(ledgerAt: ledger.path).total)
+        XCTAssertTrue(SpendReportFormat.table.render(report).contains("Grants nest"))
+
+        // By grant owner (the deepest grant's): a plain column, the groups add up.
+        let owners = try SpendQuery(dimensions: try ReportDimension.parseList("grant_owner")).run(ledgerAt: ledger.path)
+        XCTAssertFalse(owners.groupsNest)
+        XCTAssertEqual(owners.groups.count, byOwner.count)
+        for group in owners.groups {
+            let name = group.keys[0] ?? "(none)"
+            XCTAssertEqual(group.totals.requests, byOwner[name]?.requests, name)
+            XCTAssertEqual(group.totals.costNanos, byOwner[name]?.cost, name)
+        }
+        XCTAssertEqual(owners.total.costNanos, total.cost)
+        XCTAssertFalse(SpendReportFormat.table.render(owners).contains("Grants nest"))
+
+        // With another dimension and a range.
+        let firstHalf = day1 + 200 * 1_000_000
+        let mixed = try SpendQuery(toMicros: firstHalf, dimensions: try ReportDimension.parseList("team,grant"))
+            .run(ledgerAt: ledger.path)
+        XCTAssertEqual(mixed.total.requests, 200)
+        let adsUnderAcme = try XCTUnwrap(mixed.groups.first { $0.keys == ["ads", "acme"] })
+        XCTAssertEqual(adsUnderAcme.totals.requests, 40)
+        XCTAssertEqual(mixed.groups.first { $0.keys == ["ads", "ads"] }?.totals.requests, 40)
+        XCTAssertNil(mixed.groups.first { $0.keys == ["ads", "recs"] })
+        XCTAssertEqual(try ReportDimension.parse("grant_id"), grant)
     }
 
     func testUnknownDimensionsAndForeignFilesAreExplained() throws {

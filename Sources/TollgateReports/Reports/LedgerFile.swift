@@ -22,8 +22,9 @@ package enum LedgerFile {
     }
 
     /// Opens an existing ledger for reading (never creates one) and checks
-    /// it has the columns the report reads.
-    package static func openForReading(_ path: String) throws -> SQLiteDatabase {
+    /// it has the columns the report reads, and those `dimensions` read
+    /// that a ledger of an older schema lacks.
+    package static func openForReading(_ path: String, dimensions: [ReportDimension] = []) throws -> SQLiteDatabase {
         let db: SQLiteDatabase
         do {
             db = try SQLiteDatabase(path: path, readOnly: true)
@@ -44,6 +45,14 @@ package enum LedgerFile {
         if !missing.isEmpty {
             throw Problem(description: "\(path): the ledger table lacks column(s) \(missing.joined(separator: ", ")); "
                 + "it was written by an incompatible version")
+        }
+        for dimension in dimensions {
+            let lacking = dimension.columnsSinceVersion1.filter { !columns.contains($0) }
+            guard lacking.isEmpty else {
+                throw Problem(description: "\(path) predates ledger schema \(schemaVersion): it has no "
+                    + "\(lacking.joined(separator: ", ")) column, which --by \(dimension.name) reads. The tagging plugin "
+                    + "adds it (keeping every row) the next time the gateway opens this ledger")
+            }
         }
         return db
     }

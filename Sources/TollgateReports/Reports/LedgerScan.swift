@@ -18,8 +18,12 @@ package struct LedgerScan {
 
     /// Runs `sql` (dimension columns first, then tokens_in, tokens_out,
     /// tokens_cached, cost_nanos, usage_estimated) and groups by the first
-    /// `dimensions` columns.
-    func aggregate(sql: String, bindings: [Int64], dimensions: Int) throws -> [(keys: [SQLiteValue], totals: SpendReport.Totals)] {
+    /// `dimensions` columns. With `rowTotal`, the last column is the ledger
+    /// row id, and a row scanned several times in a row (a dimension that
+    /// joins json_each: its values come one after the other, the ledger
+    /// being the outer loop of the join) counts once in `rowTotal`.
+    func aggregate(sql: String, bindings: [Int64], dimensions: Int, rowTotal: Bool = false) throws
+        -> (groups: [(keys: [SQLiteValue], totals: SpendReport.Totals)], rowTotal: SpendReport.Totals?) {
         var db: OpaquePointer?
         guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -42,6 +46,8 @@ package struct LedgerScan {
         var key: [UInt8] = []
         key.reserveCapacity(256)
         var overflow = false
+        var total = SpendReport.Totals()
+        var lastRowID: Int64?
         while true {
             let code = sqlite3_step(statement)
             if code == SQLITE_DONE { break }
@@ -70,9 +76,21 @@ package struct LedgerScan {
             add(&groups[group].totals.tokensCached, n + 2)
             add(&groups[group].totals.costNanos, n + 3)
             add(&groups[group].totals.estimatedRequests, n + 4)
+            if rowTotal {
+                let rowID = sqlite3_column_int64(statement, n + 5)
+                if rowID != lastRowID {
+                    lastRowID = rowID
+                    total.requests += 1
+                    add(&total.tokensIn, n)
+                    add(&total.tokensOut, n + 1)
+                    add(&total.tokensCached, n + 2)
+                    add(&total.costNanos, n + 3)
+                    add(&total.estimatedRequests, n + 4)
+                }
+            }
         }
         if overflow { throw SpendReport.Overflow() }
-        return groups
+        return (groups, rowTotal ? total : nil)
     }
 
     /// Type tag, then the value's bytes (length-prefixed for text), so

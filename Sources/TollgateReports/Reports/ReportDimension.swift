@@ -4,8 +4,10 @@ import TollgateJSON
 import TollgateUnits
 
 /// One `--by` grouping of a spend report: a ledger column, a derived
-/// value (the model that was paid for, a time bucket) or any tag
-/// (`tag.NAME`, read from the `tags` JSON column).
+/// value (the model that was paid for, a time bucket), any tag
+/// (`tag.NAME`, read from the `tags` JSON column), or each grant on the
+/// request's path (`grant`, which counts a row once under every grant it
+/// was charged to, so the groups nest).
 package struct ReportDimension: Equatable, Sendable {
     /// The name as the report prints it (column header, JSON key).
     package let name: String
@@ -14,6 +16,21 @@ package struct ReportDimension: Equatable, Sendable {
     /// How a grouped value is printed (time buckets are grouped as
     /// integers, which is faster than formatting every row in SQL).
     let bucket: Bucket
+    /// A table-valued function joined to `ledger` for this dimension: a row
+    /// is then scanned once per value it yields (LEFT JOIN: once, with
+    /// NULL, when it yields none). Nil for a plain expression.
+    var join: String? = nil
+    /// Ledger columns it reads that a ledger of an older schema lacks.
+    var columnsSinceVersion1: [String] = []
+
+    /// `grant`: each grant on the request's path (`grant_ids`, a JSON array).
+    static let grant = ReportDimension(name: "grant", sql: "grant_path.value", bucket: .none,
+                                       join: "LEFT JOIN json_each(ledger.grant_ids) AS grant_path",
+                                       columnsSinceVersion1: ["grant_ids"])
+
+    /// The dimension scans a row several times (see `join`): its groups
+    /// nest and add up to more than the ledger holds.
+    var explodesRows: Bool { join != nil }
 
     enum Bucket: Equatable, Sendable { case none, hour, day, month }
 
@@ -36,19 +53,23 @@ package struct ReportDimension: Equatable, Sendable {
         ("model_requested", "model_requested"), ("model_served", "model_served"), ("api", "api"),
         ("outcome", "outcome"), ("status", "status"), ("decided_by", "decided_by"), ("stream", "stream"),
         ("estimated", "usage_estimated"), ("request_id", "request_id"),
+        // The owner of the deepest grant the request was charged to.
+        ("grant_owner", "grant_owner"),
     ]
     static let aliases: [String: String] = ["key_id": "key", "key_class": "class", "usage_estimated": "estimated",
-                                            "user": "end_user"]
+                                            "user": "end_user", "grant_id": "grant", "grant_ids": "grant"]
     static let buckets: [(String, Bucket)] = [("hour", .hour), ("day", .day), ("month", .month)]
-    package static var names: [String] { columns.map(\.0) + buckets.map(\.0) }
+    package static var names: [String] { columns.map(\.0) + [grant.name] + buckets.map(\.0) }
 
     package static func parse(_ raw: String) throws -> ReportDimension {
         let text = raw.trimmingWhitespace()
         let name = aliases[text] ?? text
         if let column = columns.first(where: { $0.0 == name }) {
-            return ReportDimension(name: name, sql: column.1, bucket: .none)
+            return ReportDimension(name: name, sql: column.1, bucket: .none,
+                                   columnsSinceVersion1: name == "grant_owner" ? ["grant_owner"] : [])
         }
         switch name {
+        case "grant": return grant
         case "hour": return ReportDimension(name: name, sql: "ts_us / 3600000000", bucket: .hour)
         case "day": return ReportDimension(name: name, sql: "ts_us / 86400000000", bucket: .day)
         case "month":

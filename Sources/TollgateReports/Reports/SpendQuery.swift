@@ -17,13 +17,22 @@ package struct SpendQuery: Equatable, Sendable {
         self.dimensions = dimensions
     }
 
+    /// A dimension scans rows more than once (`grant`): the groups nest,
+    /// and the total is counted over the ledger rows instead.
+    package var groupsNest: Bool { dimensions.contains { $0.explodesRows } }
+
     /// The scan: dimension columns, then the summed columns, over the
-    /// range. Grouping happens in `LedgerScan` (hashing beats SQLite's
-    /// sort-based GROUP BY on large ledgers). Sums are exact Int64 and fail
-    /// on overflow rather than wrap.
+    /// range (and, when `groupsNest`, the ledger row id last, so the total
+    /// counts each row once). Grouping happens in `LedgerScan` (hashing
+    /// beats SQLite's sort-based GROUP BY on large ledgers). Sums are exact
+    /// Int64 and fail on overflow rather than wrap.
     package var sql: (text: String, bindings: [Int64]) {
-        let select = dimensions.map(\.sql) + ["tokens_in", "tokens_out", "tokens_cached", "cost_nanos", "usage_estimated"]
+        var select = dimensions.map(\.sql) + ["tokens_in", "tokens_out", "tokens_cached", "cost_nanos", "usage_estimated"]
+        if groupsNest { select.append("ledger.id") }
         var text = "SELECT " + select.joined(separator: ", ") + " FROM ledger"
+        var joins: [String] = []
+        for join in dimensions.compactMap(\.join) where !joins.contains(join) { joins.append(join) }
+        for join in joins { text += " " + join }
         var conditions: [String] = []
         var bindings: [Int64] = []
         if let fromMicros {
@@ -42,11 +51,12 @@ package struct SpendQuery: Equatable, Sendable {
     /// `LedgerFile.openForReading`).
     package func run(ledgerAt path: String) throws -> SpendReport {
         let (text, bindings) = sql
-        let scanned = try LedgerScan(path: path).aggregate(sql: text, bindings: bindings, dimensions: dimensions.count)
-        let groups = scanned.map { row in
+        let scanned = try LedgerScan(path: path).aggregate(sql: text, bindings: bindings, dimensions: dimensions.count,
+                                                           rowTotal: groupsNest)
+        let groups = scanned.groups.map { row in
             SpendReport.Group(keys: zip(dimensions, row.keys).map { $0.render($1) }, totals: row.totals)
         }
         return try SpendReport(dimensions: dimensions.map(\.name), fromMicros: fromMicros, toMicros: toMicros,
-                               groups: groups)
+                               groups: groups, rowTotal: scanned.rowTotal)
     }
 }

@@ -4,7 +4,9 @@ import TollgateUnits
 
 /// The answer of `tollgate report spend`: totals of requests, tokens and
 /// cost per group, and the grand total — which is the exact integer sum of
-/// the groups, and of the ledger rows in the range.
+/// the ledger rows in the range, and of the groups, except when the groups
+/// nest (`--by grant`: a request counts under every grant on its path, so a
+/// parent includes its children and the groups add up to more).
 package struct SpendReport: Equatable, Sendable {
     package struct Totals: Equatable, Sendable {
         package var requests: Int64 = 0
@@ -60,14 +62,19 @@ package struct SpendReport: Equatable, Sendable {
     /// Most expensive first, then by keys.
     package var groups: [Group]
     package var total: Totals
+    /// A request may count in several groups (`--by grant`); `total` still
+    /// counts it once.
+    package var groupsNest: Bool
 
     package struct Overflow: Error, CustomStringConvertible {
         package var description: String { "the report's totals do not fit in 64-bit integers" }
     }
 
-    /// Sorts the groups and sums them into the total.
-    package init(dimensions: [String], fromMicros: Int64?, toMicros: Int64?, groups: [Group]) throws {
+    /// Sorts the groups and sums them into the total, or, when the groups
+    /// nest, takes `rowTotal` (each ledger row once) as the total.
+    package init(dimensions: [String], fromMicros: Int64?, toMicros: Int64?, groups: [Group], rowTotal: Totals? = nil) throws {
         self.dimensions = dimensions
+        groupsNest = rowTotal != nil
         self.fromMicros = fromMicros
         self.toMicros = toMicros
         self.groups = groups.sorted { a, b in
@@ -76,6 +83,10 @@ package struct SpendReport: Equatable, Sendable {
                 return (x ?? "") < (y ?? "")
             }
             return false
+        }
+        if let rowTotal {
+            total = rowTotal
+            return
         }
         var total = Totals()
         for group in groups {

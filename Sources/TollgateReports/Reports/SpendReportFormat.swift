@@ -59,6 +59,10 @@ package enum SpendReportFormat: String, CaseIterable, Sendable {
         for row in rows { out += line(row) + "\n" }
         if !rows.isEmpty { out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
         out += line(totalRow) + "\n"
+        if report.groupsNest && !rows.isEmpty {
+            out += "\nGrants nest: a request counts under every grant on its path (a parent includes its children),\n"
+                + "so the groups add up to more than TOTAL, which counts each request once.\n"
+        }
         return out
     }
 

@@ -1,0 +1,202 @@
+import Foundation
+import TollgateLedger
+import TollgateJSON
+import TollgatePluginTesting
+import TollgateSQLite
+import XCTest
+@testable import TollgateReports
+
+/// A ledger file written before schema 2 (no grant columns) is migrated in
+/// place: by the shared `LedgerSchema.migration`, and by the tagging plugin
+/// when it opens the file. No row is lost, old rows record no grant, and
+/// the report can group it by grant afterwards.
+final class LedgerMigrationTests: XCTestCase {
+    /// The ledger as schema version 1 created it, verbatim.
+    static let version1Schema = """
+        CREATE TABLE IF NOT EXISTS ledger (
+          id              INTEGER PRIMARY KEY,
+          ts_us           INTEGER NOT NULL,
+          request_id      TEXT    NOT NULL,
+          org             TEXT,
+          team            TEXT,
+          key_id          TEXT,
+          owner           TEXT,
+          key_class       TEXT,
+          end_user        TEXT,
+          feature         TEXT,
+          environment     TEXT,
+          experiment      TEXT,
+          use_case        TEXT,
+          tags            TEXT    NOT NULL DEFAULT '{}',
+          api             TEXT,
+          route           TEXT,
+          provider        TEXT,
+          deployment      TEXT,
+          model_requested TEXT,
+          model_served    TEXT,
+          tokens_in       INTEGER NOT NULL DEFAULT 0,
+          tokens_out      INTEGER NOT NULL DEFAULT 0,
+          tokens_cached   INTEGER NOT NULL DEFAULT 0,
+          cost_nanos      INTEGER NOT NULL DEFAULT 0,
+          usage_estimated INTEGER NOT NULL DEFAULT 0,
+          outcome         TEXT    NOT NULL,
+          status          INTEGER NOT NULL DEFAULT 0,
+          decided_by      TEXT,
+          outcome_detail  TEXT,
+          latency_us      INTEGER NOT NULL DEFAULT 0,
+          upstream_us     INTEGER NOT NULL DEFAULT 0,
+          stream          INTEGER NOT NULL DEFAULT 0,
+          attempts        INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX IF NOT EXISTS ledger_ts ON ledger(ts_us);
+        CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT OR IGNORE INTO ledger_meta(key, value) VALUES ('schema_version', '1');
+        """
+
+    var path: String!
+
+    override func setUp() {
+        path = NSTemporaryDirectory() + "tollgate-ledger-v1-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sqlite"
+    }
+
+    override func tearDown() {
+        for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+    }
+
+    /// A version-1 ledger with `count` rows (cost i+1 nano-dollars each).
+    func makeVersion1Ledger(rows count: Int) throws {
+        let db = try SQLiteDatabase(path: path)
+        try db.execute(Self.version1Schema)
+        let insert = try db.prepare("""
+            INSERT INTO ledger (ts_us, request_id, org, team, cost_nanos, tokens_in, outcome, status)
+            VALUES (?1, ?2, 'acme', 'recs', ?3, ?4, 'success', 200)
+            """)
+        try db.transaction {
+            for i in 0..<count {
+                try insert.run([.integer(1_793_491_200_000_000 + Int64(i)), .text("old-\(i)"), .integer(Int64(i + 1)),
+                                .integer(Int64(10 * i))])
+            }
+        }
+    }
+
+    static func columns(_ db: SQLiteDatabase) throws -> [String] {
+        try db.query(LedgerSchema.columnsQuery).compactMap { $0[1].string }
+    }
+
+    static func schemaVersion(_ db: SQLiteDatabase) throws -> String? {
+        try db.query("SELECT value FROM ledger_meta WHERE key = 'schema_version'").first?.first?.string
+    }
+
+    func testTheMigrationAddsTheGrantColumnsAndKeepsEveryRow() throws {
+        try makeVersion1Ledger(rows: 25)
+        let db = try SQLiteDatabase(path: path)
+        let before = try Self.columns(db)
+        XCTAssertFalse(before.contains("grant_ids"))
+        let migration = LedgerSchema.migration(existingColumns: before)
+        XCTAssertEqual(migration.filter { $0.hasPrefix("ALTER TABLE ledger ADD COLUMN") }.count, 2, "\(migration)")
+        try db.transaction {
+            for statement in migration { try db.execute(statement) }
+        }
+        try db.execute(LedgerSchema.createStatements)
+
+        let after = try Self.columns(db)
+        XCTAssertEqual(after, before + ["grant_ids", "grant_owner"])
+        XCTAssertEqual(try Self.schemaVersion(db), "2")
+        let rows = try db.query("SELECT request_id, cost_nanos, tokens_in, grant_ids, grant_owner FROM ledger ORDER BY id")
+        XCTAssertEqual(rows.count, 25)
+        for (i, row) in rows.enumerated() {
+            XCTAssertEqual(row[0].string, "old-\(i)")
+            XCTAssertEqual(row[1], .integer(Int64(i + 1)))
+            XCTAssertEqual(row[2], .integer(Int64(10 * i)))
+            XCTAssertEqual(row[3].string, "[]", "an old row was charged to no recorded grant")
+            XCTAssertEqual(row[4], .null)
+        }
+        XCTAssertEqual(LedgerSchema.migration(existingColumns: after), [], "a current ledger needs nothing")
+        XCTAssertEqual(LedgerSchema.migration(existingColumns: []), [], "a new file is created whole")
+
+        // The shared insert (34 columns) works on the migrated table.
+        let insert = try db.prepare(LedgerSchema.insert)
+        var values = [SQLiteValue](repeating: .null, count: 34)
+        values[0] = .integer(1_793_491_300_000_000)
+        values[1] = .text("new")
+        for i in [19, 20, 21, 22, 23, 25, 28, 29, 30, 31] { values[i] = .integer(0) }
+        values[22] = .integer(1000)
+        values[12] = .text("{}")
+        values[24] = .text("success")
+        values[32] = .text(#"["acme","recs"]"#)
+        values[33] = .text("head@x")
+        try insert.run(values)
+
+        let report = try SpendQuery(dimensions: [try ReportDimension.parse("grant")]).run(ledgerAt: path)
+        XCTAssertEqual(report.total.requests, 26)
+        XCTAssertEqual(report.total.costNanos, (1...25).reduce(0, +) + 1000)
+        XCTAssertEqual(report.groups.first { $0.keys == [nil] }?.totals.requests, 25)
+        XCTAssertEqual(report.groups.first { $0.keys == ["acme"] }?.totals.costNanos, 1000)
+    }
+
+    func testANewerSchemaVersionIsNeverLowered() throws {
+        try makeVersion1Ledger(rows: 1)
+        let db = try SQLiteDatabase(path: path)
+        try db.execute("UPDATE ledger_meta SET value = '7' WHERE key = 'schema_version'")
+        for statement in LedgerSchema.migration(existingColumns: try Self.columns(db)) { try db.execute(statement) }
+        XCTAssertEqual(try Self.schemaVersion(db), "7")
+        XCTAssertTrue(try Self.columns(db).contains("grant_owner"))
+    }
+
+    func testTheReportExplainsALedgerNotMigratedYet() throws {
+        try makeVersion1Ledger(rows: 3)
+        XCTAssertNoThrow(try LedgerFile.openForReading(path), "other dimensions still read an old ledger")
+        XCTAssertEqual(try SpendQuery(dimensions: [try ReportDimension.parse("team")]).run(ledgerAt: path).total.requests, 3)
+        for name in ["grant", "grant_owner"] {
+            XCTAssertThrowsError(try LedgerFile.openForReading(path, dimensions: [try ReportDimension.parse(name)])) { error in
+                XCTAssertTrue("\(error)".contains("predates ledger schema 2"), "\(error)")
+                XCTAssertTrue("\(error)".contains("--by \(name)"), "\(error)")
+            }
+        }
+    }
+
+    // MARK: The tagging plugin
+
+    static var buildDirectory: URL {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        while url.path.contains(".xctest") { url.deleteLastPathComponent() }
+        return url
+    }
+
+    func testTheTaggingPluginMigratesAnOldLedgerInPlaceAndWritesTheGrants() throws {
+        try makeVersion1Ledger(rows: 40)
+        let config = JSONValue.object(JSONObject([("ledger", .object(JSONObject([("path", .string(path))])))]))
+        let plugin = try PluginUnderTest(libraryPath: Self.buildDirectory.appendingPathComponent("libtollgate_tagging.so").path,
+                                         config: config)
+        XCTAssertTrue(plugin.host.logs.contains { $0.message.contains("migrated to schema 2 (added grant_ids, grant_owner; every row kept)") },
+                      "\(plugin.host.logs)")
+        plugin.host.setGrants([
+            FakeHost.grant(id: "acme", scope: "org/acme", owner: "cfo@x"),
+            FakeHost.grant(id: "recs", scope: "team/acme/recs", parent: "acme", owner: "head@x"),
+            FakeHost.grant(id: "recs-search", scope: "feature/acme/recs/search", parent: "recs", owner: "lead@x"),
+        ])
+        for (id, path) in [("new-search", [0, 1, 2]), ("new-none", [Int]())] {
+            let call = FakeCall(requestID: id)
+            call.grantPath = path
+            try plugin.preCall(call)
+            try plugin.postCall(call, usage: (in: 100, out: 10, cached: 0))
+        }
+        plugin.destroy()
+
+        let db = try SQLiteDatabase(path: path)
+        XCTAssertEqual(try Self.schemaVersion(db), "2")
+        let old = try db.query("SELECT count(*), sum(cost_nanos) FROM ledger WHERE request_id LIKE 'old-%' AND grant_ids = '[]' "
+            + "AND grant_owner IS NULL")
+        XCTAssertEqual(old.first, [.integer(40), .integer((1...40).reduce(0, +))], "every old row kept, with no grant")
+        let new = try db.query("SELECT request_id, grant_ids, grant_owner FROM ledger WHERE request_id LIKE 'new-%' ORDER BY id")
+        XCTAssertEqual(new.map { $0.map(\.string) }, [["new-search", #"["acme","recs","recs-search"]"#, "lead@x"],
+                                                      ["new-none", "[]", nil]], "root first; the deepest grant's owner")
+
+        // Opened again: nothing left to migrate.
+        let again = try PluginUnderTest(libraryPath: plugin.libraryPath, config: config)
+        XCTAssertFalse(again.host.logs.contains { $0.message.contains("migrated") })
+        again.destroy()
+        XCTAssertNoThrow(try LedgerFile.openForReading(path, dimensions: [try ReportDimension.parse("grant")]))
+    }
+}
