@@ -266,7 +266,7 @@ final class ConfigLoaderTests: XCTestCase {
         let large = try XCTUnwrap(config.catalog.model(named: "demo-large")).price
         XCTAssertEqual(large.inputPerMTokNanos, 20 * small.inputPerMTokNanos)
         XCTAssertEqual(large.outputPerMTokNanos, 20 * small.outputPerMTokNanos)
-        XCTAssertEqual(config.keys.count, 2)
+        XCTAssertEqual(config.keys.count, 5)
         guard case .authenticated(let prod) = config.keys.authenticate(presentedKey: "tg-demo-key-0001", now: 0),
               case .authenticated(let lab) = config.keys.authenticate(presentedKey: "tg-demo-key-0002", now: 0)
         else { return XCTFail("demo keys should authenticate") }
@@ -277,7 +277,19 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertFalse(lab.allows(model: "demo-large"))
         XCTAssertEqual(lab.owner, "intern@example.com")
         XCTAssertEqual(prod.owner, "platform-lead@example.com")
-        XCTAssertEqual(config.plugins, [])
+        XCTAssertEqual(config.plugins.map(\.instanceName), ["tagging", "pii-guard", "ratelimit", "budget", "anomaly"])
+        XCTAssertEqual(config.grants.map(\.id), ["demo", "platform", "search", "recs", "recs-carousel"])
+        XCTAssertEqual(config.credentials.map(\.credential.role), [.teamAdmin, .viewer, .approver])
+        for secret in ["tg-demo-recs-admin", "tg-demo-finance-viewer", "tg-demo-chair"] {
+            XCTAssertTrue(config.credentials.contains { $0.sha256Hex == KeyStore.sha256Hex(secret) }, "\(secret) is documented in the file")
+        }
+        for (n, team) in [(3, "search"), (4, "recs"), (5, "recs")] {
+            guard case .authenticated(let identity) = config.keys.authenticate(presentedKey: "tg-demo-key-000\(n)", now: 0) else {
+                return XCTFail("tg-demo-key-000\(n) should authenticate")
+            }
+            XCTAssertEqual(identity.team, team)
+        }
+        XCTAssertEqual(config.warnings, [])
         XCTAssertEqual(config.alerts, [.log])
         XCTAssertEqual(config.masterKey(environment: ["TOLLGATE_MASTER_KEY": "m"]), "m")
         XCTAssertNil(config.masterKey(environment: [:]))
@@ -293,8 +305,11 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(config.plugins.map(\.instanceName), ["tagging", "pii-guard", "routing", "ratelimit", "budget", "anomaly"])
         XCTAssertEqual(config.plugins.map(\.fail), [nil, .closed, nil, nil, .closed, .open])
         let budgets = config.plugins[4].config["budgets"]?.arrayValue
-        XCTAssertEqual(budgets?.count, 3)
-        XCTAssertEqual(budgets?.first?["amount"], .string("50000"))
+        XCTAssertEqual(budgets?.count, 1)
+        XCTAssertEqual(budgets?.first?["amount"], .string("800"))
+        XCTAssertEqual(config.grants.map(\.id), ["acme", "acme-payments", "acme-search", "acme-search-summaries", "globex"])
+        XCTAssertEqual(config.credentials.map(\.credential.id), ["search-lead", "acme-finance"])
+        XCTAssertEqual(config.capacity.pools.count, 2)
         XCTAssertEqual(config.alerts, [.log, .webhook(url: "http://127.0.0.1:9000/hook", timeoutMs: 2000, retries: 3)])
         let sonnet = try XCTUnwrap(config.catalog.model(named: "claude-sonnet"))
         XCTAssertEqual(sonnet.provider, .anthropic)

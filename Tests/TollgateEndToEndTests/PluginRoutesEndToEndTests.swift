@@ -59,7 +59,7 @@ final class PluginRoutesEndToEndTests: XCTestCase {
         XCTAssertEqual(try error(post).message, "No admin route for POST /admin/budgets.")
 
         let plugins = try XCTUnwrap(try get(gw.port, "/admin/plugins", key: Self.master).json()["plugins"] as? [[String: Any]])
-        XCTAssertEqual(plugins.first?["routes"] as? [String], ["GET /admin/budgets"])
+        XCTAssertEqual(plugins.first?["routes"] as? [String], ["GET /admin/budgets", "GET /admin/allocation"])
         XCTAssertEqual(plugins.first?["hooks"] as? [String], ["pre_call", "post_call", "on_route"])
     }
 
@@ -95,10 +95,11 @@ final class PluginRoutesEndToEndTests: XCTestCase {
         try process.start()
         XCTAssertEqual(try process.waitForExit(timeout: 60), 1, process.stderr)
         XCTAssertTrue(process.stderr.contains("plugin 'budget-eu'"), process.stderr)
-        XCTAssertTrue(process.stderr.contains("declares the route GET /admin/budgets, which plugin 'budget' (\(path):"), process.stderr)
+        XCTAssertTrue(process.stderr.contains("declares the route GET /admin/allocation, which plugin 'budget' (\(path):")
+                      || process.stderr.contains("declares the route GET /admin/budgets, which plugin 'budget' (\(path):"), process.stderr)
 
-        // Moving the second instance's view makes the config valid.
-        let moved = second + "\n      admin_route: /admin/budgets-eu"
+        // Moving the second instance's views makes the config valid.
+        let moved = second + "\n      admin_route: /admin/budgets-eu\n      allocation_route: off"
         try TestConfig.yaml(mockPort: 9, storage: dir + "/data", plugins: plugins(moved)).write(toFile: path, atomically: true,
                                                                                             encoding: .utf8)
         let again = ManagedProcess(executable: TestPaths.tollgateBinary, arguments: ["check-config", path])
