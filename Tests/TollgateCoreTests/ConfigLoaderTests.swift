@@ -16,9 +16,12 @@ final class ConfigLoaderTests: XCTestCase {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
+    func problems(_ yaml: String, file: String = "/cfg/tollgate.yaml", line: UInt = #line) -> [String] {
+        Self.problems(yaml, file: file, line: line)
+    }
+
     /// "line:column: message" for each error, or a failure if it loaded.
-    func problems(_ yaml: String, file: String = "/cfg/tollgate.yaml",
-                  line: UInt = #line) -> [String] {
+    static func problems(_ yaml: String, file: String = "/cfg/tollgate.yaml", line: UInt = #line) -> [String] {
         do {
             _ = try ConfigLoader.parse(yaml: yaml, file: file)
             XCTFail("expected errors", line: line)

@@ -34,16 +34,7 @@ final class GrantConfigTests: XCTestCase {
     }
 
     func problems(_ tail: String, line: UInt = #line) -> [String] {
-        do {
-            _ = try load(tail)
-            XCTFail("expected errors", line: line)
-            return []
-        } catch let errors as ConfigErrors {
-            return errors.errors.map { e in e.location.map { "\($0.line):\($0.column): " + e.message } ?? e.message }
-        } catch {
-            XCTFail("unexpected \(error)", line: line)
-            return []
-        }
+        ConfigLoaderTests.problems(Self.head + tail, line: line)
     }
 
     static let tree = """

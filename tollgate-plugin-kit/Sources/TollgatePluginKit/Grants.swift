@@ -202,15 +202,7 @@ extension PluginHost {
                 }
             }
         }
-        switch status {
-        case TOLLGATE_STATUS_OK:
-            let id = ReservationID(rawValue: reservation)
-            return refusedIndex < items.count ? .forced(id, overIndex: refusedIndex) : .reserved(id)
-        case TOLLGATE_STATUS_REFUSED:
-            return .refused(index: refusedIndex, state: CounterState(state))
-        default:
-            return .failed(HostStatus(rawValue: status))
-        }
+        return ReserveOutcome(status: status, reservation: reservation, refusedIndex: refusedIndex, count: items.count, state: state)
     }
 }
 

@@ -76,6 +76,19 @@ public enum ReserveOutcome: Equatable, Sendable {
     /// The host failed (unknown id, store unavailable, a 1.0 host).
     case failed(HostStatus)
 
+    /// What counter_reserve / counter_reserve_capped answered.
+    init(status: Int32, reservation: UInt64, refusedIndex: Int, count: Int, state: tollgate_type_counter_state) {
+        switch status {
+        case TOLLGATE_STATUS_OK:
+            let id = ReservationID(rawValue: reservation)
+            self = refusedIndex < count ? .forced(id, overIndex: refusedIndex) : .reserved(id)
+        case TOLLGATE_STATUS_REFUSED:
+            self = .refused(index: refusedIndex, state: CounterState(state))
+        default:
+            self = .failed(HostStatus(rawValue: status))
+        }
+    }
+
     /// The reservation, when one was made.
     public var reservation: ReservationID? {
         switch self {
@@ -134,15 +147,7 @@ extension PluginHost {
                         force ? TOLLGATE_RESERVE_FORCE : 0, &reservation, &refusedIndex, &state)
             }
         }
-        switch status {
-        case TOLLGATE_STATUS_OK:
-            let id = ReservationID(rawValue: reservation)
-            return refusedIndex < items.count ? .forced(id, overIndex: refusedIndex) : .reserved(id)
-        case TOLLGATE_STATUS_REFUSED:
-            return .refused(index: refusedIndex, state: CounterState(state))
-        default:
-            return .failed(HostStatus(rawValue: status))
-        }
+        return ReserveOutcome(status: status, reservation: reservation, refusedIndex: refusedIndex, count: items.count, state: state)
     }
 
     /// Settles a reservation: its amounts leave `reserved` and `amounts[i]`
