@@ -25,9 +25,11 @@ struct LedgerRow: Sendable {
     var grantIDsJSON: String
     /// The owner of the deepest grant on the path.
     var grantOwner: String?
+    /// The exceptions that admitted the request, as a JSON array ("[]").
+    var exceptionIDsJSON: String
 
     /// Attributes with a column of their own (not repeated in `tags`).
-    static let columnAttributes: Set<String> = Set(TagName.identity + TagName.wellKnown + [TagName.endUser])
+    static let columnAttributes: Set<String> = Set(TagName.identity + TagName.wellKnown + [TagName.endUser, TagName.exceptionIDs])
 
     /// `grants`: the request's grant path, root first.
     init(call: Call, grants: [Grant] = [], now: () -> Int64) {
@@ -70,9 +72,13 @@ struct LedgerRow: Sendable {
         attempts = call.upstreamAttempts ?? 0
         grantIDsJSON = JSONValue.array(grants.map { .string($0.id) }).jsonString
         grantOwner = grants.last.flatMap { $0.owner.isEmpty ? nil : $0.owner }
+        // Set by the budget plugin, comma-separated (a client cannot set it:
+        // TagName.reserved).
+        let exceptions = attribute(TagName.exceptionIDs)?.split(separator: ",").map { JSONValue.string(String($0)) } ?? []
+        exceptionIDsJSON = JSONValue.array(exceptions).jsonString
     }
 
-    /// ?1...?34 of `LedgerSchema.insert`.
+    /// ?1...?35 of `LedgerSchema.insert`.
     var bindings: [SQLiteValue] {
         func text(_ s: String?) -> SQLiteValue { s.map(SQLiteValue.text) ?? .null }
         return [
@@ -82,7 +88,7 @@ struct LedgerRow: Sendable {
             text(modelServed), .integer(tokensIn), .integer(tokensOut), .integer(tokensCached), .integer(costNanos),
             .integer(usageEstimated ? 1 : 0), .text(outcome), .integer(status), text(decidedBy), text(outcomeDetail),
             .integer(latencyMicros), .integer(upstreamMicros), .integer(stream ? 1 : 0), .integer(attempts),
-            .text(grantIDsJSON), text(grantOwner),
+            .text(grantIDsJSON), text(grantOwner), .text(exceptionIDsJSON),
         ]
     }
 }

@@ -30,9 +30,13 @@ enum TagName {
     /// The attribute listing the tags replaced by the untagged value.
     static let untagged = "untagged"
 
+    /// The budget plugin's attribute naming the exceptions that admitted
+    /// the request (its ledger column `exception_ids`).
+    static let exceptionIDs = "exception_ids"
+
     /// Names a request can never set: identity, the end user (read from the
     /// body's own field) and the plugin's bookkeeping.
-    static let reserved: Set<String> = Set(identity + [endUser, untagged])
+    static let reserved: Set<String> = Set(identity + [endUser, untagged, exceptionIDs])
 
     /// The canonical form of `raw`, or nil when nothing usable is left.
     static func normalize(_ raw: String) -> String? {

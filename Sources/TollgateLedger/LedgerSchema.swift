@@ -18,6 +18,10 @@ public enum LedgerSchema {
         (2, "grant_ids", "TEXT NOT NULL DEFAULT '[]'"),
         // The owner of the deepest grant on the path; NULL when none.
         (2, "grant_owner", "TEXT"),
+        // The exceptions and burst draws that admitted the request (it did
+        // not fit its grants without them), as a JSON array of ids; '[]'
+        // when none.
+        (2, "exception_ids", "TEXT NOT NULL DEFAULT '[]'"),
     ]
 
     public static let createStatements = """
@@ -56,7 +60,8 @@ public enum LedgerSchema {
           stream          INTEGER NOT NULL DEFAULT 0,
           attempts        INTEGER NOT NULL DEFAULT 0,
           grant_ids       TEXT    NOT NULL DEFAULT '[]',
-          grant_owner     TEXT
+          grant_owner     TEXT,
+          exception_ids   TEXT    NOT NULL DEFAULT '[]'
         );
         CREATE INDEX IF NOT EXISTS ledger_ts ON ledger(ts_us);
         CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,8 +95,8 @@ public enum LedgerSchema {
           feature, environment, experiment, use_case, tags, api, route, provider, deployment,
           model_requested, model_served, tokens_in, tokens_out, tokens_cached, cost_nanos,
           usage_estimated, outcome, status, decided_by, outcome_detail, latency_us, upstream_us,
-          stream, attempts, grant_ids, grant_owner)
+          stream, attempts, grant_ids, grant_owner, exception_ids)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-          ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)
+          ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)
         """
 }

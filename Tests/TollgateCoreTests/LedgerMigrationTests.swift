@@ -93,14 +93,14 @@ final class LedgerMigrationTests: XCTestCase {
         let before = try Self.columns(db)
         XCTAssertFalse(before.contains("grant_ids"))
         let migration = LedgerSchema.migration(existingColumns: before)
-        XCTAssertEqual(migration.filter { $0.hasPrefix("ALTER TABLE ledger ADD COLUMN") }.count, 2, "\(migration)")
+        XCTAssertEqual(migration.filter { $0.hasPrefix("ALTER TABLE ledger ADD COLUMN") }.count, 3, "\(migration)")
         try db.transaction {
             for statement in migration { try db.execute(statement) }
         }
         try db.execute(LedgerSchema.createStatements)
 
         let after = try Self.columns(db)
-        XCTAssertEqual(after, before + ["grant_ids", "grant_owner"])
+        XCTAssertEqual(after, before + ["grant_ids", "grant_owner", "exception_ids"])
         XCTAssertEqual(try Self.schemaVersion(db), "2")
         let rows = try db.query("SELECT request_id, cost_nanos, tokens_in, grant_ids, grant_owner FROM ledger ORDER BY id")
         XCTAssertEqual(rows.count, 25)
@@ -114,9 +114,9 @@ final class LedgerMigrationTests: XCTestCase {
         XCTAssertEqual(LedgerSchema.migration(existingColumns: after), [], "a current ledger needs nothing")
         XCTAssertEqual(LedgerSchema.migration(existingColumns: []), [], "a new file is created whole")
 
-        // The shared insert (34 columns) works on the migrated table.
+        // The shared insert (35 columns) works on the migrated table.
         let insert = try db.prepare(LedgerSchema.insert)
-        var values = [SQLiteValue](repeating: .null, count: 34)
+        var values = [SQLiteValue](repeating: .null, count: 35)
         values[0] = .integer(1_793_491_300_000_000)
         values[1] = .text("new")
         for i in [19, 20, 21, 22, 23, 25, 28, 29, 30, 31] { values[i] = .integer(0) }
@@ -125,6 +125,7 @@ final class LedgerMigrationTests: XCTestCase {
         values[24] = .text("success")
         values[32] = .text(#"["acme","recs"]"#)
         values[33] = .text("head@x")
+        values[34] = .text("[]")
         try insert.run(values)
 
         let report = try SpendQuery(dimensions: [try ReportDimension.parse("grant")]).run(ledgerAt: path)
@@ -169,7 +170,7 @@ final class LedgerMigrationTests: XCTestCase {
         let config = JSONValue.object(JSONObject([("ledger", .object(JSONObject([("path", .string(path))])))]))
         let plugin = try PluginUnderTest(libraryPath: Self.buildDirectory.appendingPathComponent("libtollgate_tagging.so").path,
                                          config: config)
-        XCTAssertTrue(plugin.host.logs.contains { $0.message.contains("migrated to schema 2 (added grant_ids, grant_owner; every row kept)") },
+        XCTAssertTrue(plugin.host.logs.contains { $0.message.contains("migrated to schema 2 (added grant_ids, grant_owner, exception_ids; every row kept)") },
                       "\(plugin.host.logs)")
         plugin.host.setGrants([
             FakeHost.grant(id: "acme", scope: "org/acme", owner: "cfo@x"),

@@ -28,6 +28,12 @@ package struct ReportDimension: Equatable, Sendable {
                                        join: "LEFT JOIN json_each(ledger.grant_ids) AS grant_path",
                                        columnsSinceVersion1: ["grant_ids"])
 
+    /// `exception`: each exception or burst draw that admitted the request
+    /// (`exception_ids`); rows admitted by none group under NULL.
+    static let exception = ReportDimension(name: "exception", sql: "exception_path.value", bucket: .none,
+                                           join: "LEFT JOIN json_each(ledger.exception_ids) AS exception_path",
+                                           columnsSinceVersion1: ["exception_ids"])
+
     /// The dimension scans a row several times (see `join`): its groups
     /// nest and add up to more than the ledger holds.
     var explodesRows: Bool { join != nil }
@@ -57,9 +63,10 @@ package struct ReportDimension: Equatable, Sendable {
         ("grant_owner", "grant_owner"),
     ]
     static let aliases: [String: String] = ["key_id": "key", "key_class": "class", "usage_estimated": "estimated",
-                                            "user": "end_user", "grant_id": "grant", "grant_ids": "grant"]
+                                            "user": "end_user", "grant_id": "grant", "grant_ids": "grant",
+                                            "exception_ids": "exception"]
     static let buckets: [(String, Bucket)] = [("hour", .hour), ("day", .day), ("month", .month)]
-    package static var names: [String] { columns.map(\.0) + [grant.name] + buckets.map(\.0) }
+    package static var names: [String] { columns.map(\.0) + [grant.name, exception.name] + buckets.map(\.0) }
 
     package static func parse(_ raw: String) throws -> ReportDimension {
         let text = raw.trimmingWhitespace()
@@ -70,6 +77,7 @@ package struct ReportDimension: Equatable, Sendable {
         }
         switch name {
         case "grant": return grant
+        case "exception": return exception
         case "hour": return ReportDimension(name: name, sql: "ts_us / 3600000000", bucket: .hour)
         case "day": return ReportDimension(name: name, sql: "ts_us / 86400000000", bucket: .day)
         case "month":
