@@ -87,8 +87,8 @@ var targets: [Target] = [
             dependencies: ["TollgateSupport", "TollgateLedger", "TollgateSQLite", "CSQLite", kit("TollgateJSON"), kit("TollgateUnits")],
             swiftSettings: serverModule),
     // The admin-API client and the pure parts of the admin commands
-    // (`tollgate allocation`, `grant`, `key`, `whoami`): request bodies and
-    // output formats, testable without a server.
+    // (`tollgate allocation`, `grant`, `key`, `exception`, `exceptions`, `burst`,
+    // `whoami`): request bodies and output formats, testable without a server.
     .target(name: "TollgateCLI",
             dependencies: [kit("TollgateJSON"), kit("TollgateUnits")],
             swiftSettings: serverModule),

@@ -4,14 +4,15 @@ import TollgateCLI
 import TollgateJSON
 
 /// `--url` and `--credential`, shared by the commands that call the
-/// gateway's admin API (allocation, grant, key, whoami).
+/// gateway's admin API (allocation, grant, key, whoami, exception,
+/// exceptions, burst).
 struct AdminConnection: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The gateway's base URL.",
                                             discussion: "Default: $TOLLGATE_URL, else \(AdminEndpoint.defaultURL)."))
     var url: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "The master key or a credential (team admin, viewer), sent as Authorization: Bearer.",
+        "The master key or a credential (team admin, approver, viewer), sent as Authorization: Bearer.",
         discussion: "Default: $TOLLGATE_CREDENTIAL, else $TOLLGATE_MASTER_KEY. Prefer the environment: other users can read a process's arguments."))
     var credential: String?
 
@@ -34,6 +35,9 @@ enum AdminCommand {
             ConfigLoading.printError("error: \(error)")
             throw ExitCode.validationFailure
         } catch let error as Allocation.NotAnAllocation {
+            ConfigLoading.printError("error: \(error)")
+            throw ExitCode(1)
+        } catch let error as ExceptionLog.NotALog {
             ConfigLoading.printError("error: \(error)")
             throw ExitCode(1)
         }

@@ -6,6 +6,7 @@ struct TollgateCommand: ParsableCommand {
         commandName: "tollgate",
         abstract: "An LLM gateway that governs token spend.",
         subcommands: [ServeCommand.self, CheckConfigCommand.self, HashKeyCommand.self, MockProviderCommand.self, ReportCommand.self,
-                      AllocationCommand.self, GrantCommand.self, KeyCommand.self, WhoamiCommand.self]
+                      AllocationCommand.self, GrantCommand.self, KeyCommand.self, ExceptionCommand.self, ExceptionsCommand.self,
+                      BurstCommand.self, WhoamiCommand.self]
     )
 }

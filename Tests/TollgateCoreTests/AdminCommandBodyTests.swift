@@ -2,10 +2,12 @@ import Foundation
 import XCTest
 @testable import TollgateCLI
 @testable import TollgateConfig
+@testable import TollgateHost
 import TollgateJSON
+import TollgateUnits
 
-/// The bodies `tollgate grant` and `tollgate key` send, and the admin
-/// client's endpoint, requests and errors (with a fake transport).
+/// The bodies `tollgate grant`, `key`, `exception` and `burst` send, and
+/// the admin client's endpoint, requests and errors (with a fake transport).
 final class AdminCommandBodyTests: XCTestCase {
     func json(_ text: String) throws -> JSONValue { try JSONValue.parse(text) }
 
@@ -162,6 +164,83 @@ final class AdminCommandBodyTests: XCTestCase {
         XCTAssertEqual(request.models, ["a", "b"])
         XCTAssertNil(RevokeBody.make(reason: nil))
         XCTAssertEqual(RevokeBody.make(reason: "left the team")?.jsonString, #"{"reason":"left the team"}"#)
+    }
+
+    // MARK: exceptions and burst draws
+
+    func testExceptionRequestSendsTheAPIsKeys() throws {
+        let amount = RaiseFields(grant: "recs", raiseClass: "production", amount: "$6", starts: "2026-12-24", ends: "2026-12-31",
+                                 reason: "holiday campaign doubles homepage traffic", useCase: "campaign")
+        XCTAssertEqual(try RaiseBody.request(amount).jsonString,
+                       #"{"grant":"recs","class":"production","amount":"6","starts":"2026-12-24","ends":"2026-12-31","reason":"holiday campaign doubles homepage traffic","use_case":"campaign"}"#)
+        let percent = RaiseFields(grant: "recs", percent: 25, ends: "2026-12-31T18:00:00Z", reason: "  re-index after the outage ")
+        XCTAssertEqual(try RaiseBody.request(percent).jsonString,
+                       #"{"grant":"recs","percent":25,"ends":"2026-12-31T18:00:00Z","reason":"re-index after the outage"}"#)
+        XCTAssertEqual(try RaiseBody.draw(RaiseFields(grant: "recs", amount: "3", ends: "2026-12-05", reason: "launch day")).jsonString,
+                       #"{"grant":"recs","amount":"3","ends":"2026-12-05","reason":"launch day"}"#)
+    }
+
+    func testExceptionBodiesRefuseBeforeSending() {
+        func refusal(_ make: () throws -> JSONValue) -> String {
+            do { return "sent \(try make().jsonString)" } catch { return "\(error)" }
+        }
+        let base = RaiseFields(grant: "recs", ends: "2026-12-31", reason: "a campaign")
+        XCTAssertEqual(refusal { try RaiseBody.request(base) }, "give the raise as --amount USD or --percent N (of the grant's amount)")
+        var both = base
+        both.amount = "5"
+        both.percent = 10
+        XCTAssertEqual(refusal { try RaiseBody.request(both) }, "give --amount or --percent, not both")
+        XCTAssertEqual(refusal { try RaiseBody.draw(both) }, "a burst draw is an amount: give --amount USD")
+        var bad = base
+        bad.amount = "1,000"
+        XCTAssertTrue(refusal { try RaiseBody.request(bad) }.hasPrefix("--amount '1,000': expected a plain decimal"))
+        bad.amount = "0"
+        XCTAssertEqual(refusal { try RaiseBody.request(bad) }, "--amount '0': a raise is more than zero")
+        bad.amount = nil
+        bad.percent = 0
+        XCTAssertEqual(refusal { try RaiseBody.request(bad) }, "--percent 0: a whole percentage from 1 to 1000")
+        var silent = base
+        silent.amount = "5"
+        silent.reason = "   "
+        XCTAssertTrue(refusal { try RaiseBody.request(silent) }.hasPrefix("--reason: say why"))
+        XCTAssertEqual(DecisionBody.approve(condition: nil).jsonString, "{}")
+        XCTAssertEqual(DecisionBody.approve(condition: "campaign pages only").jsonString, #"{"condition":"campaign pages only"}"#)
+        XCTAssertEqual(try DecisionBody.deny(reason: "use the burst pool").jsonString, #"{"reason":"use the burst pool"}"#)
+        XCTAssertThrowsError(try DecisionBody.deny(reason: " "))
+    }
+
+    func testExceptionPaths() throws {
+        XCTAssertEqual(try ExceptionQuery.listPath(status: nil), "/admin/exceptions")
+        XCTAssertEqual(try ExceptionQuery.listPath(status: "pending, active,"), "/admin/exceptions?status=pending,active")
+        XCTAssertThrowsError(try ExceptionQuery.listPath(status: "pending,open")) {
+            XCTAssertEqual("\($0)", "--status: 'open' is not a status (pending, approved, active, lapsed, denied, expired)")
+        }
+        XCTAssertThrowsError(try ExceptionQuery.listPath(status: ","))
+        XCTAssertEqual(ExceptionQuery.entryPath("exc-0001", "approve"), "/admin/exceptions/exc-0001/approve")
+        XCTAssertEqual(ExceptionQuery.entryPath("a/b"), "/admin/exceptions/a%2Fb")
+    }
+
+    /// What the CLI builds, the gateway's registry accepts (and reads as meant).
+    func testTheGatewayAcceptsWhatRequestAndDrawBuild() throws {
+        let directory = NSTemporaryDirectory() + "cli-exceptions-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let now: Int64 = 1_790_000_000  // 2026-09-21T14:13:20Z
+        let registry = try GovernanceRegistry(store: SQLiteGovernanceStore(directory: directory), clock: { now })
+        XCTAssertEqual(registry.configure(try ConfigLoader.parse(yaml: ExceptionWorkflowTests.yaml, file: "/cfg/t.yaml")), [])
+        let request = try registry.requestException(try RaiseBody.request(RaiseFields(
+            grant: "recs", raiseClass: "production", percent: 10, starts: "2026-09-24", ends: "2026-09-30",
+            reason: "holiday campaign doubles homepage traffic", useCase: "campaign")), by: .master)
+        XCTAssertEqual(request.bucket, "production")
+        XCTAssertEqual(request.amountNanos, 40_000_000_000)  // 10% of $400
+        XCTAssertEqual(UTCCalendar.iso8601(request.startsAt), "2026-09-24T00:00:00Z")
+        XCTAssertEqual(UTCCalendar.iso8601(request.endsAt), "2026-10-01T00:00:00Z")  // through the 30th
+        XCTAssertEqual(request.useCase, "campaign")
+        let draw = try registry.drawBurst(try RaiseBody.draw(RaiseFields(
+            grant: "recs", raiseClass: "experimentation", amount: "30", ends: "2026-09-25",
+            reason: "launch day of the new carousel widget")), by: .master)
+        XCTAssertTrue(draw.immediate)
+        XCTAssertEqual(draw.amountNanos, 30_000_000_000)
+        XCTAssertEqual(draw.pool, "acme")
     }
 
     // MARK: the client
