@@ -9,7 +9,7 @@ enum AllocationView {
         var items: [JSONValue] = []
         for grant in table.grants where caller.sees(grant) {
             let buckets: [JSONValue] = grant.buckets.indices.map { b in
-                bucket(grant, grant.buckets[b], state: state(slots.slots[grant.index][b].counter))
+                bucket(grant, grant.buckets[b], state: state(slots.slots[grant.index][b].counter), now: now)
             }
             items.append(.object(JSONObject([
                 ("id", .string(grant.id)), ("parent", grant.parent.map { .string($0) } ?? .null),
@@ -42,32 +42,47 @@ enum AllocationView {
         }
     }
 
-    static func bucket(_ grant: Grant, _ bucket: Grant.Bucket, state: CounterState?) -> JSONValue {
+    /// A bucket's figures. `remaining`, `used_percent` and `tier` are
+    /// against the effective amount: the amount plus the raises active
+    /// `now` (listed in `raises`).
+    static func bucket(_ grant: Grant, _ bucket: Grant.Bucket, state: CounterState?, now: Int64) -> JSONValue {
         let amount = bucket.amountNanos
+        let (raised, active) = grant.raise(forBucket: bucket.name, at: now)
+        let effective = GrantEnforcement.adding(amount, raised)
         let spent = state?.spent ?? 0
         let reserved = state?.reserved ?? 0
-        let (afterSpent, o1) = amount.subtractingReportingOverflow(spent)
+        let (afterSpent, o1) = effective.subtractingReportingOverflow(spent)
         let (left, o2) = afterSpent.subtractingReportingOverflow(reserved)
         let remaining = o1 || o2 ? 0 : max(0, left)
         let resets = grant.window != .none
         return .object(JSONObject([
             ("name", .string(bucket.name)), ("classes", .array(bucket.classes.map { .string($0) })),
             ("amount_nanos", .int(amount)), ("amount", .string(Money.format(nanos: amount))),
+            ("raised_nanos", .int(raised)), ("raised", .string(Money.format(nanos: raised))),
+            ("effective_nanos", .int(effective)), ("effective", .string(Money.format(nanos: effective))),
+            ("raises", .array(active.map { raise in
+                .object(JSONObject([
+                    ("id", .string(raise.id)), ("kind", .string(raise.kind)), ("amount_nanos", .int(raise.amountNanos)),
+                    ("amount", .string(Money.format(nanos: raise.amountNanos))),
+                    ("starts", .string(UTCCalendar.iso8601(raise.startsAt))), ("ends", .string(UTCCalendar.iso8601(raise.endsAt))),
+                ]))
+            })),
             ("spent_nanos", .int(spent)), ("spent", .string(Money.format(nanos: spent))),
             ("reserved_nanos", .int(reserved)), ("in_flight", .string(Money.format(nanos: reserved))),
             ("remaining_nanos", .int(remaining)), ("remaining", .string(Money.format(nanos: remaining))),
-            ("used_percent", .int(AlertMarkers.percent(spent: spent, of: amount))),
-            ("tier", .string(tier(grant, bucket, spent: spent))),
+            ("used_percent", .int(AlertMarkers.percent(spent: spent, of: effective))),
+            ("tier", .string(tier(grant, bucket, spent: spent, amount: effective))),
             ("window_start", resets ? state.map { .string(UTCCalendar.iso8601($0.windowStart)) } ?? .null : .null),
             ("resets_at", resets ? state.map { .string(UTCCalendar.iso8601($0.windowEnd)) } ?? .null : .null),
         ]))
     }
 
-    /// The highest tier spent has reached: "hard", "amber" (production
-    /// failing open), "cap" (100%), "warn" or "ok".
-    static func tier(_ grant: Grant, _ bucket: Grant.Bucket, spent: Int64) -> String {
-        func reached(_ percent: Int) -> Bool { AlertMarkers.reached(spent: spent, percent: percent, of: bucket.amountNanos) }
-        guard spent > 0 || bucket.amountNanos > 0 else { return "ok" }
+    /// The highest tier spent has reached (percentages of `amount`, the
+    /// effective amount): "hard", "amber" (production failing open), "cap"
+    /// (100%), "warn" or "ok".
+    static func tier(_ grant: Grant, _ bucket: Grant.Bucket, spent: Int64, amount: Int64) -> String {
+        func reached(_ percent: Int) -> Bool { AlertMarkers.reached(spent: spent, percent: percent, of: amount) }
+        guard spent > 0 || amount > 0 else { return "ok" }
         if reached(grant.tiers.hard) { return "hard" }
         if bucket.classes.contains("production"), grant.productionAtCap != "refuse", grant.tiers.amber >= 100,
            reached(grant.tiers.amber) { return "amber" }

@@ -22,8 +22,10 @@ final class GrantAlerts {
     }
 
     /// After a settle: the alert of every tier `state` has reached, once each.
-    func check(_ grant: Grant, bucket: Grant.Bucket, slot: GrantSlot, state: CounterState) {
-        let amount = state.limit
+    /// Tiers are percentages of the effective amount: the counter's limit
+    /// plus `raisedNanos`, what the raises active for the request add.
+    func check(_ grant: Grant, bucket: Grant.Bucket, slot: GrantSlot, state: CounterState, raisedNanos: Int64 = 0) {
+        let amount = GrantEnforcement.adding(state.limit, max(0, raisedNanos))
         // Cheapest test first: below the lowest tier there is nothing to do.
         let lowest = min(grant.tiers.warn, 100)
         guard AlertMarkers.reached(spent: state.spent, percent: lowest, of: amount) else { return }
@@ -71,8 +73,9 @@ final class GrantAlerts {
             host.raiseAlert(Alert(
                 severity: severity, kind: tier.kind, subject: grant.scope, message: message,
                 dedupeKey: "\(tier.kind):\(grant.id):\(bucket.name):\(UTCCalendar.day(state.windowStart))",
-                details: Self.details(grant, bucket: bucket, state: state, extra: [("tier", .string(tier.rawValue)),
-                                                                                  ("tier_percent", .int(percent))])))
+                details: Self.details(grant, bucket: bucket, state: state, amount: amount,
+                                      extra: [("tier", .string(tier.rawValue)), ("tier_percent", .int(percent))]
+                                          + (raisedNanos > 0 ? [("raised_nanos", .int(raisedNanos))] : []))))
         }
     }
 
@@ -88,7 +91,7 @@ final class GrantAlerts {
                 + "\(bucket.name) bucket spent \(Self.spent(state, state.limit)), in flight \(Money.format(nanos: state.reserved)), "
                 + "limit \(Money.format(nanos: ceiling)) for \(keyClass) traffic",
             dedupeKey: dedupeKey,
-            details: Self.details(grant, bucket: bucket, state: state, extra: [
+            details: Self.details(grant, bucket: bucket, state: state, amount: state.limit, extra: [
                 ("key_class", .string(keyClass)), ("key_id", .string(keyID)), ("ceiling_nanos", .int(ceiling)),
             ])))
     }
@@ -99,11 +102,13 @@ final class GrantAlerts {
             + "(\(AlertMarkers.percent(spent: state.spent, of: amount))%)"
     }
 
-    static func details(_ grant: Grant, bucket: Grant.Bucket, state: CounterState, extra: [(String, JSONValue)]) -> JSONValue {
+    /// `amount`: the effective amount (the bucket's plus active raises).
+    static func details(_ grant: Grant, bucket: Grant.Bucket, state: CounterState, amount: Int64,
+                        extra: [(String, JSONValue)]) -> JSONValue {
         .object(JSONObject([
             ("grant_id", .string(grant.id)), ("owner", .string(grant.owner)), ("scope", .string(grant.scope)),
-            ("bucket", .string(bucket.name)), ("amount_nanos", .int(state.limit)), ("spent_nanos", .int(state.spent)),
-            ("reserved_nanos", .int(state.reserved)), ("percent", .int(AlertMarkers.percent(spent: state.spent, of: state.limit))),
+            ("bucket", .string(bucket.name)), ("amount_nanos", .int(amount)), ("spent_nanos", .int(state.spent)),
+            ("reserved_nanos", .int(state.reserved)), ("percent", .int(AlertMarkers.percent(spent: state.spent, of: amount))),
         ] + extra))
     }
 }

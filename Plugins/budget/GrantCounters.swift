@@ -17,18 +17,24 @@ struct GrantSlot: Sendable {
 final class GrantSlots: Sendable {
     let version: UInt64
     let slots: [[GrantSlot]]
+    /// The spent counter of every raise the table lists, by its name
+    /// ("exception-spent:<raise id>"): where the cost of a request admitted
+    /// under the raise is added.
+    let raiseCounters: [String: CounterID]
 
-    init(version: UInt64, slots: [[GrantSlot]]) {
+    init(version: UInt64, slots: [[GrantSlot]], raiseCounters: [String: CounterID] = [:]) {
         self.version = version
         self.slots = slots
+        self.raiseCounters = raiseCounters
     }
 }
 
 /// Declares a counter per grant bucket (limit = the bucket's amount, the
 /// grant's window, persisted) for every version of the table the plugin
 /// sees. Declaring an existing name again updates its limit: that is how
-/// a changed amount takes effect; spent and reservations stay.
-/// Thread-safe.
+/// a changed amount takes effect; spent and reservations stay. Each raise
+/// the table lists gets its spent counter (the name the core gives it, no
+/// limit, no window, persisted) once. Thread-safe.
 final class GrantCounters: @unchecked Sendable {
     let host: PluginHost
     private let current = Locked<GrantSlots?>(nil)
@@ -68,7 +74,17 @@ final class GrantCounters: @unchecked Sendable {
     private func build(_ table: GrantTable, byName: inout [String: CounterID], updateLimits: Bool) throws -> GrantSlots {
         var all: [[GrantSlot]] = []
         all.reserveCapacity(table.grants.count)
+        var raiseCounters: [String: CounterID] = [:]
         for grant in table.grants {
+            for raise in grant.raises {
+                if let known = byName[raise.counter] {
+                    raiseCounters[raise.counter] = known
+                    continue
+                }
+                let id = try host.declareCounter(name: raise.counter, limit: Int64.max, window: .none, persist: true)
+                byName[raise.counter] = id
+                raiseCounters[raise.counter] = id
+            }
             var slots: [GrantSlot] = []
             for bucket in grant.buckets {
                 let name = Self.counterName(grant: grant.id, bucket: bucket.name)
@@ -84,7 +100,7 @@ final class GrantCounters: @unchecked Sendable {
             }
             all.append(slots)
         }
-        return GrantSlots(version: table.version, slots: all)
+        return GrantSlots(version: table.version, slots: all, raiseCounters: raiseCounters)
     }
 }
 

@@ -21,6 +21,42 @@ public struct Grant: Sendable {
         public var hard: Int
     }
 
+    /// An approved exception or burst draw (the document's `raises`): the
+    /// bucket named `bucket` is raised by `amountNanos` while
+    /// `startsAt <= now < endsAt`, and lapses by itself after. The
+    /// document may still list a lapsed raise until its next version:
+    /// always check the time (`isActive(at:)`, `raise(forBucket:at:)`).
+    public struct Raise: Sendable, Equatable {
+        /// "exc-0001".
+        public var id: String
+        /// "exception" or "burst".
+        public var kind: String
+        /// The bucket's name: "production", "experimentation" or "all".
+        public var bucket: String
+        public var amountNanos: Int64
+        /// Unix seconds, inclusive.
+        public var startsAt: Int64
+        /// Unix seconds, exclusive: the first instant it no longer raises.
+        public var endsAt: Int64
+        /// The counter that holds what was spent under it
+        /// ("exception-spent:exc-0001"): a plugin adds there the cost of
+        /// the requests the raise admitted; the core shows it.
+        public var counter: String
+
+        public init(id: String, kind: String, bucket: String, amountNanos: Int64, startsAt: Int64, endsAt: Int64,
+                    counter: String) {
+            self.id = id
+            self.kind = kind
+            self.bucket = bucket
+            self.amountNanos = amountNanos
+            self.startsAt = startsAt
+            self.endsAt = endsAt
+            self.counter = counter
+        }
+
+        public func isActive(at now: Int64) -> Bool { startsAt <= now && now < endsAt }
+    }
+
     /// Index in the table's `grants`.
     public let index: Int
     public let id: String
@@ -53,12 +89,30 @@ public struct Grant: Sendable {
     public let status: String
     /// "config" or "minted".
     public let source: String
+    /// Approved raises, lapsed ones included until the next version.
+    public let raises: [Raise]
     public let json: JSONValue
 
     /// The bucket a request of `keyClass` is charged on; nil when the
     /// grant does not admit that class.
     public func bucket(forClass keyClass: String) -> Bucket? {
         buckets.first { $0.classes.contains(keyClass) }
+    }
+
+    /// How much the raises active at `now` add to the bucket named
+    /// `bucket` (a saturating sum; negative amounts count as 0), and
+    /// which they are, in document order. The effective amount is the
+    /// bucket's amount plus `total`.
+    public func raise(forBucket bucket: String, at now: Int64) -> (total: Int64, active: [Raise]) {
+        if raises.isEmpty { return (0, []) }
+        var total: Int64 = 0
+        var active: [Raise] = []
+        for raise in raises where raise.bucket == bucket && raise.isActive(at: now) {
+            active.append(raise)
+            let (sum, overflow) = total.addingReportingOverflow(max(0, raise.amountNanos))
+            total = overflow ? Int64.max : sum
+        }
+        return (total, active)
     }
 
     /// Where the grant stands at `now` for a request of `keyClass`.
@@ -112,6 +166,20 @@ public struct Grant: Sendable {
             }
         }
         self.buckets = buckets
+        // A raise the plugin cannot read is left out (the limit stays
+        // lower, never higher); a missing `raises` is none (older cores).
+        var raises: [Raise] = []
+        if case .array(let items)? = json["raises"] {
+            for item in items {
+                guard let id = item["id"]?.stringValue, let bucket = item["bucket"]?.stringValue,
+                      let amount = item["amount_nanos"]?.int64Value, let startsAt = item["starts_at"]?.int64Value,
+                      let endsAt = item["ends_at"]?.int64Value else { continue }
+                raises.append(Raise(id: id, kind: item["kind"]?.stringValue ?? "exception", bucket: bucket, amountNanos: amount,
+                                    startsAt: startsAt, endsAt: endsAt,
+                                    counter: item["counter"]?.stringValue ?? "exception-spent:\(id)"))
+            }
+        }
+        self.raises = raises
     }
 }
 

@@ -37,14 +37,16 @@ extension FakeHost {
     /// A grant object as the gateway writes it, with the gateway's
     /// defaults. `amounts`: bucket name ("production", "experimentation"
     /// or "all") to nano-dollars. `org` and `team` are read from the scope
-    /// unless given (a key grant's are its key's).
+    /// unless given (a key grant's are its key's). `raises`: approved
+    /// exceptions and burst draws as the core lists them (see
+    /// `FakeHost.raise(...)`).
     public static func grant(id: String, scope: String, parent: String? = nil, org: String? = nil, team: String? = nil,
                              owner: String = "owner@example.com",
                              grantClass: String = "both", amounts: [(String, Int64)] = [("all", 1_000_000_000)],
                              period: String = "daily", tpm: Int64? = nil, rpm: Int64? = nil, renewsAt: Int64? = nil,
                              onExpiry: String = "refuse", graceUntil: Int64? = nil, productionAtCap: String = "open",
                              tiers: (warn: Int, amber: Int, hard: Int) = (80, 110, 150), status: String = "active",
-                             source: String = "config") -> JSONValue {
+                             source: String = "config", raises: [JSONValue] = []) -> JSONValue {
         let windows: [String: Int64] = ["total": 0, "daily": 1, "weekly": 2, "monthly": 3, "quarterly": 5]
         let buckets: [JSONValue] = amounts.map { name, nanos in
             let classes = name == "all" ? ["production", "experimentation"] : [name]
@@ -65,7 +67,18 @@ extension FakeHost {
             ("on_expiry", .string(onExpiry)), ("grace_until", optional(graceUntil)),
             ("production_at_cap", .string(productionAtCap)),
             ("tiers", .object(JSONObject([("warn", .int(tiers.warn)), ("amber", .int(tiers.amber)), ("hard", .int(tiers.hard))]))),
-            ("status", .string(status)), ("source", .string(source)),
+            ("status", .string(status)), ("source", .string(source)), ("raises", .array(raises)),
+        ]))
+    }
+
+    /// One element of a grant's `raises` as the core writes it: `bucket`
+    /// raised by `amountNanos` while startsAt <= now < endsAt; its spent
+    /// counter is "exception-spent:<id>".
+    public static func raise(id: String, kind: String = "exception", bucket: String = "all", amountNanos: Int64,
+                             startsAt: Int64, endsAt: Int64) -> JSONValue {
+        .object(JSONObject([
+            ("id", .string(id)), ("kind", .string(kind)), ("bucket", .string(bucket)), ("amount_nanos", .int(amountNanos)),
+            ("starts_at", .int(startsAt)), ("ends_at", .int(endsAt)), ("counter", .string("exception-spent:\(id)")),
         ]))
     }
 }

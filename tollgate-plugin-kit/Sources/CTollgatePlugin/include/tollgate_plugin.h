@@ -943,9 +943,19 @@ typedef tollgate_type_status (*tollgate_callback_route_respond)(tollgate_type_ro
  *     "on_expiry": "refuse" | "grace", "grace_until": ... | null,
  *     "production_at_cap": "open" | "refuse",
  *     "tiers": {"warn": 80, "amber": 110, "hard": 150},
- *     "status": "active" | "revoked", "source": "config" | "minted", ...}]}
+ *     "status": "active" | "revoked", "source": "config" | "minted",
+ *     "raises": [{"id": "exc-0001", "kind": "exception" | "burst",
+ *                 "bucket": "production" | "experimentation" | "all",
+ *                 "amount_nanos": 5000000000000, "starts_at": 1782864000,
+ *                 "ends_at": 1783468800,
+ *                 "counter": "exception-spent:exc-0001"}], ...}]}
  * Times are Unix seconds. A request is charged on a grant's bucket whose
- * `classes` include the request's key class. */
+ * `classes` include the request's key class. `raises` are approved
+ * exceptions and burst draws: each raises its bucket's limit by
+ * amount_nanos while starts_at <= now < ends_at and lapses by itself after
+ * (the document may list a lapsed raise until its next version: compare
+ * the times). `counter` is where a plugin adds what was spent under the
+ * raise (the core shows it as the exception's spent_under). */
 
 /* The grant table now. *json_out is borrowed until on_destroy returns (the
  * host keeps every version it handed to the instance). Callable anywhere. */
