@@ -86,7 +86,7 @@ final class ExceptionEndToEndTests: XCTestCase {
 
         // No reason: a 400 naming the field. The requester cannot approve.
         let noReason = try admin(gw.port, "POST", "/admin/exceptions", as: Self.teamAdmin,
-                                 #"{"grant": "payments", "class": "production", "amount": "1", "ends": "\#(Self.tomorrow)"}"#)
+                                 #"{"grant": "payments", "class": "production", "amount": "0.001", "ends": "\#(Self.tomorrow)"}"#)
         XCTAssertEqual(noReason.status, 400)
         XCTAssertTrue(noReason.text.contains("reason:"), noReason.text)
         let selfApproval = try admin(gw.port, "POST", "/admin/exceptions/\(id)/approve", as: Self.teamAdmin, "{}")

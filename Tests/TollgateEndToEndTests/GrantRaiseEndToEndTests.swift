@@ -126,8 +126,8 @@ final class GrantRaiseEndToEndTests: XCTestCase {
         gw.stop()
         stopped = true
         _ = try LedgerReader.waitForRows(storage + "/ledger.sqlite", count: servedBefore + servedUnder, by: "outcome")
-        let groups = try LedgerReader.report(storage + "/ledger.sqlite", by: "tag.exception_ids").groups()
-        let tagged = try XCTUnwrap(groups.first { $0["tag.exception_ids"] as? String == id }, "\(groups)")
+        let groups = try LedgerReader.report(storage + "/ledger.sqlite", by: "exception").groups()
+        let tagged = try XCTUnwrap(groups.first { $0["exception"] as? String == id }, "\(groups)")
         XCTAssertEqual(LedgerReader.int(tagged["requests"]), Int64(servedUnder))
         XCTAssertEqual(LedgerReader.int(tagged["cost_nanos"]), spentAfter - spentBefore)
     }
