@@ -33,6 +33,9 @@ package final class CallContext {
     package var attributes = HeaderList(caseInsensitive: false)
     /// Where call_grants finds the grants (nil: the call is on none).
     package var governance: GovernanceRegistry?
+    /// The path call_grants computed after the pre-call chain (attributes
+    /// no longer change then), for the version it was computed in.
+    var grantPathAfterPreCall: (published: PublishedGrants, path: [Int])?
     package var responseHeaders = HeaderList(caseInsensitive: true)
     package var upstreamHeaders = HeaderList(caseInsensitive: true)
     package var headersSent = false

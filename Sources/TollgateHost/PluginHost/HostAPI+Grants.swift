@@ -36,7 +36,17 @@ private let hostCallGrants: tollgate_callback_call_grants = { call, versionOut, 
         countOut!.pointee = 0
         return OK
     }
-    let (published, path) = registry.path(identity: call.identity) { call.attributes[$0] }
+    // In pre_call a plugin may still set the attributes a path reads; after
+    // it the path only changes with the table, so it is computed once per
+    // version (the budget plugin settles and the tagging plugin writes the
+    // ledger row on the same path, for the price of one).
+    let published: PublishedGrants, path: [Int]
+    if call.phase != .preCall, let cached = call.grantPathAfterPreCall, cached.published === registry.current {
+        (published, path) = cached
+    } else {
+        (published, path) = registry.path(identity: call.identity) { call.attributes[$0] }
+        if call.phase != .preCall { call.grantPathAfterPreCall = (published, path) }
+    }
     versionOut!.pointee = published.table.version
     countOut!.pointee = path.count
     for (i, index) in path.prefix(capacity).enumerated() { indicesOut![i] = UInt32(index) }
