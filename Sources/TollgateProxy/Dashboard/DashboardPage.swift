@@ -56,7 +56,7 @@ enum DashboardPage {
     <table id="allocation-table">
       <caption>Every grant you may see, as the tree: spent, in flight and remaining per class, from <code>GET /admin/allocation</code>.</caption>
       <thead><tr>
-        <th scope="col">Grant</th><th scope="col">Scope</th><th scope="col">Owner</th><th scope="col">Period</th>
+        <th scope="col">Grant and scope</th><th scope="col">Owner</th><th scope="col">Period</th>
         <th scope="col">Class</th><th scope="col" class="num">Amount</th><th scope="col">Burn-down</th><th scope="col">Tier</th>
         <th scope="col">Renews</th><th scope="col">Rationale</th>
       </tr></thead>
@@ -85,7 +85,7 @@ enum DashboardPage {
       <caption>Money reserved right now by requests still running, per grant (<code>reserved_nanos</code> of <code>GET /admin/allocation</code>); a grant counts its children's requests too.</caption>
       <thead><tr>
         <th scope="col">Grant</th><th scope="col">Class</th><th scope="col" class="num">In flight</th><th scope="col" class="num">Spent</th>
-        <th scope="col" class="num">Remaining</th><th scope="col" class="num">Amount</th><th scope="col">Exposure</th>
+        <th scope="col" class="num">Remaining</th><th scope="col" class="num">Amount</th><th scope="col">In flight, against the largest</th>
       </tr></thead>
       <tbody id="inflight-body"></tbody>
     </table>

@@ -110,12 +110,14 @@ enum DashboardScript {
 
   // --- tiers, statuses, bars ----------------------------------------------
 
-  // Colour AND words: the label alone says it all.
+  // Colour AND words: the label alone says it all. The tiers are
+  // docs/governance.md's: warn (80%), at cap (100%), amber (production
+  // past its amount, 110%), hard stop (150%).
   const TIERS = {
     ok: ["green", "OK", "●"],
     warn: ["amber", "Warn", "▲"],
     cap: ["red", "At cap", "■"],
-    amber: ["red", "Amber: past its amount", "■"],
+    amber: ["red", "Amber", "■"],
     hard: ["red", "Hard stop", "■"],
   };
   function tierBadge(tier) {
@@ -157,8 +159,8 @@ enum DashboardScript {
       bar.append(tick);
     }
     return el("div", { class: "burn" }, bar,
-      el("div", { class: "legend" }, bucket.spent + " spent · " + bucket.in_flight + " in flight · " + bucket.remaining + " left",
-        el("span", { class: "pct" }, " (" + bucket.used_percent + "% used)")));
+      el("div", { class: "legend" }, el("span", {}, bucket.spent + " spent"), " · ", el("span", {}, bucket.in_flight + " in flight"), " · ",
+        el("span", {}, bucket.remaining + " left", el("span", { class: "pct" }, " (" + bucket.used_percent + "% used)"))));
   }
 
   // --- sign-in ------------------------------------------------------------
@@ -286,21 +288,26 @@ enum DashboardScript {
     const now = Date.parse(data.as_of);
     const body = $("allocation-body");
     const rows = [];
+    // Indent from the shallowest grant shown (a team admin's tree starts at its team).
+    const visible = new Set(data.grants.map((g) => g.id));
+    const top = Math.min(...data.grants.map((g) => g.depth));
     for (const grant of data.grants) {
+      const depth = grant.depth - top;
+      const nested = grant.parent && visible.has(grant.parent);
       const buckets = grant.buckets.length ? grant.buckets : [null];
       const span = buckets.length;
       buckets.forEach((bucket, index) => {
         const row = el("tr", { class: index === 0 ? "first" : "more", "data-grant": grant.id });
         if (index === 0) {
           const head = el("th", { scope: "row", rowspan: span, class: "grant" },
-            grant.depth > 0 ? el("span", { class: "branch", "aria-hidden": "true" }, "└ ") : null,
+            nested ? el("span", { class: "branch", "aria-hidden": "true" }, "└ ") : null,
             el("span", { class: "id" }, grant.id),
             grant.parent ? el("span", { class: "sr-only" }, ", inside " + grant.parent) : null,
-            grant.status !== "active" ? [" ", statusBadge(grant.status)] : null);
-          head.style.setProperty("--depth", String(grant.depth));
+            grant.status !== "active" ? [" ", statusBadge(grant.status)] : null,
+            el("div", { class: "scope" }, grant.scope));
+          head.style.setProperty("--depth", String(depth));
           row.append(head,
-            el("td", { rowspan: span }, grant.scope),
-            el("td", { rowspan: span }, grant.owner),
+            el("td", { rowspan: span, class: "owner" }, grant.owner),
             el("td", { rowspan: span }, grant.period, grant.tpm ? el("div", { class: "note" }, grant.tpm.toLocaleString("en") + " TPM") : null));
         }
         if (bucket) {
@@ -310,12 +317,13 @@ enum DashboardScript {
           row.append(el("td", {}, "—"), el("td", { class: "num" }, "—"), el("td", {}, "—"), el("td", {}, "—"));
         }
         if (index === 0) {
-          row.append(el("td", { rowspan: span }, renewal(grant, now)), el("td", { rowspan: span, class: "why" }, rationale(grant.rationale)));
+          row.append(el("td", { rowspan: span, class: "renews" }, renewal(grant, now)),
+                     el("td", { rowspan: span, class: "why" }, rationale(grant.rationale)));
         }
         rows.push(row);
       });
     }
-    if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 10, class: "empty" }, "No grants in your scope.")));
+    if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 9, class: "empty" }, "No grants in your scope.")));
     body.replaceChildren(...rows);
     renderCapacity(data.capacity);
   }
@@ -370,15 +378,29 @@ enum DashboardScript {
     });
     items.sort((a, b) => (b.bucket.reserved_nanos - a.bucket.reserved_nanos) || (a.order - b.order));
     $("inflight-total").textContent = money(total);
+    const largest = Math.max(0, ...items.map((item) => item.bucket.reserved_nanos));
     const rows = items.map(({ grant, bucket }) => {
-      const head = el("th", { scope: "row", class: "grant" }, el("span", { class: "id" }, grant.id), el("div", { class: "note" }, grant.scope));
+      const head = el("th", { scope: "row", class: "grant" }, el("span", { class: "id" }, grant.id), el("div", { class: "scope" }, grant.scope));
       return el("tr", { class: bucket.reserved_nanos > 0 ? "busy" : "", "data-grant": grant.id },
         head, el("td", {}, bucket.name), el("td", { class: "num strong" }, bucket.in_flight),
         el("td", { class: "num" }, bucket.spent), el("td", { class: "num" }, bucket.remaining), el("td", { class: "num" }, bucket.amount),
-        el("td", {}, burnBar(bucket)));
+        el("td", {}, exposureBar(bucket, largest)));
     });
     if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 7, class: "empty" }, "No grants in your scope.")));
     $("inflight-body").replaceChildren(...rows);
+  }
+
+  /// In flight against the largest in-flight figure on the page (a
+  /// reservation is tiny next to a month's amount), with the words.
+  function exposureBar(bucket, largest) {
+    const bar = el("div", { class: "bar", "aria-hidden": "true" });
+    const fill = el("span", { class: "seg flight" });
+    fill.style.width = largest > 0 ? (100 * bucket.reserved_nanos / largest).toFixed(3) + "%" : "0%";
+    bar.append(fill);
+    const share = bucket.remaining_nanos + bucket.reserved_nanos > 0
+      ? Math.round(1000 * bucket.reserved_nanos / (bucket.remaining_nanos + bucket.reserved_nanos)) / 10 : 0;
+    const words = bucket.reserved_nanos > 0 ? share + "% of what was left is reserved" : "nothing reserved";
+    return el("div", { class: "burn" }, bar, el("div", { class: "legend" }, words));
   }
 
   // Exceptions -------------------------------------------------------------------
@@ -404,9 +426,9 @@ enum DashboardScript {
     const rows = log.exceptions.slice().reverse().map((x) => {
       const condition = x.condition || (x.denial_reason ? "Denied: " + x.denial_reason : "—");
       const row = el("tr", { "data-exception": x.id, "data-status": x.status },
-        el("th", { scope: "row" }, x.id), el("td", {}, x.kind + (x.immediate ? " (granted at once)" : "")),
+        el("th", { scope: "row", class: "nowrap" }, x.id), el("td", {}, x.kind, x.immediate ? el("div", { class: "note" }, "granted at once") : null),
         el("td", {}, x.grant, el("div", { class: "note" }, x.bucket)), el("td", { class: "num" }, "+" + x.amount),
-        el("td", {}, when(x.starts), el("br"), "→ " + when(x.ends)), el("td", {}, statusBadge(x.status)),
+        el("td", { class: "window" }, el("div", {}, when(x.starts)), el("div", {}, "→ " + when(x.ends))), el("td", {}, statusBadge(x.status)),
         el("td", {}, x.requested_by), el("td", { class: "why" }, x.reason, x.use_case ? el("div", { class: "note" }, "use case: " + x.use_case) : null),
         el("td", {}, x.decided_by || "—"), el("td", { class: "why" }, condition), el("td", { class: "num" }, x.spent_under));
       if (deciding) row.append(el("td", { class: "decide" }, x.status === "pending" ? decisionControls(x) : "—"));

@@ -66,11 +66,14 @@ tbody tr.more td { border-top: 1px dashed var(--line); }
 th.grant { white-space: nowrap; padding-left: calc(.55rem + var(--depth, 0) * 1.4rem); }
 th.grant .id { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-weight: 700; }
 th.grant .branch { color: var(--muted); }
+th.grant .scope { font-weight: 400; color: var(--muted); font-size: .8rem; margin-top: .1rem; }
+td.owner { min-width: 10rem; max-width: 14rem; overflow-wrap: anywhere; }
+td.renews, td.window div, .nowrap { white-space: nowrap; }
 td.why { max-width: 22rem; }
 td.empty { color: var(--muted); text-align: center; padding: 1.2rem; }
 tr.busy { background: #fff8ea; }
 
-.burn { min-width: 13rem; }
+.burn { min-width: 15rem; max-width: 18rem; }
 .bar { position: relative; display: flex; height: .8rem; width: 100%; max-width: 16rem; background: var(--band); border: 1px solid #aab3bf; border-radius: 3px; overflow: hidden; }
 .bar.small { max-width: 12rem; }
 .seg { display: block; height: 100%; }
@@ -79,7 +82,8 @@ tr.busy { background: #fff8ea; }
 .seg.left { background: var(--left); }
 .seg.over { background: var(--over); }
 .bar .limit { position: absolute; top: -1px; bottom: -1px; width: 3px; margin-left: -1px; background: var(--ink); }
-.legend { font-size: .8rem; margin-top: .2rem; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.legend { font-size: .8rem; margin-top: .2rem; font-variant-numeric: tabular-nums; }
+.legend > span { white-space: nowrap; }
 .legend .pct { color: var(--muted); }
 
 .badge { display: inline-block; padding: .1rem .45rem; border-radius: 999px; font-size: .8rem; font-weight: 600; white-space: nowrap; border: 1px solid currentColor; }
