@@ -227,6 +227,12 @@ def test_the_team_admin_sees_its_team_only_and_files_a_request_through_the_page(
     error = wait(browser, lambda d: d.find_element(By.ID, "exceptions-error").text)
     assert "reason" in error, error
     shot(browser, shots, "05-team-admin-exceptions")
+
+    # Its team's alerts: the tier alerts of the grants it delegated.
+    open_view(browser, "alerts")
+    subjects = {row.find_elements(By.TAG_NAME, "td")[3].text for row in browser.find_elements(By.CSS_SELECTOR, "#alerts-body tr[data-kind]")}
+    assert "feature/demo/recs/digest" in subjects
+    assert all(s.startswith("feature/demo/recs/") or s.startswith("recs") for s in subjects), subjects
     sign_out(browser)
 
 

@@ -253,6 +253,12 @@ enum DashboardScript {
     });
   }
 
+  /// An address that may break after its "@" only.
+  function email(text) {
+    const at = text.indexOf("@");
+    return at < 0 ? text : [text.slice(0, at + 1), el("wbr"), text.slice(at + 1)];
+  }
+
   function rationale(value) {
     if (value === null || value === undefined) return "—";
     if (typeof value === "string") return value;
@@ -307,7 +313,7 @@ enum DashboardScript {
             el("div", { class: "scope" }, grant.scope));
           head.style.setProperty("--depth", String(depth));
           row.append(head,
-            el("td", { rowspan: span, class: "owner" }, grant.owner),
+            el("td", { rowspan: span, class: "owner" }, email(grant.owner)),
             el("td", { rowspan: span }, grant.period, grant.tpm ? el("div", { class: "note" }, grant.tpm.toLocaleString("en") + " TPM") : null));
         }
         if (bucket) {
@@ -397,9 +403,10 @@ enum DashboardScript {
     const fill = el("span", { class: "seg flight" });
     fill.style.width = largest > 0 ? (100 * bucket.reserved_nanos / largest).toFixed(3) + "%" : "0%";
     bar.append(fill);
-    const share = bucket.remaining_nanos + bucket.reserved_nanos > 0
-      ? Math.round(1000 * bucket.reserved_nanos / (bucket.remaining_nanos + bucket.reserved_nanos)) / 10 : 0;
-    const words = bucket.reserved_nanos > 0 ? share + "% of what was left is reserved" : "nothing reserved";
+    const room = bucket.remaining_nanos + bucket.reserved_nanos;
+    const share = room > 0 ? 100 * bucket.reserved_nanos / room : 100;
+    const percent = share >= 0.1 ? (Math.round(share * 10) / 10) + "%" : "under 0.1%";
+    const words = bucket.reserved_nanos > 0 ? percent + " of what was left is reserved" : "nothing reserved";
     return el("div", { class: "burn" }, bar, el("div", { class: "legend" }, words));
   }
 

@@ -67,7 +67,7 @@ th.grant { white-space: nowrap; padding-left: calc(.55rem + var(--depth, 0) * 1.
 th.grant .id { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-weight: 700; }
 th.grant .branch { color: var(--muted); }
 th.grant .scope { font-weight: 400; color: var(--muted); font-size: .8rem; margin-top: .1rem; }
-td.owner { min-width: 10rem; max-width: 14rem; overflow-wrap: anywhere; }
+td.owner { max-width: 16rem; }
 td.renews, td.window div, .nowrap { white-space: nowrap; }
 td.why { max-width: 22rem; }
 td.empty { color: var(--muted); text-align: center; padding: 1.2rem; }
