@@ -7,7 +7,7 @@ folder the run prints ($TOLLGATE_SCREENSHOTS, else
 /tmp/tollgate-dashboard-shots).
 
 The tests share one gateway and one browser, and run in file order: the
-approver's test decides what the team admin's test filed."""
+viewer's and the approver's tests look at what the team admin's test filed."""
 import datetime
 import json
 import threading
@@ -154,45 +154,11 @@ def test_a_wrong_credential_is_refused_with_the_gateways_message(gateway, browse
     shot(browser, shots, "01-sign-in-refused")
 
 
-def test_the_viewer_reads_everything_in_its_org_and_can_change_nothing(filled, browser, shots):
-    sign_in(browser, filled, VIEWER)
-    cookie = browser.get_cookie("tollgate_session")
-    assert cookie and cookie["httpOnly"] and cookie.get("sameSite") == "Strict"
-    assert "finance (viewer, org/demo)" in browser.find_element(By.ID, "who").text
-    open_view(browser, "allocation")
-    assert grants_shown(browser) == DEMO_GRANTS | RECS_GRANTS
-    # Words beside every colour: each bucket has a tier label.
-    tiers = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#allocation-body td.tier")]
-    assert tiers and all(tiers)
-    def tier(grant):
-        return browser.find_element(By.CSS_SELECTOR, f"#allocation-body tr[data-grant='{grant}'] td.tier").text
-    assert "OK" in tier("recs-email")
-    assert "Warn" in tier("recs-digest")
-    assert "Amber" in tier("recs-push")
-    # recs-email renews in ten days: highlighted, and said in words.
-    soon = browser.find_element(By.CSS_SELECTOR, "#allocation-body tr[data-grant='recs-email'] .soon")
-    assert "in 10 days" in soon.text or "in 11 days" in soon.text
-    assert browser.find_elements(By.CSS_SELECTOR, "#capacity-body tr")
-    shot(browser, shots, "02-viewer-allocation")
-
-    # A tab is a real button: the keyboard opens it.
-    tab = browser.find_element(By.CSS_SELECTOR, "[data-view='exceptions']")
-    tab.send_keys(Keys.ENTER)
-    wait(browser, lambda d: d.find_element(By.ID, "view-exceptions").is_displayed())
-    wait(browser, lambda d: d.find_element(By.ID, "exceptions-as-of").text != "")
-    assert decision_buttons(browser) == []
-    assert not browser.find_element(By.ID, "request-forms").is_displayed()
-    assert not browser.find_element(By.ID, "request-form").is_displayed()
-    shot(browser, shots, "03-viewer-exceptions")
-    sign_out(browser)
-    assert browser.get_cookie("tollgate_session") is None
-
-
 def test_the_team_admin_sees_its_team_only_and_files_a_request_through_the_page(filled, browser, shots):
     sign_in(browser, filled, TEAM_ADMIN)
     open_view(browser, "allocation")
     assert grants_shown(browser) == RECS_GRANTS
-    shot(browser, shots, "04-team-admin-allocation")
+    shot(browser, shots, "02-team-admin-allocation")
 
     open_view(browser, "exceptions")
     assert decision_buttons(browser) == []
@@ -226,7 +192,7 @@ def test_the_team_admin_sees_its_team_only_and_files_a_request_through_the_page(
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     error = wait(browser, lambda d: d.find_element(By.ID, "exceptions-error").text)
     assert "reason" in error, error
-    shot(browser, shots, "05-team-admin-exceptions")
+    shot(browser, shots, "03-team-admin-exceptions")
 
     # Its team's alerts: the tier alerts of the grants it delegated.
     open_view(browser, "alerts")
@@ -234,6 +200,42 @@ def test_the_team_admin_sees_its_team_only_and_files_a_request_through_the_page(
     assert "feature/demo/recs/digest" in subjects
     assert all(s.startswith("feature/demo/recs/") or s.startswith("recs") for s in subjects), subjects
     sign_out(browser)
+
+
+def test_the_viewer_reads_everything_in_its_org_and_can_change_nothing(filled, browser, shots):
+    sign_in(browser, filled, VIEWER)
+    cookie = browser.get_cookie("tollgate_session")
+    assert cookie and cookie["httpOnly"] and cookie.get("sameSite") == "Strict"
+    assert "finance (viewer, org/demo)" in browser.find_element(By.ID, "who").text
+    open_view(browser, "allocation")
+    assert grants_shown(browser) == DEMO_GRANTS | RECS_GRANTS
+    # Words beside every colour: each bucket has a tier label.
+    tiers = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#allocation-body td.tier")]
+    assert tiers and all(tiers)
+    def tier(grant):
+        return browser.find_element(By.CSS_SELECTOR, f"#allocation-body tr[data-grant='{grant}'] td.tier").text
+    assert "OK" in tier("recs-email")
+    assert "Warn" in tier("recs-digest")
+    assert "Amber" in tier("recs-push")
+    # recs-email renews in ten days: highlighted, and said in words.
+    soon = browser.find_element(By.CSS_SELECTOR, "#allocation-body tr[data-grant='recs-email'] .soon")
+    assert "in 10 days" in soon.text or "in 11 days" in soon.text
+    assert browser.find_elements(By.CSS_SELECTOR, "#capacity-body tr")
+    shot(browser, shots, "04-viewer-allocation")
+
+    # A tab is a real button: the keyboard opens it.
+    tab = browser.find_element(By.CSS_SELECTOR, "[data-view='exceptions']")
+    tab.send_keys(Keys.ENTER)
+    wait(browser, lambda d: d.find_element(By.ID, "view-exceptions").is_displayed())
+    wait(browser, lambda d: d.find_element(By.ID, "exceptions-as-of").text != "")
+    # The team admin's request is pending, and the viewer cannot decide it.
+    assert exception_row(browser, shared["filed"]).get_attribute("data-status") == "pending"
+    assert decision_buttons(browser) == []
+    assert not browser.find_element(By.ID, "request-forms").is_displayed()
+    assert not browser.find_element(By.ID, "request-form").is_displayed()
+    shot(browser, shots, "05-viewer-exceptions")
+    sign_out(browser)
+    assert browser.get_cookie("tollgate_session") is None
 
 
 def test_the_approver_approves_it_through_the_page(filled, browser, shots):

@@ -97,9 +97,9 @@ tr.busy { background: #fff8ea; }
 .total { font-size: 1.05rem; }
 .total strong { font-size: 1.4rem; font-variant-numeric: tabular-nums; }
 
-td.decide { min-width: 15rem; }
+td.decide { width: 14rem; min-width: 12rem; }
 td.decide label { display: block; font-size: .78rem; color: var(--muted); }
-td.decide input { width: 100%; margin: .15rem 0 .3rem; }
+td.decide input { display: block; width: 100%; min-width: 8rem; margin: .15rem 0 .3rem; }
 .buttons { display: flex; gap: .4rem; }
 
 .forms { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 1rem; margin-top: 1rem; }
