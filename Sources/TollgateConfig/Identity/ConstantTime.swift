@@ -6,7 +6,7 @@ import TollgateDialects
 /// Comparison whose time does not depend on where the strings differ (the
 /// master key: a caller must not learn it a byte at a time from timings).
 package enum ConstantTime {
-    static func equal(_ a: String, _ b: String) -> Bool {
+    package static func equal(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
         var difference = UInt8(x.count == y.count ? 0 : 1)
         for i in 0..<max(x.count, y.count) {

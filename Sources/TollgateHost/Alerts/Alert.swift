@@ -44,6 +44,8 @@ package struct Alert: Sendable, Equatable {
 /// Where alerts go. Deliver must never block the caller.
 package protocol AlertSink: Sendable {
     func deliver(_ alert: Alert)
+    /// How GET /admin/alerts names the sink: "log", "webhook:HOST[:PORT]".
+    var name: String { get }
     /// Called by the router when it adopts the sink: where the sink counts
     /// its deliveries. The sinks are built from config alone (also on
     /// reload), so the metrics arrive here rather than in the initialiser.
@@ -57,6 +59,7 @@ package protocol AlertSink: Sendable {
 }
 
 extension AlertSink {
+    package var name: String { String(describing: type(of: self)) }
     package func attach(metrics: GatewayMetrics) {}
     package func close() {}
     package func waitUntilDrained(timeoutMs: Int) -> Bool { true }

@@ -16,11 +16,19 @@ package final class AlertRouter: @unchecked Sendable {
     private let metrics: GatewayMetrics
     /// Dedupe keys remembered; the oldest are forgotten past this.
     let memory: Int
+    /// The last alerts delivered (GET /admin/alerts).
+    private var recent: RecentAlerts
+    private let clock: @Sendable () -> Int64
 
-    package init(sinks: [AlertSink], metrics: GatewayMetrics, memory: Int = 100_000) {
+    /// `recentCapacity`: how many delivered alerts `recentAlerts` keeps;
+    /// `clock`: Unix microseconds, for their time.
+    package init(sinks: [AlertSink], metrics: GatewayMetrics, memory: Int = 100_000, recentCapacity: Int = 500,
+                 clock: @escaping @Sendable () -> Int64 = MonotonicClock.wallMicros) {
         self.sinks = sinks
         self.metrics = metrics
         self.memory = memory
+        self.recent = RecentAlerts(capacity: recentCapacity)
+        self.clock = clock
         for sink in sinks { sink.attach(metrics: metrics) }
     }
 
@@ -57,6 +65,12 @@ package final class AlertRouter: @unchecked Sendable {
         return drained
     }
 
+    /// The last alerts delivered (after deduplication), newest first, and
+    /// how many were delivered since the process started.
+    package func recentAlerts() -> (alerts: [DeliveredAlert], recorded: Int64, capacity: Int) {
+        lock.withLock { (recent.newestFirst, recent.recorded, recent.capacity) }
+    }
+
     /// Returns false when the alert was a duplicate and was dropped.
     @discardableResult
     package func raise(_ alert: Alert) -> Bool {
@@ -68,6 +82,7 @@ package final class AlertRouter: @unchecked Sendable {
                 for key in seenOrder.prefix(drop) { seen.remove(key) }
                 seenOrder.removeFirst(drop)
             }
+            recent.record(alert, at: clock(), sinks: sinks.map(\.name))
             return sinks
         }
         guard let targets else { return false }
@@ -81,6 +96,8 @@ package final class AlertRouter: @unchecked Sendable {
 package struct LogAlertSink: AlertSink {
     let logger: Logger
     package init(logger: Logger) { self.logger = logger }
+
+    package var name: String { "log" }
 
     package func deliver(_ alert: Alert) {
         let level: Logger.Level = alert.severity == .critical ? .critical : (alert.severity == .warning ? .warning : .notice)

@@ -41,6 +41,7 @@ package final class WebhookAlertSink: AlertSink, @unchecked Sendable {
     package let settings: Settings
     /// The `sink` label of this sink's metrics.
     package let label: String
+    package var name: String { label }
     let policy: WebhookRetryPolicy
     private let logger: Logger
     private let poster: WebhookPoster

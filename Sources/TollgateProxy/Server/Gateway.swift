@@ -33,6 +33,8 @@ package final class Gateway: Sendable {
     let recorder: CallRecorder
     let transports: TransportRegistry
     let inFlight = InFlightCalls()
+    /// The dashboard's sign-in sessions (memory only: a restart signs everyone out).
+    let dashboardSessions = DashboardSessions()
     let clientConnections: ClientConnections
     let listener: Listener
     let router: Router

@@ -10,7 +10,7 @@ import TollgateUpstream
 import TollgateMockProvider
 
 /// The gateway's routes: the two proxy routes, the model list, the probes,
-/// the metrics and the admin API.
+/// the metrics, the dashboard (Dashboard/) and the admin API.
 extension Router {
     static func gateway(admin: AdminRoutes) -> Router {
         var router = Router()
@@ -42,6 +42,7 @@ extension Router {
             request.writer.send(status: 200, headers: [("content-type", "text/plain; version=0.0.4")], body: body)
             return nil
         }
+        DashboardRoutes.add(to: &router)
         router.add(prefix: "/admin/") { request in
             admin.respond(to: request)
             return nil

@@ -109,7 +109,7 @@ extension AdminRoutes {
         return true
     }
 
-    private static func queryValue(_ request: RoutedRequest, _ name: String) -> String? {
+    static func queryValue(_ request: RoutedRequest, _ name: String) -> String? {
         guard let query = request.head.uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)

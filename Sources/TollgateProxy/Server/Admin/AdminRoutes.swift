@@ -9,7 +9,8 @@ import TollgateUpstream
 import TollgateMockProvider
 
 /// `/admin/...`: the caller first (the master key, or a credential: team
-/// admin, viewer), then the built-in routes (master key only), the
+/// admin, viewer, approver — presented as a bearer key, or through the
+/// dashboard's session cookie), then the built-in routes (master key only), the
 /// governance routes (AdminRoutes+Governance), the routes the serving
 /// generation's plugins declared (by their role), else 404.
 package struct AdminRoutes: Sendable {
@@ -34,18 +35,34 @@ package struct AdminRoutes: Sendable {
         let generation = request.gateway.generations.pin()
         defer { generation.unpin() }
         let masterKey = generation.config.masterKey()
-        let actor: GovernanceActor
-        switch Authenticator.governanceActor(request.head.headers, masterKey: masterKey,
-                                             runtime: request.gateway.services.governance) {
-        case .success(let found):
-            actor = found
-        case .failure(let error):
-            // No credential matched: answer as the master-key routes
-            // always have (403 when admin is off, 401 for a wrong key).
-            return request.writer.sendError(Authenticator.master(request.head.headers, masterKey: masterKey) ?? error,
-                                            dialect: .unrouted)
-        }
+        let headers = request.head.headers
         let method = request.head.method
+        let actor: GovernanceActor
+        if !headers.contains(name: "authorization"), !headers.contains(name: "x-api-key"),
+           let token = DashboardCookie.token(in: headers) {
+            // The dashboard's session cookie (docs/dashboard.md): its actor
+            // is the caller; a change needs the session's CSRF token too.
+            guard let session = request.gateway.dashboardSessions.resolve(token: token, masterKey: masterKey,
+                                                                           runtime: request.gateway.services.governance) else {
+                return request.writer.sendError(.authentication("The dashboard session is unknown or expired: sign in again.",
+                                                                code: "invalid_session"), dialect: .unrouted)
+            }
+            if method != .GET, method != .HEAD,
+               !ConstantTime.equal(headers.first(name: "x-csrf-token") ?? "", session.csrfToken) {
+                return request.writer.sendError(.permission("\(method) \(request.path) with the dashboard's session cookie needs "
+                    + "the session's CSRF token in the x-csrf-token header.", code: "csrf_required"), dialect: .unrouted)
+            }
+            actor = session.actor
+        } else {
+            switch Authenticator.governanceActor(headers, masterKey: masterKey, runtime: request.gateway.services.governance) {
+            case .success(let found):
+                actor = found
+            case .failure(let error):
+                // No credential matched: answer as the master-key routes
+                // always have (403 when admin is off, 401 for a wrong key).
+                return request.writer.sendError(Authenticator.master(headers, masterKey: masterKey) ?? error, dialect: .unrouted)
+            }
+        }
         for route in routes where route.method == method && route.path == request.path {
             if case .credential(let credential) = actor {
                 return request.writer.sendError(.permission("\(method) \(request.path) needs the master key; credential "
@@ -53,7 +70,8 @@ package struct AdminRoutes: Sendable {
             }
             return route.handler(request, generation)
         }
-        if Self.governance(request, generation, actor: actor) || Self.exceptions(request, generation, actor: actor) { return }
+        if Self.governance(request, generation, actor: actor) || Self.exceptions(request, generation, actor: actor)
+            || Self.alerts(request, generation, actor: actor) { return }
         // Routes the serving generation's plugins declared (ABI 1.4); the
         // plugin's declared role decides who may call them.
         let query = request.head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""

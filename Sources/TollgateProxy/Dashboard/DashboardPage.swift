@@ -1,0 +1,174 @@
+/// The dashboard's one HTML page (GET /dashboard). The script
+/// (DashboardScript) fills it from the admin API; the style is DashboardStyle.
+/// No inline script or style: the page's Content-Security-Policy forbids them.
+enum DashboardPage {
+    static let html = #"""
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Tollgate dashboard</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/dashboard/assets/dashboard.css">
+<script src="/dashboard/assets/dashboard.js" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="top">
+  <h1>Tollgate</h1>
+  <p id="who" class="who" hidden></p>
+  <button id="sign-out" type="button" hidden>Sign out</button>
+</header>
+<noscript><p class="error">The dashboard needs JavaScript. The same figures are in the admin API and <code>tollgate allocation</code>.</p></noscript>
+<main id="main">
+
+<section id="sign-in" class="sign-in" aria-labelledby="sign-in-title" hidden>
+  <h2 id="sign-in-title">Sign in</h2>
+  <p>Use the master key or an admin credential: approver, team admin or viewer. Each sees what its role and scope allow.</p>
+  <form id="sign-in-form">
+    <label for="credential">Credential</label>
+    <input id="credential" name="credential" type="password" autocomplete="current-password" required>
+    <button type="submit">Sign in</button>
+  </form>
+  <p id="sign-in-error" class="error" role="alert"></p>
+</section>
+
+<div id="app" hidden>
+  <nav aria-label="Views">
+    <ul class="tabs">
+      <li><button type="button" data-view="allocation">Allocation</button></li>
+      <li><button type="button" data-view="inflight">In flight now</button></li>
+      <li><button type="button" data-view="exceptions">Exceptions</button></li>
+      <li><button type="button" data-view="alerts">Alerts</button></li>
+    </ul>
+  </nav>
+
+  <section id="view-allocation" class="view" data-panel="allocation" aria-labelledby="h-allocation" hidden>
+    <div class="view-head">
+      <h2 id="h-allocation">Allocation</h2>
+      <p class="as-of" id="allocation-as-of"></p>
+      <button type="button" data-refresh="allocation">Refresh</button>
+    </div>
+    <p id="allocation-error" class="error" role="alert"></p>
+    <p class="key" aria-hidden="true"><span class="swatch spent"></span> spent <span class="swatch flight"></span> in flight <span class="swatch left"></span> remaining <span class="swatch limit"></span> the amount, when passed</p>
+    <div class="scroll">
+    <table id="allocation-table">
+      <caption>Every grant you may see, as the tree: spent, in flight and remaining per class, from <code>GET /admin/allocation</code>.</caption>
+      <thead><tr>
+        <th scope="col">Grant and scope</th><th scope="col">Owner</th><th scope="col">Period</th>
+        <th scope="col">Class</th><th scope="col" class="num">Amount</th><th scope="col">Burn-down</th><th scope="col">Tier</th>
+        <th scope="col">Renews</th><th scope="col">Rationale</th>
+      </tr></thead>
+      <tbody id="allocation-body"></tbody>
+    </table>
+    </div>
+    <h3 id="h-capacity">Capacity</h3>
+    <div class="scroll">
+    <table id="capacity-table" aria-labelledby="h-capacity">
+      <thead><tr><th scope="col">Measure</th><th scope="col" class="num">Allocated</th><th scope="col" class="num">Purchased</th><th scope="col">Share</th></tr></thead>
+      <tbody id="capacity-body"></tbody>
+    </table>
+    </div>
+    <p id="capacity-pools" class="note"></p>
+  </section>
+
+  <section id="view-inflight" class="view" data-panel="inflight" aria-labelledby="h-inflight" hidden>
+    <div class="view-head">
+      <h2 id="h-inflight">In flight now</h2>
+      <p class="as-of" id="inflight-as-of"></p>
+    </div>
+    <p id="inflight-error" class="error" role="alert"></p>
+    <p class="total">Reserved by requests in flight: <strong id="inflight-total">—</strong> <span class="note">(the top grants you see; refreshed every 3 s)</span></p>
+    <div class="scroll">
+    <table id="inflight-table">
+      <caption>Money reserved right now by requests still running, per grant (<code>reserved_nanos</code> of <code>GET /admin/allocation</code>); a grant counts its children's requests too.</caption>
+      <thead><tr>
+        <th scope="col">Grant</th><th scope="col">Class</th><th scope="col" class="num">In flight</th><th scope="col" class="num">Spent</th>
+        <th scope="col" class="num">Remaining</th><th scope="col" class="num">Amount</th><th scope="col">In flight, against the largest</th>
+      </tr></thead>
+      <tbody id="inflight-body"></tbody>
+    </table>
+    </div>
+  </section>
+
+  <section id="view-exceptions" class="view" data-panel="exceptions" aria-labelledby="h-exceptions" hidden>
+    <div class="view-head">
+      <h2 id="h-exceptions">Exceptions</h2>
+      <p class="as-of" id="exceptions-as-of"></p>
+      <button type="button" data-refresh="exceptions">Refresh</button>
+    </div>
+    <p id="exceptions-error" class="error" role="alert"></p>
+    <p id="exceptions-message" class="message" role="status"></p>
+    <div class="scroll">
+    <table id="exceptions-table">
+      <caption>The exception log: requests, burst draws and their decisions, from <code>GET /admin/exceptions</code>.</caption>
+      <thead><tr id="exceptions-head">
+        <th scope="col">ID</th><th scope="col">Kind</th><th scope="col">Grant</th><th scope="col" class="num">Amount</th>
+        <th scope="col">Window (UTC)</th><th scope="col">Status</th><th scope="col">Requester</th><th scope="col">Reason</th>
+        <th scope="col">Approver</th><th scope="col">Condition</th><th scope="col" class="num">Spent under</th>
+      </tr></thead>
+      <tbody id="exceptions-body"></tbody>
+    </table>
+    </div>
+
+    <div id="request-forms" class="forms" hidden>
+      <form id="request-form" class="card" data-endpoint="/admin/exceptions">
+        <h3>Request an exception</h3>
+        <p class="note">A time-boxed raise of one of your grants; an approver decides it.</p>
+        <label for="request-grant">Grant</label>
+        <select id="request-grant" name="grant" data-grant-select required></select>
+        <label for="request-class">Class</label>
+        <select id="request-class" name="class" data-class-select></select>
+        <label for="request-amount">Amount (USD)</label>
+        <input id="request-amount" name="amount" inputmode="decimal" required placeholder="6">
+        <label for="request-ends">Ends (UTC date)</label>
+        <input id="request-ends" name="ends" type="date" required>
+        <label for="request-reason">Reason</label>
+        <textarea id="request-reason" name="reason" rows="3" required></textarea>
+        <label for="request-use-case">Use case (optional)</label>
+        <input id="request-use-case" name="use_case">
+        <button type="submit">File the request</button>
+      </form>
+      <form id="burst-form" class="card" data-endpoint="/admin/burst/draws">
+        <h3>Draw from the burst pool</h3>
+        <p class="note">Within your team's borrowing limit it is granted at once; above it, it is filed for an approver.</p>
+        <label for="burst-grant">Grant</label>
+        <select id="burst-grant" name="grant" data-grant-select required></select>
+        <label for="burst-class">Class</label>
+        <select id="burst-class" name="class" data-class-select></select>
+        <label for="burst-amount">Amount (USD)</label>
+        <input id="burst-amount" name="amount" inputmode="decimal" required placeholder="3">
+        <label for="burst-ends">Ends (UTC date)</label>
+        <input id="burst-ends" name="ends" type="date" required>
+        <label for="burst-reason">Reason</label>
+        <textarea id="burst-reason" name="reason" rows="3" required></textarea>
+        <button type="submit">Draw</button>
+      </form>
+    </div>
+  </section>
+
+  <section id="view-alerts" class="view" data-panel="alerts" aria-labelledby="h-alerts" hidden>
+    <div class="view-head">
+      <h2 id="h-alerts">Alerts</h2>
+      <p class="as-of" id="alerts-as-of"></p>
+      <button type="button" data-refresh="alerts">Refresh</button>
+    </div>
+    <p id="alerts-error" class="error" role="alert"></p>
+    <div class="scroll">
+    <table id="alerts-table">
+      <caption>The last alerts delivered since the gateway started, newest first (<code>GET /admin/alerts</code>).</caption>
+      <thead><tr>
+        <th scope="col">Time (UTC)</th><th scope="col">Severity</th><th scope="col">Kind</th><th scope="col">Subject</th>
+        <th scope="col">Message</th><th scope="col">Sent to</th>
+      </tr></thead>
+      <tbody id="alerts-body"></tbody>
+    </table>
+    </div>
+  </section>
+</div>
+</main>
+</body>
+</html>
+"""#
+}

@@ -1,0 +1,330 @@
+"""The dashboard in a real browser (headless Chromium), against the real
+gateway on config/demo.yaml: every role signs in through the page and sees
+what its role allows; a team admin files an exception through the page, the
+approver approves it through the page, and the master key reads it back as
+approved from the admin API. A screenshot of every view is saved to the
+folder the run prints ($TOLLGATE_SCREENSHOTS, else
+/tmp/tollgate-dashboard-shots).
+
+The tests share one gateway and one browser, and run in file order: the
+viewer's and the approver's tests look at what the team admin's test filed."""
+import datetime
+import json
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from conftest import MASTER
+
+VIEWER = "tg-demo-finance-viewer"
+TEAM_ADMIN = "tg-demo-recs-admin"
+APPROVER = "tg-demo-chair"
+DEMO_GRANTS = {"demo", "platform", "search", "recs", "recs-carousel"}
+RECS_GRANTS = {"recs", "recs-carousel", "recs-email", "recs-digest", "recs-push"}
+REASON = "holiday campaign doubles homepage traffic"
+
+shared = {}
+
+
+# --- the gateway, through the admin API and the proxy ------------------------
+
+def call(base, method, path, credential=MASTER, body=None, headers=None, timeout=10):
+    data = None if body is None else json.dumps(body).encode()
+    auth = {"authorization": f"Bearer {credential}"} if credential else {}
+    request = urllib.request.Request(base + path, data=data, method=method,
+                                     headers={**auth, "content-type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def chat(base, key, model="demo-small", feature=None, stream=False, timeout=10):
+    headers = {"x-tollgate-feature": feature} if feature else {}
+    body = {"model": model, "max_tokens": 32, "stream": stream,
+            "messages": [{"role": "user", "content": "Suggest three items for the homepage."}]}
+    return call(base, "POST", "/v1/chat/completions", credential=key, body=body, headers=headers, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def filled(gateway):
+    """Spend on every demo key, a feature grant the recs team delegates
+    (renewing in ten days, so the page highlights it), and a burst draw."""
+    for key, feature in [("tg-demo-key-0001", None), ("tg-demo-key-0002", None), ("tg-demo-key-0003", None),
+                         ("tg-demo-key-0004", "carousel"), ("tg-demo-key-0004", None), ("tg-demo-key-0005", None)]:
+        for _ in range(3):
+            status, text = chat(gateway, key, feature=feature)
+            assert status == 200, text
+    renews = (datetime.datetime.now(datetime.timezone.utc).date() + datetime.timedelta(days=10)).isoformat()
+    status, text = call(gateway, "POST", "/admin/grants", credential=TEAM_ADMIN, body={
+        "id": "recs-email", "scope": "feature/demo/recs/email", "owner": "email-pm@example.com", "class": "production",
+        "amount": "1.50", "period": "monthly", "renews": renews, "rationale": "weekly digest pilot"})
+    assert status == 201, text
+    # Two tiny feature grants, spent into their tiers: warn (80%) and amber
+    # (production past 110% of its amount, failing open up to 150%).
+    for grant, target in (("recs-digest", "warn"), ("recs-push", "amber")):
+        status, text = call(gateway, "POST", "/admin/grants", credential=TEAM_ADMIN, body={
+            "id": grant, "scope": f"feature/demo/recs/{grant[5:]}", "owner": "growth-pm@example.com", "class": "production",
+            "amount": "0.0001", "period": "daily", "renews": "2027-03-31", "rationale": {"text": "tier demo", "priority": 3}})
+        assert status == 201, text
+        for _ in range(40):
+            chat(gateway, "tg-demo-key-0004", feature=grant[5:])  # a 429 at the hard tier is fine too
+            if tier_of(gateway, grant) == target:
+                break
+        assert tier_of(gateway, grant) == target
+    return gateway
+
+
+def tier_of(base, grant):
+    status, text = call(base, "GET", "/admin/allocation")
+    assert status == 200, text
+    return next(g for g in json.loads(text)["grants"] if g["id"] == grant)["buckets"][0]["tier"]
+
+
+# --- the page ---------------------------------------------------------------------
+
+def wait(driver, condition, timeout=10, message=""):
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition, message)
+
+
+def shot(driver, folder, name):
+    """The whole page, from its top (Chromium's DevTools capture beyond the viewport)."""
+    import base64
+    driver.execute_script("window.scrollTo(0, 0)")
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    picture = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+    with open(f"{folder}/{name}.png", "wb") as f:
+        f.write(base64.b64decode(picture["data"]))
+
+
+def sign_in(driver, base, credential):
+    driver.get(base + "/dashboard")
+    field = wait(driver, lambda d: d.find_element(By.ID, "credential") if d.find_element(By.ID, "credential").is_displayed() else False)
+    field.clear()
+    field.send_keys(credential + Keys.ENTER)  # the keyboard alone signs in
+    wait(driver, lambda d: d.find_element(By.ID, "app").is_displayed(), message="the page did not sign in")
+
+
+def sign_out(driver):
+    driver.find_element(By.ID, "sign-out").click()
+    wait(driver, lambda d: d.find_element(By.ID, "sign-in").is_displayed())
+    assert "Signed out" in driver.find_element(By.ID, "sign-in-error").text
+
+
+def open_view(driver, name):
+    driver.find_element(By.CSS_SELECTOR, f"[data-view='{name}']").click()
+    wait(driver, lambda d: d.find_element(By.ID, f"view-{name}").is_displayed())
+    wait(driver, lambda d: d.find_element(By.ID, f"{name}-as-of").text != "", message=f"{name} did not load")
+    assert driver.find_element(By.ID, f"{name}-error").text == ""
+
+
+def grants_shown(driver):
+    return {row.get_attribute("data-grant") for row in driver.find_elements(By.CSS_SELECTOR, "#allocation-body tr[data-grant]")}
+
+
+def decision_buttons(driver):
+    return driver.find_elements(By.CSS_SELECTOR, "#exceptions-body button[data-action]")
+
+
+def exception_row(driver, exception_id):
+    return driver.find_element(By.CSS_SELECTOR, f"#exceptions-body tr[data-exception='{exception_id}']")
+
+
+# --- the tests ----------------------------------------------------------------------
+
+def test_a_wrong_credential_is_refused_with_the_gateways_message(gateway, browser, shots):
+    browser.get(gateway + "/dashboard")
+    field = wait(browser, lambda d: d.find_element(By.ID, "credential"))
+    wait(browser, lambda d: field.is_displayed())
+    assert browser.find_element(By.ID, "app").is_displayed() is False
+    field.send_keys("tg-not-a-credential")
+    browser.find_element(By.CSS_SELECTOR, "#sign-in-form button[type=submit]").click()
+    error = wait(browser, lambda d: d.find_element(By.ID, "sign-in-error").text)
+    assert "neither the master key nor a credential" in error
+    assert browser.get_cookie("tollgate_session") is None
+    shot(browser, shots, "01-sign-in-refused")
+
+
+def test_the_team_admin_sees_its_team_only_and_files_a_request_through_the_page(filled, browser, shots):
+    sign_in(browser, filled, TEAM_ADMIN)
+    open_view(browser, "allocation")
+    assert grants_shown(browser) == RECS_GRANTS
+    shot(browser, shots, "02-team-admin-allocation")
+
+    open_view(browser, "exceptions")
+    assert decision_buttons(browser) == []
+    form = browser.find_element(By.ID, "request-form")
+    assert form.is_displayed()
+    grant_options = {o.get_attribute("value") for o in Select(browser.find_element(By.ID, "request-grant")).options}
+    assert grant_options == RECS_GRANTS
+    Select(browser.find_element(By.ID, "request-grant")).select_by_value("recs")
+    Select(browser.find_element(By.ID, "request-class")).select_by_value("production")
+    browser.find_element(By.ID, "request-amount").send_keys("2")
+    browser.find_element(By.ID, "request-reason").send_keys(REASON)
+    browser.find_element(By.ID, "request-use-case").send_keys("campaign")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    message = wait(browser, lambda d: d.find_element(By.ID, "exceptions-message").text or d.find_element(By.ID, "exceptions-error").text)
+    assert "filed" in message, message
+    exception_id = message.split()[0]
+    assert exception_row(browser, exception_id).get_attribute("data-status") == "pending"
+    shared["filed"] = exception_id
+
+    # A burst draw inside the team's borrowing limit is granted at once.
+    Select(browser.find_element(By.ID, "burst-grant")).select_by_value("recs")
+    Select(browser.find_element(By.ID, "burst-class")).select_by_value("production")
+    browser.find_element(By.ID, "burst-amount").send_keys("1")
+    browser.find_element(By.ID, "burst-reason").send_keys("launch day of the new carousel")
+    browser.find_element(By.CSS_SELECTOR, "#burst-form button[type=submit]").click()
+    wait(browser, lambda d: "Granted" in d.find_element(By.ID, "exceptions-message").text,
+         message="the burst draw was not granted: " + browser.find_element(By.ID, "exceptions-error").text)
+    # A refusal shows the gateway's own words: a reason that is too short.
+    browser.find_element(By.ID, "request-amount").send_keys("1")
+    browser.find_element(By.ID, "request-reason").send_keys("more")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    error = wait(browser, lambda d: d.find_element(By.ID, "exceptions-error").text)
+    assert "reason" in error, error
+    shot(browser, shots, "03-team-admin-exceptions")
+
+    # Its team's alerts: the tier alerts of the grants it delegated.
+    open_view(browser, "alerts")
+    subjects = {row.find_elements(By.TAG_NAME, "td")[3].text for row in browser.find_elements(By.CSS_SELECTOR, "#alerts-body tr[data-kind]")}
+    assert "feature/demo/recs/digest" in subjects
+    assert all(s.startswith("feature/demo/recs/") or s.startswith("recs") for s in subjects), subjects
+    sign_out(browser)
+
+
+def test_the_viewer_reads_everything_in_its_org_and_can_change_nothing(filled, browser, shots):
+    sign_in(browser, filled, VIEWER)
+    cookie = browser.get_cookie("tollgate_session")
+    assert cookie and cookie["httpOnly"] and cookie.get("sameSite") == "Strict"
+    assert "finance (viewer, org/demo)" in browser.find_element(By.ID, "who").text
+    open_view(browser, "allocation")
+    assert grants_shown(browser) == DEMO_GRANTS | RECS_GRANTS
+    # Words beside every colour: each bucket has a tier label.
+    tiers = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#allocation-body td.tier")]
+    assert tiers and all(tiers)
+    def tier(grant):
+        return browser.find_element(By.CSS_SELECTOR, f"#allocation-body tr[data-grant='{grant}'] td.tier").text
+    assert "OK" in tier("recs-email")
+    assert "Warn" in tier("recs-digest")
+    assert "Amber" in tier("recs-push")
+    # recs-email renews in ten days: highlighted, and said in words.
+    soon = browser.find_element(By.CSS_SELECTOR, "#allocation-body tr[data-grant='recs-email'] .soon")
+    assert "in 10 days" in soon.text or "in 11 days" in soon.text
+    assert browser.find_elements(By.CSS_SELECTOR, "#capacity-body tr")
+    shot(browser, shots, "04-viewer-allocation")
+
+    # A tab is a real button: the keyboard opens it.
+    tab = browser.find_element(By.CSS_SELECTOR, "[data-view='exceptions']")
+    tab.send_keys(Keys.ENTER)
+    wait(browser, lambda d: d.find_element(By.ID, "view-exceptions").is_displayed())
+    wait(browser, lambda d: d.find_element(By.ID, "exceptions-as-of").text != "")
+    # The team admin's request is pending, and the viewer cannot decide it.
+    assert exception_row(browser, shared["filed"]).get_attribute("data-status") == "pending"
+    assert decision_buttons(browser) == []
+    assert not browser.find_element(By.ID, "request-forms").is_displayed()
+    assert not browser.find_element(By.ID, "request-form").is_displayed()
+    shot(browser, shots, "05-viewer-exceptions")
+    sign_out(browser)
+    assert browser.get_cookie("tollgate_session") is None
+
+
+def test_the_approver_approves_it_through_the_page(filled, browser, shots):
+    exception_id = shared.get("filed")
+    assert exception_id, "the team admin's test files the request this one decides"
+    sign_in(browser, filled, APPROVER)
+    open_view(browser, "exceptions")
+    assert not browser.find_element(By.ID, "request-forms").is_displayed()
+    row = exception_row(browser, exception_id)
+    approve = row.find_element(By.CSS_SELECTOR, "button[data-action='approve']")
+    assert approve.get_attribute("aria-label") == f"Approve {exception_id}"
+    # The field is labelled.
+    note = row.find_element(By.CSS_SELECTOR, f"input#decide-{exception_id}")
+    assert browser.find_element(By.CSS_SELECTOR, f"label[for='decide-{exception_id}']").text
+    shot(browser, shots, "06-approver-exceptions-pending")
+    note.send_keys("campaign pages only")
+    approve.click()
+    wait(browser, lambda d: "approved" in d.find_element(By.ID, "exceptions-message").text,
+         message="not approved: " + browser.find_element(By.ID, "exceptions-error").text)
+    assert exception_row(browser, exception_id).get_attribute("data-status") in ("approved", "active")
+    shot(browser, shots, "07-approver-exceptions-approved")
+
+    status, text = call(filled, "GET", "/admin/exceptions")
+    assert status == 200, text
+    decided = next(x for x in json.loads(text)["exceptions"] if x["id"] == exception_id)
+    assert decided["decision"] == "approved"
+    assert decided["status"] in ("approved", "active")
+    assert decided["decided_by"] == "credential:chair"
+    assert decided["condition"] == "campaign pages only"
+
+    open_view(browser, "alerts")
+    kinds = {row.get_attribute("data-kind") for row in browser.find_elements(By.CSS_SELECTOR, "#alerts-body tr[data-kind]")}
+    assert {"exception_requested", "exception_approved", "burst_drawn"} <= kinds
+    shot(browser, shots, "08-approver-alerts")
+    sign_out(browser)
+
+
+def test_the_master_key_sees_everything_in_flight_and_cannot_approve_its_own_request(filled, browser, shots):
+    sign_in(browser, filled, MASTER)
+    assert "master key" in browser.find_element(By.ID, "who").text
+    open_view(browser, "allocation")
+    assert grants_shown(browser) == DEMO_GRANTS | RECS_GRANTS
+    shot(browser, shots, "09-master-allocation")
+
+    # Slow streams (demo-large: 1.5 s between events) hold reservations;
+    # the in-flight view polls every 3 s and shows them, then lets go.
+    open_view(browser, "inflight")
+    assert browser.find_element(By.ID, "inflight-total").text == "$0.00"
+    streams = [threading.Thread(target=chat, args=(filled, key), kwargs={"model": "demo-large", "stream": True, "timeout": 60})
+               for key in ("tg-demo-key-0001", "tg-demo-key-0003", "tg-demo-key-0004")]
+    for stream in streams:
+        stream.start()
+    try:
+        wait(browser, lambda d: d.find_element(By.ID, "inflight-total").text not in ("$0.00", "—"), timeout=12,
+             message="the in-flight view never showed the running streams")
+        busy = {row.get_attribute("data-grant") for row in browser.find_elements(By.CSS_SELECTOR, "#inflight-body tr.busy")}
+        assert {"demo", "platform", "search", "recs"} <= busy
+        shot(browser, shots, "10-master-in-flight")
+    finally:
+        for stream in streams:
+            stream.join(60)
+    wait(browser, lambda d: d.find_element(By.ID, "inflight-total").text == "$0.00", timeout=12,
+         message="the in-flight view did not come back to $0.00")
+
+    # The master key files a request and may not approve it itself: the
+    # page shows the gateway's refusal.
+    open_view(browser, "exceptions")
+    Select(browser.find_element(By.ID, "request-grant")).select_by_value("search")
+    browser.find_element(By.ID, "request-amount").send_keys("1")
+    browser.find_element(By.ID, "request-reason").send_keys("search relaunch load test next week")
+    browser.find_element(By.CSS_SELECTOR, "#request-form button[type=submit]").click()
+    message = wait(browser, lambda d: d.find_element(By.ID, "exceptions-message").text)
+    own = message.split()[0]
+    exception_row(browser, own).find_element(By.CSS_SELECTOR, "button[data-action='approve']").click()
+    error = wait(browser, lambda d: d.find_element(By.ID, "exceptions-error").text)
+    assert error.startswith(own + ":") and "cannot decide it" in error, error
+    assert exception_row(browser, own).get_attribute("data-status") == "pending"
+    shot(browser, shots, "11-master-exceptions-self-approval-refused")
+
+    open_view(browser, "alerts")
+    assert browser.find_elements(By.CSS_SELECTOR, "#alerts-body tr[data-kind='exception_requested']")
+    shot(browser, shots, "12-master-alerts")
+    sign_out(browser)
+
+
+def test_a_session_ends_with_sign_out_and_the_page_says_so(filled, browser):
+    sign_in(browser, filled, VIEWER)
+    token = browser.get_cookie("tollgate_session")["value"]
+    sign_out(browser)
+    # The old cookie no longer signs anything in.
+    status, text = call(filled, "GET", "/admin/allocation", credential=None, headers={"cookie": f"tollgate_session={token}"})
+    assert status == 401 and "invalid_session" in text, text
