@@ -5,7 +5,7 @@
 # dashboard in a headless browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 
 # Python SDKs for the SDK tests, and selenium for the dashboard's browser
 # test (it drives the system's chromium and chromedriver; it downloads no
