@@ -21,6 +21,23 @@ struct AdminConnection: ParsableArguments {
     }
 }
 
+/// `--format table|json` of the list commands that fetch one admin
+/// resource and print it as a table or as the gateway's JSON.
+struct TableOrJSONFormat: ParsableArguments {
+    @Option(name: .long, help: "table or json.")
+    var format: String = "table"
+
+    func validate() throws { try AdminCommand.check(format, option: "--format", among: ["table", "json"]) }
+
+    /// GETs `path` and prints it with `table`, or as JSON.
+    func list(_ connection: AdminConnection, _ path: String, table: (JSONValue) -> String) throws {
+        try AdminCommand.run {
+            let answer = try connection.client.get(path)
+            AdminCommand.write(format == "json" ? TextLayout.prettyJSON(answer) : table(answer))
+        }
+    }
+}
+
 enum AdminCommand {
     /// Runs an admin command's body: a refusal from the gateway is printed
     /// to stderr (exit 1), an unreachable gateway too (exit 2), a mistake in

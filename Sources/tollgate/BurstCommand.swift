@@ -43,16 +43,7 @@ struct BurstListCommand: ParsableCommand {
         abstract: "The burst pools (GET /admin/burst): amount, lent now, room, and each team's borrowing limit.")
 
     @OptionGroup var connection: AdminConnection
+    @OptionGroup var output: TableOrJSONFormat
 
-    @Option(name: .long, help: "table or json.")
-    var format: String = "table"
-
-    func validate() throws { try AdminCommand.check(format, option: "--format", among: ["table", "json"]) }
-
-    func run() throws {
-        try AdminCommand.run {
-            let pools = try connection.client.get("/admin/burst")
-            AdminCommand.write(format == "json" ? TextLayout.prettyJSON(pools) : BurstFormat.pools(pools))
-        }
-    }
+    func run() throws { try output.list(connection, "/admin/burst", table: BurstFormat.pools) }
 }

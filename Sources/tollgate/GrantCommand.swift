@@ -114,18 +114,9 @@ struct GrantListCommand: ParsableCommand {
         commandName: "list", abstract: "The grant table (a credential sees its scope).")
 
     @OptionGroup var connection: AdminConnection
+    @OptionGroup var output: TableOrJSONFormat
 
-    @Option(name: .long, help: "table or json.")
-    var format: String = "table"
-
-    func validate() throws { try AdminCommand.check(format, option: "--format", among: ["table", "json"]) }
-
-    func run() throws {
-        try AdminCommand.run {
-            let table = try connection.client.get("/admin/grants")
-            AdminCommand.write(format == "json" ? TextLayout.prettyJSON(table) : GovernanceFormat.grantTable(table))
-        }
-    }
+    func run() throws { try output.list(connection, "/admin/grants", table: GovernanceFormat.grantTable) }
 }
 
 struct GrantShowCommand: ParsableCommand {

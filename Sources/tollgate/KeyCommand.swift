@@ -66,18 +66,9 @@ struct KeyListCommand: ParsableCommand {
         commandName: "list", abstract: "Keys minted at run time, and their revocations (a credential sees its scope).")
 
     @OptionGroup var connection: AdminConnection
+    @OptionGroup var output: TableOrJSONFormat
 
-    @Option(name: .long, help: "table or json.")
-    var format: String = "table"
-
-    func validate() throws { try AdminCommand.check(format, option: "--format", among: ["table", "json"]) }
-
-    func run() throws {
-        try AdminCommand.run {
-            let keys = try connection.client.get("/admin/keys")
-            AdminCommand.write(format == "json" ? TextLayout.prettyJSON(keys) : GovernanceFormat.keyTable(keys))
-        }
-    }
+    func run() throws { try output.list(connection, "/admin/keys", table: GovernanceFormat.keyTable) }
 }
 
 struct KeyRevokeCommand: ParsableCommand {

@@ -7,21 +7,10 @@ import XCTest
 /// in the ledger and as the exception's spent — to the nano-dollar; a burst
 /// draw within the borrowing limit works at once; the log survives a restart
 /// with its hash chain intact.
-final class ExceptionEndToEndTests: XCTestCase {
-    static var mock: MockProviderProcess!
+final class ExceptionEndToEndTests: MockProviderTestCase {
     static let master = "exception-test-master"
     static let teamAdmin = "tg-payments-admin-secret"
     static let approver = "tg-chair-secret"
-
-    override class func setUp() {
-        super.setUp()
-        do { mock = try MockProviderProcess() } catch { XCTFail("mock provider: \(error)") }
-    }
-
-    override class func tearDown() {
-        mock?.stop()
-        super.tearDown()
-    }
 
     static var governance: String {
         """
@@ -50,12 +39,6 @@ final class ExceptionEndToEndTests: XCTestCase {
     func startGateway(storage: String) throws -> GatewayProcess {
         try GatewayProcess(yaml: TestConfig.yaml(mockPort: Self.mock.port, storage: storage, plugins: Self.governance),
                            directory: TestPaths.temporaryDirectory("exception-gw"), environment: ["TOLLGATE_TEST_MASTER": Self.master])
-    }
-
-    func admin(_ port: Int, _ method: String, _ path: String, as credential: String, _ json: String? = nil) throws -> HTTPResponse {
-        var headers = [("authorization", "Bearer \(credential)")]
-        if json != nil { headers.append(("content-type", "application/json")) }
-        return try HTTP.request(port: port, method: method, path: path, headers: headers, body: Array((json ?? "").utf8))
     }
 
     /// Reserves up to ~$0.0017 (1,000 output tokens of `small`): more than

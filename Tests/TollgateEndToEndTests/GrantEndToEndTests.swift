@@ -7,21 +7,10 @@ import XCTest
 /// revocation takes effect on the next request; a thousand concurrent
 /// requests on the delegated grant never pass its limit, and the allocation
 /// table, the counters and the ledger agree to the nano-dollar.
-final class GrantEndToEndTests: XCTestCase {
-    static var mock: MockProviderProcess!
+final class GrantEndToEndTests: MockProviderTestCase {
     static let master = "grant-test-master"
     static let teamAdmin = "tg-payments-admin-secret"
     static let viewer = "tg-finance-viewer-secret"
-
-    override class func setUp() {
-        super.setUp()
-        do { mock = try MockProviderProcess() } catch { XCTFail("mock provider: \(error)") }
-    }
-
-    override class func tearDown() {
-        mock?.stop()
-        super.tearDown()
-    }
 
     static var governance: String {
         """
@@ -46,12 +35,6 @@ final class GrantEndToEndTests: XCTestCase {
     func startGateway(storage: String) throws -> GatewayProcess {
         try GatewayProcess(yaml: TestConfig.yaml(mockPort: Self.mock.port, storage: storage, plugins: Self.governance),
                            directory: TestPaths.temporaryDirectory("grant-gw"), environment: ["TOLLGATE_TEST_MASTER": Self.master])
-    }
-
-    func admin(_ port: Int, _ method: String, _ path: String, as credential: String, _ json: String? = nil) throws -> HTTPResponse {
-        var headers = [("authorization", "Bearer \(credential)")]
-        if json != nil { headers.append(("content-type", "application/json")) }
-        return try HTTP.request(port: port, method: method, path: path, headers: headers, body: Array((json ?? "").utf8))
     }
 
     func chat(_ port: Int, key: String, feature: String? = nil, maxTokens: Int = 16) throws -> HTTPResponse {

@@ -7,20 +7,9 @@ import XCTest
 /// it agrees everywhere: the grant's counter, GET /admin/exceptions
 /// (spent_under, from the raise's counter the plugin adds to), and the
 /// ledger rows tagged with `exception_ids`.
-final class GrantRaiseEndToEndTests: XCTestCase {
-    static var mock: MockProviderProcess!
+final class GrantRaiseEndToEndTests: MockProviderTestCase {
     static let master = "raise-test-master"
     static let teamAdmin = "tg-payments-admin-secret"
-
-    override class func setUp() {
-        super.setUp()
-        do { mock = try MockProviderProcess() } catch { XCTFail("mock provider: \(error)") }
-    }
-
-    override class func tearDown() {
-        mock?.stop()
-        super.tearDown()
-    }
 
     static var governance: String {
         """
@@ -39,12 +28,6 @@ final class GrantRaiseEndToEndTests: XCTestCase {
           - name: budget
             fail: closed
         """
-    }
-
-    func admin(_ port: Int, _ method: String, _ path: String, as credential: String, _ json: String? = nil) throws -> HTTPResponse {
-        var headers = [("authorization", "Bearer \(credential)")]
-        if json != nil { headers.append(("content-type", "application/json")) }
-        return try HTTP.request(port: port, method: method, path: path, headers: headers, body: Array((json ?? "").utf8))
     }
 
     func chat(_ port: Int, key: String) throws -> HTTPResponse {
