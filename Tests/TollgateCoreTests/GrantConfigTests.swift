@@ -130,6 +130,25 @@ final class GrantConfigTests: XCTestCase {
         XCTAssertNoThrow(try load(allowed))
     }
 
+    func testHugeAmountsAreComparedExactlyNotSaturated() throws {
+        // $1 billion is 10^18 nano-dollars: x100 (the oversubscription
+        // percentage) overflows Int64, and a saturated product divided by
+        // 100 would refuse children that fit by far.
+        let config = try load("""
+        grants:
+          - {id: big, scope: org/acme, owner: x, amount: "1000000000", period: monthly}
+          - {id: recs, scope: team/acme/recs, owner: x, amount: "100000000", period: monthly}
+          - {id: search, scope: team/acme/search, owner: x, amount: "10000000", period: monthly}
+        capacity:
+          pools: [{provider: p, tpm: 1, committed: "2000000000"}]
+        """)
+        XCTAssertEqual(config.grants.count, 3)
+        XCTAssertEqual(config.warnings, [])
+        XCTAssertEqual(Saturating.multiplyDivide(Int64.max, 100, 100), Int64.max)
+        XCTAssertEqual(Saturating.multiplyDivide(1_000_000_000_000_000_000, 150, 100), 1_500_000_000_000_000_000)
+        XCTAssertEqual(Saturating.multiplyDivide(Int64.max, 2, 1), Int64.max, "saturates past Int64")
+    }
+
     func testGrantMistakesAreNamedAtTheirLineAndColumn() {
         let found = problems("""
         grants:

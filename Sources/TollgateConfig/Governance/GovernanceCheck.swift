@@ -63,12 +63,12 @@ package struct GovernanceCheck {
         let figures = CapacityFigures(table: table, capacity: capacity)
         var out: [ConfigError] = []
         let limit = Int64(capacity.warnAbovePercent)
-        if figures.purchasedTPM > 0, Saturating.multiply(figures.allocatedTPM, 100) > Saturating.multiply(figures.purchasedTPM, limit) {
+        if figures.purchasedTPM > 0, Saturating.multiplyDivide(figures.allocatedTPM, 100, limit) > figures.purchasedTPM {
             out.append(ConfigError(file: file, message: "capacity: the top-level grants allocate \(figures.allocatedTPM) TPM, "
                 + "\(figures.tpmPercent ?? 0)% of the \(figures.purchasedTPM) TPM purchased (warn above \(limit)%)"))
         }
         if figures.purchasedMonthlyNanos > 0,
-           Saturating.multiply(figures.allocatedMonthlyNanos, 100) > Saturating.multiply(figures.purchasedMonthlyNanos, limit) {
+           Saturating.multiplyDivide(figures.allocatedMonthlyNanos, 100, limit) > figures.purchasedMonthlyNanos {
             out.append(ConfigError(file: file, message: "capacity: the top-level grants allocate "
                 + "\(Money.format(nanos: figures.allocatedMonthlyNanos)) a month, \(figures.moneyPercent ?? 0)% of the "
                 + "\(Money.format(nanos: figures.purchasedMonthlyNanos)) committed (warn above \(limit)%)"))
@@ -102,8 +102,8 @@ package struct CapacityFigures: Sendable, Equatable {
         }
     }
 
-    package var tpmPercent: Int64? { purchasedTPM > 0 ? Saturating.multiply(allocatedTPM, 100) / purchasedTPM : nil }
+    package var tpmPercent: Int64? { purchasedTPM > 0 ? Saturating.multiplyDivide(allocatedTPM, 100, purchasedTPM) : nil }
     package var moneyPercent: Int64? {
-        purchasedMonthlyNanos > 0 ? Saturating.multiply(allocatedMonthlyNanos, 100) / purchasedMonthlyNanos : nil
+        purchasedMonthlyNanos > 0 ? Saturating.multiplyDivide(allocatedMonthlyNanos, 100, purchasedMonthlyNanos) : nil
     }
 }

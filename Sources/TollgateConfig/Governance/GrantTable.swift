@@ -143,7 +143,7 @@ package final class GrantTable: @unchecked Sendable {
             let children = grants.indices.filter { parents[$0] == index && !grants[$0].isRevoked }
             guard !children.isEmpty else { continue }
             for bucket in parent.buckets {
-                let allowed = Saturating.multiply(bucket.amountNanos, Int64(parent.oversubscriptionPercent)) / 100
+                let allowed = Saturating.multiplyDivide(bucket.amountNanos, Int64(parent.oversubscriptionPercent), 100)
                 var sum: Int64 = 0
                 var parts: [String] = []
                 for child in children {

@@ -189,11 +189,11 @@ extension GovernanceRegistry {
             guard let percent = value.int64Value, (1...1000).contains(percent) else {
                 throw GovernanceError.invalid("percent: a whole percentage of the grant's amount, 1 to 1000")
             }
-            amount = Saturating.multiply(bucket.amountNanos, percent) / 100
+            amount = Saturating.multiplyDivide(bucket.amountNanos, percent, 100)
         default:
             throw GovernanceError.invalid("amount: give the raise as amount (USD) or percent (of the grant's amount), one of them")
         }
-        let maxRaise = Saturating.multiply(bucket.amountNanos, Int64(exceptionPolicy.maxRaisePercent)) / 100
+        let maxRaise = Saturating.multiplyDivide(bucket.amountNanos, Int64(exceptionPolicy.maxRaisePercent), 100)
         guard amount <= maxRaise else {
             throw GovernanceError.invalid("amount: \(Money.format(nanos: amount)) is more than \(exceptionPolicy.maxRaisePercent)% of the grant's "
                 + "\(Money.format(nanos: bucket.amountNanos)) (exceptions.max_raise_percent); ask the committee for a new grant")
