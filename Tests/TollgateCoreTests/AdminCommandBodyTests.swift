@@ -289,13 +289,13 @@ final class AdminCommandBodyTests: XCTestCase {
     }
 
     func testServerErrorsCarryTheMessageAndNeverTheCredential() {
-        let body = Array(#"{"error":{"message":"grant 'x' is declared in the config file","type":"permission_error","code":"outside_credential_scope"}}"#.utf8)
+        let body = Array(#"{"error":{"message":"grant 'x' is declared in the config file","type":"permission_error","code":"governance_forbidden"}}"#.utf8)
         let client = AdminClient(endpoint: AdminEndpoint(baseURL: "http://gw:4000", credential: "s3cret")) { _ in .success((403, body)) }
         XCTAssertThrowsError(try client.json("DELETE", "/admin/grants/x")) { error in
             let e = error as? AdminClientError
-            XCTAssertEqual(e, .server(status: 403, message: "grant 'x' is declared in the config file", code: "outside_credential_scope"))
+            XCTAssertEqual(e, .server(status: 403, message: "grant 'x' is declared in the config file", code: "governance_forbidden"))
             XCTAssertEqual(e?.exitCode, 1)
-            XCTAssertEqual("\(error)", "grant 'x' is declared in the config file (HTTP 403, outside_credential_scope)")
+            XCTAssertEqual("\(error)", "grant 'x' is declared in the config file (HTTP 403, governance_forbidden)")
             XCTAssertFalse("\(error)".contains("s3cret"))
         }
         // A body that is not the admin API's error: its start.

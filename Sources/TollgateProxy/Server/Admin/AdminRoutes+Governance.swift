@@ -129,7 +129,7 @@ extension AdminRoutes {
     static func gatewayError(_ error: GovernanceError) -> GatewayError {
         switch error {
         case .invalid(let m): return GatewayError(status: 400, type: "invalid_request_error", code: "invalid_governance_request", message: m)
-        case .forbidden(let m): return .permission(m, code: "outside_credential_scope")
+        case .forbidden(let m): return .permission(m, code: "governance_forbidden")
         case .notFound(let m): return .notFound(m)
         case .conflict(let m): return GatewayError(status: 409, type: "invalid_request_error", code: "governance_conflict", message: m)
         case .corrupt(let m): return .internalError(m)
