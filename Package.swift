@@ -88,7 +88,8 @@ var targets: [Target] = [
             swiftSettings: serverModule),
     // The admin-API client and the pure parts of the admin commands
     // (`tollgate allocation`, `grant`, `key`, `exception`, `exceptions`, `burst`,
-    // `whoami`): request bodies and output formats, testable without a server.
+    // `whoami`): request bodies and output formats, testable without a server;
+    // and `demo traffic`'s plan (DemoTraffic.swift).
     .target(name: "TollgateCLI",
             dependencies: [kit("TollgateJSON"), kit("TollgateUnits")],
             swiftSettings: serverModule),

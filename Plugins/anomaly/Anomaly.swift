@@ -28,6 +28,8 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
         var storedFirstSeen: [String: Int64] = [:]
         /// Per subject: the detector's sums over its baseline days.
         var baselines: [String: SpikeDetector.Baseline] = [:]
+        /// `days_ago:` seeds, placed when the first call says what today is.
+        var relativeSeeds: [AnomalyConfig.Seed] = []
     }
 
     public required init(host: PluginHost, config json: JSONValue) throws {
@@ -55,8 +57,14 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
             store = nil
             host.log(.warning, "anomaly: history is kept in memory only (database: false); a restart starts a cold start again")
         }
-        for seed in config.seeds { history.seed(subject: seed.subject, day: seed.day, nanos: seed.nanos) }
-        state = Locked(State(history: history, raised: raised, storedFirstSeen: storedFirstSeen))
+        var relativeSeeds: [AnomalyConfig.Seed] = []
+        for seed in config.seeds {
+            switch seed.when {
+            case .day(let day): history.seed(subject: seed.subject, day: day, nanos: seed.nanos)
+            case .daysAgo: relativeSeeds.append(seed)
+            }
+        }
+        state = Locked(State(history: history, raised: raised, storedFirstSeen: storedFirstSeen, relativeSeeds: relativeSeeds))
         untracked = try? host.defineCounter(name: "tollgate_anomaly_untracked_total",
                                             help: "Calls whose new subject was not tracked because the subject table is full.",
                                             labels: [])
@@ -82,6 +90,15 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
         state.withLock { state in
             if day > state.currentDay {
                 newDay = state.currentDay != Int64.min
+                if !newDay {
+                    // The first call: `days_ago` seeds count back from its day.
+                    for seed in state.relativeSeeds {
+                        if case .daysAgo(let back) = seed.when {
+                            state.history.seed(subject: seed.subject, day: day - back, nanos: seed.nanos)
+                        }
+                    }
+                    state.relativeSeeds.removeAll()
+                }
                 state.currentDay = day
                 state.history.forget(before: day - Int64(SpikeDetector.baselineDays) - 1)
                 state.raised = state.raised.filter { $0.value >= day - 1 }

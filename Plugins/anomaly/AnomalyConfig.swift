@@ -13,6 +13,7 @@ import TollgatePluginKit
 ///   database: anomaly.sqlite   # relative to storage.dir; false = memory only
 ///   history:                   # optional seed, e.g. from a billing export
 ///     - {subject: team/acme/payments, date: "2026-11-15", spend: "120.50"}
+///     - {subject: team/acme/search, days_ago: 2, spend: "3"}   # relative: demos, fixtures
 /// ```
 struct AnomalyConfig: Equatable {
     /// The alert threshold in thousandths (3 -> 3000), so money compares in
@@ -33,9 +34,22 @@ struct AnomalyConfig: Equatable {
 
     struct Seed: Equatable {
         var subject: String
-        var day: Int64
+        var when: When
         var nanos: Int64
+
+        /// `date:` is a fixed UTC day; `days_ago:` counts back from the
+        /// day of the first call the plugin instance sees (the plugin reads
+        /// no clock: calls carry the time), so a config that must not go
+        /// stale (a demo, a fixture) keeps its history "the last few days".
+        enum When: Equatable {
+            case day(Int64)
+            case daysAgo(Int64)
+        }
     }
+
+    /// The furthest back a relative seed may be: older days are outside
+    /// every baseline.
+    static let maxDaysAgo = SpikeDetector.baselineDays
 
     init() {}
 
@@ -60,12 +74,25 @@ struct AnomalyConfig: Equatable {
             default: throw field.mismatch("a file path (relative to storage.dir) or false for memory only")
             }
         }
-        seeds = try config["history"].ifPresent?.objects(expected: "a list of {subject, date, spend}", each: "{subject, date, spend}") { seed in
-            Seed(subject: try seed["subject"].parse(expected: "a subject such as team/ORG/TEAM, key/KEY_ID or feature/ORG/FEATURE") {
-                     Dimension.isSubject($0) ? $0 : nil
-                 },
-                 day: try seed["date"].parse(expected: #"a UTC day such as "2026-11-15""#, Self.day),
-                 nanos: try seed["spend"].money())
+        seeds = try config["history"].ifPresent?.objects(expected: "a list of {subject, date or days_ago, spend}",
+                                                         each: "{subject, date or days_ago, spend}") { seed in
+            let subject = try seed["subject"].parse(expected: "a subject such as team/ORG/TEAM, key/KEY_ID or feature/ORG/FEATURE") {
+                Dimension.isSubject($0) ? $0 : nil
+            }
+            let date = seed["date"].ifPresent, daysAgo = seed["days_ago"].ifPresent
+            let when: Seed.When
+            switch (date, daysAgo) {
+            case (let date?, nil):
+                when = .day(try date.parse(expected: #"a UTC day such as "2026-11-15""#, Self.day))
+            case (nil, let daysAgo?):
+                when = .daysAgo(Int64(try daysAgo.int(in: 1...Self.maxDaysAgo,
+                                                      expected: "an integer from 1 (yesterday) to \(Self.maxDaysAgo)")))
+            case (_?, _?):
+                throw seed.error("give date or days_ago, not both")
+            case (nil, nil):
+                throw seed.error(#"needs date (a UTC day such as "2026-11-15") or days_ago (1 for yesterday, up to \#(Self.maxDaysAgo))"#)
+            }
+            return Seed(subject: subject, when: when, nanos: try seed["spend"].money())
         } ?? []
         try config.finish()
     }

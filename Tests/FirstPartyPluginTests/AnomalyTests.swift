@@ -151,6 +151,41 @@ final class AnomalyTests: XCTestCase {
         XCTAssertEqual(plugin.host.alerts.map(\.subject), ["team/acme/payments"])
     }
 
+    /// `days_ago` seeds count back from the day of the plugin's first call,
+    /// whatever day that is: a config that does not go stale.
+    func testRelativeHistoryCountsBackFromTheFirstCallsDay() throws {
+        let seeds = (1...7).map { #"{"subject": "team/acme/payments", "days_ago": \#($0), "spend": "10"}"# }
+        let config = #"{"min_daily_spend": "5", "projection_hours": 0, "history": [\#(seeds.joined(separator: ","))]}"#
+        for day in [8, 40] {
+            let plugin = try F.load(config)
+            try F.spend(plugin, 29 * dollar, at: F.time(day: day, hour: 10))
+            XCTAssertEqual(plugin.host.alerts, [], "day \(day): 29 is below 3 x 10")
+            try F.spend(plugin, 1 * dollar, at: F.time(day: day, hour: 11))
+            XCTAssertEqual(plugin.host.alerts.map(\.dedupeKey), ["spend_spike:team/acme/payments:\(F.date(day: day))"])
+            XCTAssertEqual(plugin.host.alerts.first?.details?["baseline_nanos_per_day"], .int(10 * dollar))
+            XCTAssertEqual(plugin.host.alerts.first?.details?["baseline_days"], .int(7))
+        }
+    }
+
+    func testRelativeHistoryIsPlacedOnceAndAddsToDatedHistory() throws {
+        // Three days back from day 8 are days 5-7; a dated seed on day 4 makes four days of history.
+        let seeds = (1...3).map { #"{"subject": "team/acme/payments", "days_ago": \#($0), "spend": "10"}"# }
+            + [#"{"subject": "team/acme/payments", "date": "\#(F.date(day: 4))", "spend": "10"}"#]
+        let plugin = try F.load(#"{"min_daily_spend": "5", "min_history_days": 4, "projection_hours": 0, "history": [\#(seeds.joined(separator: ","))]}"#)
+        try F.spend(plugin, 30 * dollar, at: F.time(day: 8, hour: 10))
+        XCTAssertEqual(plugin.host.alerts.first?.details?["baseline_days"], .int(4))
+        XCTAssertEqual(plugin.host.alerts.first?.details?["baseline_nanos_per_day"], .int(10 * dollar))
+        // The next day the seeds stay where the first call put them (days 5-7): no new seeding.
+        try F.spend(plugin, 1 * dollar, at: F.time(day: 9, hour: 10))
+        XCTAssertEqual(plugin.host.alerts.count, 1)
+        // Baseline of day 9, days 4-8: 10+10+10+10+30 over 5 days = $14/day, so $42 is a spike.
+        // (Seeds placed again from day 9 would make it $20/day, and $45 no spike.)
+        try F.spend(plugin, 44 * dollar, at: F.time(day: 9, hour: 11))
+        XCTAssertEqual(plugin.host.alerts.count, 2)
+        XCTAssertEqual(plugin.host.alerts.last?.details?["baseline_nanos_per_day"], .int(14 * dollar))
+        XCTAssertEqual(plugin.host.alerts.last?.details?["baseline_days"], .int(5))
+    }
+
     func testARestartKeepsTheBaselineAndTheRaisedAlerts() throws {
         let dir = NSTemporaryDirectory() + "anomaly-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
