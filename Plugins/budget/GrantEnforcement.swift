@@ -348,7 +348,7 @@ struct GrantRejection {
 
     static func howToGetMore(_ grant: Grant) -> String {
         "For more, ask \(grant.owner) (the grant's owner) or request an exception: "
-            + "tollgate exception request --grant \(grant.id) --amount <USD> --reason \"...\""
+            + "tollgate exception request --grant \(grant.id) --amount <USD> --ends <DATE> --reason \"...\""
     }
 
     /// The renewal date as the gateway writes it ("2026-03-31", the last
@@ -365,15 +365,18 @@ struct GrantRejection {
         if revoked {
             text = "\(named) was revoked: requests on it are refused"
             text += renews.map { " (it was to renew on \($0))" } ?? ""
-            text += ". Ask \(grant.owner) about a new grant, or request an exception: "
-                + "tollgate exception request --grant \(grant.id) --amount <USD> --reason \"...\""
+            // No exception raises a revoked grant: a new grant is the way.
+            text += ". Ask \(grant.owner) about a new grant"
         } else {
             text = "\(named) expired: its renewal date was \(renews ?? "unknown") and it has not been renewed"
             if keyClass != "production", grant.onExpiry == "grace", let until = grant.graceUntil, now < until {
                 text += " (production traffic is admitted in grace until \(UTCCalendar.iso8601(until)); \(keyClass) traffic is not)"
             }
-            text += ". To renew it, ask \(grant.owner) (the grant's owner) to have it renewed; meanwhile you can request an exception: "
-                + "tollgate exception request --grant \(grant.id) --amount <USD> --reason \"...\""
+            // An exception raises a grant's amount, not its date: renewal is the way.
+            text += ". To renew it, ask \(grant.owner) (the grant's owner): "
+                + (grant.source == "minted"
+                    ? "its team admin runs tollgate grant update \(grant.id) --renews <DATE>"
+                    : "the committee moves its renewal date (renews: in the config) and reloads")
         }
         return text
     }

@@ -139,7 +139,7 @@ final class BudgetGrantTests: XCTestCase {
             XCTAssertEqual(error.code, "grant_exceeded")
             XCTAssertTrue(error.message.hasPrefix("Grant exceeded: grant '\(binding)' (\(scope), owner \(owner)), production limit "),
                           error.message)
-            XCTAssertTrue(error.message.contains("tollgate exception request --grant \(binding) --amount <USD> --reason"), error.message)
+            XCTAssertTrue(error.message.contains("tollgate exception request --grant \(binding) --amount <USD> --ends <DATE> --reason"), error.message)
             XCTAssertTrue(error.message.contains("ask \(owner)"), error.message)
             XCTAssertTrue(error.message.contains("This request alone may cost up to \(Money.format(nanos: estimate))"), error.message)
             XCTAssertEqual(c.responseHeader("x-tollgate-grant"), binding)
@@ -310,7 +310,8 @@ final class BudgetGrantTests: XCTestCase {
         XCTAssertTrue(expired.hasPrefix("Grant 'recs' (team/acme/recs, owner lead@acme.com) expired: its renewal date was 2025-12-31"),
                       expired)
         XCTAssertTrue(expired.contains("To renew it, ask lead@acme.com"), expired)
-        XCTAssertTrue(expired.contains("tollgate exception request --grant recs --amount <USD>"), expired)
+        XCTAssertTrue(expired.contains("the committee moves its renewal date (renews: in the config)"), expired)
+        XCTAssertFalse(expired.contains("exception request"), "no exception raises an expired grant: \(expired)")
         XCTAssertEqual(both.responseHeader("x-tollgate-grant"), "recs")
         try plugin.postCall(both, outcome: "rejected", status: 403)
 
