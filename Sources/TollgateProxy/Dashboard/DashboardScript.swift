@@ -571,7 +571,7 @@ enum DashboardScript {
       const figures = grant.allocation;
       const buckets = figures ? figures.buckets.filter((b) => b.classes.includes(key.class)) : [];
       const bars = buckets.map((bucket) => el("div", { class: "bucket" },
-        el("div", { class: "bucket-head" }, el("span", {}, bucket.name + " · " + bucket.effective + " per " + grant.period), " ", tierBadge(bucket.tier)),
+        el("div", { class: "bucket-head" }, el("span", {}, bucket.name + " · " + bucket.effective + " · " + grant.period), " ", tierBadge(bucket.tier)),
         burnBar(bucket),
         bucket.resets_at ? el("div", { class: "note" }, "resets " + when(bucket.resets_at) + " UTC") : null));
       const card = el("li", { class: "card grant-card", "data-grant": grant.id },
