@@ -71,6 +71,10 @@ package struct AdminRoutes: Sendable {
         }
         // A virtual key's holder reads its own view and nothing else.
         if case .keyHolder(let identity) = actor, !(method == .GET && request.path == "/admin/me") {
+            // With admin off (no master key) the answer stays admin_disabled.
+            if masterKey == nil, let off = Authenticator.master(headers, masterKey: nil) {
+                return request.writer.sendError(off, dialect: .unrouted)
+            }
             return request.writer.sendError(.permission("\(method) \(request.path) is not open to a virtual key: key "
                 + "'\(identity.keyId)' may call GET /admin/me (its own key and grants) only.", code: "key_holder_forbidden"),
                                             dialect: .unrouted)
