@@ -6,7 +6,9 @@ import XCTest
 /// session cookie (HttpOnly, SameSite=Strict); the cookie alone reads the
 /// admin API, a change by cookie needs the session's CSRF token; a wrong
 /// credential is a 401; signing out ends the session; GET /admin/alerts
-/// shows each credential the alerts of its scope.
+/// shows each credential the alerts of its scope; a virtual key signs in
+/// to its own view (GET /admin/me, figures equal to /admin/allocation's)
+/// and is refused every other admin route; a revoked key cannot sign in.
 final class DashboardEndToEndTests: XCTestCase {
     static var mock: MockProviderProcess!
     static var gateway: GatewayProcess!
