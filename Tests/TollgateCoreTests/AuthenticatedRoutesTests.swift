@@ -99,8 +99,10 @@ final class AuthenticatedRoutesTests: XCTestCase {
         let on = try makeGateway(masterKey: "tg-master")
         let refused = Answer(status: 401, errorCode: "invalid_master_key", message: "Admin endpoints need the master key.")
         XCTAssertEqual(try send(on, .GET, "/admin/plugins"), refused)
-        XCTAssertEqual(try send(on, .GET, "/admin/plugins", headers: [("authorization", "Bearer tg-prod")]), refused,
-                       "a virtual key is not the master key")
+        // A virtual key is not the master key: its holder may call GET /admin/me only.
+        XCTAssertEqual(try send(on, .GET, "/admin/plugins", headers: [("authorization", "Bearer tg-prod")]),
+                       Answer(status: 403, errorCode: "key_holder_forbidden", message: "GET /admin/plugins is not open to a virtual key: "
+                              + "key 'prod' may call GET /admin/me (its own key and grants) only."))
         XCTAssertEqual(try send(on, .GET, "/admin/no-such-route"), refused, "unknown admin routes are not revealed")
         XCTAssertEqual(try send(on, .GET, "/admin/plugins", headers: [("x-api-key", "tg-master")]).status, 200)
         XCTAssertEqual(try send(on, .GET, "/admin/no-such-route", headers: [("x-api-key", "tg-master")]),

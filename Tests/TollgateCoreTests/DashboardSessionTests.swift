@@ -11,8 +11,9 @@ import XCTest
 final class DashboardSessionTests: XCTestCase {
     final class Directory: RuntimeKeyDirectory, @unchecked Sendable {
         let credentials = NIOLockedValueBox<[String: Credential]>([:])
+        let revoked = NIOLockedValueBox<Set<String>>([])
         func mintedIdentity(sha256Hex: String) -> Identity? { nil }
-        func keyRevocation(_ keyID: String) -> String? { nil }
+        func keyRevocation(_ keyID: String) -> String? { revoked.withLockedValue { $0.contains(keyID) } ? "revoked by test" : nil }
         func credential(sha256Hex: String) -> Credential? { credentials.withLockedValue { $0[sha256Hex] } }
     }
 
@@ -39,6 +40,27 @@ final class DashboardSessionTests: XCTestCase {
         now.withLockedValue { $0 += 1 }
         XCTAssertNil(sessions.resolve(token: token, masterKey: "m", runtime: directory), "12 hours after sign-in it has ended")
         XCTAssertEqual(sessions.count, 0)
+    }
+
+    func testAKeyHoldersSessionFollowsItsKeyUntilRevokedOrExpired() {
+        let now = NIOLockedValueBox<Int64>(1_000_000_000_000_000)
+        let sessions = DashboardSessions(clock: { now.withLockedValue { $0 } })
+        let directory = Directory()
+        var identity = Identity(keyId: "recs-prod", org: "acme", team: "recs", owner: "lead@example.com", keyClass: .production)
+        identity.expiresAt = 1_000_000_000 + 3_600
+        let keys = KeyStore(entries: [(KeyStore.sha256Hex("tg-key"), identity)])
+        let (token, _) = sessions.create(secret: "tg-key", actor: .keyHolder(identity))
+        XCTAssertEqual(sessions.resolve(token: token, masterKey: "m", runtime: directory, keys: keys)?.actor, .keyHolder(identity))
+        XCTAssertNil(sessions.resolve(token: token, masterKey: "m", runtime: directory), "a key the config no longer has")
+
+        let (second, _) = sessions.create(secret: "tg-key", actor: .keyHolder(identity))
+        now.withLockedValue { $0 += 3_600 * 1_000_000 }
+        XCTAssertNil(sessions.resolve(token: second, masterKey: "m", runtime: directory, keys: keys), "the key expired")
+
+        now.withLockedValue { $0 -= 3_600 * 1_000_000 }
+        let (third, _) = sessions.create(secret: "tg-key", actor: .keyHolder(identity))
+        directory.revoked.withLockedValue { $0.insert("recs-prod") }
+        XCTAssertNil(sessions.resolve(token: third, masterKey: "m", runtime: directory, keys: keys), "the key was revoked")
     }
 
     func testTokensAreNotRepeated() {

@@ -6,7 +6,9 @@ import XCTest
 /// session cookie (HttpOnly, SameSite=Strict); the cookie alone reads the
 /// admin API, a change by cookie needs the session's CSRF token; a wrong
 /// credential is a 401; signing out ends the session; GET /admin/alerts
-/// shows each credential the alerts of its scope.
+/// shows each credential the alerts of its scope; a virtual key signs in
+/// to its own view (GET /admin/me, figures equal to /admin/allocation's)
+/// and is refused every other admin route; a revoked key cannot sign in.
 final class DashboardEndToEndTests: XCTestCase {
     static var mock: MockProviderProcess!
     static var gateway: GatewayProcess!
@@ -185,6 +187,83 @@ final class DashboardEndToEndTests: XCTestCase {
         XCTAssertEqual(both.status, 201, both.text)
     }
 
+    func testAVirtualKeySignsInAndSeesItsKeyAndTheGrantsAboveItOnly() throws {
+        // Some spend on the payments grants first.
+        let chat = try HTTP.postJSON(port: port, path: "/v1/chat/completions", key: TestConfig.prodKey,
+                                     json: #"{"model": "small", "messages": [{"role": "user", "content": "hello"}]}"#)
+        XCTAssertEqual(chat.status, 200, chat.text)
+
+        let session = try signIn(TestConfig.prodKey)
+        XCTAssertEqual(session.json["role"] as? String, "key_holder")
+        XCTAssertEqual(session.json["id"] as? String, "payments-prod")
+        XCTAssertEqual(session.json["class"] as? String, "production")
+
+        let me = try request("GET", "/admin/me", cookie: session.cookie)
+        XCTAssertEqual(me.status, 200, me.text)
+        let body = try me.json()
+        let key = try XCTUnwrap(body["key"] as? [String: Any])
+        XCTAssertEqual(key["id"] as? String, "payments-prod")
+        XCTAssertEqual(key["org"] as? String, "acme")
+        XCTAssertEqual(key["team"] as? String, "payments")
+        XCTAssertEqual(key["class"] as? String, "production")
+        XCTAssertEqual(body["figures"] as? Bool, true)
+        let grants = try XCTUnwrap(body["grants"] as? [[String: Any]])
+        XCTAssertEqual(grants.map { $0["id"] as? String }, ["acme", "payments"])
+
+        // The figures are /admin/allocation's, grant for grant.
+        let allocation = try request("GET", "/admin/allocation", bearer: Self.master)
+        XCTAssertEqual(allocation.status, 200, allocation.text)
+        let all = try XCTUnwrap(try allocation.json()["grants"] as? [[String: Any]])
+        for grant in grants {
+            let figures = try XCTUnwrap(grant["allocation"] as? [String: Any], "\(grant)")
+            let same = try XCTUnwrap(all.first { $0["id"] as? String == grant["id"] as? String })
+            XCTAssertEqual(figures as NSDictionary, same as NSDictionary)
+            XCTAssertTrue((grant["at_cap"] as? String ?? "").contains("hard tier"), "\(grant)")
+            let ask = try XCTUnwrap(grant["ask"] as? [String: Any])
+            XCTAssertTrue((ask["command"] as? String ?? "").hasPrefix("tollgate exception request --grant \(grant["id"]!)"))
+            XCTAssertEqual(ask["owner"] as? String, grant["owner"] as? String)
+        }
+        let paymentsSpent = ((grants[1]["allocation"] as? [String: Any])?["buckets"] as? [[String: Any]])?.first?["spent_nanos"] as? Int
+        XCTAssertGreaterThan(paymentsSpent ?? 0, 0, "the request above was charged")
+
+        // Every other admin route is closed to the key holder: by cookie and as a bearer key.
+        for path in ["/admin/allocation", "/admin/grants", "/admin/whoami", "/admin/exceptions", "/admin/counters"] {
+            let refused = try request("GET", path, cookie: session.cookie)
+            XCTAssertEqual(refused.status, 403, path + ": " + refused.text)
+            XCTAssertEqual((try refused.json()["error"] as? [String: Any])?["code"] as? String, "key_holder_forbidden", path)
+        }
+        let minting = try request("POST", "/admin/keys", cookie: session.cookie, csrf: session.csrf, json: #"{"id": "x", "class": "production"}"#)
+        XCTAssertEqual(minting.status, 403, minting.text)
+        XCTAssertEqual(try request("GET", "/admin/allocation", bearer: TestConfig.prodKey).status, 403)
+        XCTAssertEqual(try request("GET", "/admin/me", bearer: TestConfig.prodKey).status, 200)
+
+        // The master key may look at any key; a credential may not call it.
+        let lab = try request("GET", "/admin/me?key=payments-lab", bearer: Self.master)
+        XCTAssertEqual(lab.status, 200, lab.text)
+        XCTAssertEqual((try lab.json()["key"] as? [String: Any])?["class"] as? String, "experimentation")
+        XCTAssertTrue(((try lab.json()["grants"] as? [[String: Any]])?.first?["at_cap"] as? String ?? "").hasPrefix("Refused at 100%"))
+        XCTAssertEqual(try request("GET", "/admin/me", bearer: Self.viewer).status, 403)
+    }
+
+    func testARevokedKeyCannotSignInAndItsSessionEnds() throws {
+        let minted = try request("POST", "/admin/keys", bearer: Self.teamAdmin, json: #"{"id": "dash-me-key", "class": "experimentation"}"#)
+        XCTAssertEqual(minted.status, 201, minted.text)
+        let secret = try XCTUnwrap(try minted.json()["key"] as? String)
+        let session = try signIn(secret)
+        XCTAssertEqual(try request("GET", "/admin/me", cookie: session.cookie).status, 200)
+
+        XCTAssertEqual(try request("DELETE", "/admin/keys/dash-me-key", bearer: Self.teamAdmin, json: #"{"reason": "left the team"}"#).status, 200)
+        let ended = try request("GET", "/admin/me", cookie: session.cookie)
+        XCTAssertEqual(ended.status, 401, ended.text)
+        XCTAssertEqual((try ended.json()["error"] as? [String: Any])?["code"] as? String, "invalid_session")
+        let again = try HTTP.postJSON(port: port, path: "/dashboard/session", key: nil, json: #"{"credential": "\#(secret)"}"#)
+        XCTAssertEqual(again.status, 401, again.text)
+        XCTAssertNil(again.header("set-cookie"))
+        let error = try XCTUnwrap(try again.json()["error"] as? [String: Any])
+        XCTAssertEqual(error["code"] as? String, "revoked_api_key")
+        XCTAssertTrue((error["message"] as? String ?? "").hasPrefix("This API key (dash-me-key) was revoked"), "\(error)")
+    }
+
     func testAWrongCredentialIsRefusedAtSignIn() throws {
         let wrong = try HTTP.postJSON(port: port, path: "/dashboard/session", key: nil, json: #"{"credential": "tg-guess"}"#)
         XCTAssertEqual(wrong.status, 401, wrong.text)
@@ -192,9 +271,11 @@ final class DashboardEndToEndTests: XCTestCase {
         let error = try XCTUnwrap(try wrong.json()["error"] as? [String: Any])
         XCTAssertEqual(error["code"] as? String, "invalid_credential")
         XCTAssertEqual(error["message"] as? String, "This key is neither the master key nor a credential.")
-        // A virtual key is not an admin credential.
-        XCTAssertEqual(try HTTP.postJSON(port: port, path: "/dashboard/session", key: nil,
-                                         json: #"{"credential": "\#(TestConfig.prodKey)"}"#).status, 401)
+        // A virtual key signs in (its holder's view), but not an expired one.
+        let expired = try HTTP.postJSON(port: port, path: "/dashboard/session", key: nil,
+                                        json: #"{"credential": "\#(TestConfig.expiredKey)"}"#)
+        XCTAssertEqual(expired.status, 401, expired.text)
+        XCTAssertEqual((try expired.json()["error"] as? [String: Any])?["code"] as? String, "expired_api_key")
         XCTAssertEqual(try HTTP.postJSON(port: port, path: "/dashboard/session", key: nil, json: #"{"key": "x"}"#).status, 400)
         // Not JSON (what a cross-site form would send): refused.
         let form = try HTTP.request(port: port, path: "/dashboard/session", headers: [("content-type", "application/x-www-form-urlencoded")],

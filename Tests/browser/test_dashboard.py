@@ -25,6 +25,7 @@ from conftest import MASTER
 VIEWER = "tg-demo-finance-viewer"
 TEAM_ADMIN = "tg-demo-recs-admin"
 APPROVER = "tg-demo-chair"
+KEY_HOLDER = "tg-demo-key-0004"  # recs-prod: team demo/recs, production
 DEMO_GRANTS = {"demo", "platform", "search", "recs", "recs-carousel"}
 RECS_GRANTS = {"recs", "recs-carousel", "recs-email", "recs-digest", "recs-push"}
 REASON = "holiday campaign doubles homepage traffic"
@@ -318,6 +319,43 @@ def test_the_master_key_sees_everything_in_flight_and_cannot_approve_its_own_req
     open_view(browser, "alerts")
     assert browser.find_elements(By.CSS_SELECTOR, "#alerts-body tr[data-kind='exception_requested']")
     shot(browser, shots, "12-master-alerts")
+    sign_out(browser)
+
+
+def test_a_key_holder_sees_its_key_and_the_grants_above_it_and_nothing_else(filled, browser, shots):
+    """An engineer signs in with their own virtual key (recs, production):
+    the "My key" view only, with the demo and recs grants as burn-down bars
+    whose figures are GET /admin/allocation's."""
+    sign_in(browser, filled, KEY_HOLDER)
+    wait(browser, lambda d: d.find_element(By.ID, "view-mykey").is_displayed())
+    wait(browser, lambda d: d.find_element(By.ID, "mykey-as-of").text != "", message="My key did not load")
+    assert browser.find_element(By.ID, "mykey-error").text == ""
+    tabs = [b.get_attribute("data-view") for b in browser.find_elements(By.CSS_SELECTOR, "[data-view]") if b.is_displayed()]
+    assert tabs == ["mykey"], tabs
+    for other in ["allocation", "inflight", "exceptions", "alerts"]:
+        assert not browser.find_element(By.ID, f"view-{other}").is_displayed()
+    assert "recs-prod" in browser.find_element(By.ID, "who").text
+    identity = browser.find_element(By.ID, "mykey-identity").text
+    assert "recs-prod" in identity and "production" in identity, identity
+    cards = browser.find_elements(By.CSS_SELECTOR, "#mykey-grants li[data-grant]")
+    assert [c.get_attribute("data-grant") for c in cards] == ["demo", "recs"]
+
+    status, text = call(filled, "GET", "/admin/allocation")
+    assert status == 200, text
+    figures = {g["id"]: g for g in json.loads(text)["grants"]}
+    for card in cards:
+        grant = figures[card.get_attribute("data-grant")]
+        bucket = next(b for b in grant["buckets"] if "production" in b["classes"])
+        assert card.find_elements(By.CSS_SELECTOR, ".bar .seg.spent"), card.text
+        assert bucket["spent"] + " spent" in card.text, (bucket["spent"], card.text)
+        assert "tollgate exception request --grant " + grant["id"] in card.text, card.text
+        assert grant["owner"] in card.text
+        assert "hard tier" in card.text  # production at the cap
+    # The admin API stays closed to the session.
+    token = browser.get_cookie("tollgate_session")["value"]
+    status, text = call(filled, "GET", "/admin/allocation", credential=None, headers={"cookie": f"tollgate_session={token}"})
+    assert status == 403 and "key_holder_forbidden" in text, text
+    shot(browser, shots, "13-key-holder-my-key")
     sign_out(browser)
 
 

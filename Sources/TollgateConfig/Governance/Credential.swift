@@ -72,8 +72,20 @@ package struct CapacityConfig: Sendable, Equatable {
 package enum GovernanceActor: Sendable, Equatable {
     case master
     case credential(Credential)
+    /// A virtual key's holder, signed in to the dashboard with the key (or
+    /// presenting it as a bearer key on `/admin/...`): may call
+    /// `GET /admin/me` and nothing else (AdminRoutes refuses every other
+    /// admin route before any handler sees this actor).
+    case keyHolder(Identity)
 
-    /// nil for the master key.
+    /// The key holder's identity, nil otherwise.
+    package var keyHolder: Identity? {
+        if case .keyHolder(let identity) = self { return identity }
+        return nil
+    }
+
+    /// nil for the master key (and a key holder, who never reaches a
+    /// route that asks: AdminRoutes stops it first).
     package var credential: Credential? {
         if case .credential(let c) = self { return c }
         return nil
@@ -84,6 +96,7 @@ package enum GovernanceActor: Sendable, Equatable {
         switch self {
         case .master: return "master"
         case .credential(let c): return "credential:\(c.id)"
+        case .keyHolder(let identity): return "key:\(identity.keyId)"
         }
     }
 }

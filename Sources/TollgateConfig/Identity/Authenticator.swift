@@ -61,6 +61,22 @@ package enum Authenticator {
         return .failure(.authentication("This key is neither the master key nor a credential.", code: "invalid_credential"))
     }
 
+    /// As `governanceActor`, and when the key is neither the master key nor
+    /// a credential, a virtual key (checked as the proxy routes check it,
+    /// `caller`, with the runtime directory): its holder, who may call
+    /// `GET /admin/me` only. A revoked or expired key gets its usual 401; a
+    /// key that is none of the three gets governanceActor's.
+    package static func governanceActorOrKeyHolder(_ headers: HTTPHeaders, masterKey: String?, runtime: RuntimeKeyDirectory,
+                                                   keys: KeyStore, now: Int64) -> Result<GovernanceActor, GatewayError> {
+        let actor = governanceActor(headers, masterKey: masterKey, runtime: runtime)
+        guard case .failure(let error) = actor, error.code == "invalid_credential" else { return actor }
+        switch keys.authenticate(presentedKey: presentedKey(headers), now: now, runtime: runtime) {
+        case .authenticated(let identity): return .success(.keyHolder(identity))
+        case .unknown, .missing: return .failure(error)
+        case .expired, .revoked: return caller(headers, keys: keys, now: now, runtime: runtime).map { GovernanceActor.keyHolder($0) }
+        }
+    }
+
     /// The key from `authorization: Bearer KEY` (the scheme in any case),
     /// else from `x-api-key`; spaces and tabs around it are not part of it.
     /// Byte by byte: splitting by Character cost more than the rest of

@@ -46,6 +46,14 @@ package struct KeyStore: Sendable {
         return identity.isExpired(now: now) ? .expired(identity) : .authenticated(identity)
     }
 
+    /// As `authenticate`, for a key known by its SHA-256 only (a dashboard
+    /// session remembers the digest of the key that signed in).
+    package func authenticate(sha256Hex digest: String, now: Int64, runtime: RuntimeKeyDirectory?) -> AuthResult {
+        guard let identity = identities[digest] ?? runtime?.mintedIdentity(sha256Hex: digest) else { return .unknown }
+        if let runtime, let why = runtime.keyRevocation(identity.keyId) { return .revoked(identity, why) }
+        return identity.isExpired(now: now) ? .expired(identity) : .authenticated(identity)
+    }
+
     /// The configured key with this id (revocation by id needs its team).
     package func identity(keyID: String) -> Identity? { identities.values.first { $0.keyId == keyID } }
 

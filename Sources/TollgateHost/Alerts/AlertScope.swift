@@ -28,7 +28,7 @@ package enum AlertScope {
     /// inside its own.
     package static func visible(_ alert: Alert, to actor: GovernanceActor, grants: GrantTable,
                                 keyTeam: (String) -> GrantScope?) -> Bool {
-        guard let credential = actor.credential else { return true }
+        guard let credential = actor.credential else { return actor.keyHolder == nil }
         return scope(of: alert, grants: grants, keyTeam: keyTeam).map { credential.covers($0) } ?? false
     }
 }

@@ -50,7 +50,8 @@ extension GovernanceRegistry {
     /// Files an exception request against a grant: a team admin of the
     /// grant's team, or the master key.
     package func requestException(_ body: JSONValue, by actor: GovernanceActor) throws -> GrantException {
-        try lock.withLock {
+        try Self.refuseKeyHolder(actor)
+        return try lock.withLock {
             try requireRequester(actor)
             let raise = try readRaise(body, actor: actor)
             let exception = try appendException(kind: .exception, raise, pool: nil, immediate: false, actor: actor)
@@ -62,7 +63,8 @@ extension GovernanceRegistry {
     /// within the team's borrowing limit and the pool's room, else filed as
     /// an exception request for an approver (`immediate` false).
     package func drawBurst(_ body: JSONValue, by actor: GovernanceActor) throws -> GrantException {
-        try lock.withLock {
+        try Self.refuseKeyHolder(actor)
+        return try lock.withLock {
             try requireRequester(actor)
             let raise = try readRaise(body, actor: actor)
             guard raise.grant.scope.level == .team, let team = raise.grant.scope.team else {
@@ -81,7 +83,8 @@ extension GovernanceRegistry {
     /// Approves a pending request: an approver whose scope holds the grant
     /// (or the master key), never the requester.
     package func approveException(_ id: String, condition: String?, by actor: GovernanceActor) throws -> GrantException {
-        try lock.withLock {
+        try Self.refuseKeyHolder(actor)
+        return try lock.withLock {
             let exception = try decidableLocked(id, by: actor)
             if exception.kind == .burst, let pool = exception.pool.flatMap({ burstPools[$0] }) {
                 let lent = lentLocked(pool: pool.org, overlapping: exception.startsAt, exception.endsAt, team: nil)
@@ -98,7 +101,8 @@ extension GovernanceRegistry {
 
     /// Denies a pending request, with a reason.
     package func denyException(_ id: String, reason: String?, by actor: GovernanceActor) throws -> GrantException {
-        try lock.withLock {
+        try Self.refuseKeyHolder(actor)
+        return try lock.withLock {
             guard let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines), !reason.isEmpty else {
                 throw GovernanceError.invalid("reason: a denial says why")
             }

@@ -130,6 +130,7 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
     /// of its team's grants); nothing may exceed what its parent has left
     /// to carve.
     package func mintGrant(_ body: JSONValue, by actor: GovernanceActor) throws -> Grant {
+        try Self.refuseKeyHolder(actor)
         let grant: Grant
         switch GovernanceRequests.grant(body) {
         case .success(let g): grant = g
@@ -155,6 +156,7 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
     /// Changes a minted grant (amount, owner, dates, rationale, quotas...).
     /// Config grants change in the YAML.
     package func updateGrant(_ id: String, patch: JSONValue, by actor: GovernanceActor) throws -> Grant {
+        try Self.refuseKeyHolder(actor)
         guard case .object(let fields) = patch, !fields.entries.isEmpty else {
             throw GovernanceError.invalid("the body must be a JSON object with the fields to change")
         }
@@ -190,7 +192,8 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
     /// Revokes a grant: from the next request on, it (and what lies below
     /// it) admits nothing. A team admin revokes minted grants of its team.
     package func revokeGrant(_ id: String, reason: String?, by actor: GovernanceActor) throws -> Grant {
-        try lock.withLock {
+        try Self.refuseKeyHolder(actor)
+        return try lock.withLock {
             guard let grant = published.table[id] else { throw GovernanceError.notFound("no grant '\(id)'") }
             if case .credential(let credential) = actor {
                 guard credential.role == .teamAdmin, credential.covers(grant.scope) else {
@@ -211,6 +214,7 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
 
     /// Mints a key; returns its secret (shown once) and identity.
     package func mintKey(_ body: JSONValue, by actor: GovernanceActor) throws -> (secret: String, key: MintedKey) {
+        try Self.refuseKeyHolder(actor)
         var request: KeyRequest
         switch GovernanceRequests.key(body) {
         case .success(let r): request = r
@@ -260,6 +264,7 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
             switch actor {
             case .master: owner = request.owner ?? "master"
             case .credential(let c): owner = request.owner ?? c.owner
+            case .keyHolder(let identity): owner = request.owner ?? identity.owner
             }
             let stored: JSONValue = .object(JSONObject([
                 ("id", .string(request.id)), ("org", .string(team.org)), ("team", .string(team.team ?? "")),
@@ -279,6 +284,7 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
     /// `team` is the key's team, as the caller knows it from the config.
     package func revokeKey(_ id: String, configTeam: (org: String, team: String)?, reason: String?,
                            by actor: GovernanceActor) throws {
+        try Self.refuseKeyHolder(actor)
         try lock.withLock {
             let minted = mintedKeyDigests[id].flatMap { mintedKeys[$0] }
             guard let home = minted.map({ (org: $0.identity.org, team: $0.identity.team) }) ?? configTeam else {
@@ -298,6 +304,14 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
     }
 
     // MARK: inside the lock
+
+    /// A key holder changes nothing (AdminRoutes stops it before any
+    /// governance route; this is the second lock on the door).
+    static func refuseKeyHolder(_ actor: GovernanceActor) throws {
+        if let identity = actor.keyHolder {
+            throw GovernanceError.forbidden("key '\(identity.keyId)' is a virtual key: it reads its own view (GET /admin/me), it changes nothing")
+        }
+    }
 
     private func allGrantIDsLocked() -> [String] { configGrants.map(\.id) + mintedGrants.map(\.grant.id) }
 

@@ -75,6 +75,9 @@ package struct PluginRoutes: @unchecked Sendable {
         case (.credential(let credential), .admin):
             return .error(.permission("\(route.key) needs the master key; credential '\(credential.id)' "
                 + "(\(credential.role.rawValue)) may not call it.", code: "route_forbidden"))
+        case (.keyHolder(let identity), _):
+            return .error(.permission("\(route.key) is not open to virtual keys; key '\(identity.keyId)' may call GET /admin/me only.",
+                                      code: "route_forbidden"))
         }
         return plugin.serve(request)
     }

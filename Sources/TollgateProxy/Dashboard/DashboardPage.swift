@@ -25,7 +25,8 @@ enum DashboardPage {
 
 <section id="sign-in" class="sign-in" aria-labelledby="sign-in-title" hidden>
   <h2 id="sign-in-title">Sign in</h2>
-  <p>Use the master key or an admin credential: approver, team admin or viewer. Each sees what its role and scope allow.</p>
+  <p>Use the master key or an admin credential: approver, team admin or viewer. Each sees what its role and scope allow.
+  Or use your own virtual key: you then see your key and the grants above it.</p>
   <form id="sign-in-form">
     <label for="credential">Credential</label>
     <input id="credential" name="credential" type="password" autocomplete="current-password" required>
@@ -41,6 +42,7 @@ enum DashboardPage {
       <li><button type="button" data-view="inflight">In flight now</button></li>
       <li><button type="button" data-view="exceptions">Exceptions</button></li>
       <li><button type="button" data-view="alerts">Alerts</button></li>
+      <li hidden><button type="button" data-view="mykey">My key</button></li>
     </ul>
   </nav>
 
@@ -146,6 +148,22 @@ enum DashboardPage {
         <button type="submit">Draw</button>
       </form>
     </div>
+  </section>
+
+  <section id="view-mykey" class="view" data-panel="mykey" aria-labelledby="h-mykey" hidden>
+    <div class="view-head">
+      <h2 id="h-mykey">My key</h2>
+      <p class="as-of" id="mykey-as-of"></p>
+      <button type="button" data-refresh="mykey">Refresh</button>
+    </div>
+    <p id="mykey-error" class="error" role="alert"></p>
+    <dl id="mykey-identity" class="identity"></dl>
+    <p id="mykey-note" class="note"></p>
+    <h3 id="h-mykey-grants">The grants above your key</h3>
+    <p class="note">Every request with your key is charged on each of these (from <code>GET /admin/me</code>, the figures of
+    <code>GET /admin/allocation</code>). The first to reach its cap is the one you meet.</p>
+    <p class="key" aria-hidden="true"><span class="swatch spent"></span> spent <span class="swatch flight"></span> in flight <span class="swatch left"></span> remaining <span class="swatch limit"></span> the amount, when passed</p>
+    <ol id="mykey-grants" class="grant-cards" aria-labelledby="h-mykey-grants"></ol>
   </section>
 
   <section id="view-alerts" class="view" data-panel="alerts" aria-labelledby="h-alerts" hidden>

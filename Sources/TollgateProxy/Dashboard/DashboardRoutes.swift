@@ -12,7 +12,7 @@ import TollgateHost
 ///
 ///   GET    /dashboard                the page
 ///   GET    /dashboard/assets/NAME    dashboard.js, dashboard.css
-///   POST   /dashboard/session        {"credential": "..."}: sign in (sets the cookie; the answer has the CSRF token)
+///   POST   /dashboard/session        {"credential": "..."} (or a virtual key): sign in (sets the cookie; the answer has the CSRF token)
 ///   GET    /dashboard/session        who the cookie signs in as, with the CSRF token (a reloaded page asks)
 ///   DELETE /dashboard/session        sign out (x-csrf-token)
 ///
@@ -71,7 +71,9 @@ enum DashboardRoutes {
     }
 
     /// `POST /dashboard/session`: the credential is checked exactly as the
-    /// admin API checks a bearer key (Authenticator.governanceActor).
+    /// admin API checks a bearer key (Authenticator.governanceActorOrKeyHolder):
+    /// the master key, a credential, or a virtual key (its holder sees the
+    /// "My key" view, GET /admin/me, and nothing else).
     static func signIn(_ request: RoutedRequest) {
         // JSON only: a cross-site HTML form cannot send it, so no other site
         // can sign a browser in with a credential of its choosing.
@@ -89,8 +91,9 @@ enum DashboardRoutes {
         defer { generation.unpin() }
         let masterKey = generation.config.masterKey()
         let secret = credential.trimmingSpaces()
-        switch Authenticator.governanceActor(HTTPHeaders([("authorization", "Bearer \(secret)")]), masterKey: masterKey,
-                                             runtime: request.gateway.services.governance) {
+        switch Authenticator.governanceActorOrKeyHolder(HTTPHeaders([("authorization", "Bearer \(secret)")]), masterKey: masterKey,
+                                                        runtime: request.gateway.services.governance, keys: generation.keys,
+                                                        now: MonotonicClock.wallMicros() / 1_000_000) {
         case .failure(let error):
             request.writer.sendError(error, dialect: .unrouted)
         case .success(let actor):
@@ -131,7 +134,7 @@ enum DashboardRoutes {
         let generation = request.gateway.generations.pin()
         defer { generation.unpin() }
         return request.gateway.dashboardSessions.resolve(token: token, masterKey: generation.config.masterKey(),
-                                                         runtime: request.gateway.services.governance)
+                                                         runtime: request.gateway.services.governance, keys: generation.keys)
     }
 
     /// whoami's fields, the CSRF token and the expiry.

@@ -44,8 +44,9 @@ enum DashboardScript {
     return String(text).replace("T", " ").replace(/:00Z$/, "").replace(/Z$/, "");
   }
 
-  const ROLE_NAMES = { admin: "master key", team_admin: "team admin", approver: "approver", viewer: "viewer" };
+  const ROLE_NAMES = { admin: "master key", team_admin: "team admin", approver: "approver", viewer: "viewer", key_holder: "virtual key" };
   const role = () => (state.session ? state.session.role : null);
+  const isKeyHolder = () => role() === "key_holder";
   const isMaster = () => role() === "admin";
   const canDecide = () => isMaster() || role() === "approver";
   const canRequest = () => isMaster() || role() === "team_admin";
@@ -189,15 +190,22 @@ enum DashboardScript {
   function showApp(session) {
     state.session = session;
     document.body.dataset.role = session.role;
-    const name = session.role === "admin" ? "the master key" : session.id + " (" + ROLE_NAMES[session.role] + ", " + session.scope + ")";
+    const name = session.role === "admin" ? "the master key"
+      : session.role === "key_holder" ? "key " + session.id + " (" + ROLE_NAMES[session.role] + ", " + session.class + ")"
+      : session.id + " (" + ROLE_NAMES[session.role] + ", " + session.scope + ")";
     $("who").textContent = "Signed in with " + name + " · session until " + when(session.expires) + " UTC";
     $("who").hidden = false;
     $("sign-out").hidden = false;
     $("sign-in").hidden = true;
     $("app").hidden = false;
     $("request-forms").hidden = !canRequest();
+    // A key holder sees its own view only; everyone else every view but it.
+    for (const button of document.querySelectorAll("[data-view]")) {
+      button.closest("li").hidden = isKeyHolder() ? button.dataset.view !== "mykey" : button.dataset.view === "mykey";
+    }
     const wanted = location.hash.slice(1);
-    selectView(VIEWS[wanted] ? wanted : state.view);
+    if (isKeyHolder()) selectView("mykey");
+    else selectView(VIEWS[wanted] && wanted !== "mykey" ? wanted : (state.view === "mykey" ? "allocation" : state.view));
   }
 
   async function signIn(event) {
@@ -226,6 +234,7 @@ enum DashboardScript {
     inflight: { load: loadInFlight, every: 3000 },
     exceptions: { load: loadExceptions },
     alerts: { load: loadAlerts, every: 15000 },
+    mykey: { load: loadMyKey },
   };
 
   function selectView(name) {
@@ -537,6 +546,48 @@ enum DashboardScript {
       if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 6, class: "empty" }, "No alerts in your scope since the gateway started.")));
       $("alerts-body").replaceChildren(...rows);
     });
+  }
+
+  // My key -----------------------------------------------------------------------
+
+  function loadMyKey() {
+    return guarded("mykey", async () => renderMyKey(await api("GET", "/admin/me")));
+  }
+
+  function renderMyKey(data) {
+    const key = data.key;
+    setText("mykey-as-of", data.as_of ? "as of " + when(data.as_of) + " UTC" : "");
+    const facts = [
+      ["Key", key.id], ["Org / team", key.org + " / " + key.team], ["Owner", key.owner], ["Class", key.class],
+      ["Models", key.models ? key.models.join(", ") : "every model in the catalog"],
+      ["Expires", key.expires ? when(key.expires) + " UTC" : "never"],
+      ["Bound to grant", key.grant || "— (the grants of its team and org)"],
+    ];
+    $("mykey-identity").replaceChildren(...facts.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
+    setText("mykey-note", [data.note, data.key_spend ? "Your key's own spend is its key grant's, " + data.key_spend + "." : data.key_spend_note]
+      .filter(Boolean).join(" "));
+    const now = data.as_of ? Date.parse(data.as_of) : Date.now();
+    const cards = data.grants.map((grant) => {
+      const figures = grant.allocation;
+      const buckets = figures ? figures.buckets.filter((b) => b.classes.includes(key.class)) : [];
+      const bars = buckets.map((bucket) => el("div", { class: "bucket" },
+        el("div", { class: "bucket-head" }, el("span", {}, bucket.name + " · " + bucket.effective + " · " + grant.period), " ", tierBadge(bucket.tier)),
+        burnBar(bucket),
+        bucket.resets_at ? el("div", { class: "note" }, "resets " + when(bucket.resets_at) + " UTC") : null));
+      const card = el("li", { class: "card grant-card", "data-grant": grant.id },
+        el("h4", {}, el("span", { class: "id" }, grant.id), " ", el("span", { class: "scope" }, grant.scope + " · " + grant.level + " grant"),
+          figures && figures.status !== "active" ? [" ", statusBadge(figures.status)] : null),
+        el("div", { class: "note" }, "owner ", email(grant.owner), grant.parent ? " · inside " + grant.parent : ""),
+        bars.length ? bars : el("p", { class: "note" }, figures ? "No bucket for " + key.class + " keys." : "No figures (see above)."),
+        el("dl", { class: "facts" },
+          el("dt", {}, "At the cap"), el("dd", {}, grant.at_cap),
+          el("dt", {}, "Renews"), el("dd", {}, renewal(grant, now)),
+          el("dt", {}, "To ask for more"), el("dd", {}, grant.ask.how, el("pre", {}, el("code", {}, grant.ask.command)))));
+      card.style.setProperty("--depth", String(grant.depth));
+      return card;
+    });
+    if (!cards.length) cards.push(el("li", { class: "empty" }, "No grant applies to your key: its requests are not budgeted by a grant."));
+    $("mykey-grants").replaceChildren(...cards);
   }
 
   // --- start --------------------------------------------------------------------

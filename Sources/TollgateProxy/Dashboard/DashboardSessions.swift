@@ -13,7 +13,10 @@ import TollgateConfig
 /// that signed in. Each use resolves that secret again — as the master key
 /// of the serving config or a credential of the registry — so a credential
 /// removed by a reload, or a changed role or scope, takes effect on the next
-/// request; the session then ends. Sessions last 12 hours from sign-in.
+/// request; the session then ends. A virtual key may sign in too (its
+/// holder's "My key" view): it is resolved as the proxy routes resolve it,
+/// so a revoked or expired key ends its sessions. Sessions last 12 hours
+/// from sign-in.
 ///
 /// Every session has a CSRF token of its own: a request authenticated by
 /// the cookie that changes anything (any method but GET and HEAD) must send
@@ -25,10 +28,13 @@ package final class DashboardSessions: @unchecked Sendable {
     /// Sessions kept at most; signing in past this ends the oldest.
     package static let capacity = 10_000
 
+    enum Kind { case master, credential, keyHolder }
+
     struct Session {
-        /// SHA-256 of the secret that signed in: the master key or a credential.
+        /// SHA-256 of the secret that signed in: the master key, a credential
+        /// or a virtual key.
         var secretDigest: String
-        var isMaster: Bool
+        var kind: Kind
         var csrfToken: String
         var createdMicros: Int64
         var expiresMicros: Int64
@@ -59,7 +65,7 @@ package final class DashboardSessions: @unchecked Sendable {
     package func create(secret: String, actor: GovernanceActor) -> (token: String, session: Resolved) {
         let token = Self.randomToken()
         let now = clock()
-        let session = Session(secretDigest: KeyStore.sha256Hex(secret), isMaster: actor == .master,
+        let session = Session(secretDigest: KeyStore.sha256Hex(secret), kind: actor == .master ? .master : actor.keyHolder != nil ? .keyHolder : .credential,
                               csrfToken: Self.randomToken(), createdMicros: now, expiresMicros: now + Self.lifetimeMicros)
         lock.withLock {
             sessions = sessions.filter { $0.value.expiresMicros > now }
@@ -73,17 +79,30 @@ package final class DashboardSessions: @unchecked Sendable {
 
     /// The actor behind `token` now, or nil when the token is unknown, the
     /// session expired, or its secret no longer signs in (it is then ended).
-    package func resolve(token: String, masterKey: String?, runtime: RuntimeKeyDirectory) -> Resolved? {
+    /// A key holder's session resolves its key against `keys` (the serving
+    /// config's) and the runtime directory: a revoked or expired key ends it.
+    package func resolve(token: String, masterKey: String?, runtime: RuntimeKeyDirectory,
+                         keys: KeyStore = KeyStore(entries: [])) -> Resolved? {
         let id = KeyStore.sha256Hex(token)
         let now = clock()
         guard let session = lock.withLock({ sessions[id] }) else { return nil }
         let actor: GovernanceActor?
         if now >= session.expiresMicros {
             actor = nil
-        } else if session.isMaster {
-            actor = masterKey.map { ConstantTime.equal(KeyStore.sha256Hex($0), session.secretDigest) } == true ? .master : nil
         } else {
-            actor = runtime.credential(sha256Hex: session.secretDigest).map { .credential($0) }
+            switch session.kind {
+            case .master:
+                actor = masterKey.map { ConstantTime.equal(KeyStore.sha256Hex($0), session.secretDigest) } == true ? .master : nil
+            case .credential:
+                actor = runtime.credential(sha256Hex: session.secretDigest).map { .credential($0) }
+            case .keyHolder:
+                if case .authenticated(let identity) = keys.authenticate(sha256Hex: session.secretDigest, now: now / 1_000_000,
+                                                                         runtime: runtime) {
+                    actor = .keyHolder(identity)
+                } else {
+                    actor = nil
+                }
+            }
         }
         guard let actor else {
             end(token: token)

@@ -107,5 +107,20 @@ td.decide input { display: block; width: 100%; min-width: 8rem; margin: .15rem 0
 .card h3 { margin: 0; }
 .card label { font-weight: 600; font-size: .88rem; margin-top: .3rem; }
 .card button { justify-self: start; margin-top: .6rem; }
+
+/* My key (a virtual key's holder) */
+dl.identity { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: .5rem 0 1rem; }
+dl.identity dt, dl.facts dt { font-weight: 600; }
+dl.identity dd, dl.facts dd { margin: 0; }
+ol.grant-cards { list-style: none; padding: 0; display: grid; gap: .8rem; max-width: 52rem; }
+.grant-card { margin-left: calc(var(--depth, 0) * 1.5rem); }
+.grant-card h4 { margin: 0; }
+.grant-card h4 .id { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+.grant-card h4 .scope { font-weight: 400; color: var(--muted); font-size: .85rem; }
+.grant-card .burn { max-width: none; }
+.grant-card .bar { max-width: none; height: 1rem; }
+.grant-card .bucket-head { display: flex; justify-content: space-between; align-items: center; font-size: .9rem; margin-top: .3rem; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem .8rem; margin: .4rem 0 0; font-size: .88rem; }
+dl.facts pre { margin: .3rem 0 0; white-space: pre-wrap; word-break: break-all; font-size: .8rem; }
 """#
 }

@@ -143,6 +143,10 @@ extension AdminRoutes {
         case .credential(let c):
             return .object(JSONObject([("role", .string(c.role.rawValue)), ("scope", .string(c.scope.description)),
                                        ("id", .string(c.id)), ("owner", .string(c.owner))]))
+        case .keyHolder(let identity):
+            return .object(JSONObject([("role", .string("key_holder")), ("scope", .string("key/\(identity.keyId)")),
+                                       ("id", .string(identity.keyId)), ("owner", .string(identity.owner)),
+                                       ("class", .string(identity.keyClass.rawValue))]))
         }
     }
 

@@ -10,7 +10,8 @@ import TollgateMockProvider
 
 /// `/admin/...`: the caller first (the master key, or a credential: team
 /// admin, viewer, approver — presented as a bearer key, or through the
-/// dashboard's session cookie), then the built-in routes (master key only), the
+/// dashboard's session cookie; or a virtual key's holder, who may call
+/// GET /admin/me only, AdminRoutes+Me), then the built-in routes (master key only), the
 /// governance routes (AdminRoutes+Governance), the routes the serving
 /// generation's plugins declared (by their role), else 404.
 package struct AdminRoutes: Sendable {
@@ -43,7 +44,8 @@ package struct AdminRoutes: Sendable {
             // The dashboard's session cookie (docs/dashboard.md): its actor
             // is the caller; a change needs the session's CSRF token too.
             guard let session = request.gateway.dashboardSessions.resolve(token: token, masterKey: masterKey,
-                                                                           runtime: request.gateway.services.governance) else {
+                                                                           runtime: request.gateway.services.governance,
+                                                                           keys: generation.keys) else {
                 return request.writer.sendError(.authentication("The dashboard session is unknown or expired: sign in again.",
                                                                 code: "invalid_session"), dialect: .unrouted)
             }
@@ -54,15 +56,30 @@ package struct AdminRoutes: Sendable {
             }
             actor = session.actor
         } else {
-            switch Authenticator.governanceActor(headers, masterKey: masterKey, runtime: request.gateway.services.governance) {
+            switch Authenticator.governanceActorOrKeyHolder(headers, masterKey: masterKey, runtime: request.gateway.services.governance,
+                                                            keys: generation.keys, now: MonotonicClock.wallMicros() / 1_000_000) {
             case .success(let found):
                 actor = found
+            case .failure(let error) where error.code == "revoked_api_key" || error.code == "expired_api_key":
+                // A virtual key that no longer works: its usual message.
+                return request.writer.sendError(error, dialect: .unrouted)
             case .failure(let error):
                 // No credential matched: answer as the master-key routes
                 // always have (403 when admin is off, 401 for a wrong key).
                 return request.writer.sendError(Authenticator.master(headers, masterKey: masterKey) ?? error, dialect: .unrouted)
             }
         }
+        // A virtual key's holder reads its own view and nothing else.
+        if case .keyHolder(let identity) = actor, !(method == .GET && request.path == "/admin/me") {
+            // With admin off (no master key) the answer stays admin_disabled.
+            if masterKey == nil, let off = Authenticator.master(headers, masterKey: nil) {
+                return request.writer.sendError(off, dialect: .unrouted)
+            }
+            return request.writer.sendError(.permission("\(method) \(request.path) is not open to a virtual key: key "
+                + "'\(identity.keyId)' may call GET /admin/me (its own key and grants) only.", code: "key_holder_forbidden"),
+                                            dialect: .unrouted)
+        }
+        if method == .GET, request.path == "/admin/me" { return Self.me(request, generation, actor: actor) }
         for route in routes where route.method == method && route.path == request.path {
             if case .credential(let credential) = actor {
                 return request.writer.sendError(.permission("\(method) \(request.path) needs the master key; credential "
