@@ -107,5 +107,27 @@ td.decide input { display: block; width: 100%; min-width: 8rem; margin: .15rem 0
 .card h3 { margin: 0; }
 .card label { font-weight: 600; font-size: .88rem; margin-top: .3rem; }
 .card button { justify-self: start; margin-top: .6rem; }
+.controls { display: flex; flex-wrap: wrap; align-items: center; gap: .6rem 1rem; margin: .5rem 0; }
+.controls fieldset { display: flex; gap: .8rem; border: 1px solid var(--line); border-radius: 6px; padding: .2rem .7rem; margin: 0; }
+.controls legend { font-size: .8rem; color: var(--muted); }
+.charts { display: grid; gap: 1.2rem; }
+.spend-series { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: .6rem .8rem; }
+.spend-series figcaption { margin-bottom: .3rem; }
+svg.chart { display: block; width: 100%; max-width: 48rem; height: auto; font-size: 11px; }
+svg.chart .axis { stroke: var(--ink); stroke-width: 1; }
+svg.chart .grid { stroke: var(--line); stroke-width: 1; }
+svg.chart .tick { fill: var(--muted); }
+svg.chart .spend-bar { fill: var(--spent); }
+svg.chart line.baseline { stroke: #1f6f43; stroke-width: 2; }
+svg.chart line.alert-line { stroke: #b3261e; stroke-width: 2; }
+svg.chart text.line-label.baseline { fill: #1f6f43; font-weight: 600; }
+svg.chart text.line-label.alert-line { fill: #b3261e; font-weight: 600; }
+svg.chart .alert-mark line { stroke: #b3261e; stroke-width: 1; stroke-dasharray: 1 2; }
+svg.chart .alert-mark path { fill: #b3261e; }
+svg.chart .alert-mark.warning path { fill: #a15c00; }
+.swatch.baseline-key { border: none; border-top: 3px dashed #1f6f43; height: 0; }
+.swatch.alert-key { border: none; border-top: 3px dotted #b3261e; height: 0; }
+.marker-key { color: #b3261e; }
+.spend-table { font-size: .85rem; }
 """#
 }
