@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TollgateLedger
 import TollgatePluginKit
 import TollgateSQLite
 
@@ -13,9 +14,9 @@ import TollgateSQLite
 /// The query is written here rather than taken from TollgateReports: a
 /// plugin links only the kit, TollgateSQLite and TollgateLedger (the
 /// reports module pulls in TollgateSupport and the gateway's own modules,
-/// which a plugin's .so must not carry). The grouping expressions are the
-/// same as `tollgate report spend --by` (ReportDimension), so the totals
-/// agree (a test checks it).
+/// which a plugin's .so must not carry). The grouping expressions are
+/// TollgateLedger's `LedgerGrouping`, which ReportDimension uses too, so
+/// the totals agree with `tollgate report spend --by` (a test checks it).
 ///
 /// Read with a read-only connection opened per request, never the
 /// writer's; the range on `ts_us` goes through the `ledger_ts` index
@@ -29,14 +30,14 @@ struct SpendSeries {
         var sql: String {
             switch self {
             case .team: return "CASE WHEN team IS NULL THEN NULL ELSE COALESCE(org, '') || '/' || team END"
-            case .grant: return "grant_path.value"
-            case .model: return "COALESCE(model_served, model_requested)"
+            case .grant: return LedgerGrouping.grant
+            case .model: return LedgerGrouping.model
             case .feature: return "feature"
             }
         }
 
         var join: String? {
-            self == .grant ? "LEFT JOIN json_each(ledger.grant_ids) AS grant_path" : nil
+            self == .grant ? LedgerGrouping.grantJoin : nil
         }
     }
 
