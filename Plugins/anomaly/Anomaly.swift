@@ -5,7 +5,7 @@ import TollgatePluginKit
 /// alerts when today runs at `factor` x the 7-day baseline. It never
 /// rejects a call. Time is the call's receive time (host clock), so tests
 /// move it through the call.
-public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
+public final class Anomaly: TollgatePlugin, PostCallHook, RouteHook, ShutdownHook {
     public static let info = PluginInfo(name: "anomaly", version: "0.1.0", failClosed: false, requiredMinor: 0)
 
     let host: PluginHost
@@ -68,6 +68,10 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
         untracked = try? host.defineCounter(name: "tollgate_anomaly_untracked_total",
                                             help: "Calls whose new subject was not tracked because the subject table is full.",
                                             labels: [])
+        // The reader role is ABI 1.5 (grants).
+        if let path = config.baselineRoute, host.servesRoutes, host.hasGrants {
+            try host.declareRoute("GET", path, role: .reader)
+        }
         host.log(.info, "anomaly: factor \(AnomalyAlert.factorText(config.factorMilli)), "
             + "min daily spend \(Money.format(nanos: config.minDailySpendNanos)), "
             + "dimensions \(config.dimensions.map(\.rawValue).joined(separator: ","))"
@@ -141,6 +145,25 @@ public final class Anomaly: TollgatePlugin, PostCallHook, ShutdownHook {
             store?.recordRaised(finding.dedupeKey, day: day)
             host.raiseAlert(AnomalyAlert.alert(for: finding, factorMilli: config.factorMilli))
         }
+    }
+
+    // MARK: GET /admin/anomaly/baseline
+
+    /// Today is the latest day a call was seen (the plugin's clock is the
+    /// calls'), or the wall clock's before the first call.
+    public func onRoute(_ route: Route) throws -> RouteResponse {
+        guard let subject = route.queryValue("subject"), Dimension.isSubject(subject) else {
+            return BaselineView.error("subject must be team/ORG/TEAM, feature/ORG/FEATURE or key/KEY_ID", status: 400)
+        }
+        guard BaselineView.sees(subject, callerScope: route.callerScope) else {
+            return BaselineView.error("\(subject) is outside your scope", status: 403)
+        }
+        let detector = self.detector, config = self.config
+        let view = state.withLock { state in
+            let today = state.currentDay == Int64.min ? BaselineView.wallClockDay() : state.currentDay
+            return BaselineView.json(subject: subject, today: today, history: state.history, detector: detector, config: config)
+        }
+        return .json(view)
     }
 
     public func shutdown() {

@@ -11,6 +11,7 @@ import TollgatePluginKit
 ///   dimensions: [team, key, feature]
 ///   projection_hours: 3        # 0 turns the projection alert off
 ///   database: anomaly.sqlite   # relative to storage.dir; false = memory only
+///   baseline_route: /admin/anomaly/baseline   # GET, reader role (ABI 1.5); off disables
 ///   history:                   # optional seed, e.g. from a billing export
 ///     - {subject: team/acme/payments, date: "2026-11-15", spend: "120.50"}
 ///     - {subject: team/acme/search, days_ago: 2, spend: "3"}   # relative: demos, fixtures
@@ -25,6 +26,9 @@ struct AnomalyConfig: Equatable {
     var projectionHours = 3
     var database: DatabaseChoice = .defaultFile
     var seeds: [Seed] = []
+    /// Where the plugin serves a subject's baseline (reader role); nil with
+    /// `baseline_route: off` (a second anomaly instance must pick another path).
+    var baselineRoute: String? = "/admin/anomaly/baseline"
 
     enum DatabaseChoice: Equatable {
         case defaultFile
@@ -94,6 +98,11 @@ struct AnomalyConfig: Equatable {
             }
             return Seed(subject: subject, when: when, nanos: try seed["spend"].money())
         } ?? []
+        if let field = config["baseline_route"].ifPresent {
+            baselineRoute = try field.parse(expected: "a path under /admin/ such as /admin/anomaly/baseline-eu, or off") { text -> String?? in
+                text == "off" ? .some(nil) : RouteRules.isValidPath(text) ? .some(text) : nil
+            }
+        }
         try config.finish()
     }
 

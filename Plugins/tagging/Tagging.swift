@@ -11,12 +11,14 @@ import TollgatePluginKit
 /// The ledger is complete only when tagging is FIRST in `plugins:`: a
 /// plugin gets post_call only for requests its pre_call saw, so a request
 /// refused by an earlier plugin would leave no row (docs/plugins/tagging.md).
-public final class Tagging: TollgatePlugin, PreCallHook, PostCallHook, ShutdownHook {
+public final class Tagging: TollgatePlugin, PreCallHook, PostCallHook, RouteHook, ShutdownHook {
     public static let info = PluginInfo(name: "tagging", version: "1.0.0", failClosed: false)
 
     let host: PluginHost
     let config: TaggingConfig
     let ledger: Ledger?
+    /// The ledger file, read (read-only) by GET /admin/spend.
+    let ledgerPath: String?
     /// The grant table, for the grants each row records; nil on a host
     /// without grants (before ABI 1.5).
     let grants: GrantCache?
@@ -40,6 +42,7 @@ public final class Tagging: TollgatePlugin, PreCallHook, PostCallHook, ShutdownH
         grants = host.hasGrants ? GrantCache(host: host) : nil
         if config.ledgerEnabled {
             let path = try config.resolvedLedgerPath(storageDirectory: host.storageDirectory)
+            ledgerPath = path
             let lost = lostRowsMetric
             do {
                 ledger = try Ledger(path: path, onError: { [host] error in
@@ -53,11 +56,37 @@ public final class Tagging: TollgatePlugin, PreCallHook, PostCallHook, ShutdownH
                 host.log(.info, "tagging: ledger \(path) migrated to schema \(LedgerSchema.version) "
                     + "(added \(ledger.migratedColumns.joined(separator: ", ")); every row kept)")
             }
+            try declareRoutes()
             host.log(.info, "tagging ready: ledger \(path); keep tagging first in plugins: so every request gets a row")
         } else {
             ledger = nil
+            ledgerPath = nil
             host.log(.info, "tagging ready: ledger disabled (ledger: false)")
         }
+    }
+
+    // MARK: GET /admin/spend
+
+    /// The reader role is ABI 1.5 (grants); without a ledger there is
+    /// nothing to serve.
+    func declareRoutes() throws {
+        if let path = config.spendRoute, ledgerPath != nil, host.servesRoutes, host.hasGrants {
+            try host.declareRoute("GET", path, role: .reader)
+        }
+    }
+
+    public func onRoute(_ route: Route) throws -> RouteResponse {
+        guard let ledgerPath else { return SpendSeries.error("the ledger is disabled", status: 404) }
+        let view: SpendSeries
+        do {
+            view = try SpendSeries(query: route.queryValue, callerScope: route.callerScope, now: SpendSeries.wallClock())
+        } catch let bad as SpendSeries.BadRequest {
+            return SpendSeries.error(bad.message)
+        }
+        // What is queued reaches the file first, so the view includes the
+        // requests already answered.
+        ledger?.flush()
+        return .json(try view.json(ledgerPath: ledgerPath))
     }
 
     public func shutdown() {

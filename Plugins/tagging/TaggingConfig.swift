@@ -14,12 +14,16 @@ import TollgatePluginKit
 ///   environment: {values: [prod, staging, dev], default: prod}
 ///   feature: {pattern: "[a-z][a-z0-9-]{1,40}"}
 /// ledger: {path: ledger.sqlite}  # relative to storage.dir; `ledger: false` disables
+/// spend_route: /admin/spend     # GET, reader role (ABI 1.5); `off` disables
 /// ```
 struct TaggingConfig {
     var taxonomy = Taxonomy()
     /// Where the ledger lives as configured (nil: the default name).
     var ledgerPath: String?
     var ledgerEnabled = true
+    /// Where the plugin serves spend over time (reader role); nil with
+    /// `spend_route: off` (a second tagging instance must pick another path).
+    var spendRoute: String? = "/admin/spend"
 
     static let defaultLedgerFile = "ledger.sqlite"
 
@@ -52,6 +56,11 @@ struct TaggingConfig {
             case .bool(true)?: break
             case .object?: ledgerPath = try field.object { try $0["path"].ifPresent?.string(expected: "a file path") }
             default: throw field.mismatch("{path: FILE} or false")
+            }
+        }
+        if let field = config["spend_route"].ifPresent {
+            spendRoute = try field.parse(expected: "a path under /admin/ such as /admin/spend-eu, or off") { text -> String?? in
+                text == "off" ? .some(nil) : RouteRules.isValidPath(text) ? .some(text) : nil
             }
         }
         try config.finish()

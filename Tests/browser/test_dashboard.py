@@ -239,6 +239,78 @@ def test_the_viewer_reads_everything_in_its_org_and_can_change_nothing(filled, b
     assert browser.get_cookie("tollgate_session") is None
 
 
+def test_the_viewer_sees_spend_over_time_with_the_baseline_and_the_numbers(filled, browser, shots):
+    sign_in(browser, filled, VIEWER)
+    open_view(browser, "spend")
+    charts = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#spend-charts figure.spend-series"),
+                  message="no spend chart")
+    keys = {figure.get_attribute("data-key") for figure in charts}
+    # The viewer's scope is org demo: its teams only, as the route answers.
+    status, text = call(filled, "GET", "/admin/spend?by=team&bucket=day&days=14", credential=VIEWER)
+    assert status == 200, text
+    series = json.loads(text)["series"]
+    assert keys == {s["key"] for s in series[:8]} and keys and all(k.startswith("demo/") for k in keys)
+    for figure in charts:
+        chart = figure.find_element(By.CSS_SELECTOR, "svg.chart")
+        assert chart.get_attribute("role") == "img"
+        assert chart.find_element(By.TAG_NAME, "title").get_attribute("textContent").startswith("Spend per day")
+        assert "in all" in chart.find_element(By.TAG_NAME, "desc").get_attribute("textContent")
+        # The numbers in a table under the chart, one row per day.
+        table = figure.find_element(By.CSS_SELECTOR, "details table.spend-table")
+        assert len(table.find_elements(By.CSS_SELECTOR, "tbody tr")) == 14
+    # The table's figures are the route's.
+    recs = next(s for s in series if s["key"] == "demo/recs")
+    figure = browser.find_element(By.CSS_SELECTOR, "figure.spend-series[data-key='demo/recs']")
+    figure.find_element(By.TAG_NAME, "summary").click()
+    last = figure.find_elements(By.CSS_SELECTOR, "tbody tr")[-1]
+    assert last.find_element(By.TAG_NAME, "th").text == recs["points"][-1]["t"]
+    assert last.find_element(By.CSS_SELECTOR, "td.num").text == money(recs["points"][-1]["cost_nanos"])
+    # demo/search has a seeded week of history: the baseline and the alert
+    # line are drawn behind it, dashed, and are in its table.
+    status, text = call(filled, "GET", "/admin/anomaly/baseline?subject=team/demo/search", credential=VIEWER)
+    assert status == 200, text
+    baseline = json.loads(text)
+    assert baseline["baseline_nanos"] and baseline["alert_nanos"]
+    search = browser.find_element(By.CSS_SELECTOR, "figure.spend-series[data-key='demo/search']")
+    assert search.find_element(By.CSS_SELECTOR, "line.baseline").get_attribute("stroke-dasharray")
+    assert search.find_element(By.CSS_SELECTOR, "line.alert-line").get_attribute("stroke-dasharray")
+    assert money(baseline["baseline_nanos"]) in search.find_element(By.TAG_NAME, "desc").get_attribute("textContent")
+    # Every spend alert in the viewer's scope is marked on its team's chart.
+    status, text = call(filled, "GET", "/admin/alerts", credential=VIEWER)
+    spikes = [a for a in json.loads(text)["alerts"] if a["kind"] in ("spend_spike", "spend_projection")]
+    for alert in spikes:
+        team = alert["subject"].removeprefix("team/")
+        if team in keys:
+            marks = browser.find_elements(By.CSS_SELECTOR, f"figure.spend-series[data-key='{team}'] g.alert-mark")
+            assert marks, alert
+    # A team admin's view is its team only (the route narrows it).
+    status, text = call(filled, "GET", "/admin/spend?by=model", credential=TEAM_ADMIN)
+    assert status == 200 and json.loads(text)["series"], text
+    shot(browser, shots, "06-viewer-spend-by-day")
+
+    # The hour toggle and the selector refetch and redraw.
+    browser.find_element(By.CSS_SELECTOR, "input[name=bucket][value=hour]").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#spend-charts svg.chart title")
+         and d.find_element(By.CSS_SELECTOR, "#spend-charts svg.chart title").get_attribute("textContent").startswith("Spend per hour"))
+    Select(browser.find_element(By.ID, "spend-by")).select_by_value("model")
+    status, text = call(filled, "GET", "/admin/spend?by=model&bucket=hour", credential=VIEWER)
+    models = {s["key"] or "(none)" for s in json.loads(text)["series"][:8]}
+    assert models
+    wait(browser, lambda d: {f.get_attribute("data-key") for f in d.find_elements(By.CSS_SELECTOR, "#spend-charts figure")} == models,
+         message="the by-model charts did not show")
+    assert browser.find_element(By.ID, "spend-error").text == ""
+    shot(browser, shots, "06b-viewer-spend-by-model-hourly")
+    sign_out(browser)
+
+
+def money(nanos):
+    """The page's money(): "$1.50", "$0.000123"."""
+    dollars, rest = divmod(abs(int(nanos)), 1_000_000_000)
+    fraction = f"{rest:09d}"
+    fraction = fraction[:2] if rest % 10_000_000 == 0 else fraction.rstrip("0")
+    return ("-$" if nanos < 0 else "$") + f"{dollars}.{fraction}"
+
+
 def test_the_approver_approves_it_through_the_page(filled, browser, shots):
     exception_id = shared.get("filed")
     assert exception_id, "the team admin's test files the request this one decides"

@@ -41,6 +41,7 @@ enum DashboardPage {
       <li><button type="button" data-view="allocation">Allocation</button></li>
       <li><button type="button" data-view="inflight">In flight now</button></li>
       <li><button type="button" data-view="exceptions">Exceptions</button></li>
+      <li><button type="button" data-view="spend">Spend over time</button></li>
       <li><button type="button" data-view="alerts">Alerts</button></li>
       <li hidden><button type="button" data-view="mykey">My key</button></li>
     </ul>
@@ -164,6 +165,30 @@ enum DashboardPage {
     <code>GET /admin/allocation</code>). The first to reach its cap is the one you meet.</p>
     <p class="key" aria-hidden="true"><span class="swatch spent"></span> spent <span class="swatch flight"></span> in flight <span class="swatch left"></span> remaining <span class="swatch limit"></span> the amount, when passed</p>
     <ol id="mykey-grants" class="grant-cards" aria-labelledby="h-mykey-grants"></ol>
+  </section>
+
+  <section id="view-spend" class="view" data-panel="spend" aria-labelledby="h-spend" hidden>
+    <div class="view-head">
+      <h2 id="h-spend">Spend over time</h2>
+      <p class="as-of" id="spend-as-of"></p>
+      <button type="button" data-refresh="spend">Refresh</button>
+    </div>
+    <p id="spend-error" class="error" role="alert"></p>
+    <form id="spend-controls" class="controls">
+      <label for="spend-by">Group by</label>
+      <select id="spend-by" name="by">
+        <option value="team">Team</option><option value="grant">Grant</option>
+        <option value="model">Model</option><option value="feature">Feature</option>
+      </select>
+      <fieldset class="bucket">
+        <legend>Buckets</legend>
+        <label><input type="radio" name="bucket" value="day" checked> Days (14)</label>
+        <label><input type="radio" name="bucket" value="hour"> Hours (48)</label>
+      </fieldset>
+    </form>
+    <p class="key" aria-hidden="true"><span class="swatch spent"></span> spent per bucket <span class="swatch baseline-key"></span> anomaly baseline (dashed) <span class="swatch alert-key"></span> alert line: baseline × factor (dashed) <span class="marker-key">▲</span> an alert that day</p>
+    <p class="note">From <code>GET /admin/spend</code> (the ledger), <code>GET /admin/anomaly/baseline</code> and <code>GET /admin/alerts</code>. A request charged to several grants counts under each of them. Each chart has its numbers in a table under it.</p>
+    <div id="spend-charts" class="charts"></div>
   </section>
 
   <section id="view-alerts" class="view" data-panel="alerts" aria-labelledby="h-alerts" hidden>

@@ -122,5 +122,29 @@ ol.grant-cards { list-style: none; padding: 0; display: grid; gap: .8rem; max-wi
 .grant-card .bucket-head { display: flex; justify-content: space-between; align-items: center; font-size: .9rem; margin-top: .3rem; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem .8rem; margin: .4rem 0 0; font-size: .88rem; }
 dl.facts pre { margin: .3rem 0 0; white-space: pre-wrap; word-break: break-all; font-size: .8rem; }
+
+/* Spend over time */
+.controls { display: flex; flex-wrap: wrap; align-items: center; gap: .6rem 1rem; margin: .5rem 0; }
+.controls fieldset { display: flex; gap: .8rem; border: 1px solid var(--line); border-radius: 6px; padding: .2rem .7rem; margin: 0; }
+.controls legend { font-size: .8rem; color: var(--muted); }
+.charts { display: grid; gap: 1.2rem; }
+.spend-series { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: .6rem .8rem; }
+.spend-series figcaption { margin-bottom: .3rem; }
+svg.chart { display: block; width: 100%; max-width: 48rem; height: auto; font-size: 11px; }
+svg.chart .axis { stroke: var(--ink); stroke-width: 1; }
+svg.chart .grid { stroke: var(--line); stroke-width: 1; }
+svg.chart .tick { fill: var(--muted); }
+svg.chart .spend-bar { fill: var(--spent); }
+svg.chart line.baseline { stroke: #1f6f43; stroke-width: 2; }
+svg.chart line.alert-line { stroke: #b3261e; stroke-width: 2; }
+svg.chart text.line-label.baseline { fill: #1f6f43; font-weight: 600; }
+svg.chart text.line-label.alert-line { fill: #b3261e; font-weight: 600; }
+svg.chart .alert-mark line { stroke: #b3261e; stroke-width: 1; stroke-dasharray: 1 2; }
+svg.chart .alert-mark path { fill: #b3261e; }
+svg.chart .alert-mark.warning path { fill: #a15c00; }
+.swatch.baseline-key { border: none; border-top: 3px dashed #1f6f43; height: 0; }
+.swatch.alert-key { border: none; border-top: 3px dotted #b3261e; height: 0; }
+.marker-key { color: #b3261e; }
+.spend-table { font-size: .85rem; }
 """#
 }

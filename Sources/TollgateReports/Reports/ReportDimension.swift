@@ -1,3 +1,4 @@
+import TollgateLedger
 import TollgateSQLite
 import TollgateSupport
 import TollgateJSON
@@ -24,8 +25,8 @@ package struct ReportDimension: Equatable, Sendable {
     var columnsSinceVersion1: [String] = []
 
     /// `grant`: each grant on the request's path (`grant_ids`, a JSON array).
-    static let grant = ReportDimension(name: "grant", sql: "grant_path.value", bucket: .none,
-                                       join: "LEFT JOIN json_each(ledger.grant_ids) AS grant_path",
+    static let grant = ReportDimension(name: "grant", sql: LedgerGrouping.grant, bucket: .none,
+                                       join: LedgerGrouping.grantJoin,
                                        columnsSinceVersion1: ["grant_ids"])
 
     /// `exception`: each exception or burst draw that admitted the request
@@ -55,7 +56,7 @@ package struct ReportDimension: Equatable, Sendable {
         ("experiment", "experiment"), ("use_case", "use_case"), ("provider", "provider"),
         ("deployment", "deployment"),
         // What was paid for: the model that served, else (no upstream) the one asked for.
-        ("model", "COALESCE(model_served, model_requested)"),
+        ("model", LedgerGrouping.model),
         ("model_requested", "model_requested"), ("model_served", "model_served"), ("api", "api"),
         ("outcome", "outcome"), ("status", "status"), ("decided_by", "decided_by"), ("stream", "stream"),
         ("estimated", "usage_estimated"), ("request_id", "request_id"),
