@@ -41,7 +41,7 @@ enum BaselineView {
         if warm, let baseline {
             fields.append(("baseline_nanos", .int(baseline.total / Int64(days))))
             fields.append(("alert_nanos", .int(max(config.minDailySpendNanos,
-                                                   SpikeDetector.multiplyDivide(baseline.total, config.factorMilli,
+                                                   Saturating.multiplyDivide(baseline.total, config.factorMilli,
                                                                                 Int64(days) * 1_000)))))
         } else {
             // Cold start: nothing alerts, there is no line to draw.

@@ -90,7 +90,7 @@ struct SpikeDetector {
 
         // amount/threshold compared as amount x days x 1000 vs factor x baseline total.
         func reaches(_ amount: Int64, times multiple: Int64) -> Bool {
-            Self.atLeast(amount, Int64(days) * 1_000, baselineTotal, factorMilli * multiple)
+            Saturating.atLeast(amount, Int64(days) * 1_000, baselineTotal, factorMilli * multiple)
         }
         var finding = Finding(kind: .spike, subject: subject, day: today, todayNanos: spent, baselineTotalNanos: baselineTotal,
                               baselineDays: days, projectedNanos: nil, critical: false)
@@ -133,27 +133,9 @@ struct SpikeDetector {
         let hour = SpendHistory.hour(of: second)
         let windowStart = hour - Int64(projectionHours - 1) * SpendHistory.secondsPerHour
         let recent = history.spend(of: subject, fromHour: windowStart, throughHour: hour)
-        let usualWindow = max(baseline.usualWindow, Self.multiplyDivide(baseline.total, Int64(projectionHours), 24))
+        let usualWindow = max(baseline.usualWindow, Saturating.multiplyDivide(baseline.total, Int64(projectionHours), 24))
         guard usualWindow > 0 else { return spentToday }
-        let rest = Self.multiplyDivide(baseline.usualRest, recent, usualWindow)
-        let (sum, overflow) = spentToday.addingReportingOverflow(rest)
-        return overflow ? Int64.max : sum
-    }
-
-    /// a x b / c for non-negative a, b and positive c, in 128 bits,
-    /// saturating at Int64.max.
-    static func multiplyDivide(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 {
-        let product = UInt64(max(0, a)).multipliedFullWidth(by: UInt64(max(0, b)))
-        let divisor = UInt64(max(1, c))
-        guard product.high < divisor else { return Int64.max }
-        let quotient = divisor.dividingFullWidth(product).quotient
-        return quotient > UInt64(Int64.max) ? Int64.max : Int64(quotient)
-    }
-
-    /// a x aScale >= b x bScale for non-negative values, in 128 bits.
-    static func atLeast(_ a: Int64, _ aScale: Int64, _ b: Int64, _ bScale: Int64) -> Bool {
-        let left = UInt64(max(0, a)).multipliedFullWidth(by: UInt64(max(0, aScale)))
-        let right = UInt64(max(0, b)).multipliedFullWidth(by: UInt64(max(0, bScale)))
-        return left.high != right.high ? left.high > right.high : left.low >= right.low
+        let rest = Saturating.multiplyDivide(baseline.usualRest, recent, usualWindow)
+        return Saturating.add(spentToday, rest)
     }
 }

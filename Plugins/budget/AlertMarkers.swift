@@ -43,9 +43,7 @@ final class AlertMarkers: @unchecked Sendable {
     /// spent >= percent% of limit, exactly (128-bit products).
     static func reached(spent: Int64, percent: Int, of limit: Int64) -> Bool {
         guard limit > 0 else { return true }
-        let lhs = spent.multipliedFullWidth(by: 100)
-        let rhs = limit.multipliedFullWidth(by: Int64(percent))
-        return lhs.high != rhs.high ? lhs.high > rhs.high : lhs.low >= rhs.low
+        return Saturating.atLeast(spent, 100, limit, Int64(percent))
     }
 
     /// spent * 100 / limit, rounded down, saturating (0 for a zero limit

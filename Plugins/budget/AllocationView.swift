@@ -48,7 +48,7 @@ enum AllocationView {
     static func bucket(_ grant: Grant, _ bucket: Grant.Bucket, state: CounterState?, now: Int64) -> JSONValue {
         let amount = bucket.amountNanos
         let (raised, active) = grant.raise(forBucket: bucket.name, at: now)
-        let effective = GrantEnforcement.adding(amount, raised)
+        let effective = Saturating.add(amount, raised)
         let spent = state?.spent ?? 0
         let reserved = state?.reserved ?? 0
         let (afterSpent, o1) = effective.subtractingReportingOverflow(spent)

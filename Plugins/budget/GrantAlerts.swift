@@ -25,7 +25,7 @@ final class GrantAlerts {
     /// Tiers are percentages of the effective amount: the counter's limit
     /// plus `raisedNanos`, what the raises active for the request add.
     func check(_ grant: Grant, bucket: Grant.Bucket, slot: GrantSlot, state: CounterState, raisedNanos: Int64 = 0) {
-        let amount = GrantEnforcement.adding(state.limit, max(0, raisedNanos))
+        let amount = Saturating.add(state.limit, max(0, raisedNanos))
         // Cheapest test first: below the lowest tier there is nothing to do.
         let lowest = min(grant.tiers.warn, 100)
         guard AlertMarkers.reached(spent: state.spent, percent: lowest, of: amount) else { return }

@@ -114,7 +114,7 @@ final class GrantEnforcement {
             charges!.ceilings.append(ceiling)
             if !grant.raises.isEmpty {
                 let (total, active) = grant.raise(forBucket: bucket.name, at: now)
-                let raised = Self.ceiling(grant, amount: Self.adding(bucket.amountNanos, total), production: production)
+                let raised = Self.ceiling(grant, amount: Saturating.add(bucket.amountNanos, total), production: production)
                 if !active.isEmpty, raised > ceiling {
                     if charges!.raises.isEmpty { charges!.raises = Array(repeating: nil, count: charges!.items.count - 1) }
                     charges!.raises.append(ItemRaises(active: active, total: total, ceiling: raised))
@@ -126,22 +126,12 @@ final class GrantEnforcement {
         return charges.map { .charge($0) } ?? .none
     }
 
-    /// a + b, saturating (amounts are never negative).
-    static func adding(_ a: Int64, _ b: Int64) -> Int64 {
-        let (sum, overflow) = a.addingReportingOverflow(b)
-        return overflow ? (b < 0 ? Int64.min : Int64.max) : sum
-    }
-
     /// How far one request may take a bucket: its amount, or for production
     /// traffic on a grant that fails open at the cap, amount x hard% (exact
     /// in 128 bits, saturating).
     static func ceiling(_ grant: Grant, amount: Int64, production: Bool) -> Int64 {
         guard production, grant.productionAtCap != "refuse" else { return amount }
-        let hard = Int64(max(0, grant.tiers.hard))
-        let product = amount.multipliedFullWidth(by: hard)
-        // product / 100 fits when product.high < 50 (2^64 * 50 / 100 = 2^63).
-        guard product.high < 50 else { return product.high < 0 ? 0 : Int64.max }
-        return (100 as Int64).dividingFullWidth(product).quotient
+        return Saturating.multiplyDivide(amount, Int64(grant.tiers.hard), 100)
     }
 
     /// Reserves `estimate` on every charged bucket; the reservation goes in
@@ -323,7 +313,7 @@ struct GrantRejection {
                 text += " (its amount)"
             }
         } else {
-            let effective = GrantEnforcement.adding(amount, raisedNanos)
+            let effective = Saturating.add(amount, raisedNanos)
             let parts = "its \(Money.format(nanos: amount)) amount + \(Money.format(nanos: raisedNanos)) raised"
             if ceiling != effective {
                 text += " (hard tier: \(grant.tiers.hard)% of \(Money.format(nanos: effective)), \(parts)"
