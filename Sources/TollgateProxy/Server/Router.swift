@@ -19,6 +19,19 @@ package struct RoutedRequest {
     let body: ByteBuffer?
     let writer: ResponseWriter
     var eventLoop: EventLoop { writer.context.eventLoop }
+
+    /// The raw query string after "?" ("" when there is none).
+    var query: String { head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? "" }
+
+    /// The first value of query parameter `name`, percent-decoded ("" for a
+    /// name without "="); nil when absent.
+    func queryValue(_ name: String) -> String? {
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.first == name { return parts.count > 1 ? (parts[1].removingPercentEncoding ?? parts[1]) : "" }
+        }
+        return nil
+    }
 }
 
 /// A response that goes on after its route returned and wants to hear about

@@ -19,7 +19,7 @@ extension AdminRoutes {
                                                   message: "\(request.head.method) is not allowed on /admin/alerts."), dialect: .unrouted)
             return true
         }
-        let limitText = queryValue(request, "limit")
+        let limitText = request.queryValue("limit")
         let limit = limitText.flatMap(Int.init) ?? Int.max
         guard limit > 0 else {
             request.writer.sendError(.invalidRequest("limit: a positive whole number (got '\(limitText ?? "")')."), dialect: .unrouted)

@@ -24,7 +24,7 @@ extension AdminRoutes {
         let now = MonotonicClock.wallMicros() / 1_000_000
         switch (method, path) {
         case (.GET, "/admin/exceptions"):
-            let wanted = Set(queryValue(request, "status")?.split(separator: ",").map(String.init) ?? [])
+            let wanted = Set(request.queryValue("status")?.split(separator: ",").map(String.init) ?? [])
             let table = registry.current.table
             let visible = registry.exceptionLog.filter { exception in
                 (wanted.isEmpty || wanted.contains(exception.status(now: now).rawValue))
@@ -107,15 +107,6 @@ extension AdminRoutes {
             }
         }
         return true
-    }
-
-    static func queryValue(_ request: RoutedRequest, _ name: String) -> String? {
-        guard let query = request.head.uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            if parts.first == name { return parts.count > 1 ? (parts[1].removingPercentEncoding ?? parts[1]) : "" }
-        }
-        return nil
     }
 
     private static func raise(_ gateway: Gateway, _ exception: GrantException, kind: String, severity: Alert.Severity) {

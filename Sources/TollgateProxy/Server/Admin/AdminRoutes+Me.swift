@@ -29,12 +29,7 @@ extension AdminRoutes {
         case .keyHolder(let holder):
             identity = holder
         case .master:
-            let query = request.head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
-            let keyID = query.split(separator: "&").compactMap { pair -> String? in
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                return parts.count == 2 && parts[0] == "key" ? String(parts[1]) : nil
-            }.first
-            guard let keyID else {
+            guard let keyID = request.queryValue("key"), !keyID.isEmpty else {
                 return request.writer.sendError(.invalidRequest("GET /admin/me is a key holder's view: present a virtual key, "
                     + "or with the master key name one: /admin/me?key=ID."), dialect: .unrouted)
             }

@@ -91,8 +91,7 @@ package struct AdminRoutes: Sendable {
             || Self.alerts(request, generation, actor: actor) { return }
         // Routes the serving generation's plugins declared (ABI 1.4); the
         // plugin's declared role decides who may call them.
-        let query = request.head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
-        switch generation.routes.answer(method: method.rawValue, path: request.path, query: query,
+        switch generation.routes.answer(method: method.rawValue, path: request.path, query: request.query,
                                         body: request.body.map { Array($0.readableBytesView) } ?? [], caller: actor) {
         case .response(let status, let contentType, let bytes)?:
             request.writer.send(status: status, headers: [("content-type", contentType)], body: bytes)
