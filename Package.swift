@@ -82,9 +82,12 @@ var targets: [Target] = [
                            .product(name: "Atomics", package: "swift-atomics"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: serverModule),
-    // `tollgate report`: spend read from the ledger.
+    // `tollgate report` and `tollgate reconcile`: spend read from the
+    // ledger (Reports), the finance reports over it (Finance: chargeback,
+    // forecast, baseline, capacity, FOCUS), and the provider invoice
+    // comparison (Reconciliation).
     .target(name: "TollgateReports",
-            dependencies: ["TollgateSupport", "TollgateLedger", "TollgateSQLite", "CSQLite", kit("TollgateJSON"), kit("TollgateUnits")],
+            dependencies: ["TollgateSupport", "TollgateConfig", "TollgateLedger", "TollgateSQLite", "CSQLite", kit("TollgateJSON"), kit("TollgateUnits")],
             swiftSettings: serverModule),
     // The admin-API client and the pure parts of the admin commands
     // (`tollgate allocation`, `grant`, `key`, `exception`, `exceptions`, `burst`,
@@ -100,7 +103,7 @@ var targets: [Target] = [
     // The server: connections, the router, the proxied call, admin,
     // lifecycle and reload.
     .target(name: "TollgateProxy",
-            dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream",
+            dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream", "TollgateReports",
                            "TollgateMockProvider", kit("TollgateJSON"), kit("TollgateUnits"), kit("CTollgatePlugin"), kit("TollgateABI"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
                            .product(name: "Atomics", package: "swift-atomics"),
                            .product(name: "Logging", package: "swift-log"),

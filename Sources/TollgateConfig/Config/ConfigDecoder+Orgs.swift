@@ -22,7 +22,7 @@ extension ConfigDecoder {
         for (orgIndex, orgNode) in orgItems.enumerated() {
             let orgContext = entryContext(orgNode, nameKey: "name", kind: "org", list: "orgs", index: orgIndex)
             guard let org = fields(orgNode, context: orgContext, expected: "an org (a mapping with name and teams)",
-                                   allowed: ["name", "teams"], required: ["name"]) else { continue }
+                                   allowed: ["name", "teams", "outcome_metrics"], required: ["name"]) else { continue }
             let orgName = org["name"].flatMap { identifier($0, what: "org name") }
             if let orgName, let nameNode = org["name"] {
                 if let line = orgLines[orgName] {
@@ -30,6 +30,7 @@ extension ConfigDecoder {
                 }
                 orgLines[orgName] = nameNode.location.line
             }
+            let outcomeMetrics = org["outcome_metrics"].map { decodeOutcomeMetrics($0, orgContext: orgContext) } ?? []
             var teams: [TeamConfig] = []
             var teamLines: [String: Int] = [:]
             let teamItems = org["teams"].flatMap { list($0, expected: "a list of teams") } ?? []
@@ -38,7 +39,8 @@ extension ConfigDecoder {
                                                index: teamIndex)
                 guard let team = fields(teamNode, context: teamContext,
                                         expected: "a team (a mapping with name, owner and keys)",
-                                        allowed: ["name", "owner", "keys"], required: ["name"]) else { continue }
+                                        allowed: ["name", "owner", "keys", "outcomes", "cost_center"],
+                                        required: ["name"]) else { continue }
                 let teamName = team["name"].flatMap { identifier($0, what: "team name") }
                 if let teamName, let nameNode = team["name"] {
                     if let line = teamLines[teamName] {
@@ -61,11 +63,54 @@ extension ConfigDecoder {
                     out.entries.append((key.sha256Hex, identity))
                     keyIds.append(identity.keyId)
                 }
-                if let teamName { teams.append(TeamConfig(name: teamName, owner: owner, keyIds: keyIds)) }
+                let outcomes = team["outcomes"].map {
+                    decodeTeamOutcomes($0, teamContext: teamContext, orgContext: orgContext, declared: outcomeMetrics)
+                } ?? []
+                let costCenter = team["cost_center"].flatMap { string($0, expected: "a cost centre (e.g. CC-1042)") }
+                if let teamName {
+                    teams.append(TeamConfig(name: teamName, owner: owner, keyIds: keyIds, outcomes: outcomes, costCenter: costCenter))
+                }
             }
-            if let orgName { out.orgs.append(OrgConfig(name: orgName, teams: teams)) }
+            if let orgName { out.orgs.append(OrgConfig(name: orgName, teams: teams, outcomeMetrics: outcomeMetrics)) }
         }
         return out
+    }
+
+    /// An org's `outcome_metrics:`: distinct identifiers.
+    private func decodeOutcomeMetrics(_ node: YAMLNode, orgContext: String) -> [String] {
+        guard let items = list(node, expected: "a list of outcome metric names (e.g. [resolved_ticket, merged_pr])") else { return [] }
+        var metrics: [String] = []
+        for item in items {
+            guard let name = identifier(item, what: "outcome metric") else { continue }
+            if metrics.contains(name) {
+                fail(item, "outcome metric '\(name)' is listed twice in \(orgContext) outcome_metrics")
+                continue
+            }
+            metrics.append(name)
+        }
+        return metrics
+    }
+
+    /// A team's `outcomes:`: one or two of its org's declared metrics.
+    private func decodeTeamOutcomes(_ node: YAMLNode, teamContext: String, orgContext: String, declared: [String]) -> [String] {
+        guard let items = list(node, expected: "a list of one or two outcome metrics") else { return [] }
+        guard (1...2).contains(items.count) else {
+            fail(node, "\(teamContext) declares \(items.count) outcome metrics; a team reports one or two (cost per outcome needs a focus)")
+            return []
+        }
+        var outcomes: [String] = []
+        for item in items {
+            guard let name = identifier(item, what: "outcome metric") else { continue }
+            guard declared.contains(name) else {
+                let hint = Suggestion.closest(to: name, among: declared).map { "; did you mean '\($0)'?" }
+                    ?? (declared.isEmpty ? "; declare it in the org's outcome_metrics first"
+                        : "; the org declares: " + declared.joined(separator: ", "))
+                fail(item, "\(teamContext) reports outcome '\(name)', which \(orgContext) does not declare in outcome_metrics\(hint)")
+                continue
+            }
+            if !outcomes.contains(name) { outcomes.append(name) }
+        }
+        return outcomes
     }
 
     /// First occurrence of each key or credential id and digest, for

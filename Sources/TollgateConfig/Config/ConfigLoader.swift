@@ -8,7 +8,7 @@ import TollgateDialects
 /// reported at once, each as `file:line:column: message`.
 package enum ConfigLoader {
     static let topLevelKeys = ["server", "storage", "models", "orgs", "grants", "credentials", "capacity", "exceptions",
-                               "burst_pools", "plugins", "alerts"]
+                               "burst_pools", "finance", "plugins", "alerts"]
 
     /// Throws `ConfigErrors`, including when the file cannot be read.
     package static func load(path: String) throws -> TollgateConfig {
@@ -52,6 +52,7 @@ package enum ConfigLoader {
         let capacity = decoder.decodeCapacity(top?["capacity"], modelNames: modelNames)
         let exceptionPolicy = decoder.decodeExceptionPolicy(top?["exceptions"])
         let burstPools = decoder.decodeBurstPools(top?["burst_pools"], orgs: keys.orgs)
+        let finance = decoder.decodeFinancePolicy(top?["finance"])
         let placements = Dictionary(keys.entries.map { ($0.identity.keyId, KeyPlacement(org: $0.identity.org, team: $0.identity.team,
                                                                                          grant: $0.identity.grant)) },
                                     uniquingKeysWith: { a, _ in a })
@@ -71,6 +72,7 @@ package enum ConfigLoader {
         config.capacity = capacity
         config.exceptionPolicy = exceptionPolicy
         config.burstPools = burstPools
+        config.finance = finance
         config.keyPlacements = placements
         config.warnings = governance.warnings
         return config

@@ -25,6 +25,8 @@ package struct TollgateConfig: Sendable {
     package var capacity = CapacityConfig()
     package var exceptionPolicy = ExceptionPolicy()
     package var burstPools: [BurstPool] = []
+    /// `finance:` the rules of the finance reports.
+    package var finance = FinancePolicy()
     /// Where each configured key lives, for grant tables.
     package var keyPlacements: [String: KeyPlacement] = [:]
     /// Not errors, but worth a look (check-config prints them, serve logs
@@ -120,20 +122,33 @@ package struct TeamConfig: Sendable, Equatable {
     package var owner: String?
     /// Ids of the team's keys, in file order.
     package var keyIds: [String]
-    package init(name: String, owner: String?, keyIds: [String]) {
+    /// The one or two outcome metrics the team reports (`outcomes:`), from
+    /// its org's `outcome_metrics`; cost per outcome is spend over these.
+    package var outcomes: [String] = []
+    /// The cost centre finance charges the team's spend to (`cost_center:`).
+    package var costCenter: String?
+    package init(name: String, owner: String?, keyIds: [String], outcomes: [String] = [], costCenter: String? = nil) {
         self.name = name
         self.owner = owner
         self.keyIds = keyIds
+        self.outcomes = outcomes
+        self.costCenter = costCenter
     }
 }
 
 package struct OrgConfig: Sendable, Equatable {
     package var name: String
     package var teams: [TeamConfig]
-    package init(name: String, teams: [TeamConfig]) {
+    /// The outcome metrics the org's teams may report (`outcome_metrics:`,
+    /// e.g. resolved_ticket, merged_pr).
+    package var outcomeMetrics: [String] = []
+    package init(name: String, teams: [TeamConfig], outcomeMetrics: [String] = []) {
         self.name = name
         self.teams = teams
+        self.outcomeMetrics = outcomeMetrics
     }
+
+    package func team(_ name: String) -> TeamConfig? { teams.first { $0.name == name } }
 }
 
 package enum FailPolicy: String, Sendable, Equatable, CaseIterable {

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import TollgateConfig
+import TollgateReports
+
+/// What every finance report takes: the config (cost centres, outcome
+/// metrics, forecasts' rules, where the ledger and the stores are), the
+/// period, and the output format. `tollgate report chargeback`, forecast,
+/// baseline, capacity, focus and `tollgate reconcile` share it.
+struct FinanceReportOptions: ParsableArguments {
+    @Option(name: .long, help: "The gateway's config file (finds the ledger, the outcome and governance stores, and the finance rules).")
+    var config: String = "tollgate.yaml"
+
+    @Option(name: .long, help: "The ledger file, if not the one the config's tagging plugin writes.")
+    var db: String?
+
+    @Option(name: .long, help: "A month (2026-11), a quarter (2026-Q4), or current, previous, next.")
+    var period: String?
+
+    @Option(name: .long, help: "Start of an explicit range, inclusive (YYYY-MM-DD or RFC 3339, UTC); with --to.")
+    var from: String?
+
+    @Option(name: .long, help: "End of an explicit range, exclusive; with --from.")
+    var to: String?
+
+    @Option(name: .long, help: "table, csv, json or markdown.")
+    var format: String = "table"
+
+    /// The config, the ledger path, the period and the format; exits with a
+    /// clear message on any mistake.
+    func resolve(command: String, defaultPeriod: String? = nil) throws -> FinanceReportInputs {
+        guard let output = ReportFormat(rawValue: format) else {
+            throw ValidationError("--format must be one of \(ReportFormat.names), got \"\(format)\"")
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        let chosen: ReportPeriod
+        do {
+            chosen = try ReportPeriod.resolve(period: period ?? (from == nil && to == nil ? defaultPeriod : nil),
+                                              from: from, to: to, nowSeconds: now)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let loaded = ConfigLoading.loadOrExit(config)
+        guard let ledger = db ?? loaded.ledgerPath else {
+            ConfigLoading.printError("tollgate \(command): \(config) configures no ledger (no tagging plugin, or `ledger: false`); "
+                + "pass --db with a ledger file")
+            throw ExitCode(1)
+        }
+        return FinanceReportInputs(config: loaded, ledgerPath: ledger, period: chosen, format: output, nowSeconds: now)
+    }
+}
+
+struct FinanceReportInputs {
+    var config: TollgateConfig
+    var ledgerPath: String
+    var period: ReportPeriod
+    var format: ReportFormat
+    var nowSeconds: Int64
+
+    /// Prints `table` in the chosen format.
+    func print(_ table: ReportTable) {
+        FileHandle.standardOutput.write(Data(format.render(table).utf8))
+    }
+}
