@@ -47,7 +47,7 @@ package enum OpenAIDialect: ProviderDialect {
         let object = JSONObject([
             ("message", .string(error.message)),
             ("type", .string(error.type)),
-            ("param", .null),
+            ("param", error.param.map { .string($0) } ?? .null),
             ("code", error.code.map { .string($0) } ?? .null),
         ])
         return JSONValue.object(JSONObject([("error", .object(object))])).serialized()

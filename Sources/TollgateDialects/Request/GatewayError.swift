@@ -12,6 +12,8 @@ package struct GatewayError: Error, Sendable, Equatable {
     /// OpenAI's `error.code` (a dialect without codes omits it).
     package var code: String?
     package var message: String
+    /// OpenAI's `error.param`: the request field at fault, when one is.
+    package var param: String?
     package var headers: [(String, String)]
 
     package init(status: Int, type: String, code: String? = nil, message: String, headers: [(String, String)] = []) {
@@ -41,6 +43,12 @@ package struct GatewayError: Error, Sendable, Equatable {
 extension GatewayError {
     package static func invalidRequest(_ message: String) -> GatewayError {
         GatewayError(status: 400, type: "invalid_request_error", code: "invalid_request", message: message)
+    }
+    /// A 400 naming the body field at fault (`param`).
+    package static func invalidField(_ param: String, _ message: String) -> GatewayError {
+        var error = GatewayError(status: 400, type: "invalid_request_error", code: "invalid_\(param)", message: message)
+        error.param = param
+        return error
     }
     package static func authentication(_ message: String, code: String = "invalid_api_key") -> GatewayError {
         GatewayError(status: 401, type: "authentication_error", code: code, message: message)

@@ -20,16 +20,21 @@ package final class HostServices: @unchecked Sendable {
     /// Grants, credentials and what people minted: shared by every
     /// generation, replaced in part on reload.
     package let governance: GovernanceRegistry
+    /// Outcomes teams reported (POST /v1/outcomes): what the chargeback
+    /// divides spend by.
+    package let outcomes: OutcomeStore
 
     package init(metrics: GatewayMetrics, alerts: AlertRouter, logger: Logger, libraries: PluginLibraryCache,
                 counters: CounterStore = CounterStore(),
-                governance: GovernanceRegistry = try! GovernanceRegistry(store: MemoryGovernanceStore())) {
+                governance: GovernanceRegistry = try! GovernanceRegistry(store: MemoryGovernanceStore()),
+                outcomes: OutcomeStore = MemoryOutcomeStore()) {
         self.metrics = metrics
         self.alerts = alerts
         self.logger = logger
         self.libraries = libraries
         self.counters = counters
         self.governance = governance
+        self.outcomes = outcomes
     }
 }
 

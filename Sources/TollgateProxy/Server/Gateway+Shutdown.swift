@@ -31,7 +31,12 @@ extension Gateway {
         // is not what happened), with its post_call. Upstreams first (no
         // more callbacks), then the connections, then the plugins.
         inFlight.cut()
-        await Self.blocking { self.transports.shutdown() }
+        await Self.blocking {
+            self.transports.shutdown()
+            // While the event loops still run: outcomes being committed get
+            // their answer; one arriving later is refused (503), not lost.
+            self.services.outcomes.close()
+        }
         try? await group.shutdownGracefully()
         // Nothing pins the serving generation any more.
         await reloader.destroyServing()

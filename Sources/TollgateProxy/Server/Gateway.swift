@@ -52,7 +52,8 @@ package final class Gateway: Sendable {
         let alerts = AlertRouter(sinks: AlertRouter.sinks(for: config, logger: logger, poster: HTTPWebhookPoster.init), metrics: metrics)
         services = HostServices(metrics: metrics, alerts: alerts, logger: logger, libraries: PluginLibraryCache(),
                                 counters: try CounterStore.journaled(config: config, logger: logger),
-                                governance: try GovernanceRegistry(store: SQLiteGovernanceStore(directory: config.storage.dir)))
+                                governance: try GovernanceRegistry(store: SQLiteGovernanceStore(directory: config.storage.dir)),
+                                outcomes: try SQLiteOutcomeStore(directory: config.storage.dir))
         hookTimers = HookTimers(metrics: metrics)
         expiryNotifier = GrantExpiryNotifier(registry: services.governance, counters: services.counters, alerts: alerts)
         recorder = CallRecorder(metrics: metrics, health: health, logger: logger)

@@ -9,7 +9,7 @@ import TollgateHost
 import TollgateUpstream
 import TollgateMockProvider
 
-/// The gateway's routes: the two proxy routes, the model list, the probes,
+/// The gateway's routes: the two proxy routes, the model list, outcomes, the probes,
 /// the metrics, the dashboard (Dashboard/) and the admin API.
 extension Router {
     static func gateway(admin: AdminRoutes) -> Router {
@@ -23,6 +23,10 @@ extension Router {
         }
         router.add(.GET, "/v1/models", otherMethods: .methodNotAllowed) { request in
             ModelList.serve(request)
+            return nil
+        }
+        router.add(.POST, "/v1/outcomes", otherMethods: .methodNotAllowed) { request in
+            OutcomeRoute.serve(request)
             return nil
         }
         router.add(.GET, "/healthz") { request in

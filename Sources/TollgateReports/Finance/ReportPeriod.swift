@@ -1,3 +1,4 @@
+import TollgateConfig
 import TollgateUnits
 
 /// The period a finance report covers: a calendar month (`2026-11`), a

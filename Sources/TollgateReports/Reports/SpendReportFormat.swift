@@ -1,4 +1,5 @@
 import TollgateJSON
+import TollgateConfig
 import TollgateSupport
 import TollgateUnits
 

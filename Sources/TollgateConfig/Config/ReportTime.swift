@@ -2,7 +2,7 @@ import TollgateSupport
 import TollgateJSON
 import TollgateUnits
 
-/// `--from` / `--to` of a report: a UTC date (`2026-11-01`, midnight) or an
+/// `--from` / `--to` of a report, and the `time` of an outcome: a UTC date (`2026-11-01`, midnight) or an
 /// RFC 3339 timestamp (`2026-11-01T09:30:00Z`, `...T09:30:00.250+02:00`),
 /// as Unix microseconds. Pure parsing, no clock, no locale.
 package enum ReportTime {
