@@ -6,6 +6,14 @@ import TollgateJSON
 struct AllocationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "allocation",
+        abstract: "The allocation table (show, the default) and next period's proposal (propose).",
+        subcommands: [AllocationShowCommand.self, AllocationProposeCommand.self],
+        defaultSubcommand: AllocationShowCommand.self)
+}
+
+struct AllocationShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Every grant's amount, spend, in-flight reservations and remainder, and capacity allocated against purchased.",
         discussion: """
             Reads GET /admin/allocation (served by the budget plugin). table: one line per grant bucket, indented \

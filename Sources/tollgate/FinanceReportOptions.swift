@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TollgateConfig
+import TollgateHost
 import TollgateReports
 
 /// What every finance report takes: the config (cost centres, outcome
@@ -60,5 +61,38 @@ struct FinanceReportInputs {
     /// Prints `table` in the chosen format.
     func print(_ table: ReportTable) {
         FileHandle.standardOutput.write(Data(format.render(table).utf8))
+    }
+
+    /// The grant table and the forecasts as the gateway sees them: the
+    /// config's part and the governance log's (storage.dir/governance.sqlite,
+    /// replayed read-only; none yet is fine).
+    func governance() throws -> (grants: GrantTable, forecasts: [Forecast]) {
+        let store: GovernanceStore
+        if FileManager.default.fileExists(atPath: config.storage.dir + "/" + SQLiteGovernanceStore.fileName) {
+            store = try SQLiteGovernanceStore(directory: config.storage.dir, readOnly: true)
+        } else {
+            store = MemoryGovernanceStore()
+        }
+        let registry = try GovernanceRegistry(store: store, clock: { nowSeconds })
+        registry.configure(config)
+        return (registry.current.table, registry.forecastList)
+    }
+
+    /// The outcomes teams reported, summed over [from, to)
+    /// (storage.dir/outcomes.sqlite; none yet is fine).
+    func outcomes(fromMicros: Int64, toMicros: Int64) throws -> [OutcomeTotal] {
+        guard FileManager.default.fileExists(atPath: config.storage.dir + "/" + SQLiteOutcomeStore.fileName) else { return [] }
+        return try SQLiteOutcomeStore(directory: config.storage.dir, readOnly: true).totals(fromMicros: fromMicros, toMicros: toMicros)
+    }
+
+    /// Runs `body`, printing its error as `tollgate COMMAND: ...` and exiting 1.
+    func run(_ command: String, _ body: () throws -> ReportTable) throws {
+        do {
+            _ = try LedgerFile.openForReading(ledgerPath, dimensions: [])
+            print(try body())
+        } catch {
+            ConfigLoading.printError("tollgate \(command): \(error)")
+            throw ExitCode(1)
+        }
     }
 }

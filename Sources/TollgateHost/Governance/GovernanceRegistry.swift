@@ -58,6 +58,9 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
     var exceptions: [GrantException] = []
     var exceptionPolicy = ExceptionPolicy()
     var burstPools: [String: BurstPool] = [:]
+    /// Team ("org/team") -> period -> its latest forecast
+    /// (GovernanceRegistry+Forecasts).
+    var forecasts: [String: [String: Forecast]] = [:]
 
     var published: PublishedGrants
     private var nextVersion: UInt64 = 1
@@ -428,6 +431,8 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
             revokedKeys[event.subject] = (event.actor, event.at)
         case .exceptionRequested, .exceptionApproved, .exceptionDenied, .burstDrawn:
             applyException(event)
+        case .forecastSubmitted:
+            applyForecast(event)
         }
         if publish { publishLocked() }
     }

@@ -20,6 +20,7 @@ package struct GovernanceEvent: Sendable, Equatable {
         case exceptionApproved = "exception_approved"
         case exceptionDenied = "exception_denied"
         case burstDrawn = "burst_drawn"
+        case forecastSubmitted = "forecast_submitted"
     }
 
     /// SHA-256 over the previous hash and the event as stored: editing any

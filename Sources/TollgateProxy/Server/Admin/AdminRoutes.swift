@@ -88,7 +88,7 @@ package struct AdminRoutes: Sendable {
             return route.handler(request, generation)
         }
         if Self.governance(request, generation, actor: actor) || Self.exceptions(request, generation, actor: actor)
-            || Self.alerts(request, generation, actor: actor) { return }
+            || Self.alerts(request, generation, actor: actor) || Self.finance(request, generation, actor: actor) { return }
         // Routes the serving generation's plugins declared (ABI 1.4); the
         // plugin's declared role decides who may call them.
         switch generation.routes.answer(method: method.rawValue, path: request.path, query: request.query,

@@ -1,4 +1,3 @@
-import TollgateConfig
 import TollgateUnits
 
 /// The period a finance report covers: a calendar month (`2026-11`), a

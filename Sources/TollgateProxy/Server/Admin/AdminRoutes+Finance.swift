@@ -1,0 +1,117 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import TollgateSupport
+import TollgateJSON
+import TollgateUnits
+import TollgateDialects
+import TollgateConfig
+import TollgateHost
+import TollgateReports
+
+/// Forecasts and the finance reports (docs/finance.md):
+///   GET  /admin/forecasts                               every team's forecasts (a credential sees its scope)
+///   POST /admin/forecasts                               {team, period, amount, peak_multiplier, events, note} (team admin, master)
+///   GET  /admin/finance/chargeback?period=&by=&format=  `tollgate report chargeback`
+///   GET  /admin/finance/forecast?period=&format=        `tollgate report forecast`
+/// The reports run the same code as the CLI (TollgateReports) on the
+/// gateway's ledger, narrowed to the caller's scope, off the event loop;
+/// `format` is json (default), csv or markdown — what the dashboard's
+/// export buttons download.
+extension AdminRoutes {
+    static func finance(_ request: RoutedRequest, _ generation: Generation, actor: GovernanceActor) -> Bool {
+        let registry = request.gateway.services.governance
+        switch (request.head.method, request.path) {
+        case (.GET, "/admin/forecasts"):
+            let visible = registry.forecastList.filter { forecast in
+                let parts = forecast.team.split(separator: "/").map(String.init)
+                return FinanceScope(actor.credential?.scope).covers(org: parts.first, team: parts.last)
+            }
+            sendGovernanceJSON(request, 200, .object(JSONObject([("forecasts", .array(visible.map(forecastJSON)))])))
+        case (.POST, "/admin/forecasts"):
+            performGovernance(request, actor: actor, created: true) { body in
+                forecastJSON(try registry.submitForecast(body, by: actor))
+            }
+        case (.GET, "/admin/finance/chargeback"):
+            report(request, generation, actor: actor) { inputs in
+                let by = request.queryValue("by") ?? "team"
+                guard let grouping = ChargebackReport.Grouping(rawValue: by) else {
+                    throw GovernanceError.invalid("by: one of \(ChargebackReport.Grouping.names), got '\(by)'")
+                }
+                return try ChargebackReport.run(config: inputs.config, grants: registry.current.table, ledgerPath: inputs.ledger,
+                                                period: inputs.period, by: grouping, scope: inputs.scope,
+                                                outcomes: request.gateway.services.outcomes.totals).table
+            }
+        case (.GET, "/admin/finance/forecast"):
+            report(request, generation, actor: actor) { inputs in
+                try ForecastReport.run(config: inputs.config, grants: registry.current.table, ledgerPath: inputs.ledger,
+                                       period: inputs.period, forecasts: registry.forecastList, scope: inputs.scope).table
+            }
+        default:
+            return false
+        }
+        return true
+    }
+
+    struct ReportInputs {
+        var config: TollgateConfig
+        var ledger: String
+        var period: ReportPeriod
+        var scope: FinanceScope
+    }
+
+    /// Reads period and format, runs `build` on a worker thread (a report
+    /// scans the ledger), answers in the asked format.
+    private static func report(_ request: RoutedRequest, _ generation: Generation, actor: GovernanceActor,
+                               _ build: @escaping @Sendable (ReportInputs) throws -> ReportTable) {
+        let now = MonotonicClock.wallMicros() / 1_000_000
+        let format = ReportFormat(rawValue: request.queryValue("format") ?? "json")
+        guard let format, format != .table else {
+            return request.writer.sendError(.invalidField("format", "format: json, csv or markdown."), dialect: .unrouted)
+        }
+        let period: ReportPeriod
+        do {
+            period = try ReportPeriod.resolve(period: request.queryValue("period"), from: request.queryValue("from"),
+                                              to: request.queryValue("to"), nowSeconds: now)
+        } catch {
+            return request.writer.sendError(.invalidField("period", "\(error)"), dialect: .unrouted)
+        }
+        guard let ledger = generation.config.ledgerPath else {
+            return request.writer.sendError(.notFound("No ledger: the config has no tagging plugin, or its ledger is off.",
+                                                      code: "no_ledger"), dialect: .unrouted)
+        }
+        let inputs = ReportInputs(config: generation.config, ledger: ledger, period: period, scope: FinanceScope(actor.credential?.scope))
+        let eventLoop = request.eventLoop
+        let writer = NIOLoopBound(request.writer, eventLoop: eventLoop)
+        DispatchQueue.global().async {
+            let answer: Result<ReportTable, Error> = Result { try build(inputs) }
+            eventLoop.execute {
+                switch answer {
+                case .success(let table):
+                    let contentType: String
+                    switch format {
+                    case .csv: contentType = "text/csv; charset=utf-8"
+                    case .markdown: contentType = "text/markdown; charset=utf-8"
+                    default: contentType = "application/json"
+                    }
+                    writer.value.send(status: 200, headers: [("content-type", contentType)], body: Array(format.render(table).utf8))
+                case .failure(let error as GovernanceError):
+                    writer.value.sendError(GatewayError(status: error.status, type: error.status == 400 ? "invalid_request_error" : "api_error",
+                                                        message: error.description), dialect: .unrouted)
+                case .failure(let error):
+                    writer.value.sendError(.internalError("The report failed: \(error)"), dialect: .unrouted)
+                }
+            }
+        }
+    }
+
+    static func forecastJSON(_ f: Forecast) -> JSONValue {
+        .object(JSONObject([
+            ("team", .string(f.team)), ("period", .string(f.period)),
+            ("amount", .string(Money.format(nanos: f.amountNanos))), ("amount_nanos", .int(f.amountNanos)),
+            ("peak_multiplier", f.peakMultiplierHundredths.map { .string(ForecastReport.multiplier($0)) } ?? .null),
+            ("events", .array(f.events.map(JSONValue.string))), ("note", f.note.map(JSONValue.string) ?? .null),
+            ("submitted_by", .string(f.submittedBy)), ("submitted_at", .string(UTCCalendar.iso8601(f.submittedAt))),
+        ]))
+    }
+}
