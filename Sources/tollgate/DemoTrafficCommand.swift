@@ -129,9 +129,11 @@ final class DemoTrafficPlayer: @unchecked Sendable {
         lastStanding = before
         for line in DemoTraffic.summary(plan, settings: settings, start: before) { say(line) }
         setTheScene()
+        submitForecasts()
 
         let start = DispatchTime.now()
         startReporter(start: start, before: before)
+        startOutcomeReporter()
         sending: for request in plan {
             guard sleep(until: start + .milliseconds(request.atMillis)) else { break }
             while slots.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
@@ -245,6 +247,44 @@ final class DemoTrafficPlayer: @unchecked Sendable {
         } catch {
             say("burst draw: not made: \(error)")
         }
+    }
+
+    /// The forecasts the dashboard's forecast view compares with actuals
+    /// (a later submission for the same period replaces the earlier).
+    private func submitForecasts() {
+        let now = Int64(Date().timeIntervalSince1970)
+        var submitted = 0
+        for (credential, body) in DemoTraffic.forecasts(now: now) {
+            let client = AdminClient(endpoint: AdminEndpoint(baseURL: baseURL, credential: credential), timeout: 10)
+            do {
+                _ = try client.json("POST", "/admin/forecasts", body: body)
+                submitted += 1
+            } catch {
+                say("forecast for \(body["team"]?.stringValue ?? "?") not submitted: \(error)")
+            }
+        }
+        if submitted > 0 { say("forecasts: \(submitted) submitted (tollgate report forecast; the dashboard's Chargeback view)") }
+    }
+
+    /// Every few seconds until the traffic stops: each team's outcomes,
+    /// with its own key (POST /v1/outcomes).
+    private func startOutcomeReporter() {
+        let thread = Thread { [self] in
+            var round = 0
+            var failures = 0
+            while !isStopped {
+                for (secret, body) in DemoTraffic.outcomes(round: round) {
+                    let client = AdminClient(endpoint: AdminEndpoint(baseURL: baseURL, credential: secret), timeout: 10)
+                    if (try? client.json("POST", "/v1/outcomes", body: body)) == nil {
+                        failures += 1
+                        if failures == 1 { say("outcomes: a report was refused or failed; going on") }
+                    }
+                }
+                round += 1
+                _ = sleep(until: .now() + .seconds(DemoTraffic.outcomeEverySeconds))
+            }
+        }
+        thread.start()
     }
 
     /// The allocation table as the finance viewer reads it; nil when it

@@ -106,6 +106,8 @@ package struct ForecastReport: Equatable, Sendable {
             for (i, entry) in team.entries.enumerated() {
                 let last = i == team.entries.count - 1
                 let f = entry.forecast
+                // Past periods with neither a forecast nor spend say nothing.
+                if !last, f == nil, entry.actualNanos == 0 { continue }
                 if last {
                     totalActual = Saturating.add(totalActual, entry.actualNanos)
                     if let f { totalForecast = Saturating.add(totalForecast, f.amountNanos) }
