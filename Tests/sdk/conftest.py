@@ -51,9 +51,12 @@ models:
     price: {{input_per_mtok: "0.80", output_per_mtok: "4"}}
 orgs:
   - name: acme
+    outcome_metrics: [resolved_ticket, merged_pr]
     teams:
       - name: search
         owner: lead@example.com
+        outcomes: [resolved_ticket]
+        cost_center: CC-7
         keys:
           - {{id: search-prod, sha256: "{sha(PROD_KEY)}", class: production}}
           - {{id: search-lab, sha256: "{sha(LAB_KEY)}", class: experimentation, models: [small, claude]}}
