@@ -17,11 +17,9 @@ package enum SpendReportFormat: String, CaseIterable, Sendable {
         }
     }
 
-    /// "12.34", "0.0000004": the exact decimal dollars of `nanos`.
-    package static func dollars(_ nanos: Int64) -> String {
-        let text = Money.format(nanos: nanos)
-        return text.hasPrefix("-$") ? "-" + text.dropFirst(2) : String(text.dropFirst())
-    }
+    /// "12.34", "0.0000004": the exact decimal dollars of `nanos` (the
+    /// finance reports' rendering).
+    package static func dollars(_ nanos: Int64) -> String { ReportFormat.dollars(nanos) }
 
     static let metricNames = ["requests", "tokens_in", "tokens_out", "tokens_cached", "cost_usd", "cost_nanos",
                               "estimated_requests"]
@@ -85,14 +83,7 @@ package enum SpendReportFormat: String, CaseIterable, Sendable {
         return out
     }
 
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        var quoted = "\""
-        for c in text {
-            if c == "\"" { quoted += "\"\"" } else { quoted.append(c) }
-        }
-        return quoted + "\""
-    }
+    static func csvField(_ text: String) -> String { ReportFormat.csvField(text) }
 
     // MARK: json
 
