@@ -111,7 +111,7 @@ final class MockUsageReportTests: XCTestCase {
         let smallInput = Int64(("hello there [[mock tokens=16 cached=2]]".utf8.count + 3) / 4)
         let perSmall = try XCTUnwrap(Cost.nanos(price: small, tokensIn: smallInput - 2, tokensOut: 16, tokensCached: 2))
         XCTAssertEqual(byModel["mock-small-v1"], 2 * perSmall, "the ledger's formula, rounded per call")
-        let largeInput = Int64(("x [[mock tokens=16 cached=0]]".utf8.count + 3) / 4)
+        let largeInput = Int64(("x [[mock tokens=3 cached=0]]".utf8.count + 3) / 4)
         let perLarge = try XCTUnwrap(Cost.nanos(price: large, tokensIn: largeInput, tokensOut: 3, tokensCached: 0))
         let markup = (perLarge * 1000 + 5_000) / 10_000
         XCTAssertEqual(byModel["mock-large-v1"], perLarge + markup, "the planted 10% markup")

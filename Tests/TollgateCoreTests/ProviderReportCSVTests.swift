@@ -5,7 +5,7 @@ import TollgateUnits
 /// `tollgate reconcile --file`: the Tollgate form and the providers' cost
 /// exports, exact amounts, and errors that name the line and column.
 final class ProviderReportCSVTests: XCTestCase {
-    let nov3 = (1_793_491_200 + 2 * 86_400) / 86_400  // 2026-11-03, in days
+    let nov3: Int64 = (1_793_491_200 + 2 * 86_400) / 86_400  // 2026-11-03, in days
 
     func testTollgateForm() throws {
         let text = """

@@ -121,10 +121,12 @@ final class ReconcileEndToEndTests: XCTestCase {
 
         let anthropic = try run(common + ["--provider", "anthropic", "--format", "csv"], environment: env)
         XCTAssertEqual(anthropic.status, 0, anthropic.stderr)
-        let lines = anthropic.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        // CSV lines end in CRLF (one Character in Swift: split on isNewline).
+        let lines = anthropic.stdout.split(whereSeparator: \.isNewline).map(String.init)
         XCTAssertEqual(lines.count, 2, anthropic.stdout)
-        XCTAssertTrue(lines[1].hasPrefix("\(today),claude-small,"), lines[1])
-        XCTAssertTrue(lines[1].contains(",\(claudeCost),") && lines[1].contains(",matched,"), lines[1])
+        let claudeLine = lines.count > 1 ? lines[1] : ""
+        XCTAssertTrue(claudeLine.hasPrefix("\(today),claude-small,"), claudeLine)
+        XCTAssertTrue(claudeLine.contains(",\(claudeCost),") && claudeLine.contains(",matched,"), claudeLine)
 
         // Mistakes say what is wrong and exit non-zero.
         let noKey = try run(common + ["--provider", "openai"], environment: ["OPENAI_ADMIN_KEY": ""])
