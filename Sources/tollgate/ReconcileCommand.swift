@@ -65,7 +65,7 @@ struct ReconcileCommand: ParsableCommand {
             let result = try Reconciliation.compare(
                 ledger: ledger, report: report, models: ProviderModelMap(catalog: inputs.config.catalog, provider: provider),
                 toleranceBasisPoints: Int64(inputs.config.finance.reconcileToleranceBasisPoints), fromMicros: from, toMicros: to)
-            inputs.print(try result.table(period: inputs.period.description))
+            inputs.print(try result.table(period: inputs.period))
         } catch {
             fail("\(error)")
         }

@@ -126,9 +126,12 @@ final class ReconciliationTests: XCTestCase {
         XCTAssertEqual(total.provider, smallDay1 + 110_000_000 + 2_500_000_007 + 1_009_000_000)
         XCTAssertEqual(try result.total(.unattributed).provider, 2_500_000_007)
 
-        let table = try result.table(period: "2026-11")
+        let table = try result.table(period: ReportPeriod(.month(2026, 11)))
         XCTAssertEqual(table.total?[2], .money(total.ledger))
-        XCTAssertEqual(table.total?[6], .text("2 matched, 1 drift, 1 unattributed, 1 ledger_only"))
+        XCTAssertEqual(table.total?[7], .integer(119 + 0 + 0 + 0), "ledger tokens of the cells the ledger has")
+        XCTAssertEqual(table.total?[8], ReportTable.Cell.none, "not every provider cell has tokens")
+        XCTAssertTrue(table.notes[0].hasPrefix("Cells: 2 matched, 1 drift, 1 unattributed, 1 ledger_only."), table.notes[0])
+        XCTAssertTrue(table.title.hasPrefix("OpenAI reconciliation, 2026-11 (2026-11-01 to 2026-12-01, exclusive)"), table.title)
         let text = ReportFormat.table.render(table)
         XCTAssertTrue(text.contains("Unattributed: $2.500000007 in 1 day-model cell(s) — spend on the provider account the gateway "
             + "never saw: a bypass to chase"), text)

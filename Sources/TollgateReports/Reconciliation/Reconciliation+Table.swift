@@ -5,7 +5,7 @@ extension Reconciliation {
     /// The report in the finance reports' shape (printed in every `--format`):
     /// one row per day and model, a total, and notes that name the
     /// unattributed spend. `period` is how the range was asked for.
-    package func table(period: String) throws -> ReportTable {
+    package func table(period: ReportPeriod) throws -> ReportTable {
         let columns = [ReportTable.Column("day"), ReportTable.Column("model"), ReportTable.Column("ledger_cost", "ledger"),
                        ReportTable.Column("provider_cost", "provider"), ReportTable.Column("drift"),
                        ReportTable.Column("drift_pct", "drift %"), ReportTable.Column("status"),
@@ -25,14 +25,23 @@ extension Reconciliation {
             if n > 0 { counts.append((status, n)) }
         }
         let summary = counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
+        // Tokens add up only where every cell of the side has them.
+        func tokenTotal(_ side: KeyPath<Cell, Int64?>, _ present: (Cell) -> Bool) -> ReportTable.Cell {
+            let relevant = cells.filter(present)
+            guard !relevant.isEmpty, relevant.allSatisfy({ $0[keyPath: side] != nil }),
+                  let sum = ProviderReport.Tokens.sum(relevant.map { $0[keyPath: side]! }) else { return .none }
+            return .integer(sum)
+        }
         let totalRow: [ReportTable.Cell] = [.text("TOTAL"), .text(""), .money(all.ledger), .money(all.provider), .money(drift),
                                             Self.basisPoints(drift, of: all.provider).map(ReportTable.Cell.percent) ?? .none,
-                                            .text(summary), .none, .none]
+                                            .text(""), tokenTotal(\.ledgerTokens) { $0.status != .unattributed },
+                                            tokenTotal(\.providerTokens) { $0.status != .ledgerOnly }]
 
         let unattributed = try total(.unattributed)
         let ledgerOnly = try total(.ledgerOnly)
         let drifted = try total(.drift)
-        var notes = ["Drift is provider - ledger; drift % is of the provider's figure. Matched: within "
+        var notes = [(summary.isEmpty ? "No spend on either side." : "Cells: \(summary).")
+            + " Drift is provider - ledger; drift % is of the provider's figure. Matched: within "
             + ReportFormat.percent(toleranceBasisPoints) + " (finance.reconcile_tolerance_basis_points: \(toleranceBasisPoints)).",
                      "Provider figures: \(source)."]
         if unattributed.count > 0 {
@@ -55,7 +64,7 @@ extension Reconciliation {
         }
         let meta: [(String, JSONValue)] = [
             ("provider", .string(provider.rawValue)),
-            ("period", .string(period)),
+            ("period", .string(period.description)),
             ("from", .string(ReportTime.format(micros: fromMicros))),
             ("to", .string(ReportTime.format(micros: toMicros))),
             ("source", .string(source)),
@@ -66,8 +75,10 @@ extension Reconciliation {
                 (status.rawValue, JSONValue.int(cells.filter { $0.status == status }.count))
             }))),
         ]
-        let title = "\(provider.displayName) reconciliation, \(period) (\(UTCCalendar.day(fromMicros / 1_000_000)) to "
-            + "\(UTCCalendar.day(toMicros / 1_000_000)), exclusive): the ledger against the provider's cost report, by UTC day and model"
+        let days = "\(UTCCalendar.day(fromMicros / 1_000_000)) to \(UTCCalendar.day(toMicros / 1_000_000))"
+        let span: String
+        if case .range = period.kind { span = days + " (exclusive)" } else { span = "\(period) (\(days), exclusive)" }
+        let title = "\(provider.displayName) reconciliation, \(span): the ledger against the provider's cost report, by UTC day and model"
         return ReportTable(title: title, columns: columns, rows: rows, total: totalRow, notes: notes, meta: meta)
     }
 }
