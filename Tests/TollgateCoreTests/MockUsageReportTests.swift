@@ -15,6 +15,7 @@ import TollgateUnits
 final class MockUsageReportTests: XCTestCase {
     static let nov3: Int64 = 1_793_491_200 + 2 * 86_400  // 2026-11-03T00:00:00Z
 
+    /// A clock the test moves; @unchecked Sendable: its one value is read and written under the lock.
     final class Clock: @unchecked Sendable {
         private let lock = NIOLock()
         private var value: Int64
