@@ -96,9 +96,10 @@ var targets: [Target] = [
     .target(name: "TollgateCLI",
             dependencies: [kit("TollgateJSON"), kit("TollgateUnits")],
             swiftSettings: serverModule),
-    // The fake OpenAI + Anthropic upstream: `provider: mock`, the demo, tests, benchmarks.
+    // The fake OpenAI + Anthropic upstream: `provider: mock`, the demo, tests, benchmarks;
+    // and the providers' usage and cost reports of what it served (priced with the catalog).
     .target(name: "TollgateMockProvider",
-            dependencies: ["TollgateSupport", "TollgateUpstream", kit("TollgateJSON"), kit("TollgateUnits"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio")],
+            dependencies: ["TollgateSupport", "TollgateConfig", "TollgateUpstream", kit("TollgateJSON"), kit("TollgateUnits"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio")],
             swiftSettings: serverModule),
     // The server: connections, the router, the proxied call, admin,
     // lifecycle and reload.

@@ -47,6 +47,13 @@ package struct AdminRequest: Sendable, Equatable {
     package var headers: [(String, String)]
     package var body: [UInt8]?
 
+    package init(method: String, url: URL, headers: [(String, String)], body: [UInt8]? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
     package static func == (a: AdminRequest, b: AdminRequest) -> Bool {
         a.method == b.method && a.url == b.url && a.body == b.body
             && a.headers.map { "\($0.0): \($0.1)" } == b.headers.map { "\($0.0): \($0.1)" }
@@ -168,10 +175,13 @@ package struct AdminClient: Sendable {
 }
 
 /// Foundation's URLSession (libcurl underneath on Linux), driven blocking.
-struct URLSessionTransport: Sendable {
+/// Also what `tollgate reconcile` fetches a provider's reports with.
+package struct URLSessionTransport: Sendable {
     var timeout: TimeInterval
 
-    func send(_ request: AdminRequest) -> Result<(status: Int, body: [UInt8]), AdminClientError> {
+    package init(timeout: TimeInterval) { self.timeout = timeout }
+
+    package func send(_ request: AdminRequest) -> Result<(status: Int, body: [UInt8]), AdminClientError> {
         var urlRequest = URLRequest(url: request.url, timeoutInterval: timeout)
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }

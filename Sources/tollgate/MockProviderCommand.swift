@@ -40,19 +40,59 @@ struct MockProviderCommand: ParsableCommand {
     @Option(name: .long, help: "Event loop threads (default: one per core).")
     var threads: Int?
 
+    @Option(name: .long, help: "The gateway's config: its catalog prices what the usage and cost reports bill (read at each report request, so it may be written after the mock starts).")
+    var config: String?
+
+    @Option(name: .customLong("invoice-markup"), help: "MODEL=BASIS_POINTS: bill MODEL's calls this much above the catalog price in the cost reports (1000 = +10%; * for every model). Repeatable; plants drift for `tollgate reconcile`.")
+    var invoiceMarkup: [String] = []
+
+    @Option(name: .customLong("admin-key"), help: "The only admin key the usage and cost report endpoints accept (default: any non-empty key).")
+    var adminKey: String?
+
     func validate() throws {
         if let fail, MockFailure(rawValue: fail) == nil {
             throw ValidationError("--fail \(fail) is not a failure mode; use one of: \(MockFailure.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
         if chunks < 1 { throw ValidationError("--chunks must be at least 1.") }
         if chunkDelayMs < 0 || outputTokens < 0 { throw ValidationError("--chunk-delay-ms and --output-tokens cannot be negative.") }
+        _ = try markups()
+    }
+
+    /// `--invoice-markup MODEL=BP`, each at least -10000 (free) and at most 1000000.
+    func markups() throws -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for item in invoiceMarkup {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, let bp = Int64(parts[1]), (-10_000...1_000_000).contains(bp) else {
+                throw ValidationError("--invoice-markup \(item): expected MODEL=BASIS_POINTS, e.g. mock-large=1000 for +10% (from -10000 to 1000000).")
+            }
+            out[parts[0]] = bp
+        }
+        return out
+    }
+
+    /// Prices from the config's catalog, loaded at each report request; the
+    /// mock's default prices without one.
+    func invoice() throws -> MockInvoice {
+        let path = config
+        let prices: @Sendable () throws -> [String: Price] = {
+            guard let path else { return [:] }
+            do {
+                return MockInvoice.prices(of: try ConfigLoader.load(path: path).catalog)
+            } catch let errors as ConfigErrors {
+                throw MockPriceSourceError(description: errors.errors.map(\.description).joined(separator: "; "))
+            } catch {
+                throw MockPriceSourceError(description: "\(path): \(error)")
+            }
+        }
+        return MockInvoice(prices: prices, markupBasisPoints: try markups(), adminKey: adminKey)
     }
 
     func run() throws {
         let defaults = MockDirectives(fail: fail.flatMap(MockFailure.init(rawValue:)), chunks: chunks,
                                       chunkDelayMs: chunkDelayMs, outputTokens: outputTokens, echo: echo)
         let server = MockProviderServer(host: host, port: port, defaults: defaults,
-                                        threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+                                        threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, invoice: try invoice())
         let bound: Int
         do {
             bound = try server.start()
@@ -76,4 +116,9 @@ struct MockProviderCommand: ParsableCommand {
         server.shutdown()
         _ = sources
     }
+}
+
+/// The config the mock prices from cannot be read (at a report request).
+struct MockPriceSourceError: Error, CustomStringConvertible {
+    var description: String
 }

@@ -18,6 +18,7 @@ package enum MockErrors {
         case .openai:
             let (type, code): (String, String) = switch status {
             case 400: ("invalid_request_error", "null")
+            case 401: ("invalid_request_error", "\"invalid_api_key\"")
             case 429: ("requests", "\"rate_limit_exceeded\"")
             case 404: ("invalid_request_error", "\"not_found\"")
             default: ("server_error", "null")
@@ -26,6 +27,7 @@ package enum MockErrors {
         case .anthropic:
             let type = switch status {
             case 400: "invalid_request_error"
+            case 401: "authentication_error"
             case 404: "not_found_error"
             case 429: "rate_limit_error"
             case 503: "overloaded_error"

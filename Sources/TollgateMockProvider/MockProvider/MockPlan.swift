@@ -24,15 +24,20 @@ package struct MockPlan: Sendable {
     package var model: String
     package var failure: MockFailure?
     package var request: JSONValue?
+    /// The dialect of the call (nil for the mock's own routes), and what
+    /// the provider bills for it: set only for a call answered in full.
+    package var api: MockAPI?
+    package var usage: MockUsage?
 
     package init(status: Int, headers: [(String, String)], parts: [MockPart], model: String = "",
-                failure: MockFailure? = nil, request: JSONValue? = nil) {
+                failure: MockFailure? = nil, request: JSONValue? = nil, usage: MockUsage? = nil) {
         self.status = status
         self.headers = headers
         self.parts = parts
         self.model = model
         self.failure = failure
         self.request = request
+        self.usage = usage
     }
 
     /// All bytes of a plan that ends normally, concatenated (tests).

@@ -14,6 +14,7 @@ package final class MockProviderHandler: ChannelInboundHandler, RemovableChannel
 
     private let responder: MockResponder
     private let recorder: MockProviderRecorder
+    private let reports: MockUsageReports
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     /// A plan is playing: NIO's pipelining helper holds the next request
@@ -21,9 +22,10 @@ package final class MockProviderHandler: ChannelInboundHandler, RemovableChannel
     private var scheduled: Scheduled<Void>?
     private var closed = false
 
-    init(responder: MockResponder, recorder: MockProviderRecorder) {
+    init(responder: MockResponder, recorder: MockProviderRecorder, invoice: MockInvoice) {
         self.responder = responder
         self.recorder = recorder
+        reports = MockUsageReports(invoice: invoice, recorder: recorder, now: responder.now)
     }
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -67,8 +69,15 @@ package final class MockProviderHandler: ChannelInboundHandler, RemovableChannel
             let api: MockAPI = path == "/v1/messages" ? .anthropic : .openai
             let headers = head.headers.map { ($0.name, $0.value) }
             let plan = responder.plan(api: api, body: body, headers: headers)
-            recorder.record(plan, body: body)
+            recorder.record(plan, body: body, atSecond: responder.now())
             play(context: context, head: head, plan: plan)
+        case (.GET, _) where path.hasPrefix("/v1/organization"):
+            let headers = head.headers.map { ($0.name, $0.value) }
+            if let (status, body) = reports.answer(path: path, uri: head.uri, headers: headers) {
+                simple(context, head, status, json, body)
+            } else {
+                notFound(context, head, path)
+            }
         case (.GET, "/v1/models"):
             simple(context, head, 200, json, Self.modelsBody)
         case (.GET, "/healthz"):
@@ -81,10 +90,15 @@ package final class MockProviderHandler: ChannelInboundHandler, RemovableChannel
             recorder.reset()
             simple(context, head, 200, json, Array("{\"reset\":true}".utf8))
         default:
-            let api: MockAPI = path.hasPrefix("/v1/messages") ? .anthropic : .openai
-            let message = "The mock provider has no route \(head.method.rawValue) \(path)."
-            simple(context, head, 404, json, Array(MockErrors.body(api: api, status: 404, message: message).utf8))
+            notFound(context, head, path)
         }
+    }
+
+    private func notFound(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ path: String) {
+        let api: MockAPI = path.hasPrefix("/v1/messages") || path.hasPrefix("/v1/organizations") ? .anthropic : .openai
+        let message = "The mock provider has no route \(head.method.rawValue) \(path)."
+        simple(context, head, 404, [("content-type", "application/json")],
+               Array(MockErrors.body(api: api, status: 404, message: message).utf8))
     }
 
     static let modelsBody: [UInt8] = Array(("{\"object\":\"list\",\"data\":["

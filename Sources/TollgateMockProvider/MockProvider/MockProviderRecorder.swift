@@ -4,7 +4,8 @@ import TollgateSupport
 import TollgateUnits
 import TollgateUpstream
 
-/// What the mock server has seen, for `/_mock/stats` and `/_mock/requests`.
+/// What the mock server has seen, for `/_mock/stats` and `/_mock/requests`,
+/// and what it billed, for the usage and cost report endpoints.
 package final class MockProviderRecorder: @unchecked Sendable {
     static let keptRequests = 100
 
@@ -17,13 +18,19 @@ package final class MockProviderRecorder: @unchecked Sendable {
     private var next = 0
     private var connectionsOpened = 0
     private var connectionsOpen = 0
+    private var billing = MockBilling()
 
     func connectionOpened() { lock.withLock { connectionsOpened += 1; connectionsOpen += 1 } }
     func connectionClosed() { lock.withLock { connectionsOpen -= 1 } }
 
-    func record(_ plan: MockPlan, body: [UInt8]) {
+    /// `second`: when the call was served (Unix seconds), which decides the
+    /// UTC day it is billed on.
+    func record(_ plan: MockPlan, body: [UInt8], atSecond second: Int64) {
         let value = plan.request ?? .string(String(decoding: body, as: UTF8.self))
         lock.withLock {
+            if let api = plan.api, let usage = plan.usage {
+                billing.add(api: api, atSecond: second, model: plan.model, usage: usage)
+            }
             total += 1
             byModel[plan.model, default: 0] += 1
             if let failure = plan.failure { byFailure[failure.rawValue, default: 0] += 1 }
@@ -44,8 +51,12 @@ package final class MockProviderRecorder: @unchecked Sendable {
             connectionsOpened = connectionsOpen
             requests = []
             next = 0
+            billing = MockBilling()
         }
     }
+
+    /// Every billed call so far.
+    var billed: MockBilling { lock.withLock { billing } }
 
     func statsJSON() -> [UInt8] {
         lock.withLock {

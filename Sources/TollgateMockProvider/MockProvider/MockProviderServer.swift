@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -13,14 +14,18 @@ package final class MockProviderServer: @unchecked Sendable {
     package let port: Int
     let responder: MockResponder
     let recorder = MockProviderRecorder()
+    let invoice: MockInvoice
     private let group: MultiThreadedEventLoopGroup
     private var channel: Channel?
 
+    /// `invoice`: how the usage and cost report endpoints bill what was served.
     package init(host: String = "127.0.0.1", port: Int = 0, defaults: MockDirectives = MockDirectives(),
-                threads: Int = System.coreCount) {
+                threads: Int = System.coreCount, invoice: MockInvoice = MockInvoice(),
+                now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         self.host = host
         self.port = port
-        responder = MockResponder(defaults: defaults)
+        self.invoice = invoice
+        responder = MockResponder(defaults: defaults, now: now)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
     }
 
@@ -28,13 +33,14 @@ package final class MockProviderServer: @unchecked Sendable {
     package func start() throws -> Int {
         let responder = responder
         let recorder = recorder
+        let invoice = invoice
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(MockProviderHandler(responder: responder, recorder: recorder))
+                    channel.pipeline.addHandler(MockProviderHandler(responder: responder, recorder: recorder, invoice: invoice))
                 }
             }
         let channel = try bootstrap.bind(host: host, port: port).wait()

@@ -35,6 +35,7 @@ package struct MockResponder: Sendable {
         plan.model = request.baseModel
         plan.failure = directives.fail
         plan.request = request.json
+        plan.api = api
         return plan
     }
 
@@ -44,6 +45,12 @@ package struct MockResponder: Sendable {
         let answer = MockAnswer(id: Self.identifier(api: api, body: request.json), created: now(), model: request.model,
                                 output: output, inputTokens: request.inputTokens, cachedTokens: cached,
                                 includeUsage: directives.usage)
+        // What the provider bills: a call answered in full, whether or not
+        // the answer carries usage (acted-out failures are not billed).
+        let usage = directives.fail == nil
+            ? MockUsage(inputTokens: Int64(request.inputTokens - cached), cachedTokens: Int64(cached),
+                        outputTokens: Int64(output.tokens))
+            : nil
         let badJSON = directives.fail == .badJSON
         if request.stream {
             var events = api == .openai
@@ -53,7 +60,7 @@ package struct MockResponder: Sendable {
                 events.items[first] = Array("data: {\"choices\": [{\"delta\": {\"content\": \"oops\"\n\n".utf8)
             }
             return MockPlan(status: 200, headers: [("content-type", "text/event-stream"), ("cache-control", "no-cache")],
-                            parts: events.parts(directives: directives))
+                            parts: events.parts(directives: directives), usage: usage)
         }
         var body = api == .openai ? answer.openAIBody() : answer.anthropicBody()
         if badJSON { body = Array(body.prefix(body.count / 2)) }
@@ -66,7 +73,7 @@ package struct MockResponder: Sendable {
         case .cut?: parts = [.bytes(Array(body.prefix(body.count / 2)), delayMsBefore: delay), .cut]
         default: parts = [.bytes(body, delayMsBefore: delay)]
         }
-        return MockPlan(status: 200, headers: headers, parts: parts)
+        return MockPlan(status: 200, headers: headers, parts: parts, usage: usage)
     }
 
     /// Stable per request body, so runs are reproducible.
