@@ -91,10 +91,11 @@ extension DashboardScript {
     $("chargeback-caption").replaceChildren(data.title + ": spend, share of the bill and cost per outcome against " + data.previous_period +
       " (", el("code", {}, "GET /admin/finance/chargeback"), ").");
     const keys = CHARGEBACK_KEYS[data.by] || [[data.by, data.by]];
-    const titles = keys.map((k) => k[1]).concat(["Cost centre", "Requests", "Spend", "Share of bill", "Previous spend", "Spend Δ",
-      "Outcome", "Outcomes", "Cost per outcome", "Previous", "Cost per outcome Δ"]);
-    const numeric = new Set(["Requests", "Spend", "Share of bill", "Previous spend", "Outcomes", "Cost per outcome", "Previous"]);
-    $("chargeback-head").replaceChildren(...titles.map((t) => el("th", { scope: "col", class: numeric.has(t) ? "num" : null }, t)));
+    const before = data.previous_period;
+    const columns = keys.map((k) => [k[1], false]).concat([["Cost centre", false], ["Requests", true], ["Spend", true], ["Share of bill", true],
+      ["Spend " + before, true], ["Spend Δ", false], ["Outcome", false], ["Outcomes", true], ["Cost per outcome", true],
+      ["Cost per outcome " + before, true], ["Cost per outcome Δ", false]]);
+    $("chargeback-head").replaceChildren(...columns.map(([t, numeric]) => el("th", { scope: "col", class: numeric ? "num" : null }, t)));
     const cell = (field, text, cls) => el("td", { class: cls || null, "data-field": field }, text);
     // One or two outcome metrics: the second on a line of its own in the same cells.
     const metric = (row, field, second, render, cls) => {
@@ -117,7 +118,7 @@ extension DashboardScript {
         metric(row, "cost_per_outcome", "cost_per_outcome_2", usd, "num strong"), metric(row, "previous_cost_per_outcome", null, usd, "num"),
         metric(row, "cost_per_outcome_change", "cost_per_outcome_2_change", changeWords));
     });
-    if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: titles.length, class: "empty" }, "No spend or outcomes in your scope in " + data.period + ".")));
+    if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: columns.length, class: "empty" }, "No spend or outcomes in your scope in " + data.period + ".")));
     $("chargeback-body").replaceChildren(...rows);
     const t = data.total;
     $("chargeback-foot").replaceChildren(t ? el("tr", { class: "total-row" },

@@ -151,6 +151,11 @@ svg.chart .alert-mark.warning path { fill: #a15c00; }
 a.button { display: inline-block; font: inherit; padding: .3rem .75rem; border: 1px solid var(--accent); border-radius: 4px; background: var(--paper); color: var(--accent); text-decoration: none; font-weight: 600; }
 a.button:hover { background: var(--blue-bg); }
 .exports { margin: 0 0 0 auto; display: flex; align-items: center; gap: .5rem; color: var(--muted); font-size: .88rem; }
+#chargeback-table { font-size: .88rem; }
+#chargeback-table thead th { white-space: normal; vertical-align: bottom; }
+#chargeback-table th, #chargeback-table td { padding: .4rem .45rem; }
+tfoot th { white-space: nowrap; }
+#forecast-form { max-width: 34rem; }
 ul.notes { color: var(--muted); font-size: .82rem; margin: -.4rem 0 1rem; padding-left: 1.2rem; }
 tfoot .total-row th, tfoot .total-row td { border-top: 2px solid var(--ink); border-bottom: none; font-weight: 700; }
 td .second { margin-top: .25rem; padding-top: .25rem; border-top: 1px dotted var(--line); }
