@@ -62,6 +62,7 @@ extension DashboardScript {
       const choice = chargebackChoice();
       const main = await api("GET", chargebackPath(choice.period, choice.by));
       renderChargeback(main);
+      markRendered("chargeback");  // the table: the view's first figures
       const months = monthsTo(main.period, TREND_MONTHS);
       await Promise.all([
         Promise.all(months.map((month) => (month === main.period && main.by === "team" ? main : api("GET", chargebackPath(month, "team")))))

@@ -103,7 +103,7 @@ enum DashboardScript {
     try {
       await work();
       setText(view + "-error", "");
-      markRendered(view);
+      markComplete(view);
     } catch (error) {
       if (state.session) setText(view + "-error", error.message);
     } finally {
@@ -111,8 +111,10 @@ enum DashboardScript {
     }
   }
 
-  /// Performance marks for the first render of each view, and of the first
-  /// view after the page loaded ("tollgate:first-view"): what bench/dashboard-first-paint.py reads.
+  /// Performance marks, once per page load, read by bench/dashboard-first-paint:
+  /// "tollgate:VIEW" when a view's first figures are on the page (its table or
+  /// charts filled), "tollgate:first-view" with the first of them (the first
+  /// meaningful paint), "tollgate:VIEW:complete" when all of its parts are.
   function markRendered(view) {
     if (state.rendered[view] || !window.performance || !performance.mark) return;
     state.rendered[view] = true;
@@ -121,6 +123,13 @@ enum DashboardScript {
       performance.mark("tollgate:first-view", { detail: view });
     }
     performance.mark("tollgate:" + view);
+  }
+
+  function markComplete(view) {
+    markRendered(view);
+    if (state.rendered[view + ":complete"] || !window.performance || !performance.mark) return;
+    state.rendered[view + ":complete"] = true;
+    performance.mark("tollgate:" + view + ":complete");
   }
 
   function badge(kind, label, symbol) {
