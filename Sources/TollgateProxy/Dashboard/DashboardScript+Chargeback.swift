@@ -93,9 +93,10 @@ extension DashboardScript {
       " (", el("code", {}, "GET /admin/finance/chargeback"), ").");
     const keys = CHARGEBACK_KEYS[data.by] || [[data.by, data.by]];
     const before = data.previous_period;
+    const month = () => el("span", { class: "nowrap" }, before);
     const columns = keys.map((k) => [k[1], false]).concat([["Cost centre", false], ["Requests", true], ["Spend", true], ["Share of bill", true],
-      ["Spend " + before, true], ["Spend Δ", false], ["Outcome", false], ["Outcomes", true], ["Cost per outcome", true],
-      ["Cost per outcome " + before, true], ["Cost per outcome Δ", false]]);
+      [["Spend ", month()], true], ["Spend Δ", false], ["Outcome", false], ["Outcomes", true], ["Cost per outcome", true],
+      [["Cost per outcome ", month()], true], ["Cost per outcome Δ", false]]);
     $("chargeback-head").replaceChildren(...columns.map(([t, numeric]) => el("th", { scope: "col", class: numeric ? "num" : null }, t)));
     const cell = (field, text, cls) => el("td", { class: cls || null, "data-field": field }, text);
     // One or two outcome metrics: the second on a line of its own in the same cells.
