@@ -104,6 +104,12 @@ final class DashboardEndToEndTests: XCTestCase {
         XCTAssertEqual(script.status, 200)
         XCTAssertEqual(script.header("content-type"), "text/javascript; charset=utf-8")
         XCTAssertTrue(script.text.contains("/admin/allocation"))
+        // The chargeback view: its tab, its routes, its exports, the first-paint mark.
+        XCTAssertTrue(page.text.contains(#"data-view="chargeback""#) && page.text.contains(#"id="view-chargeback""#))
+        for route in ["/admin/finance/chargeback", "/admin/finance/forecast", "/admin/forecasts", "/admin/finance/focus?period=",
+                      "tollgate:first-view"] {
+            XCTAssertTrue(script.text.contains(route), route)
+        }
         let style = try request("GET", "/dashboard/assets/dashboard.css")
         XCTAssertEqual(style.status, 200)
         XCTAssertEqual(style.header("content-type"), "text/css; charset=utf-8")

@@ -303,6 +303,133 @@ def test_the_viewer_sees_spend_over_time_with_the_baseline_and_the_numbers(fille
     sign_out(browser)
 
 
+@pytest.fixture(scope="module")
+def finance(filled):
+    """Outcomes for this month (recs' two metrics, search's tickets) and a
+    forecast of search's for this month, so the chargeback has a cost per
+    outcome and the forecast an accuracy."""
+    for key, body in (("tg-demo-key-0004", {"metric": "recommendation_click", "count": 40, "feature": "carousel"}),
+                      ("tg-demo-key-0004", {"metric": "qualified_lead", "count": 2}),
+                      ("tg-demo-key-0003", {"metric": "resolved_ticket", "count": 5})):
+        status, text = call(filled, "POST", "/v1/outcomes", credential=key, body=body)
+        assert status in (200, 201, 202), text
+    status, text = call(filled, "POST", "/admin/forecasts", body={"team": "demo/search", "period": "current", "amount": "5",
+                                                                  "events": ["search relaunch"]})
+    assert status in (200, 201), text
+    return filled
+
+
+def usd(text):
+    """The page's usd(): a report's dollar string as the gateway writes money."""
+    if text is None:
+        return "—"
+    return "-$" + text[1:] if text.startswith("-") else "$" + text
+
+
+def report(base, path, credential):
+    status, text = call(base, "GET", path, credential=credential)
+    assert status == 200, text
+    return json.loads(text)
+
+
+def open_chargeback(driver):
+    """The view, with its table, trend and forecast filled."""
+    open_view(driver, "chargeback")
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#forecast-body tr[data-team]")
+         and d.find_elements(By.CSS_SELECTOR, "#trend-head th"), message="the forecast and the trend did not load")
+    assert driver.find_element(By.ID, "chargeback-error").text == ""
+
+
+def chargeback_cell(driver, key, field):
+    return driver.find_element(By.CSS_SELECTOR, f"#chargeback-body tr[data-key='{key}'] [data-field='{field}']").text
+
+
+def test_the_viewer_reads_the_chargeback_with_the_routes_figures(finance, browser, shots):
+    sign_in(browser, finance, VIEWER)
+    open_chargeback(browser)
+    data = report(finance, "/admin/finance/chargeback?period=current&by=team", VIEWER)
+    period = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m")
+    assert data["period"] == period
+    assert browser.find_element(By.ID, "chargeback-as-of").text.startswith(period)
+    # The rows are the route's, in its order, and its figures as sent.
+    keys = [row.get_attribute("data-key") for row in browser.find_elements(By.CSS_SELECTOR, "#chargeback-body tr[data-key]")]
+    assert keys == [row["team"] for row in data["rows"]] and keys and all(k.startswith("demo/") for k in keys)
+    for row in data["rows"]:
+        assert chargeback_cell(browser, row["team"], "spend") == usd(row["spend"])
+        assert chargeback_cell(browser, row["team"], "share_of_bill") == (row["share_of_bill"] + "%" if row["share_of_bill"] else "—")
+        assert chargeback_cell(browser, row["team"], "cost_center") == row["cost_center"]
+    recs = next(row for row in data["rows"] if row["team"] == "demo/recs")
+    assert recs["outcomes"] == 40 and recs["cost_per_outcome"]
+    assert chargeback_cell(browser, "demo/recs", "cost_per_outcome") == usd(recs["cost_per_outcome"])
+    assert chargeback_cell(browser, "demo/recs", "cost_per_outcome_2") == usd(recs["cost_per_outcome_2"])
+    assert chargeback_cell(browser, "demo/recs", "outcome_metric_2") == "qualified_lead"
+    assert browser.find_element(By.CSS_SELECTOR, "#chargeback-foot [data-field='spend']").text == usd(data["total"]["spend"])
+    # The trend: this month's column is the same figure.
+    cell = browser.find_element(By.CSS_SELECTOR, f"#trend-body tr[data-team='demo/recs'][data-metric='recommendation_click'] td[data-month='{period}']")
+    assert cell.text.splitlines()[0] == usd(recs["cost_per_outcome"])
+    # Forecast vs actual: search's forecast, its actual, the accuracy in words.
+    forecast = report(finance, "/admin/finance/forecast?period=current", VIEWER)
+    search = next(r for r in forecast["rows"] if r["team"] == "demo/search" and r["period"] == period)
+    row = browser.find_element(By.CSS_SELECTOR, f"#forecast-body tr[data-team='demo/search'][data-period='{period}']")
+    assert row.find_element(By.CSS_SELECTOR, "[data-field='forecast']").text == usd(search["forecast"]) == "$5.00"
+    assert row.find_element(By.CSS_SELECTOR, "[data-field='actual']").text == usd(search["actual"])
+    assert row.find_element(By.CSS_SELECTOR, "[data-field='accuracy']").text == search["accuracy"] + "% of forecast"
+    assert "forecast $5.00" in row.text and "actual " + usd(search["actual"]) in row.text
+    # The exports: GETs the session cookie authenticates.
+    csv_link = browser.find_element(By.ID, "export-csv")
+    assert csv_link.get_attribute("href").endswith(f"/admin/finance/chargeback?period={period}&by=team&format=csv")
+    assert browser.find_element(By.ID, "export-focus").get_attribute("href").endswith(f"/admin/finance/focus?period={period}")
+    token = browser.get_cookie("tollgate_session")["value"]
+    status, text = call(finance, "GET", f"/admin/finance/chargeback?period={period}&by=team&format=csv", credential=None,
+                        headers={"cookie": f"tollgate_session={token}"})
+    assert status == 200 and text.startswith("team,") and "demo/recs" in text, text
+    # A viewer submits no forecast.
+    assert not browser.find_element(By.ID, "forecast-form").is_displayed()
+    shot(browser, shots, "14-viewer-chargeback")
+
+    # By feature: the key columns change, the figures stay the route's.
+    Select(browser.find_element(By.ID, "chargeback-by")).select_by_value("feature")
+    wait(browser, lambda d: "by feature" in d.find_element(By.ID, "chargeback-as-of").text)
+    by_feature = report(finance, "/admin/finance/chargeback?period=current&by=feature", VIEWER)
+    carousel = next(r for r in by_feature["rows"] if r["team"] == "demo/recs" and r["feature"] == "carousel")
+    assert chargeback_cell(browser, "demo/recs|carousel", "spend") == usd(carousel["spend"])
+    assert "Feature" in browser.find_element(By.ID, "chargeback-head").text.title()
+    # Last month: the period picker.
+    browser.find_element(By.CSS_SELECTOR, "#chargeback-controls input[name=period][value=previous]").click()
+    wait(browser, lambda d: d.find_element(By.ID, "chargeback-as-of").text.startswith(data["previous_period"]))
+    wait(browser, lambda d: d.find_element(By.ID, "export-focus").get_attribute("href").endswith("period=" + data["previous_period"]))
+    sign_out(browser)
+
+
+def test_the_team_admin_submits_its_forecast_through_the_chargeback_view(finance, browser, shots):
+    sign_in(browser, finance, TEAM_ADMIN)
+    open_chargeback(browser)
+    data = report(finance, "/admin/finance/chargeback?period=current&by=team", TEAM_ADMIN)
+    assert [r["team"] for r in data["rows"]] == ["demo/recs"]
+    assert chargeback_cell(browser, "demo/recs", "spend") == usd(data["rows"][0]["spend"])
+    assert {row.get_attribute("data-team") for row in browser.find_elements(By.CSS_SELECTOR, "#forecast-body tr[data-team]")} == {"demo/recs"}
+    form = browser.find_element(By.ID, "forecast-form")
+    assert form.is_displayed()
+    assert [o.get_attribute("value") for o in Select(browser.find_element(By.ID, "forecast-team")).options] == ["demo/recs"]
+    Select(browser.find_element(By.ID, "forecast-period")).select_by_value("next")
+    browser.find_element(By.ID, "forecast-amount").send_keys("13")
+    browser.find_element(By.ID, "forecast-peak").send_keys("1.5")
+    browser.find_element(By.ID, "forecast-events").send_keys("spring sale")
+    browser.find_element(By.ID, "forecast-amount").send_keys(Keys.ENTER)  # the keyboard submits it
+    message = wait(browser, lambda d: d.find_element(By.ID, "forecast-message").text or d.find_element(By.ID, "forecast-error").text)
+    assert message.startswith("Forecast for demo/recs"), message
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    following = (today.replace(day=1) + datetime.timedelta(days=32)).strftime("%Y-%m")
+    forecasts = report(finance, "/admin/forecasts", TEAM_ADMIN)["forecasts"]
+    mine = next(f for f in forecasts if f["team"] == "demo/recs" and f["period"] == following)
+    assert mine["amount"] == "$13.00" and mine["peak_multiplier"] == "1.5x" and mine["events"] == ["spring sale"]
+    assert mine["submitted_by"] == "credential:recs-admin"
+    row = browser.find_element(By.CSS_SELECTOR, f"#forecasts-body tr[data-team='demo/recs'][data-period='{following}']")
+    assert row.find_element(By.CSS_SELECTOR, "[data-field='amount']").text == "$13.00"
+    shot(browser, shots, "15-team-admin-chargeback")
+    sign_out(browser)
+
+
 def money(nanos):
     """The page's money(): "$1.50", "$0.000123"."""
     dollars, rest = divmod(abs(int(nanos)), 1_000_000_000)
@@ -404,7 +531,7 @@ def test_a_key_holder_sees_its_key_and_the_grants_above_it_and_nothing_else(fill
     assert browser.find_element(By.ID, "mykey-error").text == ""
     tabs = [b.get_attribute("data-view") for b in browser.find_elements(By.CSS_SELECTOR, "[data-view]") if b.is_displayed()]
     assert tabs == ["mykey"], tabs
-    for other in ["allocation", "inflight", "exceptions", "alerts"]:
+    for other in ["allocation", "inflight", "exceptions", "spend", "chargeback", "alerts"]:
         assert not browser.find_element(By.ID, f"view-{other}").is_displayed()
     assert "recs-prod" in browser.find_element(By.ID, "who").text
     identity = browser.find_element(By.ID, "mykey-identity").text
@@ -427,6 +554,9 @@ def test_a_key_holder_sees_its_key_and_the_grants_above_it_and_nothing_else(fill
     token = browser.get_cookie("tollgate_session")["value"]
     status, text = call(filled, "GET", "/admin/allocation", credential=None, headers={"cookie": f"tollgate_session={token}"})
     assert status == 403 and "key_holder_forbidden" in text, text
+    for path in ("/admin/finance/chargeback?period=current", "/admin/finance/forecast", "/admin/forecasts"):
+        status, text = call(filled, "GET", path, credential=None, headers={"cookie": f"tollgate_session={token}"})
+        assert status == 403 and "key_holder_forbidden" in text, (path, text)
     shot(browser, shots, "13-key-holder-my-key")
     sign_out(browser)
 

@@ -42,6 +42,7 @@ enum DashboardPage {
       <li><button type="button" data-view="inflight">In flight now</button></li>
       <li><button type="button" data-view="exceptions">Exceptions</button></li>
       <li><button type="button" data-view="spend">Spend over time</button></li>
+      <li><button type="button" data-view="chargeback">Chargeback</button></li>
       <li><button type="button" data-view="alerts">Alerts</button></li>
       <li hidden><button type="button" data-view="mykey">My key</button></li>
     </ul>
@@ -189,6 +190,97 @@ enum DashboardPage {
     <p class="key" aria-hidden="true"><span class="swatch spent"></span> spent per bucket <span class="swatch baseline-key"></span> anomaly baseline (dashed) <span class="swatch alert-key"></span> alert line: baseline × factor (dashed) <span class="marker-key">▲</span> an alert that day</p>
     <p class="note">From <code>GET /admin/spend</code> (the ledger), <code>GET /admin/anomaly/baseline</code> and <code>GET /admin/alerts</code>. A request charged to several grants counts under each of them. Each chart has its numbers in a table under it.</p>
     <div id="spend-charts" class="charts"></div>
+  </section>
+
+  <section id="view-chargeback" class="view" data-panel="chargeback" aria-labelledby="h-chargeback" hidden>
+    <div class="view-head">
+      <h2 id="h-chargeback">Chargeback</h2>
+      <p class="as-of" id="chargeback-as-of"></p>
+      <button type="button" data-refresh="chargeback">Refresh</button>
+    </div>
+    <p id="chargeback-error" class="error" role="alert"></p>
+    <form id="chargeback-controls" class="controls">
+      <fieldset class="bucket">
+        <legend>Period</legend>
+        <label><input type="radio" name="period" value="current" checked> This month</label>
+        <label><input type="radio" name="period" value="previous"> Last month</label>
+      </fieldset>
+      <label for="chargeback-by">Group by</label>
+      <select id="chargeback-by" name="by">
+        <option value="team">Team</option><option value="grant">Grant</option>
+        <option value="owner">Grant owner</option><option value="feature">Feature</option>
+      </select>
+      <p class="exports" aria-label="Export">Download:
+        <a id="export-csv" class="button" href="/admin/finance/chargeback?format=csv" download>Chargeback CSV</a>
+        <a id="export-focus" class="button" href="/admin/finance/focus" download>FOCUS export</a>
+      </p>
+    </form>
+    <div class="scroll">
+    <table id="chargeback-table">
+      <caption id="chargeback-caption">Spend, share of the bill and cost per outcome, against the previous period (<code>GET /admin/finance/chargeback</code>).</caption>
+      <thead><tr id="chargeback-head"></tr></thead>
+      <tbody id="chargeback-body"></tbody>
+      <tfoot id="chargeback-foot"></tfoot>
+    </table>
+    </div>
+    <ul id="chargeback-notes" class="notes"></ul>
+
+    <h3 id="h-trend">Cost per outcome, with the trend</h3>
+    <p class="note">Each month's figure is that month's chargeback by team (<code>GET /admin/finance/chargeback?by=team&amp;period=MONTH</code>): the team's spend over the outcomes it reported (<code>POST /v1/outcomes</code>). A dash: no outcomes that month.</p>
+    <div class="scroll">
+    <table id="trend-table" aria-labelledby="h-trend">
+      <thead><tr id="trend-head"></tr></thead>
+      <tbody id="trend-body"></tbody>
+    </table>
+    </div>
+
+    <h3 id="h-forecast">Forecast vs actual</h3>
+    <p class="key" aria-hidden="true"><span class="swatch forecast-key"></span> forecast (outlined) <span class="swatch spent"></span> actual</p>
+    <div class="scroll">
+    <table id="forecast-table">
+      <caption id="forecast-caption">Each team's forecast and its actual spend, the period and the ones before it, and the haircut the rule recommends (<code>GET /admin/finance/forecast</code>).</caption>
+      <thead><tr>
+        <th scope="col">Team</th><th scope="col">Period</th><th scope="col" class="num">Forecast</th><th scope="col" class="num">Actual</th>
+        <th scope="col">Forecast and actual</th><th scope="col" class="num">Accuracy</th><th scope="col" class="num">Error</th>
+        <th scope="col">Peak</th><th scope="col">Events</th><th scope="col" class="num">Haircut → next grant</th>
+      </tr></thead>
+      <tbody id="forecast-body"></tbody>
+      <tfoot id="forecast-foot"></tfoot>
+    </table>
+    </div>
+    <ul id="forecast-notes" class="notes"></ul>
+
+    <h3 id="h-forecasts">Forecasts submitted</h3>
+    <div class="scroll">
+    <table id="forecasts-table" aria-labelledby="h-forecasts">
+      <thead><tr>
+        <th scope="col">Team</th><th scope="col">Period</th><th scope="col" class="num">Amount</th><th scope="col">Peak</th>
+        <th scope="col">Events</th><th scope="col">Note</th><th scope="col">Submitted by</th><th scope="col">At (UTC)</th>
+      </tr></thead>
+      <tbody id="forecasts-body"></tbody>
+    </table>
+    </div>
+    <p id="forecast-message" class="message" role="status"></p>
+    <p id="forecast-error" class="error" role="alert"></p>
+    <div class="forms">
+      <form id="forecast-form" class="card" hidden>
+        <h3>Submit a forecast</h3>
+        <p class="note">What your team expects to spend (<code>POST /admin/forecasts</code>). A later one for the same period replaces it.</p>
+        <label for="forecast-team">Team</label>
+        <select id="forecast-team" name="team" required></select>
+        <label for="forecast-period">Period</label>
+        <select id="forecast-period" name="period"><option value="next">Next month</option><option value="current">This month</option></select>
+        <label for="forecast-amount">Amount (USD)</label>
+        <input id="forecast-amount" name="amount" inputmode="decimal" required placeholder="1300">
+        <label for="forecast-peak">Peak day over an average day (optional)</label>
+        <input id="forecast-peak" name="peak_multiplier" inputmode="decimal" placeholder="1.5">
+        <label for="forecast-events">Events that drive it (optional, one a line)</label>
+        <textarea id="forecast-events" name="events" rows="2"></textarea>
+        <label for="forecast-note">Note (optional)</label>
+        <input id="forecast-note" name="note">
+        <button type="submit">Submit the forecast</button>
+      </form>
+    </div>
   </section>
 
   <section id="view-alerts" class="view" data-panel="alerts" aria-labelledby="h-alerts" hidden>

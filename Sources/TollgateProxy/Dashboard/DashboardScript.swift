@@ -6,13 +6,13 @@
 enum DashboardScript {
     /// The whole script, as served: the shell (helpers, sign-in, view
     /// switching, start-up) around the views, one file each.
-    static let source = [shell, allocationViews, exceptionsView, spendView, alertsAndMyKeyViews, start].joined(separator: "\n")
+    static let source = [shell, allocationViews, exceptionsView, spendView, chargebackView, alertsAndMyKeyViews, start].joined(separator: "\n")
 
     /// Helpers, badges and bars, sign-in, the view registry.
     static let shell = #"""
 "use strict";
 (function () {
-  const state = { session: null, view: "allocation", timer: null, loading: {} };
+  const state = { session: null, view: "allocation", timer: null, loading: {}, rendered: {} };
   const $ = (id) => document.getElementById(id);
 
   // --- small helpers ------------------------------------------------------
@@ -103,11 +103,33 @@ enum DashboardScript {
     try {
       await work();
       setText(view + "-error", "");
+      markComplete(view);
     } catch (error) {
       if (state.session) setText(view + "-error", error.message);
     } finally {
       state.loading[view] = false;
     }
+  }
+
+  /// Performance marks, once per page load, read by bench/dashboard-first-paint:
+  /// "tollgate:VIEW" when a view's first figures are on the page (its table or
+  /// charts filled), "tollgate:first-view" with the first of them (the first
+  /// meaningful paint), "tollgate:VIEW:complete" when all of its parts are.
+  function markRendered(view) {
+    if (state.rendered[view] || !window.performance || !performance.mark) return;
+    state.rendered[view] = true;
+    if (!state.rendered["first-view"]) {
+      state.rendered["first-view"] = true;
+      performance.mark("tollgate:first-view", { detail: view });
+    }
+    performance.mark("tollgate:" + view);
+  }
+
+  function markComplete(view) {
+    markRendered(view);
+    if (state.rendered[view + ":complete"] || !window.performance || !performance.mark) return;
+    state.rendered[view + ":complete"] = true;
+    performance.mark("tollgate:" + view + ":complete");
   }
 
   function badge(kind, label, symbol) {
@@ -204,6 +226,7 @@ enum DashboardScript {
     $("sign-in").hidden = true;
     $("app").hidden = false;
     $("request-forms").hidden = !canRequest();
+    $("forecast-form").hidden = !canRequest();
     // A key holder sees its own view only; everyone else every view but it.
     for (const button of document.querySelectorAll("[data-view]")) {
       button.closest("li").hidden = isKeyHolder() ? button.dataset.view !== "mykey" : button.dataset.view === "mykey";
@@ -239,6 +262,7 @@ enum DashboardScript {
     inflight: { load: loadInFlight, every: 3000 },
     exceptions: { load: loadExceptions },
     spend: { load: loadSpend },
+    chargeback: { load: loadChargeback },
     alerts: { load: loadAlerts, every: 15000 },
     mykey: { load: loadMyKey },
   };
@@ -272,6 +296,9 @@ enum DashboardScript {
     for (const form of [$("request-form"), $("burst-form")]) form.addEventListener("submit", submitRaise);
     $("spend-controls").addEventListener("change", () => loadSpend());
     $("spend-controls").addEventListener("submit", (event) => { event.preventDefault(); loadSpend(); });
+    $("chargeback-controls").addEventListener("change", () => loadChargeback());
+    $("chargeback-controls").addEventListener("submit", (event) => { event.preventDefault(); loadChargeback(); });
+    $("forecast-form").addEventListener("submit", submitForecast);
     for (const select of document.querySelectorAll("[data-grant-select]")) select.addEventListener("change", () => fillClassSelect(select));
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && state.session && VIEWS[state.view].every) VIEWS[state.view].load();

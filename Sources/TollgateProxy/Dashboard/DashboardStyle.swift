@@ -146,5 +146,34 @@ svg.chart .alert-mark.warning path { fill: #a15c00; }
 .swatch.alert-key { border: none; border-top: 3px dotted #b3261e; height: 0; }
 .marker-key { color: #b3261e; }
 .spend-table { font-size: .85rem; }
+
+/* Chargeback */
+a.button { display: inline-block; font: inherit; padding: .3rem .75rem; border: 1px solid var(--accent); border-radius: 4px; background: var(--paper); color: var(--accent); text-decoration: none; font-weight: 600; }
+a.button:hover { background: var(--blue-bg); }
+.exports { margin: 0 0 0 auto; display: flex; align-items: center; gap: .5rem; color: var(--muted); font-size: .88rem; }
+#chargeback-table { font-size: .88rem; }
+#chargeback-table thead th { white-space: normal; vertical-align: bottom; }
+#chargeback-table th, #chargeback-table td { padding: .4rem .45rem; }
+tfoot th { white-space: nowrap; }
+#forecast-form { max-width: 34rem; }
+ul.notes { color: var(--muted); font-size: .82rem; margin: -.4rem 0 1rem; padding-left: 1.2rem; }
+tfoot .total-row th, tfoot .total-row td { border-top: 2px solid var(--ink); border-bottom: none; font-weight: 700; }
+td .second { margin-top: .25rem; padding-top: .25rem; border-top: 1px dotted var(--line); }
+.change { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.change.up { color: var(--red-ink); }
+.change.down { color: var(--green-ink); }
+.change.flat, .change.none { color: var(--muted); }
+svg.spark { display: block; }
+svg.spark .axis { stroke: var(--line); stroke-width: 1; }
+svg.spark path { fill: none; stroke: var(--spent); stroke-width: 2; }
+svg.spark circle { fill: var(--spent); }
+.fbars { display: grid; gap: .2rem; min-width: 16rem; }
+.fbar { display: grid; grid-template-columns: 10rem auto; align-items: center; gap: .5rem; font-size: .8rem; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.fbar.none { display: block; color: var(--muted); }
+.fbar .track { display: block; height: .7rem; background: var(--band); border-radius: 2px; }
+.fbar .fill { display: block; height: 100%; border-radius: 2px; }
+.fbar.forecast .fill { background: var(--paper); border: 2px solid var(--ink); }
+.fbar.actual .fill { background: var(--spent); }
+.swatch.forecast-key { background: var(--paper); border: 2px solid var(--ink); }
 """#
 }

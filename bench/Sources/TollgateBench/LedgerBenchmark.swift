@@ -50,8 +50,27 @@ extension Benchmarks {
         }
     }
 
-    /// Writes `rows` rows in 50k-row transactions; returns their total cost.
-    static func fillLedger(path: String, rows: Int) -> Int64 {
+    /// Only writes the ledger, its rows spread evenly over the last `days`
+    /// days up to now (so today's views and this month's reports have rows):
+    /// the dashboard's first-paint benchmark (bench/dashboard-first-paint.sh).
+    /// `tollgate-bench ledger-fill [rows] [file] [days]`.
+    static func ledgerFill(_ arguments: [String]) {
+        let rows = Int(arguments.first ?? "") ?? 1_000_000
+        let path = arguments.dropFirst().first ?? NSTemporaryDirectory() + "tollgate-bench-ledger.sqlite"
+        let days = Int64(arguments.dropFirst(2).first ?? "") ?? 30
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let cost = fillLedger(path: path, rows: rows, fromMicros: now - days * 86_400_000_000, spanMicros: days * 86_400_000_000)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        print(String(format: "ledger-fill: %d rows over the last %d days in %.2fs, file %.1f MB, total cost %@: %@", rows, days,
+                     seconds(since: start), Double(size) / 1e6, Money.format(nanos: cost), path))
+    }
+
+    /// Writes `rows` rows in 50k-row transactions, evenly over [fromMicros,
+    /// fromMicros + spanMicros) (by default 30 days from 2026-10-01);
+    /// returns their total cost.
+    static func fillLedger(path: String, rows: Int, fromMicros: Int64? = nil, spanMicros: Int64 = 30 * 86_400_000_000) -> Int64 {
         let db = try! SQLiteDatabase(path: path)
         try! db.execute(LedgerFile.createStatements)
         let insert = try! db.prepare("""
@@ -62,7 +81,7 @@ extension Benchmarks {
             VALUES (?1, ?2, 'acme', ?3, ?4, ?5, 'production', NULL, ?6, 'prod', NULL, ?7, ?8, 'openai',
               '/v1/chat/completions', 'openai', ?9, ?9, ?9, ?10, ?11, 0, ?12, 0, ?13, ?14, ?15, NULL, ?16, ?16, ?17, ?18)
             """)
-        let day0 = try! ReportTime.parseMicros("2026-10-01")
+        let day0 = try! fromMicros ?? ReportTime.parseMicros("2026-10-01")
         let models: [(String, Int64, Int64)] = [("small", 400, 1_600), ("large", 8_000, 32_000), ("claude-small", 800, 4_000)]
         var rng = LedgerBenchRandom(seed: 42)
         var total: Int64 = 0
@@ -78,7 +97,7 @@ extension Benchmarks {
                     let cost = rejected ? 0 : tokensIn * model.1 + tokensOut * model.2
                     total += cost
                     try insert.run([
-                        .integer(day0 + Int64(i) * (30 * 86_400_000_000 / Int64(max(rows, 1)))), .text("req_\(i)"),
+                        .integer(day0 + Int64(i) * (spanMicros / Int64(max(rows, 1)))), .text("req_\(i)"),
                         .text("team-\(team)"), .text("key-\(team)-\(rng.next() % 3)"), .text("owner\(team)@example.com"),
                         .text("feature-\(rng.next() % 30)"), .text(["chat", "search", "summarise"][Int(rng.next() % 3)]),
                         .text(#"{"cost_center":"cc-\#(team % 7)"}"#), .text(model.0),
