@@ -101,7 +101,8 @@ package struct ForecastReport: Equatable, Sendable {
             .init("peak_multiplier", "peak"), .init("events"), .init("haircut_next_grant", "haircut → next grant"),
         ]
         var rows: [[ReportTable.Cell]] = []
-        var totalForecast: Int64 = 0, totalActual: Int64 = 0
+        // Accuracy and error of the total: over the teams with a forecast.
+        var totalForecast: Int64 = 0, totalActual: Int64 = 0, forecastedActual: Int64 = 0
         for team in teams {
             for (i, entry) in team.entries.enumerated() {
                 let last = i == team.entries.count - 1
@@ -110,7 +111,10 @@ package struct ForecastReport: Equatable, Sendable {
                 if !last, f == nil, entry.actualNanos == 0 { continue }
                 if last {
                     totalActual = Saturating.add(totalActual, entry.actualNanos)
-                    if let f { totalForecast = Saturating.add(totalForecast, f.amountNanos) }
+                    if let f {
+                        totalForecast = Saturating.add(totalForecast, f.amountNanos)
+                        forecastedActual = Saturating.add(forecastedActual, entry.actualNanos)
+                    }
                 }
                 rows.append([
                     .text(team.team), .text(entry.period.description), f.map { .money($0.amountNanos) } ?? .none, .money(entry.actualNanos),
@@ -121,7 +125,7 @@ package struct ForecastReport: Equatable, Sendable {
                 ])
             }
         }
-        var notes = ["Accuracy = actual over forecast; error = actual − forecast. Rule: a team whose actuals stayed below "
+        var notes = ["Accuracy = actual over forecast; error = actual − forecast (in TOTAL: over the teams with a forecast). Rule: a team whose actuals stayed below "
             + "\(rule.belowPercent)% of its forecast for \(rule.periods) period(s) in a row gets a \(rule.cutPercent)% haircut on its next grant."]
         for team in teams {
             guard let h = team.haircut else { continue }
@@ -132,8 +136,8 @@ package struct ForecastReport: Equatable, Sendable {
             notes.append("Haircut \(team.team): \(evidence) → \(h.baseSource) − \(rule.cutPercent)% = \(Money.format(nanos: h.recommendedNanos)).")
         }
         let total: [ReportTable.Cell] = [.text("TOTAL"), .text(period.description), .money(totalForecast), .money(totalActual),
-                                         FinanceMath.share(totalActual, of: totalForecast).map { .percent($0) } ?? .none,
-                                         .money(totalActual - totalForecast), .none, .none, .none]
+                                         FinanceMath.share(forecastedActual, of: totalForecast).map { .percent($0) } ?? .none,
+                                         totalForecast > 0 ? .money(forecastedActual - totalForecast) : .none, .none, .none, .none]
         return ReportTable(title: "Forecast vs actual, \(period) (with the \(teams.first?.entries.count ?? 0) periods to it)",
                            columns: columns, rows: rows, total: total, notes: notes, meta: [
                                ("period", .string(period.description)),
