@@ -14,7 +14,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Reports over the chargeback ledger the tagging plugin writes.",
-        subcommands: [SpendReportCommand.self])
+        subcommands: [SpendReportCommand.self, BaselineReportCommand.self, CapacityReportCommand.self, FocusReportCommand.self])
 }
 
 struct SpendReportCommand: ParsableCommand {
