@@ -9,6 +9,7 @@ enum Benchmarks {
         table["json"] = jsonParse
         table["counters"] = counters
         table["ledger"] = ledger
+        table["finance"] = finance
         return table
     }
 
