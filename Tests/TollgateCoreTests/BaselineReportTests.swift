@@ -71,8 +71,10 @@ final class BaselineReportTests: XCTestCase {
         XCTAssertEqual(total[8], .money(2_065))
         XCTAssertEqual(total[8], .money(try ledger.costSum(from: window.from, to: window.to)))
 
-        // Slices read in parallel give the same report.
-        XCTAssertEqual(try BaselineReport.run(ledgerAt: ledger.path, window: window, percent: 140, slices: 4), report)
+        // Slices read in parallel, by time or by rowid, give the same report.
+        for kind in [LedgerScan.Plan.Kind.time, .rows] {
+            XCTAssertEqual(try BaselineReport.run(ledgerAt: ledger.path, window: window, percent: 140, slices: 4, prefer: kind), report)
+        }
     }
 
     func testPercentAndRoundingUp() throws {

@@ -70,9 +70,44 @@ final class CapacityReportTests: XCTestCase {
         XCTAssertTrue(csv.contains("org,acme,1100,2026-11-01T00:01:00Z,1100,1900,172.72,,,,4,2350\r\n"), csv)
         XCTAssertTrue(csv.contains("pool,anthropic/*,5000,2026-11-01T00:03:00Z,5000,,,10000,50,50,1,5000\r\n"), csv)
 
-        // Minute-aligned slices read in parallel give the same figures.
-        XCTAssertEqual(try CapacityReport.run(ledgerAt: ledger.path, range: range, pools: pools, slices: 4), report)
-        XCTAssertEqual(try CapacityReport.run(ledgerAt: ledger.path, range: range, pools: pools, slices: 10), report)
+        // Read through the index in time slices, or in table order in rowid
+        // slices (a minute then spans slices: it stays open until they merge),
+        // the figures are the same.
+        for kind in [LedgerScan.Plan.Kind.time, .rows] {
+            for slices in [1, 2, 4, 10] {
+                XCTAssertEqual(try CapacityReport.run(ledgerAt: ledger.path, range: range, pools: pools, slices: slices, prefer: kind),
+                               report, "\(kind), \(slices) slices")
+            }
+        }
+    }
+
+    /// A row written more than the ring's window after later rows (a day):
+    /// the table-order pass notices and the range is read again in time order.
+    func testARowLaterThanTheWindowFallsBackToTimeOrder() throws {
+        let ledger = try FinanceTestLedger()
+        let day = FinanceTestTime.day
+        var rows: [FinanceTestLedger.Row] = []
+        for i in 0..<400 {
+            rows.append(.init(ts: start + Int64(i) * 10 * minute + Int64(i % 7) * 1_000_000, team: ["a", "b", "c"][i % 3],
+                              tokensIn: Int64(100 + i % 13 * 50)))
+        }
+        // Minute 1980 (row 198, a's: 100 + 3 x 50 tokens) gets 10,000 more, a day later.
+        rows.append(.init(ts: start + 1_980 * minute + 5, team: "a", tokensIn: 10_000))
+        try ledger.insert(rows)
+        let range = LedgerTimeRange(from: start, to: start + 3 * day)
+        let timeOrder = try CapacityReport.run(ledgerAt: ledger.path, range: range, pools: [], slices: 1, prefer: .time)
+        XCTAssertEqual(timeOrder.teams.first { $0.team == "a" }?.usage.peakTPM, 10_250)
+        XCTAssertEqual(timeOrder.teams.first { $0.team == "a" }?.usage.peakAtMicros, start + 1_980 * minute)
+        // In one table-order slice the late row finds its minute closed: the merge refuses it.
+        let oneSlice = try LedgerScan(path: ledger.path).scanSlices(
+            CapacityScan.query, range: range, slices: 1, prefer: .rows, makeState: { CapacityScan(pools: []) },
+            row: { state, row in state.add(row) })
+        XCTAssertTrue(oneSlice[0].disordered)
+        XCTAssertNil(CapacityReport(range: range, pools: [], slices: oneSlice))
+        for slices in [1, 3] {
+            XCTAssertEqual(try CapacityReport.run(ledgerAt: ledger.path, range: range, pools: [], slices: slices, prefer: .rows),
+                           timeOrder)
+        }
     }
 
     func testPercentileIsNearestRankOverTheMinutesGiven() {

@@ -129,7 +129,9 @@ final class FocusExportTests: XCTestCase {
         XCTAssertTrue(rows.contains { $0[column["x_Feature"]!] == "quote\"d" })
 
         // Parallel slices give the same charges, and the JSON the same rows.
-        XCTAssertEqual(try FocusExport.charges(ledgerAt: ledger.path, range: range, slices: 5), charges)
+        for kind in [LedgerScan.Plan.Kind.time, .rows] {
+            XCTAssertEqual(try FocusExport.charges(ledgerAt: ledger.path, range: range, slices: 5, prefer: kind), charges)
+        }
         let json = try JSONValue.parse(export.render(charges, range: range, format: .json))
         let objects = try XCTUnwrap(json.arrayValue)
         XCTAssertEqual(objects.count, rows.count)
@@ -166,11 +168,9 @@ final class FocusExportTests: XCTestCase {
 
     func testDecimalsAreExactWithoutExponentOrPlusSign() {
         func decimal(_ units: Int64, _ scale: Int) -> String {
-            var bytes: [UInt8] = []
-            var writer = ByteWriter { bytes += $0 }
+            var writer = ByteWriter()
             writer.decimal(units, scale: scale)
-            writer.flush()
-            return String(decoding: bytes, as: UTF8.self)
+            return String(decoding: writer.buffer, as: UTF8.self)
         }
         XCTAssertEqual(decimal(0, 9), "0")
         XCTAssertEqual(decimal(1, 9), "0.000000001")

@@ -62,13 +62,12 @@ package struct BaselineReport: Equatable, Sendable {
         return LedgerTimeRange(from: end - Int64(days) * day, to: end)
     }
 
-    package static func run(ledgerAt path: String, window: LedgerTimeRange, percent: Int, slices: Int? = nil) throws -> BaselineReport {
-        let sql = """
-            SELECT org, team, feature, ts_us / 86400000000, outcome = 'rejected',
-              tokens_in, tokens_out, tokens_cached, cost_nanos, usage_estimated
-            FROM ledger WHERE ts_us >= ?1 AND ts_us < ?2
-            """
-        let scanned = try LedgerScan(path: path).aggregate(sql: sql, range: window, dimensions: 5, slices: slices)
+    static let query = LedgerQuery(select: ["org", "team", "feature", "ts_us / 86400000000", "outcome = 'rejected'", "tokens_in",
+                                            "tokens_out", "tokens_cached", "cost_nanos", "usage_estimated"])
+
+    package static func run(ledgerAt path: String, window: LedgerTimeRange, percent: Int, slices: Int? = nil,
+                            prefer: LedgerScan.Plan.Kind? = nil) throws -> BaselineReport {
+        let scanned = try LedgerScan(path: path).aggregate(query, range: window, dimensions: 5, slices: slices, prefer: prefer)
         let firstDay = window.from / day
         let count = Int((window.to - window.from) / day)
         var daily: [[String?]: Series] = [:]

@@ -57,34 +57,76 @@ package struct CapacityReport: Equatable, Sendable {
     package var pools: [Pool]
 
     package static func run(ledgerAt path: String, range: LedgerTimeRange, pools: [CapacityPool],
-                            slices: Int? = nil) throws -> CapacityReport {
-        let parts = try LedgerScan(path: path).scanSlices(
-            sql: CapacityScan.sql, range: range, slices: slices,
-            makeState: { CapacityScan(pools: pools) },
-            row: { scan, row in scan.add(row) })
-        return CapacityReport(range: range, pools: pools, slices: parts.map { part in
-            var part = part
-            part.finish()
-            return part
-        })
+                            slices: Int? = nil, prefer: LedgerScan.Plan.Kind? = nil) throws -> CapacityReport {
+        let scan = LedgerScan(path: path)
+        func read(_ prefer: LedgerScan.Plan.Kind?) throws -> [CapacityScan] {
+            try scan.scanSlices(CapacityScan.query, range: range, slices: slices, prefer: prefer,
+                                makeState: { CapacityScan(pools: pools) },
+                                row: { state, row in state.add(row) })
+                .map { part in
+                    var part = part
+                    part.finish()
+                    return part
+                }
+        }
+        // Rows later than the ring's window: read again in time order.
+        if let report = CapacityReport(range: range, pools: pools, slices: try read(prefer)) { return report }
+        return CapacityReport(range: range, pools: pools, slices: try read(.time))!
     }
 
-    /// Merges the slices (in time order) by name and derives the figures.
-    init(range: LedgerTimeRange, pools: [CapacityPool], slices: [CapacityScan]) {
+    /// Merges the slices by name, closes the minutes they left open, and
+    /// derives the figures; nil when a row came later than the ring's
+    /// window (in a slice, or across two: a minute one slice closed that
+    /// another also saw).
+    init?(range: LedgerTimeRange, pools: [CapacityPool], slices: [CapacityScan]) {
+        if slices.contains(where: \.disordered) { return nil }
+        for (j, slice) in slices.enumerated() {
+            for minute in slice.edges.keys {
+                for (k, other) in slices.enumerated() where k != j {
+                    if let closed = other.closed, closed.from <= minute, minute <= closed.to { return nil }
+                }
+            }
+        }
         self.range = range
+        var names: [CapacityScan.Name] = []
+        var index: [CapacityScan.Name: Int] = [:]
+        var merged: [CapacityScan.Series] = []
+        var open: [Int64: [Int64]] = [:]
+        for slice in slices {
+            var global: [Int] = []
+            for (i, name) in slice.names.enumerated() {
+                if let known = index[name] {
+                    global.append(known)
+                } else {
+                    index[name] = names.count
+                    global.append(names.count)
+                    names.append(name)
+                    merged.append(CapacityScan.Series(keepsValues: slice.series[i].keepsValues))
+                }
+            }
+            for (i, series) in slice.series.enumerated() { merged[global[i]].merge(series) }
+            for (minute, sums) in slice.edges {
+                for (i, value) in sums.enumerated() where value != 0 {
+                    open[minute, default: []].withUnsafeMutableBufferPointerGrowing(to: global[i] + 1) {
+                        $0[global[i]] = Saturating.add($0[global[i]], value)
+                    }
+                }
+            }
+        }
+        for minute in open.keys.sorted() {
+            for (s, value) in open[minute]!.enumerated() where value != 0 { merged[s].close(minute: minute, tokens: value) }
+        }
         var teamSeries: [[String?]: CapacityScan.Series] = [:]
         var orgSeries: [String?: CapacityScan.Series] = [:]
         var all = CapacityScan.Series(keepsValues: true)
         var poolSeries = pools.map { _ in CapacityScan.Series(keepsValues: true) }
-        for slice in slices {
-            for (i, name) in slice.teamNames.enumerated() {
-                teamSeries[name, default: CapacityScan.Series(keepsValues: false)].merge(slice.teams[i])
+        for (name, series) in zip(names, merged) {
+            switch name {
+            case let .team(org, team): teamSeries[[org, team]] = series
+            case let .org(org): orgSeries[org] = series
+            case .gateway: all = series
+            case let .pool(i): poolSeries[i] = series
             }
-            for (i, name) in slice.orgNames.enumerated() {
-                orgSeries[name, default: CapacityScan.Series(keepsValues: true)].merge(slice.orgs[i])
-            }
-            all.merge(slice.all)
-            for i in pools.indices { poolSeries[i].merge(slice.poolSeries[i]) }
         }
         func name(_ a: String?, _ b: String?) -> Bool { (a ?? "") < (b ?? "") }
         let teams = teamSeries.map { Team(org: $0.key[0], team: $0.key[1], usage: Self.usage($0.value)) }.sorted { a, b in

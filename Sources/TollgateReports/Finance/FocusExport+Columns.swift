@@ -52,34 +52,54 @@ extension FocusExport {
         }
     }
 
-    /// The cells of `charge`, in `columns` order.
-    func values(_ charge: Charge, dates: Dates) -> [Value] {
+    /// An attribution's cells, worked out once for all its days.
+    struct Cells {
+        var account: Value
+        var accountName: Value
+        var description: Value
+        var provider: Value
+        var serviceName: Value
+        var model: Value
+        var subAccountId: Value
+        var subAccountName: Value
+        var attribution: [Value]
+    }
+
+    func cells(_ a: Attribution) -> Cells {
         func text(_ s: String?) -> Value { s.map(Value.text) ?? .null }
+        let provider = Self.providerName(a.provider)
+        let org = a.org ?? "(none)"
+        let team = a.team ?? "(none)"
+        let model = a.model ?? "(unknown)"
+        let account = billingAccountId ?? org
+        let center = a.org.flatMap { o in a.team.flatMap { costCenters[[o, $0]] } }
+        var description = model + " tokens on " + provider + " for " + org + "/" + team
+        if let feature = a.feature { description += ", feature " + feature }
+        return Cells(account: .text(account), accountName: .text(billingAccountName ?? account), description: .text(description),
+                     provider: .text(provider), serviceName: .text(provider + " API"), model: .text(model),
+                     subAccountId: .text(org + "/" + team), subAccountName: .text(team),
+                     attribution: [text(a.org), text(a.team), text(a.feature), text(center), text(a.grantPath.last),
+                                   a.grantPath.isEmpty ? .null : .text(a.grantPath.joined(separator: "/")),
+                                   text(a.grantOwner), text(a.owner)])
+    }
+
+    /// The cells of `charge`, in `columns` order.
+    func values(_ charge: Charge, _ c: Cells, dates: Dates) -> [Value] {
         let t = charge.totals
         let cost = Value.decimal(t.costNanos, scale: 9)
         let tokens = Saturating.add(Saturating.add(t.tokensIn, t.tokensOut), t.tokensCached)
-        let provider = Self.providerName(charge.provider)
-        let org = charge.org ?? "(none)"
-        let team = charge.team ?? "(none)"
-        let model = charge.model ?? "(unknown)"
-        let account = billingAccountId ?? org
-        let center = charge.org.flatMap { o in charge.team.flatMap { costCenters[[o, $0]] } }
-        var description = model + " tokens on " + provider + " for " + org + "/" + team
-        if let feature = charge.feature { description += ", feature " + feature }
-        return [
-            cost, .text(account), .text(billingAccountName ?? account), .text("USD"),
-            .text(dates.billingEnd), .text(dates.billingStart),
-            .text("Usage"), .null, .text(description), .text("Usage-Based"), .text(dates.chargeEnd), .text(dates.chargeStart),
-            .integer(tokens), .text("Tokens"), cost, cost, .text(provider), .text(provider),
-            cost, .text("Standard"), .decimal(tokens, scale: 6), .text(Self.pricingUnit), .text(provider), .text(provider),
-            .text("AI and Machine Learning"), .text(provider + " API"), .text(provider), .text("Generative AI"),
-            .text(model), .text(model),
-            .text(org + "/" + team), .text(team),
-            text(charge.org), text(charge.team), text(charge.feature), text(center), text(charge.grantPath.last),
-            charge.grantPath.isEmpty ? .null : .text(charge.grantPath.joined(separator: "/")), text(charge.grantOwner),
-            text(charge.owner),
-            .integer(t.requests), .integer(t.tokensIn), .integer(t.tokensOut), .integer(t.tokensCached),
-            .integer(t.estimatedRequests), .integer(t.costNanos),
+        var row: [Value] = [
+            cost, c.account, c.accountName, .text("USD"), .text(dates.billingEnd), .text(dates.billingStart),
+            .text("Usage"), .null, c.description, .text("Usage-Based"), .text(dates.chargeEnd), .text(dates.chargeStart),
+            .integer(tokens), .text("Tokens"), cost, cost, c.provider, c.provider,
+            cost, .text("Standard"), .decimal(tokens, scale: 6), .text(Self.pricingUnit), c.provider, c.provider,
+            .text("AI and Machine Learning"), c.serviceName, c.provider, .text("Generative AI"), c.model, c.model,
+            c.subAccountId, c.subAccountName,
         ]
+        row.reserveCapacity(Self.columns.count)
+        row += c.attribution
+        row += [.integer(t.requests), .integer(t.tokensIn), .integer(t.tokensOut), .integer(t.tokensCached),
+                .integer(t.estimatedRequests), .integer(t.costNanos)]
+        return row
     }
 }

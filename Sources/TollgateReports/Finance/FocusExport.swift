@@ -14,10 +14,8 @@ import TollgateUnits
 /// Rows that consumed nothing (no tokens, no cost: refusals, answers a
 /// plugin gave itself) are not charges and are left out.
 package struct FocusExport: Sendable {
-    /// One row of the export: a day's spend of one attribution.
-    package struct Charge: Equatable, Sendable {
-        /// Days since 1970-01-01 (UTC).
-        package var day: Int64
+    /// Who and what a charge is for: everything but the day.
+    package struct Attribution: Hashable, Sendable {
         package var org: String?
         package var team: String?
         package var feature: String?
@@ -29,7 +27,33 @@ package struct FocusExport: Sendable {
         package var owner: String?
         package var model: String?
         package var provider: String?
+
+        /// The sort order of the export (after the day); none before "".
+        var sortKey: [String] {
+            func key(_ s: String?) -> String { s.map { "\u{1}" + $0 } ?? "" }
+            return [key(org), key(team), key(feature), grantPath.joined(separator: "/"), key(owner), key(grantOwner),
+                    key(model), key(provider)]
+        }
+    }
+
+    /// One row of the export: a day's spend of one attribution.
+    package struct Charge: Equatable, Sendable {
+        /// Days since 1970-01-01 (UTC).
+        package var day: Int64
+        /// Index in `Charges.attributions`.
+        package var attribution: Int
         package var totals: SpendReport.Totals
+    }
+
+    /// The export's rows: a few thousand attributions, each charged on
+    /// many days. Sorted by day, then attribution (org, team, feature,
+    /// grant path, owner, grant owner, model, provider).
+    package struct Charges: Equatable, Sendable {
+        package var attributions: [Attribution]
+        package var rows: [Charge]
+
+        package var count: Int { rows.count }
+        package var costNanos: Int64 { rows.reduce(0) { Saturating.add($0, $1.totals.costNanos) } }
     }
 
     /// FOCUS's BillingAccountId / Name when `finance:` sets them (else the org's name).
@@ -63,21 +87,20 @@ package struct FocusExport: Sendable {
         "ServiceCategory", "ServiceName",
     ]
 
-    static let sql = """
-        SELECT ts_us / 86400000000, org, team, feature, grant_ids, grant_owner, COALESCE(grant_owner, owner),
-          COALESCE(model_served, model_requested), provider,
-          tokens_in, tokens_out, tokens_cached, cost_nanos, usage_estimated
-        FROM ledger WHERE ts_us >= ?1 AND ts_us < ?2
-          AND (cost_nanos <> 0 OR tokens_in <> 0 OR tokens_out <> 0 OR tokens_cached <> 0)
-        """
+    /// `grant_owner IS NULL` rather than the column itself: with the owner
+    /// (the grant's, else the key's) it says the same in fewer key bytes.
+    static let query = LedgerQuery(
+        select: ["ts_us / 86400000000", "org", "team", "feature", "grant_ids", "grant_owner IS NULL",
+                 "COALESCE(grant_owner, owner)", "COALESCE(model_served, model_requested)", "provider",
+                 "tokens_in", "tokens_out", "tokens_cached", "cost_nanos", "usage_estimated"],
+        filter: "cost_nanos <> 0 OR tokens_in <> 0 OR tokens_out <> 0 OR tokens_cached <> 0")
 
-    /// The charges of `range`, sorted by day, org, team, feature, grant
-    /// path, owner, model and provider. Checks the ledger has the grant
-    /// columns (schema 2) first.
-    package static func charges(ledgerAt path: String, range: LedgerTimeRange, slices: Int? = nil) throws -> [Charge] {
+    /// The charges of `range`. Checks the ledger has the grant columns
+    /// (schema 2) first.
+    package static func charges(ledgerAt path: String, range: LedgerTimeRange, slices: Int? = nil,
+                                prefer: LedgerScan.Plan.Kind? = nil) throws -> Charges {
         _ = try LedgerFile.openForReading(path, dimensions: [.grant, try ReportDimension.parse("grant_owner")])
-        let scanned = try LedgerScan(path: path).aggregate(sql: sql, range: range, dimensions: 9, slices: slices)
-        var paths: [String: [String]] = [:]
+        let scanned = try LedgerScan(path: path).aggregate(query, range: range, dimensions: 9, slices: slices, prefer: prefer)
         func text(_ value: SQLiteValue) -> String? {
             switch value {
             case .text(let t): return t
@@ -86,42 +109,37 @@ package struct FocusExport: Sendable {
             case .null: return nil
             }
         }
-        let charges = scanned.groups.map { group -> Charge in
+        var paths: [String: [String]] = [:]
+        var index: [[String?]: Int] = [:]
+        var found: [Attribution] = []
+        var rows: [Charge] = []
+        rows.reserveCapacity(scanned.groups.count)
+        for group in scanned.groups {
             let k = group.keys
-            let json = text(k[4]) ?? "[]"
-            let path: [String]
-            if let known = paths[json] {
-                path = known
+            let fields = k[1...].map(text)
+            let attribution: Int
+            if let known = index[fields] {
+                attribution = known
             } else {
-                path = ((try? JSONValue.parse(json))?.arrayValue ?? []).compactMap(\.stringValue)
-                paths[json] = path
+                let json = text(k[4]) ?? "[]"
+                if paths[json] == nil { paths[json] = ((try? JSONValue.parse(json))?.arrayValue ?? []).compactMap(\.stringValue) }
+                let owner = text(k[6])
+                attribution = found.count
+                index[fields] = attribution
+                found.append(Attribution(org: text(k[1]), team: text(k[2]), feature: text(k[3]), grantPath: paths[json]!,
+                                         grantOwner: k[5] == .integer(1) ? nil : owner, owner: owner, model: text(k[7]),
+                                         provider: text(k[8])))
             }
-            let day: Int64
-            if case .integer(let d) = k[0] { day = d } else { day = 0 }
-            return Charge(day: day, org: text(k[1]), team: text(k[2]), feature: text(k[3]), grantPath: path,
-                          grantOwner: text(k[5]), owner: text(k[6]), model: text(k[7]), provider: text(k[8]),
-                          totals: group.totals)
+            guard case .integer(let day) = k[0] else { continue }
+            rows.append(Charge(day: day, attribution: attribution, totals: group.totals))
         }
-        return sorted(charges)
-    }
-
-    /// Sorts by ranks of each field's distinct values (few), so the sort
-    /// compares integers rather than strings.
-    static func sorted(_ charges: [Charge]) -> [Charge] {
-        func ranks(_ field: (Charge) -> String?) -> [String?: Int] {
-            let distinct = Set(charges.map(field))
-            let ordered = distinct.sorted { ($0 ?? "") < ($1 ?? "") || ($0 == nil && $1 == "") }
-            return Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($1, $0) })
-        }
-        let fields: [(Charge) -> String?] = [
-            \.org, \.team, \.feature, { $0.grantPath.joined(separator: "/") }, \.owner, \.grantOwner, \.model, \.provider,
-        ]
-        let tables = fields.map(ranks)
-        let keys: [[Int64]] = charges.map { charge in
-            [charge.day] + zip(fields, tables).map { field, table in Int64(table[field(charge)]!) }
-        }
-        let order = charges.indices.sorted { a, b in keys[a].lexicographicallyPrecedes(keys[b]) }
-        return order.map { charges[$0] }
+        // Attributions sorted once (a few thousand); rows by integers.
+        let order = found.indices.sorted { found[$0].sortKey.lexicographicallyPrecedes(found[$1].sortKey) }
+        var rank = Array(repeating: 0, count: found.count)
+        for (r, i) in order.enumerated() { rank[i] = r }
+        rows = rows.map { Charge(day: $0.day, attribution: rank[$0.attribution], totals: $0.totals) }
+        rows.sort { $0.day != $1.day ? $0.day < $1.day : $0.attribution < $1.attribution }
+        return Charges(attributions: order.map { found[$0] }, rows: rows)
     }
 
     /// Provider ids as FOCUS names them.

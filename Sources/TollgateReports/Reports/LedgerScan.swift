@@ -10,9 +10,10 @@ import TollgateUnits
 /// through the C API so keys are hashed from SQLite's own bytes without a
 /// String per row. Read-only; never creates the file.
 ///
-/// A range `[from, to)` on `ts_us` is read in time slices on parallel
-/// connections (`LedgerScan+Slices.swift`); each slice is one pass over
-/// the `ts_us` index, in time order, and the slices' results merge.
+/// A range `[from, to)` on `ts_us` is read in slices on parallel
+/// connections (`LedgerScan+Slices.swift`): by rowid in table order when
+/// it holds most of the ledger, else by time through the `ts_us` index;
+/// the slices' results merge.
 package struct LedgerScan {
     let path: String
 
@@ -35,17 +36,16 @@ package struct LedgerScan {
         return try grouping.result()
     }
 
-    /// The same over `range`: `sql` bounds `ts_us` with `?1` (inclusive)
-    /// and `?2` (exclusive), its other parameters start at `?3`. The range
-    /// is read in up to `slices` parallel time slices (nil: as many as the
-    /// machine has cores, for a range of a day or more).
-    func aggregate(sql: String, range: LedgerTimeRange, bindings: [Int64] = [], dimensions: Int, rowTotal: Bool = false,
-                   slices: Int? = nil) throws
+    /// The same for `query` over `range` (its columns: dimensions first,
+    /// then the summed ones, then the row id with `rowTotal`), read in
+    /// parallel slices (`LedgerScan+Slices.swift`) and merged.
+    func aggregate(_ query: LedgerQuery, range: LedgerTimeRange, dimensions: Int, rowTotal: Bool = false,
+                   slices: Int? = nil, prefer: Plan.Kind? = nil) throws
         -> (groups: [(keys: [SQLiteValue], totals: SpendReport.Totals)], rowTotal: SpendReport.Totals?) {
-        let parts = try scanSlices(sql: sql, range: range, bindings: bindings, slices: slices,
+        let parts = try scanSlices(query, range: range, slices: slices, prefer: prefer,
                                    makeState: { Grouping(dimensions: dimensions, rowTotal: rowTotal) },
                                    row: { grouping, row in grouping.add(row) })
-        guard var merged = parts.first else { return ([], rowTotal ? SpendReport.Totals() : nil) }
+        var merged = parts[0]
         for part in parts.dropFirst() { merged.merge(part) }
         return try merged.result()
     }
@@ -94,22 +94,9 @@ package struct LedgerScan {
             return String(cString: bytes)
         }
 
-        /// Type tag, then the value's bytes (length-prefixed for text), so
-        /// NULL, 1 and "1" are different keys.
-        @inline(__always) func appendKey(_ column: Int32, to key: inout [UInt8]) {
-            switch sqlite3_column_type(statement, column) {
-            case SQLITE_NULL:
-                key.append(0)
-            case SQLITE_INTEGER:
-                key.append(1)
-                withUnsafeBytes(of: sqlite3_column_int64(statement, column)) { key.append(contentsOf: $0) }
-            default:
-                key.append(2)
-                let bytes = sqlite3_column_text(statement, column)
-                let count = Int(sqlite3_column_bytes(statement, column))
-                withUnsafeBytes(of: UInt32(count)) { key.append(contentsOf: $0) }
-                if let bytes, count > 0 { key.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count)) }
-            }
+        /// Appends the column's value to a group key (see `KeyBuffer.append`).
+        @inline(__always) func appendKey(_ column: Int32, to key: KeyBuffer) {
+            if let value = sqlite3_column_value(statement, column) { key.append(value) }
         }
 
         func value(_ column: Int32) -> SQLiteValue {

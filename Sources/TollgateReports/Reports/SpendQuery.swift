@@ -42,28 +42,27 @@ package struct SpendQuery: Equatable, Sendable {
         return (text, bindings)
     }
 
-    /// The scan of one time slice: `?1` and `?2` bound the range.
-    var slicedSQL: String { selectFromLedger + " WHERE ts_us >= ?1 AND ts_us < ?2" }
-
-    private var selectFromLedger: String {
+    /// What the scan reads: dimension columns, the summed columns (and,
+    /// when `groupsNest`, the ledger row id), and the dimensions' joins.
+    var ledgerQuery: LedgerQuery {
         var select = dimensions.map(\.sql) + ["tokens_in", "tokens_out", "tokens_cached", "cost_nanos", "usage_estimated"]
         if groupsNest { select.append("ledger.id") }
-        var text = "SELECT " + select.joined(separator: ", ") + " FROM ledger"
         var joins: [String] = []
         for join in dimensions.compactMap(\.join) where !joins.contains(join) { joins.append(join) }
-        for join in joins { text += " " + join }
-        return text
+        return LedgerQuery(select: select, joins: joins)
+    }
+
+    private var selectFromLedger: String {
+        let query = ledgerQuery
+        return (["SELECT " + query.select.joined(separator: ", ") + " FROM ledger"] + query.joins).joined(separator: " ")
     }
 
     /// Runs the query on the ledger at `path` (check it first with
     /// `LedgerFile.openForReading`).
     package func run(ledgerAt path: String, slices: Int? = nil) throws -> SpendReport {
-        let scan = LedgerScan(path: path)
-        // An open end is the ledger's own first or last row (two index look-ups).
-        let bounds = fromMicros == nil || toMicros == nil ? try scan.bounds() : nil
-        let range = LedgerTimeRange(from: fromMicros ?? bounds?.from ?? 0, to: toMicros ?? bounds?.to ?? 0)
-        let scanned = try scan.aggregate(sql: slicedSQL, range: range, dimensions: dimensions.count,
-                                         rowTotal: groupsNest, slices: slices)
+        let range = LedgerTimeRange(from: fromMicros ?? Int64.min, to: toMicros ?? Int64.max)
+        let scanned = try LedgerScan(path: path).aggregate(ledgerQuery, range: range, dimensions: dimensions.count,
+                                                           rowTotal: groupsNest, slices: slices)
         let groups = scanned.groups.map { row in
             SpendReport.Group(keys: zip(dimensions, row.keys).map { $0.render($1) }, totals: row.totals)
         }

@@ -55,12 +55,15 @@ extension Benchmarks {
         func focus(_ month: Bool) -> FinanceCase {
             FinanceCase(name: "focus csv" + (month ? " (month)" : " (year)")) { b in
                 let range = month ? b.lastMonth : b.year
+                let start = DispatchTime.now().uptimeNanoseconds
                 let charges = try FocusExport.charges(ledgerAt: b.path, range: range)
+                let read = seconds(since: start)
                 var bytes = 0
                 FocusExport(billingAccountId: "bench").write(charges, range: range, format: .csv) { bytes += $0.count }
-                let billed = charges.reduce(Int64(0)) { $0 + $1.totals.costNanos }
+                let billed = charges.costNanos
                 let exact = month || billed == b.expectedCost
-                return "\(charges.count) rows, \(bytes / 1_000_000) MB" + (exact ? "" : "  COST MISMATCH")
+                return "\(charges.count) rows, \(bytes / 1_000_000) MB (read and sort \(String(format: "%.2f", read))s)"
+                    + (exact ? "" : "  COST MISMATCH")
             }
         }
         return [spend("", nil), spend("team,feature,model", nil), spend("day,team", nil), spend("team", \.lastMonth),
@@ -98,7 +101,9 @@ extension Benchmarks {
             lastMonth: LedgerTimeRange(from: 1_790_812_800_000_000, to: FinanceLedger.range.to),  // 2026-10
             expectedCost: expected,
             pools: [CapacityPool(provider: "openai", tpm: 400_000), CapacityPool(provider: "anthropic", model: "claude-large", tpm: 100_000)])
-        for c in financeCases where only.map({ c.name.contains($0) }) ?? true {
+        // A case named exactly, else every case whose name contains the argument.
+        let exact = financeCases.contains { $0.name == only }
+        for c in financeCases where only.map({ exact ? c.name == $0 : c.name.contains($0) }) ?? true {
             let cpu0 = cpuSeconds()
             let start = DispatchTime.now().uptimeNanoseconds
             let summary: String
