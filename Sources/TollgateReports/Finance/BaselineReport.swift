@@ -62,12 +62,16 @@ package struct BaselineReport: Equatable, Sendable {
         return LedgerTimeRange(from: end - Int64(days) * day, to: end)
     }
 
-    static let query = LedgerQuery(select: ["org", "team", "feature", "ts_us / 86400000000", "outcome = 'rejected'", "tokens_in",
-                                            "tokens_out", "tokens_cached", "cost_nanos", "usage_estimated"])
+    /// Grouped by subject and day; the refusals are counted in the place
+    /// of the estimated rows (so `requests - estimatedRequests` is the
+    /// admitted requests), and their cost, if any, is left out.
+    static let query = LedgerQuery(select: ["org", "team", "feature", "ts_us / 86400000000", "tokens_in", "tokens_out",
+                                            "tokens_cached", "CASE WHEN outcome = 'rejected' THEN 0 ELSE cost_nanos END",
+                                            "outcome = 'rejected'"])
 
     package static func run(ledgerAt path: String, window: LedgerTimeRange, percent: Int, slices: Int? = nil,
                             prefer: LedgerScan.Plan.Kind? = nil) throws -> BaselineReport {
-        let scanned = try LedgerScan(path: path).aggregate(query, range: window, dimensions: 5, slices: slices, prefer: prefer)
+        let scanned = try LedgerScan(path: path).aggregate(query, range: window, dimensions: 4, slices: slices, prefer: prefer)
         let firstDay = window.from / day
         let count = Int((window.to - window.from) / day)
         var daily: [[String?]: Series] = [:]
@@ -79,18 +83,15 @@ package struct BaselineReport: Equatable, Sendable {
                 return nil
             }
             guard case .integer(let dayIndex) = group.keys[3] else { continue }
-            let refused = group.keys[4] == .integer(1)
             if daily[subject] == nil {
                 daily[subject] = Series(days: count)
                 order.append(subject)
             }
             let index = Int(dayIndex - firstDay)
             guard index >= 0, index < count else { continue }
-            if refused {
-                daily[subject]!.refused += group.totals.requests
-            } else {
-                daily[subject]!.add(day: index, spend: group.totals.costNanos, requests: group.totals.requests)
-            }
+            let refused = group.totals.estimatedRequests
+            daily[subject]!.refused += refused
+            daily[subject]!.add(day: index, spend: group.totals.costNanos, requests: group.totals.requests - refused)
         }
         return BaselineReport(window: window, percent: percent, features: order.map { ($0, daily[$0]!) })
     }
