@@ -24,14 +24,14 @@ struct FinanceReportOptions: ParsableArguments {
     @Option(name: .long, help: "End of an explicit range, exclusive; with --from.")
     var to: String?
 
-    @Option(name: .long, help: "table, csv, json or markdown.")
-    var format: String = "table"
+    @Option(name: .long, help: "table, csv, json or markdown (default: table; csv for focus).")
+    var format: String?
 
     /// The config, the ledger path, the period and the format; exits with a
     /// clear message on any mistake.
-    func resolve(command: String, defaultPeriod: String? = nil) throws -> FinanceReportInputs {
-        guard let output = ReportFormat(rawValue: format) else {
-            throw ValidationError("--format must be one of \(ReportFormat.names), got \"\(format)\"")
+    func resolve(command: String, defaultPeriod: String? = nil, defaultFormat: ReportFormat = .table) throws -> FinanceReportInputs {
+        guard let output = format.map({ ReportFormat(rawValue: $0) }) ?? defaultFormat else {
+            throw ValidationError("--format must be one of \(ReportFormat.names), got \"\(format ?? "")\"")
         }
         let now = Int64(Date().timeIntervalSince1970)
         let chosen: ReportPeriod

@@ -14,7 +14,8 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Reports over the chargeback ledger the tagging plugin writes.",
-        subcommands: [SpendReportCommand.self, ChargebackReportCommand.self, ForecastReportCommand.self])
+        subcommands: [SpendReportCommand.self, ChargebackReportCommand.self, ForecastReportCommand.self, BaselineReportCommand.self,
+                      CapacityReportCommand.self, FocusReportCommand.self])
 }
 
 struct SpendReportCommand: ParsableCommand {

@@ -9,8 +9,15 @@ import TollgateUnits
 /// on a million rows); a report has few groups, so a hash table wins. Reads
 /// through the C API so keys are hashed from SQLite's own bytes without a
 /// String per row. Read-only; never creates the file.
+///
+/// A range `[from, to)` on `ts_us` is read in slices on parallel
+/// connections (`LedgerScan+Slices.swift`): by rowid in table order when
+/// it holds most of the ledger, else by time through the `ts_us` index;
+/// the slices' results merge.
 package struct LedgerScan {
     let path: String
+
+    package init(path: String) { self.path = path }
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -24,6 +31,28 @@ package struct LedgerScan {
     /// being the outer loop of the join) counts once in `rowTotal`.
     func aggregate(sql: String, bindings: [Int64], dimensions: Int, rowTotal: Bool = false) throws
         -> (groups: [(keys: [SQLiteValue], totals: SpendReport.Totals)], rowTotal: SpendReport.Totals?) {
+        var grouping = Grouping(dimensions: dimensions, rowTotal: rowTotal)
+        try scan(sql: sql, bindings: bindings) { grouping.add($0) }
+        return try grouping.result()
+    }
+
+    /// The same for `query` over `range` (its columns: dimensions first,
+    /// then the summed ones, then the row id with `rowTotal`), read in
+    /// parallel slices (`LedgerScan+Slices.swift`) and merged.
+    func aggregate(_ query: LedgerQuery, range: LedgerTimeRange, dimensions: Int, rowTotal: Bool = false,
+                   slices: Int? = nil, prefer: Plan.Kind? = nil) throws
+        -> (groups: [(keys: [SQLiteValue], totals: SpendReport.Totals)], rowTotal: SpendReport.Totals?) {
+        let parts = try scanSlices(query, range: range, slices: slices, prefer: prefer,
+                                   makeState: { Grouping(dimensions: dimensions, rowTotal: rowTotal) },
+                                   row: { grouping, row in grouping.add(row) })
+        var merged = parts[0]
+        for part in parts.dropFirst() { merged.merge(part) }
+        return try merged.result()
+    }
+
+    /// Opens the ledger read-only, prepares `sql`, binds `bindings` to
+    /// `?1, ?2, ...` and calls `body` for every row.
+    func scan(sql: String, bindings: [Int64], _ body: (Row) throws -> Void) throws {
         var db: OpaquePointer?
         guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -40,85 +69,55 @@ package struct LedgerScan {
         }
         defer { sqlite3_finalize(statement) }
         for (i, value) in bindings.enumerated() { sqlite3_bind_int64(statement, Int32(i + 1), value) }
-
-        var index: [[UInt8]: Int] = [:]
-        var groups: [(keys: [SQLiteValue], totals: SpendReport.Totals)] = []
-        var key: [UInt8] = []
-        key.reserveCapacity(256)
-        var overflow = false
-        var total = SpendReport.Totals()
-        var lastRowID: Int64?
+        let row = Row(statement: statement)
         while true {
             let code = sqlite3_step(statement)
             if code == SQLITE_DONE { break }
             guard code == SQLITE_ROW else {
                 throw Failure(description: "reading \(path) failed: \(String(cString: sqlite3_errmsg(db)))")
             }
-            key.removeAll(keepingCapacity: true)
-            for column in 0..<Int32(dimensions) { Self.appendKey(statement, column, to: &key) }
-            let group: Int
-            if let existing = index[key] {
-                group = existing
-            } else {
-                group = groups.count
-                index[key] = group
-                groups.append(((0..<Int32(dimensions)).map { Self.value(statement, $0) }, SpendReport.Totals()))
-            }
-            let n = Int32(dimensions)
-            func add(_ a: inout Int64, _ column: Int32) {
-                let (sum, o) = a.addingReportingOverflow(sqlite3_column_int64(statement, column))
-                a = sum
-                overflow = overflow || o
-            }
-            groups[group].totals.requests += 1
-            add(&groups[group].totals.tokensIn, n)
-            add(&groups[group].totals.tokensOut, n + 1)
-            add(&groups[group].totals.tokensCached, n + 2)
-            add(&groups[group].totals.costNanos, n + 3)
-            add(&groups[group].totals.estimatedRequests, n + 4)
-            if rowTotal {
-                let rowID = sqlite3_column_int64(statement, n + 5)
-                if rowID != lastRowID {
-                    lastRowID = rowID
-                    total.requests += 1
-                    add(&total.tokensIn, n)
-                    add(&total.tokensOut, n + 1)
-                    add(&total.tokensCached, n + 2)
-                    add(&total.costNanos, n + 3)
-                    add(&total.estimatedRequests, n + 4)
-                }
-            }
-        }
-        if overflow { throw SpendReport.Overflow() }
-        return (groups, rowTotal ? total : nil)
-    }
-
-    /// Type tag, then the value's bytes (length-prefixed for text), so
-    /// NULL, 1 and "1" are different keys.
-    private static func appendKey(_ statement: OpaquePointer, _ column: Int32, to key: inout [UInt8]) {
-        switch sqlite3_column_type(statement, column) {
-        case SQLITE_NULL:
-            key.append(0)
-        case SQLITE_INTEGER:
-            key.append(1)
-            withUnsafeBytes(of: sqlite3_column_int64(statement, column)) { key.append(contentsOf: $0) }
-        default:
-            key.append(2)
-            let bytes = sqlite3_column_text(statement, column)
-            let count = Int(sqlite3_column_bytes(statement, column))
-            withUnsafeBytes(of: UInt32(count)) { key.append(contentsOf: $0) }
-            if let bytes, count > 0 { key.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count)) }
+            try body(row)
         }
     }
 
-    private static func value(_ statement: OpaquePointer, _ column: Int32) -> SQLiteValue {
-        switch sqlite3_column_type(statement, column) {
-        case SQLITE_NULL: return .null
-        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, column))
-        case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, column))
-        default:
-            guard let text = sqlite3_column_text(statement, column) else { return .null }
-            return .text(String(cString: text))
+    /// The current row of a scan, read in place (valid only inside the
+    /// callback that received it).
+    struct Row {
+        let statement: OpaquePointer
+
+        @inline(__always) func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+        @inline(__always) func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+
+        func text(_ column: Int32) -> String? {
+            guard sqlite3_column_type(statement, column) != SQLITE_NULL,
+                  let bytes = sqlite3_column_text(statement, column) else { return nil }
+            return String(cString: bytes)
         }
+
+        /// Appends the column's value to a group key (see `KeyBuffer.append`).
+        @inline(__always) func appendKey(_ column: Int32, to key: KeyBuffer) {
+            if let value = sqlite3_column_value(statement, column) { key.append(value) }
+        }
+
+        func value(_ column: Int32) -> SQLiteValue {
+            switch sqlite3_column_type(statement, column) {
+            case SQLITE_NULL: return .null
+            case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, column))
+            case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, column))
+            default:
+                guard let text = sqlite3_column_text(statement, column) else { return .null }
+                return .text(String(cString: text))
+            }
+        }
+    }
+}
+
+/// A half-open range `[from, to)` of `ts_us`, Unix microseconds.
+package struct LedgerTimeRange: Equatable, Sendable {
+    package var from: Int64
+    package var to: Int64
+    package init(from: Int64, to: Int64) {
+        self.from = from
+        self.to = to
     }
 }

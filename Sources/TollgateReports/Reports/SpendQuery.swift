@@ -27,12 +27,7 @@ package struct SpendQuery: Equatable, Sendable {
     /// beats SQLite's sort-based GROUP BY on large ledgers). Sums are exact
     /// Int64 and fail on overflow rather than wrap.
     package var sql: (text: String, bindings: [Int64]) {
-        var select = dimensions.map(\.sql) + ["tokens_in", "tokens_out", "tokens_cached", "cost_nanos", "usage_estimated"]
-        if groupsNest { select.append("ledger.id") }
-        var text = "SELECT " + select.joined(separator: ", ") + " FROM ledger"
-        var joins: [String] = []
-        for join in dimensions.compactMap(\.join) where !joins.contains(join) { joins.append(join) }
-        for join in joins { text += " " + join }
+        var text = selectFromLedger
         var conditions: [String] = []
         var bindings: [Int64] = []
         if let fromMicros {
@@ -47,12 +42,27 @@ package struct SpendQuery: Equatable, Sendable {
         return (text, bindings)
     }
 
+    /// What the scan reads: dimension columns, the summed columns (and,
+    /// when `groupsNest`, the ledger row id), and the dimensions' joins.
+    var ledgerQuery: LedgerQuery {
+        var select = dimensions.map(\.sql) + ["tokens_in", "tokens_out", "tokens_cached", "cost_nanos", "usage_estimated"]
+        if groupsNest { select.append("ledger.id") }
+        var joins: [String] = []
+        for join in dimensions.compactMap(\.join) where !joins.contains(join) { joins.append(join) }
+        return LedgerQuery(select: select, joins: joins)
+    }
+
+    private var selectFromLedger: String {
+        let query = ledgerQuery
+        return (["SELECT " + query.select.joined(separator: ", ") + " FROM ledger"] + query.joins).joined(separator: " ")
+    }
+
     /// Runs the query on the ledger at `path` (check it first with
     /// `LedgerFile.openForReading`).
-    package func run(ledgerAt path: String) throws -> SpendReport {
-        let (text, bindings) = sql
-        let scanned = try LedgerScan(path: path).aggregate(sql: text, bindings: bindings, dimensions: dimensions.count,
-                                                           rowTotal: groupsNest)
+    package func run(ledgerAt path: String, slices: Int? = nil) throws -> SpendReport {
+        let range = LedgerTimeRange(from: fromMicros ?? Int64.min, to: toMicros ?? Int64.max)
+        let scanned = try LedgerScan(path: path).aggregate(ledgerQuery, range: range, dimensions: dimensions.count,
+                                                           rowTotal: groupsNest, slices: slices)
         let groups = scanned.groups.map { row in
             SpendReport.Group(keys: zip(dimensions, row.keys).map { $0.render($1) }, totals: row.totals)
         }

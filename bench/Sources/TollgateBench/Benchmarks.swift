@@ -10,6 +10,7 @@ enum Benchmarks {
         table["counters"] = counters
         table["ledger"] = ledger
         table["ledger-fill"] = ledgerFill
+        table["finance"] = finance
         return table
     }
 

@@ -1,0 +1,162 @@
+import CSQLite
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a report reads from the ledger over a time range: its columns,
+/// joins and filter. `LedgerScan` adds the range and the slice.
+package struct LedgerQuery: Sendable {
+    package var select: [String]
+    package var joins: [String] = []
+    package var filter: String? = nil
+    /// Within a time slice, rows in `ts_us` order (the index's own order,
+    /// so SQLite does not sort).
+    package var ordered = false
+
+    package init(select: [String], joins: [String] = [], filter: String? = nil, ordered: Bool = false) {
+        self.select = select
+        self.joins = joins
+        self.filter = filter
+        self.ordered = ordered
+    }
+
+    /// One slice's SQL. By time: `?1`/`?2` bound `ts_us`, read through the
+    /// `ts_us` index in time order. By rows: `?1`/`?2` bound the rowid,
+    /// `?3`/`?4` the time, read in table order.
+    func sql(_ kind: LedgerScan.Plan.Kind) -> String {
+        var text = "SELECT " + select.joined(separator: ", ") + " FROM ledger"
+        text += kind == .time ? " INDEXED BY ledger_ts" : " NOT INDEXED"
+        for join in joins { text += " " + join }
+        text += kind == .time ? " WHERE ts_us >= ?1 AND ts_us < ?2"
+            : " WHERE ledger.rowid >= ?1 AND ledger.rowid < ?2 AND ts_us >= ?3 AND ts_us < ?4"
+        if let filter { text += " AND (" + filter + ")" }
+        if kind == .time, ordered { text += " ORDER BY ts_us" }
+        return text
+    }
+}
+
+extension LedgerScan {
+    /// How a range is read. SQLite reads a row through the `ts_us` index
+    /// about half as fast as in table order (each index entry costs a
+    /// look-up in the table), so a range that holds most of the ledger is
+    /// read in table order, sliced by rowid, every row's time checked; a
+    /// narrower one through the index, sliced by time.
+    package struct Plan {
+        package enum Kind: Equatable, Sendable { case time, rows }
+        var kind: Kind
+        /// `?1`/`?2` of each slice: times (minute-aligned) or rowids.
+        var slices: [(Int64, Int64)]
+        var range: LedgerTimeRange
+    }
+
+    /// Cores to read with.
+    static var cores: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+
+    /// Connections on several threads need an SQLite built thread-safe
+    /// (every distribution's is); a single-threaded build reads in one slice.
+    static let parallelReadsAllowed = sqlite3_threadsafe() != 0
+
+    /// Four index look-ups: the first and last rows of the range (by time)
+    /// and of the table (by rowid). The rows between the range's first and
+    /// last rowids estimate its size (the ledger is written in about time
+    /// order); the estimate only picks the plan, never what is counted.
+    func plan(_ range: LedgerTimeRange, slices requested: Int?, prefer: Plan.Kind? = nil) throws -> Plan {
+        var first: (rowid: Int64, ts: Int64)?
+        var last: (rowid: Int64, ts: Int64)?
+        let edge = "SELECT rowid, ts_us FROM ledger INDEXED BY ledger_ts WHERE ts_us >= ?1 AND ts_us < ?2 ORDER BY ts_us"
+        try scan(sql: edge + " LIMIT 1", bindings: [range.from, range.to]) { first = ($0.int64(0), $0.int64(1)) }
+        try scan(sql: edge + " DESC LIMIT 1", bindings: [range.from, range.to]) { last = ($0.int64(0), $0.int64(1)) }
+        guard let first, let last else { return Plan(kind: .time, slices: [], range: range) }
+        var lowest: Int64 = 0
+        var highest: Int64 = 0
+        try scan(sql: "SELECT min(rowid) FROM ledger", bindings: []) { lowest = $0.int64(0) }
+        try scan(sql: "SELECT max(rowid) FROM ledger", bindings: []) { highest = $0.int64(0) }
+        let estimated = (last.rowid - first.rowid).magnitude + 1
+        let total = UInt64(max(0, highest - lowest)) + 1
+        var count = requested ?? (estimated >= 200_000 ? min(16, Self.cores * 2) : 1)
+        if !Self.parallelReadsAllowed { count = 1 }
+        let kind = prefer ?? (estimated * 2 >= total ? .rows : .time)
+        if kind == .rows {
+            return Plan(kind: .rows, slices: Self.split(from: lowest, to: highest + 1, count: count), range: range)
+        }
+        let clamped = LedgerTimeRange(from: first.ts, to: last.ts + 1)
+        return Plan(kind: .time, slices: Self.slices(of: clamped, count: count).map { ($0.from, $0.to) }, range: range)
+    }
+
+    /// [from, to) cut into at most `count` contiguous non-empty parts.
+    static func split(from: Int64, to: Int64, count: Int) -> [(Int64, Int64)] {
+        guard to > from else { return [] }
+        let length = UInt64(to - from)
+        let parts = UInt64(min(max(1, count), Int(min(length, 1 << 20))))
+        return (0..<parts).map { i in
+            (from + Int64(length / parts * i + min(i, length % parts)),
+             from + Int64(length / parts * (i + 1) + min(i + 1, length % parts)))
+        }
+    }
+
+    /// Cuts `range` into at most `count` contiguous slices that start on
+    /// whole UTC minutes, so no minute straddles two time slices.
+    static func slices(of range: LedgerTimeRange, count: Int) -> [LedgerTimeRange] {
+        guard range.to > range.from else { return [] }
+        let minute: Int64 = 60_000_000
+        let length = range.to.subtractingReportingOverflow(range.from)
+        guard !length.overflow else { return [range] }
+        let count = Int64(max(1, count))
+        var cuts: [Int64] = [range.from]
+        for i in 1..<count {
+            // A 128-bit product, so a range of any length cannot overflow.
+            let offset = count.dividingFullWidth(length.partialValue.multipliedFullWidth(by: i)).quotient
+            var cut = range.from + offset
+            cut -= ((cut % minute) + minute) % minute
+            if cut > cuts[cuts.count - 1], cut < range.to { cuts.append(cut) }
+        }
+        cuts.append(range.to)
+        return (0..<cuts.count - 1).map { LedgerTimeRange(from: cuts[$0], to: cuts[$0 + 1]) }
+    }
+
+    /// Reads `query` over `range`, each slice of the plan on its own
+    /// read-only connection, in parallel. Each slice folds its rows into
+    /// its own state (from `makeState`); the states come back in slice
+    /// order (at least one, even for an empty range). Within a time slice
+    /// rows come in time order; within a row slice, in the order they were
+    /// written. A ledger the gateway is writing is read as of when each
+    /// slice's connection starts: a row lands in exactly one slice, so
+    /// nothing counts twice.
+    func scanSlices<State>(_ query: LedgerQuery, range: LedgerTimeRange, slices: Int? = nil, prefer: Plan.Kind? = nil,
+                           makeState: () -> State, row: (inout State, Row) throws -> Void) throws -> [State] {
+        let plan = try self.plan(range, slices: slices, prefer: prefer)
+        let sql = query.sql(plan.kind)
+        func bindings(_ slice: (Int64, Int64)) -> [Int64] {
+            plan.kind == .time ? [slice.0, slice.1] : [slice.0, slice.1, range.from, range.to]
+        }
+        guard plan.slices.count > 1 else {
+            var state = makeState()
+            if let only = plan.slices.first { try scan(sql: sql, bindings: bindings(only)) { try row(&state, $0) } }
+            return [state]
+        }
+        // Each slice writes only its own slot; concurrentPerform returns
+        // once every slice is done.
+        let states = UnsafeMutableBufferPointer<State?>.allocate(capacity: plan.slices.count)
+        states.initialize(repeating: nil)
+        let errors = UnsafeMutableBufferPointer<Error?>.allocate(capacity: plan.slices.count)
+        errors.initialize(repeating: nil)
+        defer {
+            states.deinitialize()
+            states.deallocate()
+            errors.deinitialize()
+            errors.deallocate()
+        }
+        DispatchQueue.concurrentPerform(iterations: plan.slices.count) { i in
+            var state = makeState()
+            do {
+                try scan(sql: sql, bindings: bindings(plan.slices[i])) { try row(&state, $0) }
+                states[i] = state
+            } catch {
+                errors[i] = error
+            }
+        }
+        if let error = errors.lazy.compactMap({ $0 }).first { throw error }
+        return states.map { $0! }
+    }
+}
