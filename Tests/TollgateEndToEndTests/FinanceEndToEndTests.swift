@@ -129,6 +129,23 @@ final class FinanceEndToEndTests: XCTestCase {
         let forecast = try tollgate(["report", "forecast", "--config", Self.gateway.configPath])
         XCTAssertEqual(forecast.status, 0, forecast.err)
         XCTAssertTrue(forecast.out.contains("acme/payments") && forecast.out.contains("$5.00") && forecast.out.contains("launch"), forecast.out)
+        // The FOCUS download: every mandatory column, BilledCost adding up to the ledger.
+        let focus = try admin("GET", "/admin/finance/focus", as: Self.viewerSecret)
+        XCTAssertEqual(focus.status, 200, focus.text)
+        XCTAssertTrue(focus.header("content-disposition")?.contains("attachment") ?? false)
+        let lines = focus.text.split(whereSeparator: { $0 == "\r\n" || $0 == "\n" }).map(String.init)
+        let header = lines[0].split(separator: ",").map(String.init)
+        for column in ["BilledCost", "BillingAccountId", "BillingCurrency", "ChargePeriodStart", "ServiceCategory", "x_Team"] {
+            XCTAssertTrue(header.contains(column), "\(column) missing from \(header)")
+        }
+        let billed = try XCTUnwrap(header.firstIndex(of: "BilledCost"))
+        let nanos = lines.dropFirst().map { line -> Int in
+            let text = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)[billed]
+            let parts = text.split(separator: ".").map(String.init)
+            let fraction = parts.count > 1 ? parts[1] + String(repeating: "0", count: 9 - parts[1].count) : "0"
+            return Int(parts[0])! * 1_000_000_000 + Int(fraction)!
+        }.reduce(0, +)
+        XCTAssertEqual(nanos, ledgerTotal, "the FOCUS export adds up to the ledger to the nano-dollar")
         // A key holder reads only /admin/me.
         XCTAssertEqual(try admin("GET", "/admin/finance/chargeback", as: TestConfig.prodKey).status, 403)
         let badPeriod = try admin("GET", "/admin/finance/chargeback?period=2026-13", as: Self.viewerSecret)

@@ -53,6 +53,16 @@ package struct FocusExport: Sendable {
         package var rows: [Charge]
 
         package var count: Int { rows.count }
+
+        /// The charges whose org and team `scope` covers (a credential's
+        /// download from the dashboard).
+        package func narrowed(to scope: FinanceScope) -> Charges {
+            guard scope != .everything else { return self }
+            return Charges(attributions: attributions, rows: rows.filter { charge in
+                let a = attributions[charge.attribution]
+                return scope.covers(org: a.org, team: a.team)
+            })
+        }
         package var costNanos: Int64 { rows.reduce(0) { Saturating.add($0, $1.totals.costNanos) } }
     }
 

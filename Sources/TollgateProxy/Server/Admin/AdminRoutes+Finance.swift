@@ -14,6 +14,7 @@ import TollgateReports
 ///   POST /admin/forecasts                               {team, period, amount, peak_multiplier, events, note} (team admin, master)
 ///   GET  /admin/finance/chargeback?period=&by=&format=  `tollgate report chargeback`
 ///   GET  /admin/finance/forecast?period=&format=        `tollgate report forecast`
+///   GET  /admin/finance/focus?period=&format=csv|json     `tollgate report focus` (a download)
 /// The reports run the same code as the CLI (TollgateReports) on the
 /// gateway's ledger, narrowed to the caller's scope, off the event loop;
 /// `format` is json (default), csv or markdown — what the dashboard's
@@ -47,10 +48,30 @@ extension AdminRoutes {
                 try ForecastReport.run(config: inputs.config, grants: registry.current.table, ledgerPath: inputs.ledger,
                                        period: inputs.period, forecasts: registry.forecastList, scope: inputs.scope).table
             }
+        case (.GET, "/admin/finance/focus"):
+            focus(request, generation, actor: actor)
         default:
             return false
         }
         return true
+    }
+
+    /// The FOCUS export of the period, narrowed to the caller's scope, as
+    /// a download (CSV by default).
+    private static func focus(_ request: RoutedRequest, _ generation: Generation, actor: GovernanceActor) {
+        guard let format = FocusExport.Format(rawValue: request.queryValue("format") ?? "csv") else {
+            return request.writer.sendError(.invalidField("format", "format: csv or json."), dialect: .unrouted)
+        }
+        guard let inputs = reportInputs(request, generation, actor: actor) else { return }
+        let config = generation.config
+        respondOffLoop(request) {
+            let range = LedgerTimeRange(from: inputs.period.fromMicros, to: inputs.period.toMicros)
+            let charges = try FocusExport.charges(ledgerAt: inputs.ledger, range: range).narrowed(to: inputs.scope)
+            let body = FocusExport(config: config).render(charges, range: range, format: format)
+            let name = "tollgate-focus-\(inputs.period.description.replacingOccurrences(of: "..", with: "_")).\(format.rawValue)"
+            return (format == .csv ? "text/csv; charset=utf-8" : "application/json",
+                    [("content-disposition", "attachment; filename=\"\(name)\"")], Array(body.utf8))
+        }
     }
 
     struct ReportInputs {
@@ -64,37 +85,55 @@ extension AdminRoutes {
     /// scans the ledger), answers in the asked format.
     private static func report(_ request: RoutedRequest, _ generation: Generation, actor: GovernanceActor,
                                _ build: @escaping @Sendable (ReportInputs) throws -> ReportTable) {
-        let now = MonotonicClock.wallMicros() / 1_000_000
         let format = ReportFormat(rawValue: request.queryValue("format") ?? "json")
         guard let format, format != .table else {
             return request.writer.sendError(.invalidField("format", "format: json, csv or markdown."), dialect: .unrouted)
         }
+        guard let inputs = reportInputs(request, generation, actor: actor) else { return }
+        respondOffLoop(request) {
+            let table = try build(inputs)
+            let contentType: String
+            switch format {
+            case .csv: contentType = "text/csv; charset=utf-8"
+            case .markdown: contentType = "text/markdown; charset=utf-8"
+            default: contentType = "application/json"
+            }
+            return (contentType, [], Array(format.render(table).utf8))
+        }
+    }
+
+    /// The period (`period`, or `from`/`to`), the ledger and the caller's
+    /// scope; nil when it answered an error.
+    private static func reportInputs(_ request: RoutedRequest, _ generation: Generation, actor: GovernanceActor) -> ReportInputs? {
+        let now = MonotonicClock.wallMicros() / 1_000_000
         let period: ReportPeriod
         do {
             period = try ReportPeriod.resolve(period: request.queryValue("period"), from: request.queryValue("from"),
                                               to: request.queryValue("to"), nowSeconds: now)
         } catch {
-            return request.writer.sendError(.invalidField("period", "\(error)"), dialect: .unrouted)
+            request.writer.sendError(.invalidField("period", "\(error)"), dialect: .unrouted)
+            return nil
         }
         guard let ledger = generation.config.ledgerPath else {
-            return request.writer.sendError(.notFound("No ledger: the config has no tagging plugin, or its ledger is off.",
-                                                      code: "no_ledger"), dialect: .unrouted)
+            request.writer.sendError(.notFound("No ledger: the config has no tagging plugin, or its ledger is off.", code: "no_ledger"),
+                                     dialect: .unrouted)
+            return nil
         }
-        let inputs = ReportInputs(config: generation.config, ledger: ledger, period: period, scope: FinanceScope(actor.credential?.scope))
+        return ReportInputs(config: generation.config, ledger: ledger, period: period, scope: FinanceScope(actor.credential?.scope))
+    }
+
+    /// Runs `produce` on a worker thread (it reads the ledger) and answers
+    /// with what it made, or its error, back on the request's event loop.
+    private static func respondOffLoop(_ request: RoutedRequest,
+                                       _ produce: @escaping @Sendable () throws -> (String, [(String, String)], [UInt8])) {
         let eventLoop = request.eventLoop
         let writer = NIOLoopBound(request.writer, eventLoop: eventLoop)
         DispatchQueue.global().async {
-            let answer: Result<ReportTable, Error> = Result { try build(inputs) }
+            let answer = Result { try produce() }
             eventLoop.execute {
                 switch answer {
-                case .success(let table):
-                    let contentType: String
-                    switch format {
-                    case .csv: contentType = "text/csv; charset=utf-8"
-                    case .markdown: contentType = "text/markdown; charset=utf-8"
-                    default: contentType = "application/json"
-                    }
-                    writer.value.send(status: 200, headers: [("content-type", contentType)], body: Array(format.render(table).utf8))
+                case .success(let (contentType, headers, body)):
+                    writer.value.send(status: 200, headers: [("content-type", contentType)] + headers, body: body)
                 case .failure(let error as GovernanceError):
                     writer.value.sendError(GatewayError(status: error.status, type: error.status == 400 ? "invalid_request_error" : "api_error",
                                                         message: error.description), dialect: .unrouted)
