@@ -13,9 +13,9 @@ import TollgateSQLite
 /// a kill -9 (synchronous=NORMAL in WAL mode).
 final class Ledger: @unchecked Sendable {
     let path: String
-    /// The columns opening the file added to an older ledger (empty when
-    /// it was new or current).
-    let migratedColumns: [String]
+    /// What opening the file did to an older ledger (nil when it was new
+    /// or current).
+    let migration: Migration?
     private let writer: GroupCommitWriter
     private let open = Locked(true)
     /// Touched only on the writer thread.
@@ -23,25 +23,51 @@ final class Ledger: @unchecked Sendable {
 
     init(path: String, onError: @escaping @Sendable (Error) -> Void) throws {
         self.path = path
-        var added: [String] = []
-        writer = try GroupCommitWriter(path: path, setup: { db in added = try Self.prepare(db) }, onError: onError)
-        migratedColumns = added
+        var migration: Migration?
+        writer = try GroupCommitWriter(path: path, setup: { db in migration = try Self.prepare(db) }, onError: onError)
+        self.migration = migration
+    }
+
+    /// What a migration did: the columns it added, and the daily rollup it
+    /// built from the rows already written (its row count), if it did.
+    struct Migration: Equatable {
+        var addedColumns: [String]
+        var rollupRows: Int64?
+        var milliseconds: Int64
+
+        var summary: String {
+            var parts: [String] = []
+            if !addedColumns.isEmpty { parts.append("added \(addedColumns.joined(separator: ", "))") }
+            if let rollupRows {
+                parts.append("built the daily rollup from the rows: \(rollupRows) rollup row(s) in \(milliseconds) ms")
+            }
+            return parts.joined(separator: "; ")
+        }
     }
 
     /// Creates the ledger in a new file, or brings one an older version
-    /// wrote up to `LedgerSchema.version` in place (new columns added, every
-    /// row kept). Returns the columns the migration added (empty when none).
+    /// wrote up to `LedgerSchema.version` in place (new columns added, the
+    /// daily rollup built from the rows; every row kept), in one
+    /// transaction. Returns what the migration did (nil when nothing).
     @discardableResult
-    static func prepare(_ db: SQLiteDatabase) throws -> [String] {
+    static func prepare(_ db: SQLiteDatabase) throws -> Migration? {
         let columns = try db.query(LedgerSchema.columnsQuery).compactMap { $0.count > 1 ? $0[1].string : nil }
-        let migration = LedgerSchema.migration(existingColumns: columns)
-        if !migration.isEmpty {
-            try db.transaction {
-                for statement in migration { try db.execute(statement) }
+        let objects = try db.query(LedgerSchema.objectsQuery).compactMap { $0.first?.string }
+        let statements = LedgerSchema.migration(existingColumns: columns, existingObjects: objects)
+        let start = nowMicros()
+        var migration: Migration?
+        try db.transaction {
+            for statement in statements { try db.execute(statement) }
+            try db.execute(LedgerSchema.createStatements)
+            if !statements.isEmpty {
+                let builtRollup = !LedgerSchema.hasRollup(existingObjects: objects)
+                let rows = builtRollup ? try db.query("SELECT count(*) FROM \(LedgerSchema.rollupTable)").first?.first : nil
+                migration = Migration(addedColumns: LedgerSchema.addedColumns.map(\.name).filter { !columns.contains($0) },
+                                      rollupRows: rows.flatMap { if case .integer(let n) = $0 { return n } else { return nil } },
+                                      milliseconds: (nowMicros() - start) / 1_000)
             }
         }
-        try db.execute(LedgerSchema.createStatements)
-        return LedgerSchema.addedColumns.map(\.name).filter { !columns.isEmpty && !columns.contains($0) }
+        return migration
     }
 
     /// Queues the row; false once the ledger is closed (the row is then

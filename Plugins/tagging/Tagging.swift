@@ -52,9 +52,9 @@ public final class Tagging: TollgatePlugin, PreCallHook, PostCallHook, RouteHook
             } catch {
                 throw PluginError("tagging: cannot open the ledger \(path): \(error)")
             }
-            if let ledger, !ledger.migratedColumns.isEmpty {
+            if let migration = ledger?.migration {
                 host.log(.info, "tagging: ledger \(path) migrated to schema \(LedgerSchema.version) "
-                    + "(added \(ledger.migratedColumns.joined(separator: ", ")); every row kept)")
+                    + "(\(migration.summary); every row kept)")
             }
             try declareRoutes()
             host.log(.info, "tagging ready: ledger \(path); keep tagging first in plugins: so every request gets a row")

@@ -4,9 +4,11 @@
 /// docs/ledger.md. Columns are only ever added (with a schema_version
 /// bump, and an entry in `addedColumns` so an older file is migrated in
 /// place), never renamed or repurposed. One copy, shared by the writer (a
-/// plugin) and the reader (the core).
+/// plugin) and the reader (the core). Version 3 added the daily rollup
+/// beside the table (`LedgerSchema+Rollup.swift`): a table and triggers,
+/// no ledger column.
 public enum LedgerSchema {
-    public static let version = 2
+    public static let version = 3
 
     /// Columns added after version 1, with the version that added them. A
     /// ledger file of an older version gets them with ALTER TABLE ADD
@@ -24,6 +26,9 @@ public enum LedgerSchema {
         (2, "exception_ids", "TEXT NOT NULL DEFAULT '[]'"),
     ]
 
+    /// Creates a new ledger whole (and is a no-op on a current one). On a
+    /// file of an older version, run `migration` first: these statements
+    /// alone would give it an empty rollup.
     public static let createStatements = """
         CREATE TABLE IF NOT EXISTS ledger (
           id              INTEGER PRIMARY KEY,
@@ -65,21 +70,28 @@ public enum LedgerSchema {
         );
         CREATE INDEX IF NOT EXISTS ledger_ts ON ledger(ts_us);
         CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        INSERT OR IGNORE INTO ledger_meta(key, value) VALUES ('schema_version', '2');
+        INSERT OR IGNORE INTO ledger_meta(key, value) VALUES ('schema_version', '\(version)');
+        \(rollupTableStatements)
+        \(rollupTriggerStatements)
         """
 
     /// What brings an existing ledger table with `existingColumns` (PRAGMA
-    /// table_info(ledger)) up to `version`: an ALTER TABLE per missing
-    /// column, then the new schema_version (never lowered: a file a newer
-    /// Tollgate wrote keeps its number). Empty when nothing is missing or
-    /// there is no ledger table yet (`createStatements` makes it whole).
-    /// Run them in one transaction, before `createStatements`, so a later
-    /// version's index on a new column finds it.
-    public static func migration(existingColumns: [String]) -> [String] {
+    /// table_info(ledger)) and schema objects `existingObjects` (names in
+    /// sqlite_master, `objectsQuery`) up to `version`: an ALTER TABLE per
+    /// missing column; the daily rollup (table, a GROUP BY of every row
+    /// already written, triggers) when the file has none; then the new
+    /// schema_version (never lowered: a file a newer Tollgate wrote keeps
+    /// its number). Empty when nothing is missing or there is no ledger
+    /// table yet (`createStatements` makes it whole). Run them in one
+    /// transaction, before `createStatements`: the rollup is then never
+    /// seen half built, and a later version's index on a new column finds
+    /// it.
+    public static func migration(existingColumns: [String], existingObjects: [String]) -> [String] {
         guard !existingColumns.isEmpty else { return [] }
         let missing = addedColumns.filter { !existingColumns.contains($0.name) }
-        guard !missing.isEmpty else { return [] }
-        return missing.map { "ALTER TABLE ledger ADD COLUMN \($0.name) \($0.definition)" } + [
+        let rollup = hasRollup(existingObjects: existingObjects) ? [] : rollupMigration
+        guard !missing.isEmpty || !rollup.isEmpty else { return [] }
+        return missing.map { "ALTER TABLE ledger ADD COLUMN \($0.name) \($0.definition)" } + rollup + [
             "CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
             "INSERT INTO ledger_meta(key, value) VALUES ('schema_version', '\(version)') "
                 + "ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE CAST(value AS INTEGER) < \(version)",

@@ -48,6 +48,10 @@ struct SpendReportCommand: ParsableCommand {
     @Option(name: .long, help: "table, csv or json.")
     var format: String = "table"
 
+    @Flag(name: .customLong("no-rollup"),
+          help: "Read the ledger's rows even where its daily rollup would answer (the same answer, slower; a check).")
+    var noRollup = false
+
     func run() throws {
         let query: SpendQuery
         let output: SpendReportFormat
@@ -70,7 +74,7 @@ struct SpendReportCommand: ParsableCommand {
         do {
             // Says what is wrong with a file that is not a ledger, or too old for a dimension.
             _ = try LedgerFile.openForReading(db, dimensions: query.dimensions)
-            let report = try query.run(ledgerAt: db)
+            let report = try query.run(ledgerAt: db, rollup: !noRollup)
             FileHandle.standardOutput.write(Data(output.render(report).utf8))
         } catch {
             ConfigLoading.printError("tollgate report spend: \(error)")

@@ -6,10 +6,11 @@ import TollgateSQLite
 import XCTest
 @testable import TollgateReports
 
-/// A ledger file written before schema 2 (no grant columns) is migrated in
-/// place: by the shared `LedgerSchema.migration`, and by the tagging plugin
-/// when it opens the file. No row is lost, old rows record no grant, and
-/// the report can group it by grant afterwards.
+/// A ledger file written before schema 2 (no grant columns) or 3 (no daily
+/// rollup) is migrated in place: by the shared `LedgerSchema.migration`,
+/// and by the tagging plugin when it opens the file. No row is lost, old
+/// rows record no grant, the rollup is built from the rows already there
+/// and kept by the trigger after, and the report can group it by grant.
 final class LedgerMigrationTests: XCTestCase {
     /// The ledger as schema version 1 created it, verbatim.
     static let version1Schema = """
@@ -83,6 +84,14 @@ final class LedgerMigrationTests: XCTestCase {
         try db.query(LedgerSchema.columnsQuery).compactMap { $0[1].string }
     }
 
+    static func objects(_ db: SQLiteDatabase) throws -> [String] {
+        try db.query(LedgerSchema.objectsQuery).compactMap { $0.first?.string }
+    }
+
+    static func migration(_ db: SQLiteDatabase) throws -> [String] {
+        LedgerSchema.migration(existingColumns: try columns(db), existingObjects: try objects(db))
+    }
+
     static func schemaVersion(_ db: SQLiteDatabase) throws -> String? {
         try db.query("SELECT value FROM ledger_meta WHERE key = 'schema_version'").first?.first?.string
     }
@@ -92,7 +101,7 @@ final class LedgerMigrationTests: XCTestCase {
         let db = try SQLiteDatabase(path: path)
         let before = try Self.columns(db)
         XCTAssertFalse(before.contains("grant_ids"))
-        let migration = LedgerSchema.migration(existingColumns: before)
+        let migration = try Self.migration(db)
         XCTAssertEqual(migration.filter { $0.hasPrefix("ALTER TABLE ledger ADD COLUMN") }.count, 3, "\(migration)")
         try db.transaction {
             for statement in migration { try db.execute(statement) }
@@ -101,7 +110,10 @@ final class LedgerMigrationTests: XCTestCase {
 
         let after = try Self.columns(db)
         XCTAssertEqual(after, before + ["grant_ids", "grant_owner", "exception_ids"])
-        XCTAssertEqual(try Self.schemaVersion(db), "2")
+        XCTAssertEqual(try Self.schemaVersion(db), "3")
+        try RollupCheck.assertMatchesLedger(db, "the backfill")
+        XCTAssertEqual(try db.query("SELECT sum(requests), sum(cost_nanos) FROM ledger_daily").first,
+                       [.integer(25), .integer((1...25).reduce(0, +))])
         let rows = try db.query("SELECT request_id, cost_nanos, tokens_in, grant_ids, grant_owner FROM ledger ORDER BY id")
         XCTAssertEqual(rows.count, 25)
         for (i, row) in rows.enumerated() {
@@ -111,8 +123,8 @@ final class LedgerMigrationTests: XCTestCase {
             XCTAssertEqual(row[3].string, "[]", "an old row was charged to no recorded grant")
             XCTAssertEqual(row[4], .null)
         }
-        XCTAssertEqual(LedgerSchema.migration(existingColumns: after), [], "a current ledger needs nothing")
-        XCTAssertEqual(LedgerSchema.migration(existingColumns: []), [], "a new file is created whole")
+        XCTAssertEqual(try Self.migration(db), [], "a current ledger needs nothing")
+        XCTAssertEqual(LedgerSchema.migration(existingColumns: [], existingObjects: []), [], "a new file is created whole")
 
         // The shared insert (35 columns) works on the migrated table.
         let insert = try db.prepare(LedgerSchema.insert)
@@ -128,18 +140,65 @@ final class LedgerMigrationTests: XCTestCase {
         values[34] = .text("[]")
         try insert.run(values)
 
+        try RollupCheck.assertMatchesLedger(db, "after an insert")
         let report = try SpendQuery(dimensions: [try ReportDimension.parse("grant")]).run(ledgerAt: path)
+        XCTAssertEqual(report, try SpendQuery(dimensions: [try ReportDimension.parse("grant")]).run(ledgerAt: path, rollup: false))
         XCTAssertEqual(report.total.requests, 26)
         XCTAssertEqual(report.total.costNanos, (1...25).reduce(0, +) + 1000)
         XCTAssertEqual(report.groups.first { $0.keys == [nil] }?.totals.requests, 25)
         XCTAssertEqual(report.groups.first { $0.keys == ["acme"] }?.totals.costNanos, 1000)
     }
 
+    /// A schema-2 ledger (every column, no rollup) gets the rollup built
+    /// from its rows, then kept by the trigger; a rollup table found
+    /// without its triggers is rebuilt, not trusted.
+    func testASchema2LedgerGetsTheRollupBuiltFromItsRows() throws {
+        try makeVersion1Ledger(rows: 0)
+        let db = try SQLiteDatabase(path: path)
+        try db.transaction {
+            for column in LedgerSchema.addedColumns { try db.execute("ALTER TABLE ledger ADD COLUMN \(column.name) \(column.definition)") }
+            try db.execute("UPDATE ledger_meta SET value = '2' WHERE key = 'schema_version'")
+        }
+        let insert = try db.prepare(LedgerSchema.insert)
+        let day: Int64 = 86_400_000_000
+        let midnight = LedgerRollupTests.midnight
+        try db.transaction {
+            for i in 0..<300 {
+                try insert.run(LedgerRollupTests.row(
+                    ts: midnight - day + Int64(i) * 600_000_000, org: i % 9 == 0 ? nil : "acme", team: ["a", "", nil, "b"][i % 4],
+                    feature: i % 6 == 0 ? "" : (i % 5 == 0 ? nil : "f\(i % 3)"), served: i % 13 == 0 ? nil : "small",
+                    cost: Int64(i), outcome: i % 10 == 0 ? "rejected" : "success",
+                    grants: i % 3 == 0 ? "[]" : #"["acme","acme-a"]"#, grantOwner: i % 3 == 0 ? nil : "lead@x"))
+            }
+        }
+        XCTAssertFalse(try Self.objects(db).contains("ledger_daily"))
+        let migration = try Self.migration(db)
+        XCTAssertFalse(migration.contains { $0.hasPrefix("ALTER TABLE") }, "no column is missing")
+        XCTAssertTrue(migration.contains { $0.contains("GROUP BY") }, "\(migration)")
+        try db.transaction { for statement in migration { try db.execute(statement) } }
+        try db.execute(LedgerSchema.createStatements)
+        XCTAssertEqual(try Self.schemaVersion(db), "3")
+        XCTAssertTrue(LedgerSchema.hasRollup(existingObjects: try Self.objects(db)))
+        try RollupCheck.assertMatchesLedger(db, "the backfill")
+        try insert.run(LedgerRollupTests.row(ts: midnight + 3 * day, org: nil, cost: 9, id: "after"))
+        try RollupCheck.assertMatchesLedger(db, "a row after the migration")
+
+        // Someone dropped a trigger: rows written meanwhile are not in the
+        // rollup, so the next open rebuilds it.
+        try db.execute("DROP TRIGGER ledger_daily_add")
+        try insert.run(LedgerRollupTests.row(ts: midnight, cost: 1_000, id: "unseen"))
+        let rebuild = try Self.migration(db)
+        XCTAssertTrue(rebuild.contains("DELETE FROM ledger_daily"), "\(rebuild)")
+        try db.transaction { for statement in rebuild { try db.execute(statement) } }
+        try RollupCheck.assertMatchesLedger(db, "rebuilt")
+        XCTAssertEqual(try Self.migration(db), [])
+    }
+
     func testANewerSchemaVersionIsNeverLowered() throws {
         try makeVersion1Ledger(rows: 1)
         let db = try SQLiteDatabase(path: path)
         try db.execute("UPDATE ledger_meta SET value = '7' WHERE key = 'schema_version'")
-        for statement in LedgerSchema.migration(existingColumns: try Self.columns(db)) { try db.execute(statement) }
+        for statement in try Self.migration(db) { try db.execute(statement) }
         XCTAssertEqual(try Self.schemaVersion(db), "7")
         XCTAssertTrue(try Self.columns(db).contains("grant_owner"))
     }
@@ -170,7 +229,8 @@ final class LedgerMigrationTests: XCTestCase {
         let config = JSONValue.object(JSONObject([("ledger", .object(JSONObject([("path", .string(path))])))]))
         let plugin = try PluginUnderTest(libraryPath: Self.buildDirectory.appendingPathComponent("libtollgate_tagging.so").path,
                                          config: config)
-        XCTAssertTrue(plugin.host.logs.contains { $0.message.contains("migrated to schema 2 (added grant_ids, grant_owner, exception_ids; every row kept)") },
+        XCTAssertTrue(plugin.host.logs.contains { $0.message.contains("migrated to schema 3 (added grant_ids, grant_owner, exception_ids; "
+                                                                       + "built the daily rollup from the rows: 1 rollup row(s) in ") },
                       "\(plugin.host.logs)")
         plugin.host.setGrants([
             FakeHost.grant(id: "acme", scope: "org/acme", owner: "cfo@x"),
@@ -186,7 +246,8 @@ final class LedgerMigrationTests: XCTestCase {
         plugin.destroy()
 
         let db = try SQLiteDatabase(path: path)
-        XCTAssertEqual(try Self.schemaVersion(db), "2")
+        XCTAssertEqual(try Self.schemaVersion(db), "3")
+        try RollupCheck.assertMatchesLedger(db, "the backfill, then the plugin's rows through the trigger")
         let old = try db.query("SELECT count(*), sum(cost_nanos) FROM ledger WHERE request_id LIKE 'old-%' AND grant_ids = '[]' "
             + "AND grant_owner IS NULL")
         XCTAssertEqual(old.first, [.integer(40), .integer((1...40).reduce(0, +))], "every old row kept, with no grant")

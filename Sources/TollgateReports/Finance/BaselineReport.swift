@@ -69,9 +69,18 @@ package struct BaselineReport: Equatable, Sendable {
                                             "tokens_cached", "CASE WHEN outcome = 'rejected' THEN 0 ELSE cost_nanos END",
                                             "outcome = 'rejected'"])
 
+    /// The same from the daily rollup (whose rows are admitted or
+    /// `rejected` as a whole).
+    static let dailyQuery = LedgerQuery(select: ["org", "team", "feature", "day", "requests", "tokens_in", "tokens_out",
+                                                 "tokens_cached", "CASE WHEN rejected THEN 0 ELSE cost_nanos END",
+                                                 "CASE WHEN rejected THEN requests ELSE 0 END"], source: .daily)
+
+    /// From the daily rollup when the ledger has it (`rollup: false` reads
+    /// the rows regardless): the window is whole days.
     package static func run(ledgerAt path: String, window: LedgerTimeRange, percent: Int, slices: Int? = nil,
-                            prefer: LedgerScan.Plan.Kind? = nil) throws -> BaselineReport {
-        let scanned = try LedgerScan(path: path).aggregate(query, range: window, dimensions: 4, slices: slices, prefer: prefer)
+                            prefer: LedgerScan.Plan.Kind? = nil, rollup: Bool = true) throws -> BaselineReport {
+        let scanned = try LedgerScan(path: path).aggregate(rows: query, daily: dailyQuery, range: window, dimensions: 4,
+                                                           slices: slices, prefer: prefer, rollup: rollup)
         let firstDay = window.from / day
         let count = Int((window.to - window.from) / day)
         var daily: [[String?]: Series] = [:]
@@ -135,7 +144,13 @@ package struct BaselineReport: Equatable, Sendable {
             }
             teams[team]!.add(series)
         }
-        func byName(_ a: String?, _ b: String?) -> Bool { (a ?? "") < (b ?? "") }
+        // A missing name (NULL) first, then by name: a total order, so the
+        // lines come out the same however the groups were read.
+        func byName(_ a: String?, _ b: String?) -> Bool {
+            guard let b else { return false }
+            guard let a else { return true }
+            return a < b
+        }
         teamOrder.sort { byName($0[0], $1[0]) || ($0[0] == $1[0] && byName($0[1], $1[1])) }
         var lines: [Line] = []
         for team in teamOrder {

@@ -15,15 +15,21 @@ enum FinanceScan {
     /// Spend over [periods.first.from, periods.last.to), per period and
     /// `dimensions`. With a dimension that nests (grant), a request counts
     /// under each of its grants.
-    static func spend(ledgerPath: String, periods: [ReportPeriod], dimensions: [ReportDimension]) throws -> [Cell] {
+    /// The daily rollup answers when the periods are whole UTC days (a
+    /// month or a quarter always is) and the dimensions are its columns.
+    static func spend(ledgerPath: String, periods: [ReportPeriod], dimensions: [ReportDimension],
+                      rollup: Bool = true) throws -> [Cell] {
         precondition(!periods.isEmpty)
-        var sql = "CASE"
-        for (i, period) in periods.enumerated().dropLast() { sql += " WHEN ts_us < \(period.toMicros) THEN \(i)" }
+        var sql = "CASE", daily: String? = "CASE"
+        for (i, period) in periods.enumerated().dropLast() {
+            sql += " WHEN ts_us < \(period.toMicros) THEN \(i)"
+            daily = period.toMicros % LedgerRollup.day == 0 ? daily.map { $0 + " WHEN day < \(period.toMicros / LedgerRollup.day) THEN \(i)" } : nil
+        }
         sql += " ELSE \(periods.count - 1) END"
-        let bucket = ReportDimension(name: "period", sql: sql, bucket: .none)
+        let bucket = ReportDimension(name: "period", sql: sql, bucket: .none, rollup: daily.map { $0 + " ELSE \(periods.count - 1) END" })
         let query = SpendQuery(fromMicros: periods[0].fromMicros, toMicros: periods[periods.count - 1].toMicros,
                                dimensions: [bucket] + dimensions)
-        let report = try query.run(ledgerAt: ledgerPath)
+        let report = try query.run(ledgerAt: ledgerPath, rollup: rollup)
         return report.groups.map { group in
             Cell(period: Int(group.keys[0] ?? "0") ?? 0, keys: Array(group.keys.dropFirst()), totals: group.totals)
         }

@@ -105,12 +105,22 @@ package struct FocusExport: Sendable {
                  "tokens_in", "tokens_out", "tokens_cached", "cost_nanos", "usage_estimated"],
         filter: "cost_nanos <> 0 OR tokens_in <> 0 OR tokens_out <> 0 OR tokens_cached <> 0")
 
-    /// The charges of `range`. Checks the ledger has the grant columns
-    /// (schema 2) first.
+    /// The same groups from the daily rollup: its `consumed` rows are the
+    /// ledger rows the filter above keeps.
+    static let dailyQuery = LedgerQuery(
+        select: ["day", "org", "team", "feature", "grant_ids", "grant_owner IS NULL", "COALESCE(grant_owner, owner)", "model",
+                 "provider", "requests", "tokens_in", "tokens_out", "tokens_cached", "cost_nanos", "estimated_requests"],
+        filter: "consumed", source: .daily)
+
+    /// The charges of `range`: from the daily rollup when the range is
+    /// whole UTC days and the ledger has it (`LedgerRollup`; `rollup:
+    /// false` reads the rows regardless), else from the rows. Checks the
+    /// ledger has the grant columns (schema 2) first.
     package static func charges(ledgerAt path: String, range: LedgerTimeRange, slices: Int? = nil,
-                                prefer: LedgerScan.Plan.Kind? = nil) throws -> Charges {
+                                prefer: LedgerScan.Plan.Kind? = nil, rollup: Bool = true) throws -> Charges {
         _ = try LedgerFile.openForReading(path, dimensions: [.grant, try ReportDimension.parse("grant_owner")])
-        let scanned = try LedgerScan(path: path).aggregate(query, range: range, dimensions: 9, slices: slices, prefer: prefer)
+        let scanned = try LedgerScan(path: path).aggregate(rows: query, daily: dailyQuery, range: range, dimensions: 9,
+                                                           slices: slices, prefer: prefer, rollup: rollup)
         func text(_ value: SQLiteValue) -> String? {
             switch value {
             case .text(let t): return t

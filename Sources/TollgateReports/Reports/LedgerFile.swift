@@ -49,7 +49,8 @@ package enum LedgerFile {
         for dimension in dimensions {
             let lacking = dimension.columnsSinceVersion1.filter { !columns.contains($0) }
             guard lacking.isEmpty else {
-                throw Problem(description: "\(path) predates ledger schema \(schemaVersion): it has no "
+                let since = LedgerSchema.addedColumns.filter { lacking.contains($0.name) }.map(\.version).max() ?? schemaVersion
+                throw Problem(description: "\(path) predates ledger schema \(since): it has no "
                     + "\(lacking.joined(separator: ", ")) column, which --by \(dimension.name) reads. The tagging plugin "
                     + "adds it (keeping every row) the next time the gateway opens this ledger")
             }

@@ -4,10 +4,13 @@ extension LedgerScan {
     /// The hash aggregation of one scan (or one slice of it): groups keyed
     /// by the bytes of their dimension values, and the exact Int64 sums of
     /// the five summed columns (plus the request count), six per group in
-    /// one flat array.
+    /// one flat array. `counted`: each row already sums several requests
+    /// (the daily rollup), its count the first summed column; a sum SQLite
+    /// turned into a float (its integers overflow to REAL) is an overflow.
     struct Grouping {
         let dimensions: Int
         let rowTotal: Bool
+        let counted: Bool
         private var index = ByteKeyTable()
         /// Each group's dimension values, read once, when it is created.
         private var values: [[SQLiteValue]] = []
@@ -18,9 +21,10 @@ extension LedgerScan {
         private var lastRowID: Int64?
         private var overflow = false
 
-        init(dimensions: Int, rowTotal: Bool) {
+        init(dimensions: Int, rowTotal: Bool, counted: Bool = false) {
             self.dimensions = dimensions
             self.rowTotal = rowTotal
+            self.counted = counted
         }
 
         mutating func add(_ row: Row) {
@@ -32,18 +36,30 @@ extension LedgerScan {
                 values.append((0..<n).map { row.value($0) })
                 sums.append(contentsOf: repeatElement(0, count: 6))
             }
-            sums.withUnsafeMutableBufferPointer { Self.add(row, from: n, to: $0.baseAddress! + group * 6, overflow: &overflow) }
+            let counted = self.counted
+            sums.withUnsafeMutableBufferPointer {
+                Self.add(row, from: n, counted: counted, to: $0.baseAddress! + group * 6, overflow: &overflow)
+            }
             if rowTotal {
-                let rowID = row.int64(n + 5)
+                let rowID = row.int64(n + (counted ? 6 : 5))
                 if rowID != lastRowID {
                     lastRowID = rowID
-                    total.withUnsafeMutableBufferPointer { Self.add(row, from: n, to: $0.baseAddress!, overflow: &overflow) }
+                    total.withUnsafeMutableBufferPointer { Self.add(row, from: n, counted: counted, to: $0.baseAddress!, overflow: &overflow) }
                 }
             }
         }
 
         @inline(__always)
-        private static func add(_ row: Row, from n: Int32, to sums: UnsafeMutablePointer<Int64>, overflow: inout Bool) {
+        private static func add(_ row: Row, from n: Int32, counted: Bool, to sums: UnsafeMutablePointer<Int64>, overflow: inout Bool) {
+            if counted {
+                for i in 0...5 {
+                    let column = n + Int32(i)
+                    let (sum, o) = sums[i].addingReportingOverflow(row.int64(column))
+                    sums[i] = sum
+                    overflow = overflow || o || !row.isInteger(column)
+                }
+                return
+            }
             sums[0] += 1
             for i in 1...5 {
                 let (sum, o) = sums[i].addingReportingOverflow(row.int64(n + Int32(i) - 1))

@@ -7,31 +7,49 @@ import Glibc
 /// What a report reads from the ledger over a time range: its columns,
 /// joins and filter. `LedgerScan` adds the range and the slice.
 package struct LedgerQuery: Sendable {
+    /// Where the rows come from: the ledger itself (time in `ts_us`, µs),
+    /// or its daily rollup (`ledger_daily`, time in `day`, days since
+    /// 1970-01-01; a row sums `requests` ledger rows).
+    package enum Source: Sendable, Equatable {
+        case ledger, daily
+
+        var table: String { self == .ledger ? "ledger" : "ledger_daily" }
+        var timeIndex: String { self == .ledger ? "ledger_ts" : "ledger_daily_key" }
+        var time: String { self == .ledger ? "ts_us" : "day" }
+        /// Time slices start on multiples of this (whole minutes of the
+        /// ledger, so no minute straddles two slices; days of the rollup).
+        var sliceUnit: Int64 { self == .ledger ? 60_000_000 : 1 }
+    }
+
     package var select: [String]
     package var joins: [String] = []
     package var filter: String? = nil
     /// Within a time slice, rows in `ts_us` order (the index's own order,
     /// so SQLite does not sort).
     package var ordered = false
+    package var source: Source = .ledger
 
-    package init(select: [String], joins: [String] = [], filter: String? = nil, ordered: Bool = false) {
+    package init(select: [String], joins: [String] = [], filter: String? = nil, ordered: Bool = false,
+                 source: Source = .ledger) {
         self.select = select
         self.joins = joins
         self.filter = filter
         self.ordered = ordered
+        self.source = source
     }
 
-    /// One slice's SQL. By time: `?1`/`?2` bound `ts_us`, read through the
-    /// `ts_us` index in time order. By rows: `?1`/`?2` bound the rowid,
+    /// One slice's SQL. By time: `?1`/`?2` bound the time, read through the
+    /// time index in time order. By rows: `?1`/`?2` bound the rowid,
     /// `?3`/`?4` the time, read in table order.
     func sql(_ kind: LedgerScan.Plan.Kind) -> String {
-        var text = "SELECT " + select.joined(separator: ", ") + " FROM ledger"
-        text += kind == .time ? " INDEXED BY ledger_ts" : " NOT INDEXED"
+        let table = source.table, time = source.time
+        var text = "SELECT " + select.joined(separator: ", ") + " FROM " + table
+        text += kind == .time ? " INDEXED BY " + source.timeIndex : " NOT INDEXED"
         for join in joins { text += " " + join }
-        text += kind == .time ? " WHERE ts_us >= ?1 AND ts_us < ?2"
-            : " WHERE ledger.rowid >= ?1 AND ledger.rowid < ?2 AND ts_us >= ?3 AND ts_us < ?4"
+        text += kind == .time ? " WHERE \(time) >= ?1 AND \(time) < ?2"
+            : " WHERE \(table).rowid >= ?1 AND \(table).rowid < ?2 AND \(time) >= ?3 AND \(time) < ?4"
         if let filter { text += " AND (" + filter + ")" }
-        if kind == .time, ordered { text += " ORDER BY ts_us" }
+        if kind == .time, ordered { text += " ORDER BY " + time }
         return text
     }
 }
@@ -61,17 +79,20 @@ extension LedgerScan {
     /// and of the table (by rowid). The rows between the range's first and
     /// last rowids estimate its size (the ledger is written in about time
     /// order); the estimate only picks the plan, never what is counted.
-    func plan(_ range: LedgerTimeRange, slices requested: Int?, prefer: Plan.Kind? = nil) throws -> Plan {
+    func plan(_ range: LedgerTimeRange, slices requested: Int?, prefer: Plan.Kind? = nil,
+              source: LedgerQuery.Source = .ledger) throws -> Plan {
         var first: (rowid: Int64, ts: Int64)?
         var last: (rowid: Int64, ts: Int64)?
-        let edge = "SELECT rowid, ts_us FROM ledger INDEXED BY ledger_ts WHERE ts_us >= ?1 AND ts_us < ?2 ORDER BY ts_us"
+        let table = source.table, time = source.time
+        let edge = "SELECT rowid, \(time) FROM \(table) INDEXED BY \(source.timeIndex) WHERE \(time) >= ?1 AND \(time) < ?2 "
+            + "ORDER BY \(time)"
         try scan(sql: edge + " LIMIT 1", bindings: [range.from, range.to]) { first = ($0.int64(0), $0.int64(1)) }
         try scan(sql: edge + " DESC LIMIT 1", bindings: [range.from, range.to]) { last = ($0.int64(0), $0.int64(1)) }
         guard let first, let last else { return Plan(kind: .time, slices: [], range: range) }
         var lowest: Int64 = 0
         var highest: Int64 = 0
-        try scan(sql: "SELECT min(rowid) FROM ledger", bindings: []) { lowest = $0.int64(0) }
-        try scan(sql: "SELECT max(rowid) FROM ledger", bindings: []) { highest = $0.int64(0) }
+        try scan(sql: "SELECT min(rowid) FROM \(table)", bindings: []) { lowest = $0.int64(0) }
+        try scan(sql: "SELECT max(rowid) FROM \(table)", bindings: []) { highest = $0.int64(0) }
         let estimated = (last.rowid - first.rowid).magnitude + 1
         let total = UInt64(max(0, highest - lowest)) + 1
         var count = requested ?? (estimated >= 200_000 ? min(16, Self.cores * 2) : 1)
@@ -81,7 +102,8 @@ extension LedgerScan {
             return Plan(kind: .rows, slices: Self.split(from: lowest, to: highest + 1, count: count), range: range)
         }
         let clamped = LedgerTimeRange(from: first.ts, to: last.ts + 1)
-        return Plan(kind: .time, slices: Self.slices(of: clamped, count: count).map { ($0.from, $0.to) }, range: range)
+        return Plan(kind: .time, slices: Self.slices(of: clamped, count: count, unit: source.sliceUnit).map { ($0.from, $0.to) },
+                    range: range)
     }
 
     /// [from, to) cut into at most `count` contiguous non-empty parts.
@@ -96,10 +118,10 @@ extension LedgerScan {
     }
 
     /// Cuts `range` into at most `count` contiguous slices that start on
-    /// whole UTC minutes, so no minute straddles two time slices.
-    static func slices(of range: LedgerTimeRange, count: Int) -> [LedgerTimeRange] {
+    /// multiples of `unit` (whole UTC minutes of `ts_us` by default), so no
+    /// minute straddles two time slices.
+    static func slices(of range: LedgerTimeRange, count: Int, unit minute: Int64 = 60_000_000) -> [LedgerTimeRange] {
         guard range.to > range.from else { return [] }
-        let minute: Int64 = 60_000_000
         let length = range.to.subtractingReportingOverflow(range.from)
         guard !length.overflow else { return [range] }
         let count = Int64(max(1, count))
@@ -125,7 +147,7 @@ extension LedgerScan {
     /// nothing counts twice.
     func scanSlices<State>(_ query: LedgerQuery, range: LedgerTimeRange, slices: Int? = nil, prefer: Plan.Kind? = nil,
                            makeState: () -> State, row: (inout State, Row) throws -> Void) throws -> [State] {
-        let plan = try self.plan(range, slices: slices, prefer: prefer)
+        let plan = try self.plan(range, slices: slices, prefer: prefer, source: query.source)
         let sql = query.sql(plan.kind)
         func bindings(_ slice: (Int64, Int64)) -> [Int64] {
             plan.kind == .time ? [slice.0, slice.1] : [slice.0, slice.1, range.from, range.to]

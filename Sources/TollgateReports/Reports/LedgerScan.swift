@@ -38,12 +38,16 @@ package struct LedgerScan {
 
     /// The same for `query` over `range` (its columns: dimensions first,
     /// then the summed ones, then the row id with `rowTotal`), read in
-    /// parallel slices (`LedgerScan+Slices.swift`) and merged.
+    /// parallel slices (`LedgerScan+Slices.swift`) and merged. From the
+    /// daily rollup (`query.source == .daily`, `range` in days) the summed
+    /// columns start with the request count: requests, tokens_in,
+    /// tokens_out, tokens_cached, cost_nanos, estimated.
     func aggregate(_ query: LedgerQuery, range: LedgerTimeRange, dimensions: Int, rowTotal: Bool = false,
                    slices: Int? = nil, prefer: Plan.Kind? = nil) throws
         -> (groups: [(keys: [SQLiteValue], totals: SpendReport.Totals)], rowTotal: SpendReport.Totals?) {
         let parts = try scanSlices(query, range: range, slices: slices, prefer: prefer,
-                                   makeState: { Grouping(dimensions: dimensions, rowTotal: rowTotal) },
+                                   makeState: { Grouping(dimensions: dimensions, rowTotal: rowTotal,
+                                                         counted: query.source == .daily) },
                                    row: { grouping, row in grouping.add(row) })
         var merged = parts[0]
         for part in parts.dropFirst() { merged.merge(part) }
@@ -87,6 +91,7 @@ package struct LedgerScan {
 
         @inline(__always) func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
         @inline(__always) func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+        @inline(__always) func isInteger(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_INTEGER }
 
         func text(_ column: Int32) -> String? {
             guard sqlite3_column_type(statement, column) != SQLITE_NULL,

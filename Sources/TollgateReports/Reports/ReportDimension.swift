@@ -23,6 +23,31 @@ package struct ReportDimension: Equatable, Sendable {
     var join: String? = nil
     /// Ledger columns it reads that a ledger of an older schema lacks.
     var columnsSinceVersion1: [String] = []
+    /// The same value from the daily rollup (`ledger_daily`), for a
+    /// dimension `rollupColumns` does not know (a report's own bucket).
+    var rollup: String? = nil
+
+    /// The dimensions the daily rollup can group by: the SQL over a ledger
+    /// row -> the same over a rollup row.
+    static let rollupColumns: [String: String] = [
+        "org": "org", "team": "team", "feature": "feature", "owner": "owner", "key_class": "key_class",
+        "provider": "provider", LedgerGrouping.model: "model", "grant_owner": "grant_owner",
+        LedgerGrouping.grant: LedgerGrouping.grant,
+        "ts_us / 86400000000": "day",
+        "strftime('%Y-%m', ts_us / 1000000, 'unixepoch')": "strftime('%Y-%m', day * 86400, 'unixepoch')",
+    ]
+
+    /// The expression over a `ledger_daily` row; nil when the rollup does
+    /// not have the value (the report then reads the ledger's rows).
+    var rollupSQL: String? {
+        guard join == nil || rollupJoin != nil else { return nil }
+        return rollup ?? Self.rollupColumns[sql]
+    }
+
+    /// `join` over the rollup (`grant`: its `grant_ids` column).
+    var rollupJoin: String? {
+        join == LedgerGrouping.grantJoin ? "LEFT JOIN json_each(ledger_daily.grant_ids) AS grant_path" : nil
+    }
 
     /// `grant`: each grant on the request's path (`grant_ids`, a JSON array).
     static let grant = ReportDimension(name: "grant", sql: LedgerGrouping.grant, bucket: .none,

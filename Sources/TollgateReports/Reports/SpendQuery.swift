@@ -52,17 +52,36 @@ package struct SpendQuery: Equatable, Sendable {
         return LedgerQuery(select: select, joins: joins)
     }
 
+    /// The same over the daily rollup (`LedgerRollup`), when every
+    /// dimension is one of its columns: the summed columns then start with
+    /// the request count, and the row id is the rollup row's (a rollup row
+    /// scanned once per grant counts once in the total, as a ledger row).
+    var dailyQuery: LedgerQuery? {
+        var select: [String] = []
+        for dimension in dimensions {
+            guard let sql = dimension.rollupSQL else { return nil }
+            select.append(sql)
+        }
+        select += ["requests", "tokens_in", "tokens_out", "tokens_cached", "cost_nanos", "estimated_requests"]
+        if groupsNest { select.append("ledger_daily.id") }
+        var joins: [String] = []
+        for join in dimensions.compactMap(\.rollupJoin) where !joins.contains(join) { joins.append(join) }
+        return LedgerQuery(select: select, joins: joins, source: .daily)
+    }
+
     private var selectFromLedger: String {
         let query = ledgerQuery
         return (["SELECT " + query.select.joined(separator: ", ") + " FROM ledger"] + query.joins).joined(separator: " ")
     }
 
     /// Runs the query on the ledger at `path` (check it first with
-    /// `LedgerFile.openForReading`).
-    package func run(ledgerAt path: String, slices: Int? = nil) throws -> SpendReport {
+    /// `LedgerFile.openForReading`): from the daily rollup when it can
+    /// answer (`LedgerRollup`; `rollup: false` reads the rows regardless).
+    package func run(ledgerAt path: String, slices: Int? = nil, rollup: Bool = true) throws -> SpendReport {
         let range = LedgerTimeRange(from: fromMicros ?? Int64.min, to: toMicros ?? Int64.max)
-        let scanned = try LedgerScan(path: path).aggregate(ledgerQuery, range: range, dimensions: dimensions.count,
-                                                           rowTotal: groupsNest, slices: slices)
+        let scanned = try LedgerScan(path: path).aggregate(rows: ledgerQuery, daily: dailyQuery, range: range,
+                                                           dimensions: dimensions.count, rowTotal: groupsNest, slices: slices,
+                                                           rollup: rollup)
         let groups = scanned.groups.map { row in
             SpendReport.Group(keys: zip(dimensions, row.keys).map { $0.render($1) }, totals: row.totals)
         }

@@ -79,8 +79,12 @@ package struct SpendReport: Equatable, Sendable {
         self.toMicros = toMicros
         self.groups = groups.sorted { a, b in
             if a.totals.costNanos != b.totals.costNanos { return a.totals.costNanos > b.totals.costNanos }
+            // Then by keys, a missing value (NULL) before any text: a total
+            // order, so the groups come out the same however they were read.
             for (x, y) in zip(a.keys, b.keys) where x != y {
-                return (x ?? "") < (y ?? "")
+                guard let y else { return false }
+                guard let x else { return true }
+                return x < y
             }
             return false
         }
