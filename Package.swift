@@ -130,7 +130,8 @@ var targets: [Target] = [
     // the scripts in bench/, never by the tests.
     .executableTarget(
         name: "TollgateBench",
-        dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy", kit("TollgateJSON"), kit("TollgateUnits"), "TollgateSQLite"],
+        dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy", kit("TollgateJSON"), kit("TollgateUnits"), "TollgateSQLite",
+                       "TollgateLedger"],
         path: "bench/Sources/TollgateBench",
         swiftSettings: serverModule
     ),

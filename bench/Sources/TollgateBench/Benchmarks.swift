@@ -10,6 +10,7 @@ enum Benchmarks {
         table["counters"] = counters
         table["ledger"] = ledger
         table["ledger-fill"] = ledgerFill
+        table["ledger-write"] = ledgerWrite
         table["finance"] = finance
         return table
     }
