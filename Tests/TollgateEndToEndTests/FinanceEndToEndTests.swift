@@ -116,6 +116,14 @@ final class FinanceEndToEndTests: XCTestCase {
         let ledgerTotal = try XCTUnwrap(((try JSONSerialization.jsonObject(with: Data(spend.out.utf8)) as? [String: Any])?["total"]
             as? [String: Any])?["cost_nanos"] as? Int)
         XCTAssertGreaterThan(ledgerTotal, 0)
+        // Read from the daily rollup (the tagging plugin's trigger kept it) or
+        // from the rows: the same report, byte for byte.
+        for by in ["", "grant,team", "day,org,team,feature,model,provider,owner,class,grant_owner"] {
+            let db = ["report", "spend", "--db", Self.directory + "/data/ledger.sqlite", "--format", "json"] + (by.isEmpty ? [] : ["--by", by])
+            let rollup = try tollgate(db), rows = try tollgate(db + ["--no-rollup"])
+            XCTAssertEqual(rollup.status, 0, rollup.err)
+            XCTAssertEqual(rollup.out, rows.out, "--by \(by)")
+        }
         XCTAssertEqual(payments["spend_nanos"] as? Int, ledgerTotal)
         XCTAssertEqual(payments["cost_per_outcome_nanos"] as? Int, (ledgerTotal * 2 + 6) / 12)
         let cli = try tollgate(["report", "chargeback", "--config", Self.gateway.configPath, "--format", "json"])

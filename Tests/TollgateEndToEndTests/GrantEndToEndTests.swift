@@ -163,6 +163,9 @@ final class GrantEndToEndTests: MockProviderTestCase {
         let groups = try LedgerReader.waitForRows(storage + "/ledger.sqlite", count: 1, by: "grant")
         let ledgerSpent = groups.first { $0["grant"] as? String == "checkout" }.flatMap { LedgerReader.int($0["cost_nanos"]) }
         XCTAssertEqual(ledgerSpent, spent, "the ledger's rows for the grant add up to its spent")
+        let fromRows = try LedgerReader.report(storage + "/ledger.sqlite", by: "grant,grant_owner,team", extra: ["--no-rollup"])
+        let rollup = try LedgerReader.report(storage + "/ledger.sqlite", by: "grant,grant_owner,team")
+        XCTAssertEqual(NSDictionary(dictionary: rollup.object), NSDictionary(dictionary: fromRows.object), "the daily rollup answers as the rows do")
     }
 
     func testClassesAndLevelsBindInTurnAndTheRefusalNamesTheGrantAndItsOwner() throws {

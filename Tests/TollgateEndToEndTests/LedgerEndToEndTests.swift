@@ -104,6 +104,16 @@ final class LedgerEndToEndTests: XCTestCase {
         XCTAssertEqual(scope["key"] as? String, "payments-lab")
         XCTAssertEqual(try row("cut")["outcome"] as? String, "upstream_failure")
         XCTAssertTrue(rows.contains { $0["outcome"] as? String == "client_disconnect" }, "\(rows)")
+
+        // The daily rollup, kept by the ledger's trigger as the writer
+        // inserted these rows (refused ones, no model, no feature among
+        // them), answers as the rows do.
+        for by in ["", "day,org,team,feature,model,provider,owner,class,grant_owner", "grant,month,class"] {
+            let rollup = try LedgerReader.report(ledger, by: by)
+            let fromRows = try LedgerReader.report(ledger, by: by, extra: ["--no-rollup"])
+            XCTAssertEqual(NSDictionary(dictionary: rollup.object), NSDictionary(dictionary: fromRows.object), "--by \(by)")
+            XCTAssertEqual(LedgerReader.int(rollup.total["requests"]), 8)
+        }
     }
 
     /// An Anthropic stream cut mid-way (by the upstream, or by the client)
