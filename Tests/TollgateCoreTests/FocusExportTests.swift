@@ -139,6 +139,37 @@ final class FocusExportTests: XCTestCase {
         XCTAssertEqual(objects.first?["ChargeClass"], .null)
         XCTAssertNotNil(objects.first?["BilledCost"])
         XCTAssertEqual(objects.first?["BillingCurrency"], .string("USD"))
+
+        // The writer renders an attribution's cells once and the charge's
+        // own around them: byte for byte what rendering every cell gives.
+        for format in FocusExport.Format.allCases {
+            var expected: [UInt8] = []
+            var head = ByteWriter()
+            if format == .csv {
+                head.bytes(FocusExport.columns.joined(separator: ",") + "\r\n")
+            } else {
+                head.bytes("[")
+            }
+            expected += head.buffer
+            for (n, charge) in charges.rows.enumerated() {
+                var out = ByteWriter()
+                if format == .json { out.bytes(n == 0 ? "\n{" : ",\n{") }
+                let values = export.values(charge, export.cells(charges.attributions[charge.attribution]),
+                                           dates: .init(day: charge.day, range: range))
+                for (c, value) in values.enumerated() {
+                    if c > 0 { out.byte(0x2C) }
+                    if format == .json {
+                        out.jsonString(FocusExport.columns[c])
+                        out.byte(0x3A)
+                    }
+                    out.cell(value, format: format)
+                }
+                out.bytes(format == .csv ? "\r\n" : "}")
+                expected += out.buffer
+            }
+            if format == .json { expected += Array("\n]\n".utf8) }
+            XCTAssertEqual(export.render(charges, range: range, format: format), String(decoding: expected, as: UTF8.self), "\(format)")
+        }
     }
 
     func testBillingAccountFromFinanceAndAChargePeriodClippedToTheRange() throws {

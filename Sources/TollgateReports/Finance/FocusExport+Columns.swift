@@ -83,23 +83,47 @@ extension FocusExport {
                                    text(a.grantOwner), text(a.owner)])
     }
 
-    /// The cells of `charge`, in `columns` order.
-    func values(_ charge: Charge, _ c: Cells, dates: Dates) -> [Value] {
-        let t = charge.totals
-        let cost = Value.decimal(t.costNanos, scale: 9)
-        let tokens = Saturating.add(Saturating.add(t.tokensIn, t.tokensOut), t.tokensCached)
+    /// Where the cells that change from charge to charge go in a row (its
+    /// day's dates, its sums), in `chargeValues` order; every other cell is
+    /// the attribution's or a constant (`attributionRow`), so the writer
+    /// renders it once per attribution.
+    static let chargeColumns = [0, 4, 5, 10, 11, 12, 14, 15, 18, 20, 40, 41, 42, 43, 44, 45]
+
+    /// A row of the attribution of `c`, `.null` where the charge's own
+    /// cells go (`chargeColumns`).
+    func attributionRow(_ c: Cells) -> [Value] {
         var row: [Value] = [
-            cost, c.account, c.accountName, .text("USD"), .text(dates.billingEnd), .text(dates.billingStart),
-            .text("Usage"), .null, c.description, .text("Usage-Based"), .text(dates.chargeEnd), .text(dates.chargeStart),
-            .integer(tokens), .text("Tokens"), cost, cost, c.provider, c.provider,
-            cost, .text("Standard"), .decimal(tokens, scale: 6), .text(Self.pricingUnit), c.provider, c.provider,
+            .null, c.account, c.accountName, .text("USD"), .null, .null,
+            .text("Usage"), .null, c.description, .text("Usage-Based"), .null, .null,
+            .null, .text("Tokens"), .null, .null, c.provider, c.provider,
+            .null, .text("Standard"), .null, .text(Self.pricingUnit), c.provider, c.provider,
             .text("AI and Machine Learning"), c.serviceName, c.provider, .text("Generative AI"), c.model, c.model,
             c.subAccountId, c.subAccountName,
         ]
         row.reserveCapacity(Self.columns.count)
         row += c.attribution
-        row += [.integer(t.requests), .integer(t.tokensIn), .integer(t.tokensOut), .integer(t.tokensCached),
+        row += Array(repeating: .null, count: 6)
+        return row
+    }
+
+    /// The charge's own cells, in `chargeColumns` order: BilledCost,
+    /// BillingPeriodEnd/Start, ChargePeriodEnd/Start, ConsumedQuantity,
+    /// ContractedCost, EffectiveCost, ListCost, PricingQuantity, then the
+    /// x_ sums.
+    func chargeValues(_ charge: Charge, dates: Dates) -> [Value] {
+        let t = charge.totals
+        let cost = Value.decimal(t.costNanos, scale: 9)
+        let tokens = Saturating.add(Saturating.add(t.tokensIn, t.tokensOut), t.tokensCached)
+        return [cost, .text(dates.billingEnd), .text(dates.billingStart), .text(dates.chargeEnd), .text(dates.chargeStart),
+                .integer(tokens), cost, cost, cost, .decimal(tokens, scale: 6),
+                .integer(t.requests), .integer(t.tokensIn), .integer(t.tokensOut), .integer(t.tokensCached),
                 .integer(t.estimatedRequests), .integer(t.costNanos)]
+    }
+
+    /// The cells of `charge`, in `columns` order.
+    func values(_ charge: Charge, _ c: Cells, dates: Dates) -> [Value] {
+        var row = attributionRow(c)
+        for (column, value) in zip(Self.chargeColumns, chargeValues(charge, dates: dates)) { row[column] = value }
         return row
     }
 }

@@ -25,7 +25,8 @@ extension FocusExport {
             head.bytes("[")
         }
         sink(head.buffer)
-        let cells = charges.attributions.map(self.cells)
+        // Each attribution's cells rendered once, between the charge's own.
+        let templates = charges.attributions.map { segments(attributionRow(cells($0)), format: format) }
         let rows = charges.rows
         let chunk = 4_096
         let chunks = (rows.count + chunk - 1) / chunk
@@ -43,33 +44,12 @@ extension FocusExport {
                 for n in (base + i) * chunk..<min((base + i + 1) * chunk, rows.count) {
                     let charge = rows[n]
                     if dates?.day != charge.day { dates = Dates(day: charge.day, range: range) }
-                    let values = values(charge, cells[charge.attribution], dates: dates!)
-                    switch format {
-                    case .csv:
-                        for (c, value) in values.enumerated() {
-                            if c > 0 { out.byte(0x2C) }
-                            switch value {
-                            case .text(let s): out.csv(s)
-                            case .integer(let v): out.integer(v)
-                            case .decimal(let units, let scale): out.decimal(units, scale: scale)
-                            case .null: break
-                            }
-                        }
-                        out.bytes("\r\n")
-                    case .json:
-                        out.bytes(n == 0 ? "\n{" : ",\n{")
-                        for (c, value) in values.enumerated() {
-                            if c > 0 { out.byte(0x2C) }
-                            out.jsonString(columns[c])
-                            out.byte(0x3A)
-                            switch value {
-                            case .text(let s): out.jsonString(s)
-                            case .integer(let v): out.integer(v)
-                            case .decimal(let units, let scale): out.decimal(units, scale: scale)
-                            case .null: out.bytes("null")
-                            }
-                        }
-                        out.byte(0x7D)
+                    let template = templates[charge.attribution]
+                    if format == .json { out.bytes(n == 0 ? "\n{" : ",\n{") }
+                    out.buffer.append(contentsOf: template[0])
+                    for (k, value) in chargeValues(charge, dates: dates!).enumerated() {
+                        out.cell(value, format: format)
+                        out.buffer.append(contentsOf: template[k + 1])
                     }
                 }
                 outputs[i] = out.buffer
@@ -80,6 +60,31 @@ extension FocusExport {
             next += count
         }
         if format == .json { sink(Array("\n]\n".utf8)) }
+    }
+
+    /// A row's bytes around the charge's own cells (`chargeColumns`):
+    /// segment k ends just before the k-th of them (its separator and, in
+    /// JSON, its name included); the last one ends the row.
+    func segments(_ row: [Value], format: Format) -> [[UInt8]] {
+        var segments: [[UInt8]] = []
+        var out = ByteWriter()
+        let variable = Set(Self.chargeColumns)
+        for (c, value) in row.enumerated() {
+            if c > 0 { out.byte(0x2C) }
+            if format == .json {
+                out.jsonString(Self.columns[c])
+                out.byte(0x3A)
+            }
+            if variable.contains(c) {
+                segments.append(Array(out.buffer[...]))  // a copy of its own size, not the writer's buffer
+                out.buffer.removeAll(keepingCapacity: true)
+            } else {
+                out.cell(value, format: format)
+            }
+        }
+        out.bytes(format == .csv ? "\r\n" : "}")
+        segments.append(Array(out.buffer[...]))
+        return segments
     }
 
     /// The export as one string (tests, small ranges).
@@ -99,6 +104,16 @@ struct ByteWriter {
     @inline(__always) mutating func byte(_ b: UInt8) { buffer.append(b) }
 
     mutating func bytes(_ s: String) { buffer.append(contentsOf: s.utf8) }
+
+    /// A cell of the FOCUS export.
+    mutating func cell(_ value: FocusExport.Value, format: FocusExport.Format) {
+        switch value {
+        case .text(let s): format == .csv ? csv(s) : jsonString(s)
+        case .integer(let v): integer(v)
+        case .decimal(let units, let scale): decimal(units, scale: scale)
+        case .null: if format == .json { bytes("null") }
+        }
+    }
 
     /// A CSV field, quoted only when it must be (RFC 4180).
     mutating func csv(_ s: String) {

@@ -24,6 +24,19 @@ struct ByteKeyTable {
 
     var count: Int { starts.count - 1 }
 
+    /// Bytes of all keys.
+    var byteCount: Int { arena.count }
+
+    /// Makes room for `keys` more keys of `bytes` bytes in all, so adding
+    /// them (a merge) grows the arena and the slots once, not by doubling:
+    /// every doubling copies the arena into fresh pages the kernel must
+    /// clear, which on a large merge cost more than the hashing.
+    mutating func reserve(keys: Int, bytes: Int) {
+        arena.reserveCapacity(arena.count + bytes)
+        starts.reserveCapacity(starts.count + keys)
+        while (count + keys) * 2 > slots.count { grow() }
+    }
+
     /// The number of `key`, inserting it (as the next number) when new.
     @inline(__always)
     mutating func index(of key: [UInt8]) -> (index: Int, inserted: Bool) {

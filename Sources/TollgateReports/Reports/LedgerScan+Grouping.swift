@@ -71,6 +71,9 @@ extension LedgerScan {
         /// Adds another slice's groups and totals into these.
         mutating func merge(_ other: Grouping) {
             overflow = overflow || other.overflow
+            index.reserve(keys: other.index.count, bytes: other.index.byteCount)
+            values.reserveCapacity(values.count + other.values.count)
+            sums.reserveCapacity(sums.count + other.sums.count)
             for i in 0..<other.index.count {
                 let (group, inserted) = other.index.key(i).withUnsafeBytes { index.index(of: $0) }
                 if inserted {

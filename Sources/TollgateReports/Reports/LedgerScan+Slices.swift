@@ -95,7 +95,10 @@ extension LedgerScan {
         try scan(sql: "SELECT max(rowid) FROM \(table)", bindings: []) { highest = $0.int64(0) }
         let estimated = (last.rowid - first.rowid).magnitude + 1
         let total = UInt64(max(0, highest - lowest)) + 1
-        var count = requested ?? (estimated >= 200_000 ? min(16, Self.cores * 2) : 1)
+        // Two slices a core for the ledger (a slice waiting on the disk
+        // leaves its core to the other); one a core for the rollup, whose
+        // groups are nearly its rows, so each slice more is a larger merge.
+        var count = requested ?? (estimated >= 200_000 ? min(16, Self.cores * (source == .ledger ? 2 : 1)) : 1)
         if !Self.parallelReadsAllowed { count = 1 }
         let kind = prefer ?? (estimated * 2 >= total ? .rows : .time)
         if kind == .rows {
