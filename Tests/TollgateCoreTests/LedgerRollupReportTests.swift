@@ -104,6 +104,10 @@ final class LedgerRollupReportTests: XCTestCase {
             let rows = try FocusExport.charges(ledgerAt: ledger.path, range: range, rollup: false)
             XCTAssertEqual(rollup, rows, "\(range)")
             XCTAssertEqual(rollup, try FocusExport.charges(ledgerAt: rowsOnly, range: range, slices: 2))
+            for kind in [LedgerScan.Plan.Kind.time, .rows] {
+                XCTAssertEqual(rollup, try FocusExport.charges(ledgerAt: ledger.path, range: range, slices: 4, prefer: kind),
+                               "the rollup read in 4 slices by \(kind)")
+            }
             XCTAssertGreaterThan(rollup.count, 0)
             XCTAssertEqual(rollup.costNanos, try ledger.costSum(from: range.from, to: range.to))
             var a: [UInt8] = [], b: [UInt8] = []
