@@ -35,8 +35,16 @@ package final class PublishedGrants: @unchecked Sendable {
 /// credentials, and what people minted, changed and revoked at run time
 /// (replayed from the store). Survives reloads; one per process.
 package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable {
+    /// Guards the state below; held only in memory (never across a store
+    /// round trip), so the hot path's reads never wait on the database.
     let lock = NIOLock()
+    /// Serialises changes and catch-ups (GovernanceRegistry+Sync): what a
+    /// change was decided against is what it is appended after. Taken
+    /// before `lock`, never inside it.
+    let changeLock = NIOLock()
     let store: GovernanceStore
+    /// The last event applied (GovernanceRegistry+Sync).
+    var position = GovernanceLogPosition.start
     let clock: @Sendable () -> Int64
 
     // The config's part (replaced on reload).
@@ -139,7 +147,7 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
         case .success(let g): grant = g
         case .failure(let error): throw GovernanceError.invalid(error.description)
         }
-        return try lock.withLock {
+        return try commit({
             if let existing = allGrantIDsLocked().first(where: { $0 == grant.id }) {
                 throw GovernanceError.conflict("a grant with id '\(existing)' exists; grant ids are unique (revoked ones included)")
             }
@@ -149,11 +157,8 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
             minted.createdBy = actor.name
             minted.createdAt = clock()
             try checkFitsLocked(adding: minted)
-            let event = try store.append(GovernanceEvent(at: clock(), actor: actor.name, kind: .grantMinted, subject: grant.id, body: body))
-            apply(event, publish: false)
-            publishLocked()
-            return published.table[grant.id]!
-        }
+            return GovernanceEvent(at: clock(), actor: actor.name, kind: .grantMinted, subject: grant.id, body: body)
+        }, result: { published.table[grant.id]! })
     }
 
     /// Changes a minted grant (amount, owner, dates, rationale, quotas...).
@@ -166,7 +171,7 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
         if fields["id"] != nil || fields["scope"] != nil || fields["parent"] != nil {
             throw GovernanceError.invalid("id, scope and parent cannot change; revoke the grant and mint another")
         }
-        return try lock.withLock {
+        return try commit({
             guard let index = mintedGrants.firstIndex(where: { $0.grant.id == id }) else {
                 if configGrants.contains(where: { $0.id == id }) {
                     throw GovernanceError.forbidden("grant '\(id)' is declared in the config file; change it there and reload")
@@ -185,18 +190,15 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
             changed.createdBy = mintedGrants[index].grant.createdBy
             changed.createdAt = mintedGrants[index].grant.createdAt
             try checkFitsLocked(replacing: index, with: changed)
-            let event = try store.append(GovernanceEvent(at: clock(), actor: actor.name, kind: .grantUpdated, subject: id, body: patch))
-            apply(event, publish: false)
-            publishLocked()
-            return published.table[id]!
-        }
+            return GovernanceEvent(at: clock(), actor: actor.name, kind: .grantUpdated, subject: id, body: patch)
+        }, result: { published.table[id]! })
     }
 
     /// Revokes a grant: from the next request on, it (and what lies below
     /// it) admits nothing. A team admin revokes minted grants of its team.
     package func revokeGrant(_ id: String, reason: String?, by actor: GovernanceActor) throws -> Grant {
         try Self.refuseKeyHolder(actor)
-        return try lock.withLock {
+        return try commit({
             guard let grant = published.table[id] else { throw GovernanceError.notFound("no grant '\(id)'") }
             if case .credential(let credential) = actor {
                 guard credential.role == .teamAdmin, credential.covers(grant.scope) else {
@@ -208,11 +210,8 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
             }
             guard revokedGrants[id] == nil else { throw GovernanceError.conflict("grant '\(id)' is already revoked") }
             let body: JSONValue = .object(JSONObject([("reason", reason.map { .string($0) } ?? .null)]))
-            let event = try store.append(GovernanceEvent(at: clock(), actor: actor.name, kind: .grantRevoked, subject: id, body: body))
-            apply(event, publish: false)
-            publishLocked()
-            return published.table[id]!
-        }
+            return GovernanceEvent(at: clock(), actor: actor.name, kind: .grantRevoked, subject: id, body: body)
+        }, result: { published.table[id]! })
     }
 
     /// Mints a key; returns its secret (shown once) and identity.
@@ -223,7 +222,9 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
         case .success(let r): request = r
         case .failure(let error): throw GovernanceError.invalid(error.description)
         }
-        return try lock.withLock {
+        var secret = ""
+        var digest = ""
+        return try commit({
             if case .credential(let credential) = actor {
                 guard credential.role == .teamAdmin else {
                     throw GovernanceError.forbidden("a \(credential.role.rawValue) credential cannot mint keys")
@@ -261,8 +262,8 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
             if let expires = request.expiresAt, expires <= clock() {
                 throw GovernanceError.invalid("expires: the date has passed")
             }
-            let secret = Self.newSecret()
-            let digest = KeyStore.sha256Hex(secret)
+            secret = Self.newSecret()
+            digest = KeyStore.sha256Hex(secret)
             let owner: String
             switch actor {
             case .master: owner = request.owner ?? "master"
@@ -276,11 +277,8 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
                 ("expires_at", request.expiresAt.map { .int($0) } ?? .null), ("owner", .string(owner)),
                 ("sha256", .string(digest)),
             ]))
-            let event = try store.append(GovernanceEvent(at: clock(), actor: actor.name, kind: .keyMinted, subject: request.id, body: stored))
-            apply(event, publish: false)
-            publishLocked()
-            return (secret, mintedKeys[digest]!)
-        }
+            return GovernanceEvent(at: clock(), actor: actor.name, kind: .keyMinted, subject: request.id, body: stored)
+        }, result: { (secret, mintedKeys[digest]!) })
     }
 
     /// Revokes a key (config or minted): the next request with it gets 401.
@@ -288,7 +286,7 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
     package func revokeKey(_ id: String, configTeam: (org: String, team: String)?, reason: String?,
                            by actor: GovernanceActor) throws {
         try Self.refuseKeyHolder(actor)
-        try lock.withLock {
+        try commit({
             let minted = mintedKeyDigests[id].flatMap { mintedKeys[$0] }
             guard let home = minted.map({ (org: $0.identity.org, team: $0.identity.team) }) ?? configTeam else {
                 throw GovernanceError.notFound("no key '\(id)'")
@@ -301,9 +299,8 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
             }
             guard revokedKeys[id] == nil else { throw GovernanceError.conflict("key '\(id)' is already revoked") }
             let body: JSONValue = .object(JSONObject([("reason", reason.map { .string($0) } ?? .null)]))
-            let event = try store.append(GovernanceEvent(at: clock(), actor: actor.name, kind: .keyRevoked, subject: id, body: body))
-            apply(event, publish: false)
-        }
+            return GovernanceEvent(at: clock(), actor: actor.name, kind: .keyRevoked, subject: id, body: body)
+        }, publish: false, result: {})
     }
 
     // MARK: inside the lock
@@ -397,6 +394,7 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
 
     /// Replays one event into the state (the store's order is the truth).
     func apply(_ event: GovernanceEvent, publish: Bool = false) {
+        position = GovernanceLogPosition(after: event)
         switch event.kind {
         case .grantMinted:
             guard case .success(var grant) = GovernanceRequests.grant(event.body) else { return }
