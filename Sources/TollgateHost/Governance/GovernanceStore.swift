@@ -31,6 +31,10 @@ package struct GovernanceEvent: Sendable, Equatable {
         KeyStore.sha256Hex([previous, String(sequence), String(at), actor, kind, subject, body].joined(separator: "\n"))
     }
 
+    /// An event as a store keeps it: sequence, at, actor, kind, subject,
+    /// the body's text (what was hashed), previous hash, hash.
+    package typealias StoredRow = (Int64, Int64, String, String, String, String, String, String)
+
     /// Assigned by the store (1, 2, ...); 0 before it is appended.
     package var sequence: Int64 = 0
     /// Unix seconds.
@@ -129,7 +133,7 @@ package struct ChainVerification: Sendable, Equatable {
 
     /// Checks `rows` (sequence, at, actor, kind, subject, body as stored,
     /// previous hash, hash) in order.
-    package static func check(_ rows: [(Int64, Int64, String, String, String, String, String, String)]) -> ChainVerification {
+    package static func check(_ rows: [GovernanceEvent.StoredRow]) -> ChainVerification {
         var previous = ""
         var expectedSequence: Int64 = 1
         for row in rows {

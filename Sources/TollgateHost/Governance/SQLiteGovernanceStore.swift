@@ -105,12 +105,19 @@ package final class SQLiteGovernanceStore: GovernanceStore, @unchecked Sendable 
     }
 
     package func verify() throws -> ChainVerification {
+        ChainVerification.check(try storedRows())
+    }
+
+    /// Every event as stored (sequence, at, actor, kind, subject, body
+    /// text, previous hash, hash): what the hashes were computed over, for
+    /// the chain check and for copying the log elsewhere unchanged.
+    package func storedRows() throws -> [GovernanceEvent.StoredRow] {
         try lock.withLock {
             let rows = try db.query("SELECT seq, at, actor, kind, subject, body, prev_hash, hash FROM governance_events ORDER BY seq")
-            return ChainVerification.check(rows.map { row in
+            return rows.map { row in
                 (row[0].int64 ?? 0, row[1].int64 ?? 0, row[2].string ?? "", row[3].string ?? "", row[4].string ?? "",
                  row[5].string ?? "", row[6].string ?? "", row[7].string ?? "")
-            })
+            }
         }
     }
 }

@@ -31,6 +31,31 @@ package struct GatewayStorage: Sendable {
         }
     }
 
+    /// What check-config looks at: the configured stores, never changed —
+    /// with postgres, the database when the URL variable is set (it must
+    /// answer) and its schema is current; otherwise nothing, with a warning
+    /// saying why (serve would refuse an unset variable; it applies
+    /// pending migrations itself).
+    package static func openForCheck(_ config: TollgateConfig, logger: Logger,
+                                     environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> (GatewayStorage, warnings: [String]) {
+        guard config.storage.backend == .postgres else { return (try open(config, logger: logger), []) }
+        guard config.storage.databaseURL(environment: environment) != nil else {
+            return (.memory, ["storage.url_env: \(config.storage.urlEnv) is unset or empty here, so the database was not "
+                + "checked; serve refuses to start without it"])
+        }
+        let database = try PostgresStorage.open(config.storage, logger: logger, migrate: false, environment: environment)
+        let applied = Set(try PostgresMigrator.appliedVersions(database))
+        let pending = PostgresMigration.all.filter { !applied.contains($0.version) }
+        guard pending.isEmpty else {
+            database.close()
+            return (.memory, ["\(database.target): \(pending.count) schema migration(s) not applied yet "
+                + "(serve applies them at start, or run `tollgate migrate --config FILE`)"])
+        }
+        return (GatewayStorage(governance: PostgresGovernanceStore(storage: database), outcomes: PostgresOutcomeStore(storage: database),
+                               database: database), [])
+    }
+
     /// Nothing kept: check-config without a database to look at.
     package static var memory: GatewayStorage {
         GatewayStorage(governance: MemoryGovernanceStore(), outcomes: MemoryOutcomeStore(), database: nil)
