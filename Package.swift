@@ -159,6 +159,17 @@ var targets: [Target] = [
         exclude: ["Fixtures"],
         swiftSettings: swift5
     ),
+    // The PostgreSQL stores against a real server: TOLLGATE_TEST_DATABASE_URL
+    // (scripts/test.sh starts a throwaway cluster); each test its own database.
+    .testTarget(
+        name: "TollgatePostgresTests",
+        dependencies: ["TollgatePostgres", "TollgateHost", "TollgateConfig", "TollgateSupport", kit("TollgateJSON"), kit("TollgateUnits"),
+                       .product(name: "PostgresNIO", package: "postgres-nio"),
+                       .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                       .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                       .product(name: "Logging", package: "swift-log")],
+        swiftSettings: swift5
+    ),
     .testTarget(
         name: "TollgatePluginKitTests",
         dependencies: [kit("TollgatePluginKit"), kit("TollgatePluginTesting"), kit("CTollgatePlugin"), kit("TollgateABI")],
@@ -176,6 +187,8 @@ var targets: [Target] = [
     .testTarget(
         name: "TollgateEndToEndTests",
         dependencies: [
+            // Only to make and drop each test's database (PostgreSQL tests).
+            .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -9,6 +9,12 @@ package struct PostgresMigration: Sendable {
     package var name: String
     /// One statement each (the extended protocol runs one at a time).
     package var statements: [String]
+
+    package init(version: Int, name: String, statements: [String]) {
+        self.version = version
+        self.name = name
+        self.statements = statements
+    }
 }
 
 extension PostgresMigration {

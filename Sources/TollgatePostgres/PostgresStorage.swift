@@ -6,9 +6,12 @@ import NIOPosix
 import PostgresNIO
 
 /// One gateway's way into the shared database: a bounded pool of
-/// connections (postgres-nio's PostgresClient) on event loops of its own,
-/// so a thread that blocks on a query — a gateway event loop deciding an
-/// admin change — never holds up the loop the answer arrives on.
+/// connections (postgres-nio's PostgresClient) on event loops of its own.
+/// The pool and every operation also *run* there (a task executor per
+/// loop), not on Swift concurrency's shared threads: a thread that blocks
+/// waiting for an answer — a gateway event loop, a dispatch thread deciding
+/// an admin change — never holds a thread the answer needs, however many
+/// of them wait at once.
 ///
 /// Every operation has a deadline (`operationTimeout`): a database that
 /// does not answer is an error the caller turns into a 503, never a hang.
@@ -17,6 +20,8 @@ package final class PostgresStorage: Sendable {
     package let poolSize: Int
     let client: PostgresClient
     let group: MultiThreadedEventLoopGroup
+    private let executors: [EventLoopExecutor]
+    private let nextExecutor = NIOLockedValueBox(0)
     let logger: Logger
     private let runTask: Task<Void, Never>
     private let closed = NIOLockedValueBox(false)
@@ -49,11 +54,21 @@ package final class PostgresStorage: Sendable {
         self.poolSize = poolSize
         self.group = group
         self.logger = logger
+        executors = group.makeIterator().map(EventLoopExecutor.init)
         let configuration = try url.clientConfiguration(poolSize: poolSize,
                                                         connectTimeout: .milliseconds(Self.connectTimeout.nanoseconds / 1_000_000))
         let client = PostgresClient(configuration: configuration, eventLoopGroup: group, backgroundLogger: logger)
         self.client = client
-        runTask = Task { await client.run() }
+        runTask = Self.task(on: executors[0]) { await client.run() }
+    }
+
+    /// A task whose jobs run on `executor`'s event loop.
+    private static func task<T: Sendable>(on executor: EventLoopExecutor,
+                                          _ body: @escaping @Sendable () async -> T) -> Task<T, Never> {
+        if #available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, *) {
+            return Task(executorPreference: executor, operation: body)
+        }
+        return Task(operation: body)
     }
 
     /// Connects once and logs in: the database is there, the credentials work.
@@ -90,7 +105,11 @@ package final class PostgresStorage: Sendable {
         }
         let client = self.client
         let target = url.target
-        let task = Task {
+        let executor = executors[nextExecutor.withLockedValue { index in
+            defer { index = (index + 1) % executors.count }
+            return index
+        }]
+        let task = Self.task(on: executor) {
             do {
                 finish(.success(try await body(client)))
             } catch let error as PostgresStorageError {
@@ -194,5 +213,19 @@ package enum PostgresStorageError: Error, CustomStringConvertible {
         }
         if let underlying = psql.underlying { return "\(psql.code): \(underlying)" }
         return "\(psql.code)"
+    }
+}
+
+/// Runs a task's jobs on one event loop (SE-0417's task executor
+/// preference): the storage's tasks, and their child tasks, never take a
+/// thread from Swift concurrency's small shared pool.
+final class EventLoopExecutor: TaskExecutor {
+    let eventLoop: any EventLoop
+
+    init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

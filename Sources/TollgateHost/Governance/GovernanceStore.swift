@@ -62,7 +62,7 @@ package struct GovernanceEvent: Sendable, Equatable {
 
 /// Where the log ends as a writer last saw it: the last event's sequence
 /// and hash (0 and "" before the first event).
-package struct GovernanceLogPosition: Sendable, Equatable {
+package struct GovernanceLogPosition: Sendable, Hashable {
     package var sequence: Int64
     package var hash: String
 
