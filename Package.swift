@@ -163,7 +163,7 @@ var targets: [Target] = [
     // (scripts/test.sh starts a throwaway cluster); each test its own database.
     .testTarget(
         name: "TollgatePostgresTests",
-        dependencies: ["TollgatePostgres", "TollgateHost", "TollgateConfig", "TollgateSupport", kit("TollgateJSON"), kit("TollgateUnits"),
+        dependencies: ["TollgatePostgres", "TollgateHost", "TollgateConfig", "TollgateSupport", "TollgateSQLite", kit("TollgateJSON"), kit("TollgateUnits"),
                        .product(name: "PostgresNIO", package: "postgres-nio"),
                        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

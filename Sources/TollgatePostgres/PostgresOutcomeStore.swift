@@ -1,3 +1,4 @@
+import Dispatch
 import NIOConcurrencyHelpers
 import TollgateConfig
 import TollgateHost
@@ -12,8 +13,9 @@ import PostgresNIO
 /// memory to be lost.
 package final class PostgresOutcomeStore: OutcomeStore, Sendable {
     private let storage: PostgresStorage
-    /// Outcomes being written, and whether new ones are refused (closing).
-    private let state = ConditionLock(value: 0)
+    /// Outcomes being written (close waits for them), and whether new
+    /// ones are refused (closing).
+    private let writing = DispatchGroup()
     private let closed = NIOLockedValueBox(false)
 
     package init(storage: PostgresStorage) {
@@ -23,8 +25,7 @@ package final class PostgresOutcomeStore: OutcomeStore, Sendable {
     package func record(_ outcome: OutcomeRecord, completion: @escaping @Sendable (Result<OutcomeRecord, Error>) -> Void) {
         let admitted: Bool = closed.withLockedValue { isClosed in
             guard !isClosed else { return false }
-            self.state.lock()
-            self.state.unlock(withValue: self.state.value + 1)
+            self.writing.enter()
             return true
         }
         guard admitted else {
@@ -38,7 +39,7 @@ package final class PostgresOutcomeStore: OutcomeStore, Sendable {
                     \(outcome.keyID), \(outcome.metric), \(outcome.count), \(requestIDs), \(grantIDs), \(outcome.grantOwner))
             RETURNING id
             """
-        let writing = self.state
+        let group = self.writing
         storage.perform("store an outcome", { client in
             try await client.query(query).collect().first?.decode(Int64.self) ?? 0
         }, completion: { result in
@@ -51,8 +52,7 @@ package final class PostgresOutcomeStore: OutcomeStore, Sendable {
                 completion(.failure(OutcomeStoreError.unavailable("the outcome was not stored: \(error.description). "
                     + "Send it again (after a timeout, look first: it may have been stored).")))
             }
-            writing.lock()
-            writing.unlock(withValue: writing.value - 1)
+            group.leave()
         })
     }
 
@@ -95,7 +95,6 @@ package final class PostgresOutcomeStore: OutcomeStore, Sendable {
     /// written to get their answer. The storage itself is closed by its owner.
     package func close() {
         closed.withLockedValue { $0 = true }
-        let bound = Double(PostgresStorage.operationTimeout.nanoseconds) / 1e9 + 1
-        if state.lock(whenValue: 0, timeoutSeconds: bound) { state.unlock() }
+        _ = writing.wait(timeout: .now() + .nanoseconds(Int(PostgresStorage.operationTimeout.nanoseconds)) + .seconds(1))
     }
 }

@@ -88,7 +88,8 @@ package final class PostgresStorage: Sendable {
     /// Runs `body` with the pool and calls `completion` once: with its
     /// result, or with `unavailable` when the deadline passes first (the
     /// body is cancelled then; a write it had sent may still commit).
-    /// Never blocks the caller.
+    /// Never blocks the caller. `completion` runs on one of the storage's
+    /// event loops: it must not block (hop elsewhere to wait on anything).
     package func perform<T: Sendable>(_ what: String, timeout: TimeAmount = PostgresStorage.operationTimeout,
                                       _ body: @escaping @Sendable (PostgresClient) async throws -> T,
                                       completion: @escaping @Sendable (Result<T, PostgresStorageError>) -> Void) {

@@ -63,6 +63,12 @@ final class TestDatabase {
         try Self.run(url, sql)
     }
 
+    /// Runs `sql` on the server's own database (the test's may refuse
+    /// connections).
+    func executeAsAdmin(_ sql: String) throws {
+        try Self.run(adminURL, sql)
+    }
+
     /// Closes the pools this test opened and drops the database.
     func drop() {
         for storage in storages { storage.close() }
