@@ -189,6 +189,7 @@ var targets: [Target] = [
         dependencies: [
             // Only to make and drop each test's database (PostgreSQL tests).
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
