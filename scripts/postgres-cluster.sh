@@ -32,9 +32,12 @@ case "${1:-}" in
     dir=${2:?usage: postgres-cluster.sh start DIR}
     bin=$(bin_dir) || { echo "postgres-cluster: PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
     mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
     password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
     printf '%s\n' "$password" >"$dir/pwfile"
     if [ "$(id -u)" = 0 ]; then chown -R postgres "$dir"; fi
+    # The postgres user may not be able to enter the caller's directory.
+    cd "$dir"
     # Local socket: trust (the owner only); TCP: a password, as in production.
     as_owner "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/pwfile" --auth-local=trust --auth-host=scram-sha-256 \
       -E UTF8 --locale=C >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
@@ -48,6 +51,7 @@ case "${1:-}" in
     ;;
   stop)
     dir=${2:?usage: postgres-cluster.sh stop DIR}
+    cd /
     if bin=$(bin_dir) && [ -d "$dir/data" ]; then
       as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
