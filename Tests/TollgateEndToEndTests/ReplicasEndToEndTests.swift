@@ -111,6 +111,16 @@ final class ReplicasEndToEndTests: MockProviderTestCase {
             XCTAssertEqual(payments["outcomes"] as? Int, 5, "gateway on port \(port): \(payments)")
         }
 
+        // The CLI's chargeback reads the shared outcomes too.
+        let cli = ManagedProcess(executable: TestPaths.tollgateBinary,
+                                 arguments: ["report", "chargeback", "--config", gateways[1].configPath, "--format", "json"],
+                                 environment: [Self.urlVariable: database.url])
+        try cli.start()
+        XCTAssertEqual(try cli.waitForExit(timeout: 60), 0, cli.stderr)
+        let printed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(cli.stdout.joined(separator: "\n").utf8)) as? [String: Any])
+        let cliRow = (printed["rows"] as? [[String: Any]])?.first { $0["team"] as? String == "acme/payments" }
+        XCTAssertEqual(cliRow?["outcomes"] as? Int, 5, "\(printed)")
+
         // The shared log verifies offline, from the config.
         let verify = ManagedProcess(executable: TestPaths.tollgateBinary,
                                     arguments: ["exceptions", "verify", "--config", gateways[0].configPath],
@@ -123,6 +133,53 @@ final class ReplicasEndToEndTests: MockProviderTestCase {
         try migrate.start()
         XCTAssertEqual(try migrate.waitForExit(timeout: 60), 0, migrate.stderr)
         XCTAssertTrue(migrate.stdout.joined().contains("schema up to date"), migrate.stdout.joined(separator: "\n"))
+    }
+
+    /// An embedded gateway's state moved in with `tollgate migrate
+    /// --from-sqlite`: its minted key works on a gateway on the database,
+    /// its outcomes count there.
+    func testMigrateFromSQLiteMovesAnEmbeddedGatewaysStateIn() throws {
+        let directory = TestPaths.temporaryDirectory("replicas-import")
+        let sqliteYAML = yaml(storage: directory + "/data")
+            .replacingOccurrences(of: "\n  backend: postgres\n  url_env: \(Self.urlVariable)\n  pool_size: 4", with: "")
+        XCTAssertFalse(sqliteYAML.contains("backend: postgres"))
+        let embedded = try GatewayProcess(yaml: sqliteYAML, directory: directory, environment: ["TOLLGATE_TEST_MASTER": Self.master])
+        let minted = try HTTP.admin(port: embedded.port, "POST", "/admin/keys", as: Self.master,
+                                    #"{"id": "moved-svc", "team": "team/acme/payments", "class": "production"}"#)
+        XCTAssertEqual(minted.status, 201, minted.text)
+        let secret = try XCTUnwrap(try minted.json()["key"] as? String)
+        XCTAssertEqual(try HTTP.postJSON(port: embedded.port, path: "/v1/outcomes", key: secret,
+                                         json: #"{"metric": "resolved_ticket", "count": 7}"#).status, 201)
+        embedded.stop()
+
+        let shared = TestPaths.temporaryDirectory("replicas-import-pg")
+        let sharedConfig = shared + "/tollgate.yaml"
+        try yaml(storage: directory + "/data").write(toFile: sharedConfig, atomically: true, encoding: .utf8)
+        let migrate = ManagedProcess(executable: TestPaths.tollgateBinary,
+                                     arguments: ["migrate", "--config", sharedConfig, "--from-sqlite", directory + "/data"],
+                                     environment: [Self.urlVariable: database.url])
+        try migrate.start()
+        XCTAssertEqual(try migrate.waitForExit(timeout: 60), 0, migrate.stderr)
+        let printed = migrate.stdout.joined(separator: "\n")
+        XCTAssertTrue(printed.contains("applied migration 1 (governance_events)"), printed)
+        XCTAssertTrue(printed.contains("copied 1 governance event(s)"), printed)
+        XCTAssertTrue(printed.contains("copied 1 outcome(s)"), printed)
+        XCTAssertTrue(printed.contains("not copied (not shared yet; they stay in storage.dir): counters.db"), printed)
+
+        // Again: refused, nothing doubled.
+        let again = ManagedProcess(executable: TestPaths.tollgateBinary,
+                                   arguments: ["migrate", "--config", sharedConfig, "--from-sqlite", directory + "/data"],
+                                   environment: [Self.urlVariable: database.url])
+        try again.start()
+        XCTAssertEqual(try again.waitForExit(timeout: 60), 1)
+        XCTAssertTrue(again.stderr.contains("copies into an empty store only"), again.stderr)
+
+        gateways = [try GatewayProcess(yaml: try String(contentsOfFile: sharedConfig, encoding: .utf8), directory: shared,
+                                       environment: ["TOLLGATE_TEST_MASTER": Self.master, Self.urlVariable: database.url])]
+        XCTAssertEqual(try chat(gateways[0].port, key: secret).status, 200, "the key minted before the move works after it")
+        let report = try HTTP.admin(port: gateways[0].port, "GET", "/admin/finance/chargeback?format=json", as: Self.master)
+        let rows = try XCTUnwrap(try report.json()["rows"] as? [[String: Any]], report.text)
+        XCTAssertEqual(rows.first { $0["team"] as? String == "acme/payments" }?["outcomes"] as? Int, 7, report.text)
     }
 
     func testServeRefusesToStartWithoutTheURLOrTheDatabase() throws {
