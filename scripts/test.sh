@@ -26,7 +26,8 @@ bench/run --quick --debug --cases direct,bare --modes nonstream >/dev/null
 # postgres user in a temp dir, stopped and removed on exit. Under this
 # script they must run (TOLLGATE_REQUIRE_POSTGRES=1: a missing server fails
 # them instead of skipping them). A TOLLGATE_TEST_DATABASE_URL already set
-# (a server of your own) is used as it is.
+# (a server of your own, whose user may CREATE DATABASE: each test makes and
+# drops its own) is used as it is.
 if [ -z "${TOLLGATE_TEST_DATABASE_URL:-}" ]; then
   PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-pg.XXXXXX")
   trap 'scripts/postgres-cluster.sh stop "$PG_DIR"' EXIT
