@@ -101,10 +101,20 @@ var targets: [Target] = [
     .target(name: "TollgateMockProvider",
             dependencies: ["TollgateSupport", "TollgateConfig", "TollgateUpstream", kit("TollgateJSON"), kit("TollgateUnits"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio")],
             swiftSettings: serverModule),
+    // The shared stores on PostgreSQL (postgres-nio): migrations, the
+    // governance log, the outcomes. Implements TollgateHost's store
+    // protocols; the gateway picks it when `storage.backend` is postgres.
+    .target(name: "TollgatePostgres",
+            dependencies: ["TollgateSupport", "TollgateConfig", "TollgateHost", kit("TollgateJSON"),
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
     // The server: connections, the router, the proxied call, admin,
     // lifecycle and reload.
     .target(name: "TollgateProxy",
-            dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream", "TollgateReports",
+            dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgatePostgres", "TollgateUpstream", "TollgateReports",
                            "TollgateMockProvider", kit("TollgateJSON"), kit("TollgateUnits"), kit("CTollgatePlugin"), kit("TollgateABI"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
                            .product(name: "Atomics", package: "swift-atomics"),
                            .product(name: "Logging", package: "swift-log"),
@@ -117,7 +127,7 @@ var targets: [Target] = [
     .executableTarget(
         name: "tollgate",
         dependencies: [
-            "TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy", "TollgateCLI", kit("TollgateUnits"),
+            "TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgatePostgres", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy", "TollgateCLI", kit("TollgateUnits"),
             kit("TollgateJSON"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -137,7 +147,7 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "TollgateCoreTests",
-        dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy",
+        dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgatePostgres", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy",
                        "TollgateCLI", kit("TollgateJSON"), kit("TollgateUnits"), "TollgateSQLite", "TollgateLedger", kit("CTollgatePlugin"),
                        kit("TollgateABI"),
                        // The ABI agreement test drives the fake host's table next to the real one.
@@ -148,6 +158,17 @@ var targets: [Target] = [
                        .product(name: "NIOEmbedded", package: "swift-nio"),
                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
         exclude: ["Fixtures"],
+        swiftSettings: swift5
+    ),
+    // The PostgreSQL stores against a real server: TOLLGATE_TEST_DATABASE_URL
+    // (scripts/test.sh starts a throwaway cluster); each test its own database.
+    .testTarget(
+        name: "TollgatePostgresTests",
+        dependencies: ["TollgatePostgres", "TollgateHost", "TollgateConfig", "TollgateSupport", "TollgateSQLite", kit("TollgateJSON"), kit("TollgateUnits"),
+                       .product(name: "PostgresNIO", package: "postgres-nio"),
+                       .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                       .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                       .product(name: "Logging", package: "swift-log")],
         swiftSettings: swift5
     ),
     .testTarget(
@@ -167,6 +188,9 @@ var targets: [Target] = [
     .testTarget(
         name: "TollgateEndToEndTests",
         dependencies: [
+            // Only to make and drop each test's database (PostgreSQL tests).
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -197,6 +221,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: targets
 )

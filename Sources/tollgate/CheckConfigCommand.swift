@@ -36,10 +36,15 @@ struct CheckConfigCommand: ParsableCommand {
         var quiet = Logger(label: "tollgate.check-config")
         quiet.logLevel = .error
         var minted: [GrantProblem] = []
+        var storageWarnings: [String] = []
         do {
+            // The stores as serve would open them, but never changed (no
+            // migration): with postgres, the database must answer.
+            let (storage, warnings) = try GatewayStorage.openForCheck(loaded, logger: quiet)
+            storageWarnings = warnings
             // Loads and creates every plugin exactly as serve would, then
             // tears them down.
-            let gateway = try Gateway(config: loaded, logger: quiet, eventLoopThreads: 1)
+            let gateway = try Gateway(config: loaded, logger: quiet, eventLoopThreads: 1, storage: storage)
             // The grants minted at run time (in the storage directory), set
             // against this config: one whose parent the file dropped stands
             // alone until the parent is back.
@@ -50,6 +55,7 @@ struct CheckConfigCommand: ParsableCommand {
             throw ExitCode(1)
         }
         for warning in loaded.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        for warning in storageWarnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         for problem in minted { FileHandle.standardError.write(Data("warning: minted grant \(problem.grantID): \(problem.message)\n".utf8)) }
         print("\(loaded.sourcePath): OK (\(loaded.catalog.entries.count) models, \(loaded.keys.count) keys, "
             + "\(loaded.grants.count) grants, \(loaded.credentials.count) credentials, \(loaded.plugins.count) plugins)")

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import TollgateCLI
+import Logging
+import TollgateConfig
 import TollgateHost
+import TollgatePostgres
 import TollgateJSON
 
 struct ExceptionCommand: ParsableCommand {
@@ -199,11 +202,16 @@ struct ExceptionsVerifyCommand: ParsableCommand {
         abstract: "Check the governance log's hash chain: exit 0 when intact, 1 naming the first broken event.",
         discussion: """
             Asks the running gateway (GET /admin/exceptions/verify), or with --storage reads DIR/governance.sqlite \
-            directly, read-only, without a gateway.
+            directly, read-only, without a gateway; with --config FILE, reads the log where that config keeps it: \
+            storage.dir's file, or the PostgreSQL database (storage.backend: postgres).
             """)
 
     @Option(name: .long, help: ArgumentHelp("Verify offline: the gateway's storage directory (storage.dir).", valueName: "DIR"))
     var storage: String?
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("Verify offline where this config keeps the log (SQLite or PostgreSQL).",
+                                                            valueName: "FILE"))
+    var configFile: String?
 
     @OptionGroup var connection: AdminConnection
 
@@ -211,12 +219,31 @@ struct ExceptionsVerifyCommand: ParsableCommand {
         var report: ChainReport?
         if let storage {
             report = try Self.offline(storage)
+        } else if let configFile {
+            let loaded = ConfigLoading.loadOrExit(configFile)
+            report = loaded.storage.backend == .postgres ? try Self.offlinePostgres(loaded.storage) : try Self.offline(loaded.storage.dir)
         } else {
             try AdminCommand.run { report = try ChainReport(json: try connection.client.get("/admin/exceptions/verify")) }
         }
         guard let report else { throw ExitCode(1) }
         AdminCommand.write(report.text)
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+
+    /// The chain as the shared database holds it; a database that cannot be
+    /// reached exits 2.
+    static func offlinePostgres(_ storage: StorageConfig) throws -> ChainReport {
+        var quiet = Logger(label: "tollgate.verify")
+        quiet.logLevel = .critical
+        do {
+            let database = try PostgresStorage.open(storage, logger: quiet, migrate: false)
+            defer { database.close() }
+            let check = try PostgresGovernanceStore(storage: database).verify()
+            return ChainReport(events: check.events, firstBroken: check.firstBroken, problem: check.problem)
+        } catch {
+            ConfigLoading.printError("error: cannot read the governance log: \(error)")
+        }
+        throw ExitCode(2)
     }
 
     /// The chain as the file holds it; a file that cannot be read exits 2.

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Logging
+import TollgatePostgres
 import TollgateConfig
 import TollgateHost
 import TollgateReports
@@ -65,8 +67,15 @@ struct FinanceReportInputs {
 
     /// The grant table and the forecasts as the gateway sees them: the
     /// config's part and the governance log's (storage.dir/governance.sqlite,
-    /// replayed read-only; none yet is fine).
+    /// replayed read-only, none yet is fine; or the PostgreSQL database).
     func governance() throws -> (grants: GrantTable, forecasts: [Forecast]) {
+        if config.storage.backend == .postgres {
+            return try withDatabase { database in
+                let registry = try GovernanceRegistry(store: PostgresGovernanceStore(storage: database), clock: { nowSeconds })
+                registry.configure(config)
+                return (registry.current.table, registry.forecastList)
+            }
+        }
         let store: GovernanceStore
         if FileManager.default.fileExists(atPath: config.storage.dir + "/" + SQLiteGovernanceStore.fileName) {
             store = try SQLiteGovernanceStore(directory: config.storage.dir, readOnly: true)
@@ -81,8 +90,20 @@ struct FinanceReportInputs {
     /// The outcomes teams reported, summed over [from, to)
     /// (storage.dir/outcomes.sqlite; none yet is fine).
     func outcomes(fromMicros: Int64, toMicros: Int64) throws -> [OutcomeTotal] {
+        if config.storage.backend == .postgres {
+            return try withDatabase { try PostgresOutcomeStore(storage: $0).totals(fromMicros: fromMicros, toMicros: toMicros) }
+        }
         guard FileManager.default.fileExists(atPath: config.storage.dir + "/" + SQLiteOutcomeStore.fileName) else { return [] }
         return try SQLiteOutcomeStore(directory: config.storage.dir, readOnly: true).totals(fromMicros: fromMicros, toMicros: toMicros)
+    }
+
+    /// `body` with the shared database (storage.backend: postgres), read only.
+    private func withDatabase<T>(_ body: (PostgresStorage) throws -> T) throws -> T {
+        var quiet = Logger(label: "tollgate.report")
+        quiet.logLevel = .critical
+        let database = try PostgresStorage.open(config.storage, logger: quiet, migrate: false)
+        defer { database.close() }
+        return try body(database)
     }
 
     /// Runs `body`, printing its error as `tollgate COMMAND: ...` and exiting 1.

@@ -90,8 +90,25 @@ extension ConfigDecoder {
     func decodeStorage(_ node: YAMLNode?) -> StorageConfig {
         var storage = StorageConfig(dir: Self.resolve("./tollgate-data", against: baseDirectory))
         guard let node, let f = fields(node, context: "storage", expected: "the storage settings (a mapping)",
-                                       allowed: ["dir"]) else { return storage }
+                                       allowed: ["backend", "dir", "url_env", "pool_size"]) else { return storage }
         if let dir = f["dir"], let path = path(dir, what: "storage.dir") { storage.dir = path }
+        if let backend = f["backend"], let chosen = choice(backend, StorageConfig.Backend.self, what: "storage.backend") {
+            storage.backend = chosen
+        }
+        if let env = f["url_env"], let name = environmentName(env, what: "storage.url_env") { storage.urlEnv = name }
+        if let n = f["pool_size"], let v = integer(n, expected: "storage.pool_size (connections per gateway, 1 to 1000)", range: 1...1000) {
+            storage.poolSize = Int(v)
+        }
+        // A URL or pool for SQLite is a forgotten `backend: postgres`, not
+        // something to ignore.
+        if storage.backend == .sqlite, f["backend"] == nil || f["backend"]?.scalar?.text == "sqlite" {
+            for key in ["url_env", "pool_size"] {
+                if let value = f[key] {
+                    fail(value, "storage.\(key) is for backend: postgres, and this storage is sqlite (the default); "
+                        + "add `backend: postgres` or remove \(key)")
+                }
+            }
+        }
         return storage
     }
 }

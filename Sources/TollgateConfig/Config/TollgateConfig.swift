@@ -112,9 +112,36 @@ package struct ServerConfig: Sendable, Equatable {
 }
 
 package struct StorageConfig: Sendable, Equatable {
-    /// Absolute.
+    /// Where the shared state lives: SQLite files in `dir` (one gateway),
+    /// or a PostgreSQL database that several gateways share.
+    package enum Backend: String, Sendable, CaseIterable {
+        case sqlite, postgres
+    }
+
+    /// Absolute. SQLite files: everything with `sqlite`; with `postgres`,
+    /// what is not shared yet (the counters, the ledger, the anomaly history).
     package var dir: String
-    package init(dir: String) { self.dir = dir }
+    package var backend: Backend = .sqlite
+    /// postgres: the environment variable holding the connection URL (the
+    /// URL has the password: it is never written in the file).
+    package var urlEnv = StorageConfig.defaultURLEnv
+    /// postgres: connections per gateway process, at most.
+    package var poolSize = 10
+
+    package static let defaultURLEnv = "TOLLGATE_DATABASE_URL"
+
+    package init(dir: String, backend: Backend = .sqlite, urlEnv: String = StorageConfig.defaultURLEnv, poolSize: Int = 10) {
+        self.dir = dir
+        self.backend = backend
+        self.urlEnv = urlEnv
+        self.poolSize = poolSize
+    }
+
+    /// The connection URL from `url_env`; nil when the variable is unset or empty.
+    package func databaseURL(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        guard let value = environment[urlEnv]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
 }
 
 package struct TeamConfig: Sendable, Equatable {

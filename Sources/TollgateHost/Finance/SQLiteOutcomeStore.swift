@@ -116,6 +116,29 @@ package final class SQLiteOutcomeStore: OutcomeStore, @unchecked Sendable {
         }
     }
 
+    /// Every outcome, by id (`tollgate migrate --from-sqlite` copies them).
+    package func records() throws -> [OutcomeRecord] {
+        let db = try SQLiteDatabase(path: path, readOnly: true)
+        let rows = try db.query("""
+            SELECT id, ts_us, received_us, org, team, feature, key_id, metric, count, request_ids, grant_ids, grant_owner
+            FROM outcomes ORDER BY id
+            """)
+        func strings(_ value: SQLiteValue) -> [String] {
+            guard let text = value.string, case .array(let items)? = try? JSONValue.parse(text) else { return [] }
+            return items.compactMap(\.stringValue)
+        }
+        return rows.map { row in
+            var record = OutcomeRecord(atMicros: row[1].int64 ?? 0, receivedAtMicros: row[2].int64 ?? 0, org: row[3].string ?? "",
+                                       team: row[4].string ?? "", feature: row[5].string, keyID: row[6].string ?? "",
+                                       metric: row[7].string ?? "", count: row[8].int64 ?? 0)
+            record.id = "out_\(row[0].int64 ?? 0)"
+            record.requestIDs = strings(row[9])
+            record.grantIDs = strings(row[10])
+            record.grantOwner = row[11].string
+            return record
+        }
+    }
+
     package func close() {
         lock.withLock { closed = true }
         writer?.close()
@@ -127,10 +150,12 @@ package enum OutcomeStoreError: Error, CustomStringConvertible {
     case readOnly(String)
     /// 503: shutting down.
     case closed(String)
+    /// 503: the shared store (PostgreSQL) did not answer.
+    case unavailable(String)
 
     package var description: String {
         switch self {
-        case .missing(let m), .readOnly(let m), .closed(let m): return m
+        case .missing(let m), .readOnly(let m), .closed(let m), .unavailable(let m): return m
         }
     }
 }

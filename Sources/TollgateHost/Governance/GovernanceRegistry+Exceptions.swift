@@ -51,12 +51,14 @@ extension GovernanceRegistry {
     /// grant's team, or the master key.
     package func requestException(_ body: JSONValue, by actor: GovernanceActor) throws -> GrantException {
         try Self.refuseKeyHolder(actor)
-        return try lock.withLock {
+        var id = ""
+        return try commit({
             try requireRequester(actor)
             let raise = try readRaise(body, actor: actor)
-            let exception = try appendException(kind: .exception, raise, pool: nil, immediate: false, actor: actor)
-            return exception
-        }
+            let event = exceptionEvent(kind: .exception, raise, pool: nil, immediate: false, actor: actor)
+            id = event.subject
+            return event
+        }, result: { exceptions.first { $0.id == id }! })
     }
 
     /// Draws from the org's burst pool for a team grant: granted at once
@@ -64,7 +66,8 @@ extension GovernanceRegistry {
     /// an exception request for an approver (`immediate` false).
     package func drawBurst(_ body: JSONValue, by actor: GovernanceActor) throws -> GrantException {
         try Self.refuseKeyHolder(actor)
-        return try lock.withLock {
+        var id = ""
+        return try commit({
             try requireRequester(actor)
             let raise = try readRaise(body, actor: actor)
             guard raise.grant.scope.level == .team, let team = raise.grant.scope.team else {
@@ -76,15 +79,17 @@ extension GovernanceRegistry {
             let fitsPool = lentLocked(pool: pool.org, overlapping: raise.startsAt, raise.endsAt, team: nil) + raise.amountNanos <= pool.amountNanos
             let limit = pool.borrowLimits[team] ?? 0
             let fitsTeam = lentLocked(pool: pool.org, overlapping: raise.startsAt, raise.endsAt, team: team) + raise.amountNanos <= limit
-            return try appendException(kind: .burst, raise, pool: pool.org, immediate: fitsPool && fitsTeam, actor: actor)
-        }
+            let event = exceptionEvent(kind: .burst, raise, pool: pool.org, immediate: fitsPool && fitsTeam, actor: actor)
+            id = event.subject
+            return event
+        }, result: { exceptions.first { $0.id == id }! })
     }
 
     /// Approves a pending request: an approver whose scope holds the grant
     /// (or the master key), never the requester.
     package func approveException(_ id: String, condition: String?, by actor: GovernanceActor) throws -> GrantException {
         try Self.refuseKeyHolder(actor)
-        return try lock.withLock {
+        return try commit({
             let exception = try decidableLocked(id, by: actor)
             if exception.kind == .burst, let pool = exception.pool.flatMap({ burstPools[$0] }) {
                 let lent = lentLocked(pool: pool.org, overlapping: exception.startsAt, exception.endsAt, team: nil)
@@ -94,23 +99,21 @@ extension GovernanceRegistry {
                 }
             }
             let body: JSONValue = .object(JSONObject([("condition", condition.map { .string($0) } ?? .null)]))
-            try appendLocked(GovernanceEvent(at: clock(), actor: actor.name, kind: .exceptionApproved, subject: id, body: body))
-            return exceptions.first { $0.id == id }!
-        }
+            return GovernanceEvent(at: clock(), actor: actor.name, kind: .exceptionApproved, subject: id, body: body)
+        }, result: { exceptions.first { $0.id == id }! })
     }
 
     /// Denies a pending request, with a reason.
     package func denyException(_ id: String, reason: String?, by actor: GovernanceActor) throws -> GrantException {
         try Self.refuseKeyHolder(actor)
-        return try lock.withLock {
+        return try commit({
             guard let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines), !reason.isEmpty else {
                 throw GovernanceError.invalid("reason: a denial says why")
             }
             _ = try decidableLocked(id, by: actor)
             let body: JSONValue = .object(JSONObject([("reason", .string(reason))]))
-            try appendLocked(GovernanceEvent(at: clock(), actor: actor.name, kind: .exceptionDenied, subject: id, body: body))
-            return exceptions.first { $0.id == id }!
-        }
+            return GovernanceEvent(at: clock(), actor: actor.name, kind: .exceptionDenied, subject: id, body: body)
+        }, result: { exceptions.first { $0.id == id }! })
     }
 
     /// Checks the event log's hash chain.
@@ -233,8 +236,10 @@ extension GovernanceRegistry {
         return text.count == 10 && field == "starts" ? end - 86_400 : end
     }
 
-    private func appendException(kind: GrantException.Kind, _ raise: RaiseRequest, pool: String?, immediate: Bool,
-                                 actor: GovernanceActor) throws -> GrantException {
+    /// The event that files (or, `immediate`, grants) a raise; its id is
+    /// the next in the log the registry has caught up on.
+    private func exceptionEvent(kind: GrantException.Kind, _ raise: RaiseRequest, pool: String?, immediate: Bool,
+                                actor: GovernanceActor) -> GovernanceEvent {
         let prefix = kind == .burst ? "burst" : "exc"
         let id = "\(prefix)-\(String(format: "%04d", exceptions.count + 1))"
         let now = clock()
@@ -245,15 +250,7 @@ extension GovernanceRegistry {
             ("use_case", raise.useCase.map { .string($0) } ?? .null), ("pool", pool.map { .string($0) } ?? .null),
             ("expires_at", .int(now + Int64(exceptionPolicy.pendingExpiryHours) * 3_600)),
         ]))
-        try appendLocked(GovernanceEvent(at: now, actor: actor.name, kind: immediate ? .burstDrawn : .exceptionRequested,
-                                         subject: id, body: body))
-        return exceptions.first { $0.id == id }!
-    }
-
-    private func appendLocked(_ event: GovernanceEvent) throws {
-        let stored = try store.append(event)
-        apply(stored)
-        publishLocked()
+        return GovernanceEvent(at: now, actor: actor.name, kind: immediate ? .burstDrawn : .exceptionRequested, subject: id, body: body)
     }
 
     /// The raises plugins see: approved and not over at `now`.

@@ -18,7 +18,8 @@ extension GovernanceRegistry {
     /// the master key any configured team).
     package func submitForecast(_ body: JSONValue, by actor: GovernanceActor) throws -> Forecast {
         try Self.refuseKeyHolder(actor)
-        return try lock.withLock {
+        var submitted: Forecast?
+        return try commit({
             let now = clock()
             let forecast: Forecast
             switch Forecast.read(body, actorName: actor.name, now: now) {
@@ -39,11 +40,9 @@ extension GovernanceRegistry {
                 }
             case .keyHolder: throw GovernanceError.forbidden("a virtual key may not submit forecasts")
             }
-            let stored = try store.append(GovernanceEvent(at: now, actor: actor.name, kind: .forecastSubmitted,
-                                                          subject: forecast.team, body: forecast.json))
-            apply(stored)
-            return forecasts[forecast.team]?[forecast.period] ?? forecast
-        }
+            submitted = forecast
+            return GovernanceEvent(at: now, actor: actor.name, kind: .forecastSubmitted, subject: forecast.team, body: forecast.json)
+        }, publish: false, result: { forecasts[submitted!.team]?[submitted!.period] ?? submitted! })
     }
 
     /// Replays a forecast event.

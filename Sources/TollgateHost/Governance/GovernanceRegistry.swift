@@ -35,24 +35,32 @@ package final class PublishedGrants: @unchecked Sendable {
 /// credentials, and what people minted, changed and revoked at run time
 /// (replayed from the store). Survives reloads; one per process.
 package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable {
+    /// Guards the state below; held only in memory (never across a store
+    /// round trip), so the hot path's reads never wait on the database.
     let lock = NIOLock()
+    /// Serialises changes and catch-ups (GovernanceRegistry+Sync): what a
+    /// change was decided against is what it is appended after. Taken
+    /// before `lock`, never inside it.
+    let changeLock = NIOLock()
     let store: GovernanceStore
+    /// The last event applied (GovernanceRegistry+Sync).
+    var position = GovernanceLogPosition.start
     let clock: @Sendable () -> Int64
 
     // The config's part (replaced on reload).
     var configGrants: [Grant] = []
-    private var configKeys: [String: KeyPlacement] = [:]
+    var configKeys: [String: KeyPlacement] = [:]
     private var capacity = CapacityConfig()
     private var credentials: [String: Credential] = [:]
-    private var catalogModels: Set<String> = []
+    var catalogModels: Set<String> = []
     var teams: Set<String> = []
 
     // What people did (replayed from the store).
     private var mintedGrants: [(grant: Grant, request: JSONValue)] = []
-    private var mintedKeys: [String: MintedKey] = [:]  // by digest
-    private var mintedKeyDigests: [String: String] = [:]  // id -> digest
+    var mintedKeys: [String: MintedKey] = [:]  // by digest
+    var mintedKeyDigests: [String: String] = [:]  // id -> digest
     private var revokedGrants: [String: (by: String, at: Int64)] = [:]
-    private var revokedKeys: [String: (by: String, at: Int64)] = [:]
+    var revokedKeys: [String: (by: String, at: Int64)] = [:]
     /// Exception requests and burst draws, in the order made
     /// (GovernanceRegistry+Exceptions).
     var exceptions: [GrantException] = []
@@ -139,7 +147,7 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
         case .success(let g): grant = g
         case .failure(let error): throw GovernanceError.invalid(error.description)
         }
-        return try lock.withLock {
+        return try commit({
             if let existing = allGrantIDsLocked().first(where: { $0 == grant.id }) {
                 throw GovernanceError.conflict("a grant with id '\(existing)' exists; grant ids are unique (revoked ones included)")
             }
@@ -149,11 +157,8 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
             minted.createdBy = actor.name
             minted.createdAt = clock()
             try checkFitsLocked(adding: minted)
-            let event = try store.append(GovernanceEvent(at: clock(), actor: actor.name, kind: .grantMinted, subject: grant.id, body: body))
-            apply(event, publish: false)
-            publishLocked()
-            return published.table[grant.id]!
-        }
+            return GovernanceEvent(at: clock(), actor: actor.name, kind: .grantMinted, subject: grant.id, body: body)
+        }, result: { published.table[grant.id]! })
     }
 
     /// Changes a minted grant (amount, owner, dates, rationale, quotas...).
@@ -166,7 +171,7 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
         if fields["id"] != nil || fields["scope"] != nil || fields["parent"] != nil {
             throw GovernanceError.invalid("id, scope and parent cannot change; revoke the grant and mint another")
         }
-        return try lock.withLock {
+        return try commit({
             guard let index = mintedGrants.firstIndex(where: { $0.grant.id == id }) else {
                 if configGrants.contains(where: { $0.id == id }) {
                     throw GovernanceError.forbidden("grant '\(id)' is declared in the config file; change it there and reload")
@@ -185,18 +190,15 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
             changed.createdBy = mintedGrants[index].grant.createdBy
             changed.createdAt = mintedGrants[index].grant.createdAt
             try checkFitsLocked(replacing: index, with: changed)
-            let event = try store.append(GovernanceEvent(at: clock(), actor: actor.name, kind: .grantUpdated, subject: id, body: patch))
-            apply(event, publish: false)
-            publishLocked()
-            return published.table[id]!
-        }
+            return GovernanceEvent(at: clock(), actor: actor.name, kind: .grantUpdated, subject: id, body: patch)
+        }, result: { published.table[id]! })
     }
 
     /// Revokes a grant: from the next request on, it (and what lies below
     /// it) admits nothing. A team admin revokes minted grants of its team.
     package func revokeGrant(_ id: String, reason: String?, by actor: GovernanceActor) throws -> Grant {
         try Self.refuseKeyHolder(actor)
-        return try lock.withLock {
+        return try commit({
             guard let grant = published.table[id] else { throw GovernanceError.notFound("no grant '\(id)'") }
             if case .credential(let credential) = actor {
                 guard credential.role == .teamAdmin, credential.covers(grant.scope) else {
@@ -208,102 +210,8 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
             }
             guard revokedGrants[id] == nil else { throw GovernanceError.conflict("grant '\(id)' is already revoked") }
             let body: JSONValue = .object(JSONObject([("reason", reason.map { .string($0) } ?? .null)]))
-            let event = try store.append(GovernanceEvent(at: clock(), actor: actor.name, kind: .grantRevoked, subject: id, body: body))
-            apply(event, publish: false)
-            publishLocked()
-            return published.table[id]!
-        }
-    }
-
-    /// Mints a key; returns its secret (shown once) and identity.
-    package func mintKey(_ body: JSONValue, by actor: GovernanceActor) throws -> (secret: String, key: MintedKey) {
-        try Self.refuseKeyHolder(actor)
-        var request: KeyRequest
-        switch GovernanceRequests.key(body) {
-        case .success(let r): request = r
-        case .failure(let error): throw GovernanceError.invalid(error.description)
-        }
-        return try lock.withLock {
-            if case .credential(let credential) = actor {
-                guard credential.role == .teamAdmin else {
-                    throw GovernanceError.forbidden("a \(credential.role.rawValue) credential cannot mint keys")
-                }
-                if let team = request.team, team != credential.scope {
-                    throw GovernanceError.forbidden("credential '\(credential.id)' mints keys in \(credential.scope) only, not \(team)")
-                }
-                request.team = credential.scope
-            }
-            guard let team = request.team ?? request.grant.flatMap({ published.table[$0] }).flatMap({ grant in
-                grant.scope.team.map { GrantScope(level: .team, org: grant.scope.org, team: $0) }
-            }) else {
-                throw GovernanceError.invalid("say which team the key belongs to: \"team\": \"team/ORG/TEAM\" (or a grant of that team)")
-            }
-            guard teams.contains("\(team.org)/\(team.team ?? "")") else {
-                throw GovernanceError.invalid("team '\(team.org)/\(team.team ?? "")' is not a team of the config")
-            }
-            if configKeys[request.id] != nil || mintedKeyDigests[request.id] != nil || revokedKeys[request.id] != nil {
-                throw GovernanceError.conflict("a key with id '\(request.id)' exists; key ids are unique (revoked ones included)")
-            }
-            if let grantID = request.grant {
-                guard let grant = published.table[grantID] else { throw GovernanceError.invalid("grant: no grant '\(grantID)'") }
-                guard grant.scope.org == team.org, grant.scope.team == nil || grant.scope.team == team.team else {
-                    throw GovernanceError.forbidden("a key of \(team) cannot draw on grant '\(grantID)' (\(grant.scope))")
-                }
-                guard !grant.isRevoked else { throw GovernanceError.conflict("grant '\(grantID)' is revoked") }
-                guard grant.grantClass.classes.contains(request.keyClass) else {
-                    throw GovernanceError.invalid("class: grant '\(grantID)' admits \(grant.grantClass.rawValue) traffic, not \(request.keyClass.rawValue)")
-                }
-            }
-            if let models = request.models {
-                let unknown = models.subtracting(catalogModels)
-                guard unknown.isEmpty else { throw GovernanceError.invalid("models: unknown model(s) \(unknown.sorted().joined(separator: ", "))") }
-            }
-            if let expires = request.expiresAt, expires <= clock() {
-                throw GovernanceError.invalid("expires: the date has passed")
-            }
-            let secret = Self.newSecret()
-            let digest = KeyStore.sha256Hex(secret)
-            let owner: String
-            switch actor {
-            case .master: owner = request.owner ?? "master"
-            case .credential(let c): owner = request.owner ?? c.owner
-            case .keyHolder(let identity): owner = request.owner ?? identity.owner
-            }
-            let stored: JSONValue = .object(JSONObject([
-                ("id", .string(request.id)), ("org", .string(team.org)), ("team", .string(team.team ?? "")),
-                ("grant", request.grant.map { .string($0) } ?? .null), ("class", .string(request.keyClass.rawValue)),
-                ("models", request.models.map { .array($0.sorted().map { .string($0) }) } ?? .null),
-                ("expires_at", request.expiresAt.map { .int($0) } ?? .null), ("owner", .string(owner)),
-                ("sha256", .string(digest)),
-            ]))
-            let event = try store.append(GovernanceEvent(at: clock(), actor: actor.name, kind: .keyMinted, subject: request.id, body: stored))
-            apply(event, publish: false)
-            publishLocked()
-            return (secret, mintedKeys[digest]!)
-        }
-    }
-
-    /// Revokes a key (config or minted): the next request with it gets 401.
-    /// `team` is the key's team, as the caller knows it from the config.
-    package func revokeKey(_ id: String, configTeam: (org: String, team: String)?, reason: String?,
-                           by actor: GovernanceActor) throws {
-        try Self.refuseKeyHolder(actor)
-        try lock.withLock {
-            let minted = mintedKeyDigests[id].flatMap { mintedKeys[$0] }
-            guard let home = minted.map({ (org: $0.identity.org, team: $0.identity.team) }) ?? configTeam else {
-                throw GovernanceError.notFound("no key '\(id)'")
-            }
-            if case .credential(let credential) = actor {
-                guard credential.role == .teamAdmin,
-                      credential.covers(GrantScope(level: .team, org: home.org, team: home.team)) else {
-                    throw GovernanceError.forbidden("credential '\(credential.id)' cannot revoke key '\(id)' of team \(home.org)/\(home.team)")
-                }
-            }
-            guard revokedKeys[id] == nil else { throw GovernanceError.conflict("key '\(id)' is already revoked") }
-            let body: JSONValue = .object(JSONObject([("reason", reason.map { .string($0) } ?? .null)]))
-            let event = try store.append(GovernanceEvent(at: clock(), actor: actor.name, kind: .keyRevoked, subject: id, body: body))
-            apply(event, publish: false)
-        }
+            return GovernanceEvent(at: clock(), actor: actor.name, kind: .grantRevoked, subject: id, body: body)
+        }, result: { published.table[id]! })
     }
 
     // MARK: inside the lock
@@ -397,6 +305,7 @@ package final class GovernanceRegistry: RuntimeKeyDirectory, @unchecked Sendable
 
     /// Replays one event into the state (the store's order is the truth).
     func apply(_ event: GovernanceEvent, publish: Bool = false) {
+        position = GovernanceLogPosition(after: event)
         switch event.kind {
         case .grantMinted:
             guard case .success(var grant) = GovernanceRequests.grant(event.body) else { return }

@@ -31,6 +31,10 @@ package struct GovernanceEvent: Sendable, Equatable {
         KeyStore.sha256Hex([previous, String(sequence), String(at), actor, kind, subject, body].joined(separator: "\n"))
     }
 
+    /// An event as a store keeps it: sequence, at, actor, kind, subject,
+    /// the body's text (what was hashed), previous hash, hash.
+    package typealias StoredRow = (Int64, Int64, String, String, String, String, String, String)
+
     /// Assigned by the store (1, 2, ...); 0 before it is appended.
     package var sequence: Int64 = 0
     /// Unix seconds.
@@ -56,17 +60,65 @@ package struct GovernanceEvent: Sendable, Equatable {
     }
 }
 
+/// Where the log ends as a writer last saw it: the last event's sequence
+/// and hash (0 and "" before the first event).
+package struct GovernanceLogPosition: Sendable, Hashable {
+    package var sequence: Int64
+    package var hash: String
+
+    package static let start = GovernanceLogPosition(sequence: 0, hash: "")
+
+    package init(sequence: Int64, hash: String) {
+        self.sequence = sequence
+        self.hash = hash
+    }
+
+    package init(after event: GovernanceEvent) {
+        self.init(sequence: event.sequence, hash: event.hash)
+    }
+}
+
+/// Another writer appended to a shared log after the position the append
+/// was decided at: catch up on its events and decide again.
+package struct GovernanceAppendConflict: Error, CustomStringConvertible {
+    package var position: GovernanceLogPosition
+
+    package init(position: GovernanceLogPosition) { self.position = position }
+
+    package var description: String { "another gateway appended governance event \(position.sequence + 1) first" }
+}
+
 /// Where governance events are kept. The embedded store is a SQLite file in
-/// the storage directory; a shared store (PostgreSQL) implements the same
-/// protocol for several gateways.
+/// the storage directory (one writer: this process); a shared store
+/// (PostgreSQL) is appended to by several gateways, so an append names the
+/// position it was decided at and fails with GovernanceAppendConflict when
+/// another gateway got there first.
 package protocol GovernanceStore: AnyObject, Sendable {
-    /// Every event, oldest first.
-    func events() throws -> [GovernanceEvent]
-    /// Appends `event` durably (committed before it returns) and returns it
-    /// with its sequence number and hashes.
-    func append(_ event: GovernanceEvent) throws -> GovernanceEvent
+    /// Other processes append to this log too: the registry catches up
+    /// before deciding a change, and on a timer.
+    var isShared: Bool { get }
+    /// The events after `sequence` (0: every event), oldest first.
+    func events(after sequence: Int64) throws -> [GovernanceEvent]
+    /// Appends `event` as the next one after `position`, durably (committed
+    /// before it returns), and returns it with its sequence number and
+    /// hashes. Throws GovernanceAppendConflict when the log has moved past
+    /// `position`.
+    func append(_ event: GovernanceEvent, after position: GovernanceLogPosition) throws -> GovernanceEvent
     /// Recomputes the hash chain.
     func verify() throws -> ChainVerification
+}
+
+extension GovernanceStore {
+    package var isShared: Bool { false }
+
+    /// Every event, oldest first.
+    package func events() throws -> [GovernanceEvent] { try events(after: 0) }
+
+    /// Appends after whatever is last (tools and tests: one writer).
+    package func append(_ event: GovernanceEvent) throws -> GovernanceEvent {
+        let last = try events().last
+        return try append(event, after: last.map(GovernanceLogPosition.init(after:)) ?? .start)
+    }
 }
 
 /// What `verify` found.
@@ -81,7 +133,7 @@ package struct ChainVerification: Sendable, Equatable {
 
     /// Checks `rows` (sequence, at, actor, kind, subject, body as stored,
     /// previous hash, hash) in order.
-    package static func check(_ rows: [(Int64, Int64, String, String, String, String, String, String)]) -> ChainVerification {
+    package static func check(_ rows: [GovernanceEvent.StoredRow]) -> ChainVerification {
         var previous = ""
         var expectedSequence: Int64 = 1
         for row in rows {
@@ -107,142 +159,6 @@ package struct ChainVerification: Sendable, Equatable {
     }
 }
 
-/// Nothing persisted: for tests and for a gateway without a storage directory.
-package final class MemoryGovernanceStore: GovernanceStore, @unchecked Sendable {
-    private let lock = NIOLock()
-    private var log: [GovernanceEvent] = []
-
-    package init() {}
-
-    package func events() throws -> [GovernanceEvent] { lock.withLock { log } }
-
-    package func append(_ event: GovernanceEvent) throws -> GovernanceEvent {
-        lock.withLock {
-            var event = event
-            event.sequence = Int64(log.count + 1)
-            event.previousHash = log.last?.hash ?? ""
-            event.hash = GovernanceEvent.chainHash(previous: event.previousHash, sequence: event.sequence, at: event.at,
-                                                   actor: event.actor, kind: event.kind.rawValue, subject: event.subject,
-                                                   body: event.body.jsonString)
-            log.append(event)
-            return event
-        }
-    }
-
-    package func verify() throws -> ChainVerification {
-        lock.withLock {
-            ChainVerification.check(log.map { ($0.sequence, $0.at, $0.actor, $0.kind.rawValue, $0.subject, $0.body.jsonString,
-                                              $0.previousHash, $0.hash) })
-        }
-    }
-}
-
-/// `governance.sqlite` in the storage directory: one table of events,
-/// written with synchronous=FULL (a decision a person made must survive a
-/// power loss, and they are rare).
-package final class SQLiteGovernanceStore: GovernanceStore, @unchecked Sendable {
-    private let lock = NIOLock()
-    private let db: SQLiteDatabase
-
-    package static let fileName = "governance.sqlite"
-
-    package init(directory: String, readOnly: Bool = false) throws {
-        let path = directory + "/" + Self.fileName
-        if readOnly {
-            guard FileManager.default.fileExists(atPath: path) else { throw GovernanceError.notFound("no \(path)") }
-            db = try SQLiteDatabase(path: path, readOnly: true)
-            return
-        }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        db = try SQLiteDatabase(path: path, durability: .powerLossSafe)
-        try db.execute("""
-            CREATE TABLE IF NOT EXISTS governance_events (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                at INTEGER NOT NULL,
-                actor TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                subject TEXT NOT NULL,
-                body TEXT NOT NULL,
-                prev_hash TEXT NOT NULL DEFAULT '',
-                hash TEXT NOT NULL DEFAULT ''
-            )
-            """)
-        try chainUnchainedEvents()
-    }
-
-    /// A log written before events were chained (an early build of this
-    /// store) gets the columns, and its events their hashes, once.
-    private func chainUnchainedEvents() throws {
-        let columns = try db.query("PRAGMA table_info(governance_events)").compactMap { $0[1].string }
-        if !columns.contains("hash") {
-            try db.execute("ALTER TABLE governance_events ADD COLUMN prev_hash TEXT NOT NULL DEFAULT ''; "
-                           + "ALTER TABLE governance_events ADD COLUMN hash TEXT NOT NULL DEFAULT ''")
-        }
-        let unchained = try db.query("SELECT count(*) FROM governance_events WHERE hash = ''").first?[0].int64 ?? 0
-        guard unchained > 0 else { return }
-        try db.transaction {
-            var previous = ""
-            for row in try db.query("SELECT seq, at, actor, kind, subject, body, hash FROM governance_events ORDER BY seq") {
-                let sequence = row[0].int64 ?? 0
-                var hash = row[6].string ?? ""
-                if hash.isEmpty {
-                    hash = GovernanceEvent.chainHash(previous: previous, sequence: sequence, at: row[1].int64 ?? 0, actor: row[2].string ?? "",
-                                                     kind: row[3].string ?? "", subject: row[4].string ?? "", body: row[5].string ?? "")
-                    _ = try db.query("UPDATE governance_events SET prev_hash = ?, hash = ? WHERE seq = ?",
-                                     [.text(previous), .text(hash), .integer(sequence)])
-                }
-                previous = hash
-            }
-        }
-    }
-
-    package func events() throws -> [GovernanceEvent] {
-        try lock.withLock {
-            try db.query("SELECT seq, at, actor, kind, subject, body, prev_hash, hash FROM governance_events ORDER BY seq").map { row in
-                guard let kind = row[3].string.flatMap(GovernanceEvent.Kind.init(rawValue:)),
-                      let body = row[5].string.flatMap({ try? JSONValue.parse($0) }) else {
-                    throw GovernanceError.corrupt("governance event \(row[0].int64 ?? 0) cannot be read")
-                }
-                var event = GovernanceEvent(at: row[1].int64 ?? 0, actor: row[2].string ?? "", kind: kind,
-                                            subject: row[4].string ?? "", body: body)
-                event.sequence = row[0].int64 ?? 0
-                event.previousHash = row[6].string ?? ""
-                event.hash = row[7].string ?? ""
-                return event
-            }
-        }
-    }
-
-    package func append(_ event: GovernanceEvent) throws -> GovernanceEvent {
-        try lock.withLock {
-            try db.transaction {
-                let last = try db.query("SELECT seq, hash FROM governance_events ORDER BY seq DESC LIMIT 1").first
-                var stored = event
-                stored.sequence = (last?[0].int64 ?? 0) + 1
-                stored.previousHash = last?[1].string ?? ""
-                let body = event.body.jsonString
-                stored.hash = GovernanceEvent.chainHash(previous: stored.previousHash, sequence: stored.sequence, at: event.at,
-                                                        actor: event.actor, kind: event.kind.rawValue, subject: event.subject, body: body)
-                _ = try db.query("INSERT INTO governance_events (seq, at, actor, kind, subject, body, prev_hash, hash) "
-                                 + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                 [.integer(stored.sequence), .integer(event.at), .text(event.actor), .text(event.kind.rawValue),
-                                  .text(event.subject), .text(body), .text(stored.previousHash), .text(stored.hash)])
-                return stored
-            }
-        }
-    }
-
-    package func verify() throws -> ChainVerification {
-        try lock.withLock {
-            let rows = try db.query("SELECT seq, at, actor, kind, subject, body, prev_hash, hash FROM governance_events ORDER BY seq")
-            return ChainVerification.check(rows.map { row in
-                (row[0].int64 ?? 0, row[1].int64 ?? 0, row[2].string ?? "", row[3].string ?? "", row[4].string ?? "",
-                 row[5].string ?? "", row[6].string ?? "", row[7].string ?? "")
-            })
-        }
-    }
-}
-
 /// What the registry refuses, with the HTTP status the admin API answers.
 package enum GovernanceError: Error, Equatable, CustomStringConvertible {
     /// 400: the request is malformed (names the field).
@@ -255,10 +171,14 @@ package enum GovernanceError: Error, Equatable, CustomStringConvertible {
     case conflict(String)
     /// 500: the store cannot be read or written.
     case corrupt(String)
+    /// 503: the shared store (PostgreSQL) did not answer; nothing was
+    /// decided (or, after a timeout, the change may still show up: look
+    /// before retrying).
+    case unavailable(String)
 
     package var description: String {
         switch self {
-        case .invalid(let m), .forbidden(let m), .notFound(let m), .conflict(let m), .corrupt(let m): return m
+        case .invalid(let m), .forbidden(let m), .notFound(let m), .conflict(let m), .corrupt(let m), .unavailable(let m): return m
         }
     }
 
@@ -269,6 +189,7 @@ package enum GovernanceError: Error, Equatable, CustomStringConvertible {
         case .notFound: return 404
         case .conflict: return 409
         case .corrupt: return 500
+        case .unavailable: return 503
         }
     }
 }

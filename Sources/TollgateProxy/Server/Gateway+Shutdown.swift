@@ -21,6 +21,7 @@ extension Gateway {
         await listener.close()
         await reloader.close()
         expiryTask.withLockedValue { $0?.cancel() }
+        governanceRefresher.stop()
         let drained = (try? await inFlight.drained(by: .now() + grace, on: group.any()).get()) ?? false
         if !drained {
             logger.warning("shutdown grace period over; cutting the calls still in flight",
@@ -43,6 +44,7 @@ extension Gateway {
         await Self.blocking {
             self.services.counters.close()  // after the plugins: their last settles are committed
             self.services.alerts.close(timeoutMs: 2_000)  // after the plugins: alerts raised while they stop go out too
+            self.database?.close()  // last: the stores above no longer use it
         }
     }
 

@@ -11,6 +11,7 @@ import TollgateConfig
 import TollgateHost
 import TollgateUpstream
 import TollgateMockProvider
+import TollgatePostgres
 
 /// The running gateway: what serves and what it is made of. `serve` builds
 /// one and runs it as a GatewayService; `check-config` builds one and shuts
@@ -43,17 +44,32 @@ package final class Gateway: Sendable {
     /// Renewal reminders, grant and exception lapses, every 5 minutes (GrantExpiryNotifier).
     let expiryNotifier: GrantExpiryNotifier
     let expiryTask = NIOLockedValueBox<RepeatedTask?>(nil)
+    /// On a shared store: the other gateways' governance changes, every second.
+    let governanceRefresher: GovernanceRefresher
+    /// The shared database's pool (storage.backend postgres), closed last.
+    let database: PostgresStorage?
 
     /// Builds the first generation; throws PluginLoadError if a plugin
-    /// cannot be loaded or created.
-    package init(config: TollgateConfig, logger: Logger, eventLoopThreads: Int = Gateway.defaultEventLoopThreads) throws {
+    /// cannot be loaded or created. `storage`: the governance and outcome
+    /// stores (default: what `storage` in the config names, opened here —
+    /// with postgres, connected and migrated; an error says why not).
+    package init(config: TollgateConfig, logger: Logger, eventLoopThreads: Int = Gateway.defaultEventLoopThreads,
+                 storage: GatewayStorage? = nil) throws {
         self.logger = logger
         let metrics = GatewayMetrics()
         let alerts = AlertRouter(sinks: AlertRouter.sinks(for: config, logger: logger, poster: HTTPWebhookPoster.init), metrics: metrics)
-        services = HostServices(metrics: metrics, alerts: alerts, logger: logger, libraries: PluginLibraryCache(),
-                                counters: try CounterStore.journaled(config: config, logger: logger),
-                                governance: try GovernanceRegistry(store: SQLiteGovernanceStore(directory: config.storage.dir)),
-                                outcomes: try SQLiteOutcomeStore(directory: config.storage.dir))
+        let stores = try storage ?? GatewayStorage.open(config, logger: logger)
+        database = stores.database
+        do {
+            services = HostServices(metrics: metrics, alerts: alerts, logger: logger, libraries: PluginLibraryCache(),
+                                    counters: try CounterStore.journaled(config: config, logger: logger),
+                                    governance: try GovernanceRegistry(store: stores.governance),
+                                    outcomes: stores.outcomes)
+        } catch {
+            stores.database?.close()
+            throw error
+        }
+        governanceRefresher = GovernanceRefresher(registry: services.governance, logger: logger)
         hookTimers = HookTimers(metrics: metrics)
         expiryNotifier = GrantExpiryNotifier(registry: services.governance, counters: services.counters, alerts: alerts)
         recorder = CallRecorder(metrics: metrics, health: health, logger: logger)
@@ -69,6 +85,7 @@ package final class Gateway: Sendable {
         } catch {
             transports.shutdown()
             try? group.syncShutdownGracefully()
+            stores.database?.close()
             throw error
         }
     }
@@ -92,6 +109,7 @@ package final class Gateway: Sendable {
                 notifier.check(now: MonotonicClock.wallMicros() / 1_000_000)
             }
         }
+        governanceRefresher.start(on: group.next())
         return try await listener.start(host: host ?? server.host, port: port ?? server.port,
                                         overridden: host != nil || port != nil) { [self] in HTTPServerHandler(gateway: self) }
     }

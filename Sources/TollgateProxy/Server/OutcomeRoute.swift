@@ -38,6 +38,9 @@ package enum OutcomeRoute {
                 case .failure(OutcomeStoreError.closed(let message)):
                     writer.value.sendError(GatewayError(status: 503, type: "api_error", code: "shutting_down", message: message),
                                      dialect: .unrouted)
+                case .failure(OutcomeStoreError.unavailable(let message)):
+                    writer.value.sendError(GatewayError(status: 503, type: "api_error", code: "storage_unavailable", message: message),
+                                     dialect: .unrouted)
                 case .failure(let error):
                     writer.value.sendError(.internalError("The outcome could not be stored: \(error). Nothing was recorded; send it again."),
                                      dialect: .unrouted)

@@ -137,6 +137,9 @@ extension AdminRoutes {
                 case .failure(let error as GovernanceError):
                     writer.value.sendError(GatewayError(status: error.status, type: error.status == 400 ? "invalid_request_error" : "api_error",
                                                         message: error.description), dialect: .unrouted)
+                case .failure(OutcomeStoreError.unavailable(let message)):
+                    writer.value.sendError(GatewayError(status: 503, type: "api_error", code: "storage_unavailable", message: message),
+                                           dialect: .unrouted)
                 case .failure(let error):
                     writer.value.sendError(.internalError("The report failed: \(error)"), dialect: .unrouted)
                 }

@@ -1,3 +1,5 @@
+import Foundation
+import NIOCore
 import NIOHTTP1
 import TollgateSupport
 import TollgateJSON
@@ -94,14 +96,16 @@ extension AdminRoutes {
     }
 
     private static func perform(_ request: RoutedRequest, actor: GovernanceActor, created: Bool = false, bodyOptional: Bool = false,
-                                _ change: (JSONValue) throws -> JSONValue) {
+                                _ change: @escaping (JSONValue) throws -> JSONValue) {
         performGovernance(request, actor: actor, created: created, bodyOptional: bodyOptional, change)
     }
 
     /// Reads the JSON body, runs `change`, answers its result (201 when it
     /// created something, or what `status` says) or the registry's refusal.
+    /// On a shared store (PostgreSQL) the change waits on the database, so
+    /// it runs off the event loop, which serves other calls meanwhile.
     static func performGovernance(_ request: RoutedRequest, actor: GovernanceActor, created: Bool = false, bodyOptional: Bool = false,
-                                  _ change: (JSONValue) throws -> JSONValue, status: ((JSONValue) -> Int)? = nil) {
+                                  _ change: @escaping (JSONValue) throws -> JSONValue, status: ((JSONValue) -> Int)? = nil) {
         let bytes = request.body.map { Array($0.readableBytesView) } ?? []
         let body: JSONValue
         if bytes.isEmpty, bodyOptional {
@@ -116,12 +120,27 @@ extension AdminRoutes {
             return request.writer.sendError(.permission("Credential '\(credential.id)' is a viewer: it reads, it changes nothing.",
                                                         code: "read_only_credential"), dialect: .unrouted)
         }
-        do {
-            let answer = try change(body)
+        guard request.gateway.services.governance.isShared else {
+            return answer(request, Result { try change(body) }, created: created, status: status)
+        }
+        let eventLoop = request.eventLoop
+        let bound = NIOLoopBound((request, status), eventLoop: eventLoop)
+        let work = GovernanceChange(run: change)
+        DispatchQueue.global().async {
+            let result = Result { try work.run(body) }
+            eventLoop.execute {
+                answer(bound.value.0, result, created: created, status: bound.value.1)
+            }
+        }
+    }
+
+    private static func answer(_ request: RoutedRequest, _ result: Result<JSONValue, Error>, created: Bool, status: ((JSONValue) -> Int)?) {
+        switch result {
+        case .success(let answer):
             send(request, status?(answer) ?? (created ? 201 : 200), answer)
-        } catch let error as GovernanceError {
+        case .failure(let error as GovernanceError):
             request.writer.sendError(gatewayError(error), dialect: .unrouted)
-        } catch {
+        case .failure(let error):
             request.writer.sendError(.internalError("\(error)"), dialect: .unrouted)
         }
     }
@@ -133,6 +152,7 @@ extension AdminRoutes {
         case .notFound(let m): return .notFound(m)
         case .conflict(let m): return GatewayError(status: 409, type: "invalid_request_error", code: "governance_conflict", message: m)
         case .corrupt(let m): return .internalError(m)
+        case .unavailable(let m): return GatewayError(status: 503, type: "api_error", code: "storage_unavailable", message: m)
         }
     }
 
@@ -185,4 +205,10 @@ extension AdminRoutes {
             ("status", .string(revocation == nil ? "active" : "revoked")), ("revocation", revocation.map { .string($0) } ?? .null),
         ]))
     }
+}
+
+/// A change handed to a dispatch thread: it runs there once, alone, and
+/// touches only the registry (which has its own locks) and values.
+private struct GovernanceChange: @unchecked Sendable {
+    let run: (JSONValue) throws -> JSONValue
 }

@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TollgateConfig
+import TollgateHost
+import TollgateJSON
+
+/// `tollgate migrate --from-sqlite DIR`: copies an embedded gateway's
+/// governance log (governance.sqlite: every event with its sequence number
+/// and hashes, so the chain carries over unchanged) and its outcomes
+/// (outcomes.sqlite, with their ids) into an empty PostgreSQL store, in one
+/// transaction, then verifies the copied chain. Refuses a database that
+/// already holds events or outcomes: an import happens once.
+package enum SQLiteImport {
+    package struct Report: Sendable, Equatable {
+        package var events = 0
+        /// The last event's hash, the same on both sides.
+        package var lastHash = ""
+        package var outcomes = 0
+        /// Files in DIR this slice does not move (they stay where they are).
+        package var notCopied: [String] = []
+    }
+
+    /// Rows per INSERT: a few round trips for a large table, and well
+    /// under the protocol's 65,535 parameters.
+    static let batchRows = 500
+
+    package static func run(from directory: String, into storage: PostgresStorage) throws -> Report {
+        var report = Report()
+        let governanceFile = directory + "/" + SQLiteGovernanceStore.fileName
+        let outcomesFile = directory + "/" + SQLiteOutcomeStore.fileName
+        let files = FileManager.default
+        guard files.fileExists(atPath: governanceFile) || files.fileExists(atPath: outcomesFile) else {
+            throw PostgresStorageError.schema("\(directory) has neither \(SQLiteGovernanceStore.fileName) nor "
+                + "\(SQLiteOutcomeStore.fileName): nothing to copy (is it the gateway's storage.dir?)")
+        }
+        var events: [GovernanceEvent.StoredRow] = []
+        if files.fileExists(atPath: governanceFile) {
+            let source = try SQLiteGovernanceStore(directory: directory, readOnly: true)
+            // As stored: the body's text is what was hashed, copied as is.
+            events = try source.storedRows()
+            let check = ChainVerification.check(events)
+            guard check.intact else {
+                throw PostgresStorageError.schema("\(governanceFile): the hash chain is broken at event \(check.firstBroken ?? 0) "
+                    + "(\(check.problem ?? "")); a broken log is not copied: see `tollgate exceptions verify --storage \(directory)`")
+            }
+        }
+        let outcomes = files.fileExists(atPath: outcomesFile) ? try SQLiteOutcomeStore(directory: directory, readOnly: true).records() : []
+
+        let governance = PostgresGovernanceStore(storage: storage)
+        let existing = (events: try governance.count(), outcomes: try PostgresOutcomeStore(storage: storage).count())
+        guard existing.events == 0, existing.outcomes == 0 else {
+            throw PostgresStorageError.schema("\(storage.target) already holds \(existing.events) governance event(s) and "
+                + "\(existing.outcomes) outcome(s): --from-sqlite copies into an empty store only, so nothing is imported twice")
+        }
+        let rows = events
+        try storage.blocking("copy the SQLite state", timeout: .minutes(30)) { client in
+            try await client.withTransaction(logger: storage.logger) { connection in
+                // Two importers at once: the second waits here, then finds rows.
+                try await connection.query("LOCK TABLE tollgate_governance_events, tollgate_outcomes IN EXCLUSIVE MODE",
+                                           logger: storage.logger)
+                let count = try await connection.query("SELECT (SELECT count(*) FROM tollgate_governance_events) + (SELECT count(*) FROM tollgate_outcomes)",
+                                                       logger: storage.logger).collect().first?.decode(Int64.self) ?? 0
+                guard count == 0 else { throw PostgresStorageError.schema("\(storage.target) was filled by another import meanwhile") }
+                for start in stride(from: 0, to: rows.count, by: batchRows) {
+                    try await connection.query(insertEvents(rows[start..<min(start + batchRows, rows.count)]), logger: storage.logger)
+                }
+                for start in stride(from: 0, to: outcomes.count, by: batchRows) {
+                    try await connection.query(try insertOutcomes(outcomes[start..<min(start + batchRows, outcomes.count)]),
+                                               logger: storage.logger)
+                }
+                // New outcomes number on after the copied ones.
+                try await connection.query("""
+                    SELECT setval(pg_get_serial_sequence('tollgate_outcomes', 'id'), COALESCE(max(id), 0) + 1, false) FROM tollgate_outcomes
+                    """, logger: storage.logger)
+            }
+        }
+        let copied = try governance.verify()
+        guard copied.intact, copied.events == events.count, try governance.events().last?.hash ?? "" == events.last?.7 ?? "" else {
+            throw PostgresStorageError.schema("the copied governance log does not verify (\(copied.problem ?? "the events differ")): "
+                + "the import is in the database; drop its tables' rows and run it again")
+        }
+        report.events = events.count
+        report.lastHash = events.last?.7 ?? ""
+        report.outcomes = outcomes.count
+        let later = ["counters.db": "the counters (spent and reservations)", "ledger.sqlite": "the ledger"]
+        for (file, what) in later.sorted(by: { $0.key < $1.key }) where files.fileExists(atPath: directory + "/" + file) {
+            report.notCopied.append("\(file) (\(what))")
+        }
+        return report
+    }
+
+    private static func insertEvents(_ events: ArraySlice<GovernanceEvent.StoredRow>) -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: events.count * 8)
+        var rows: [String] = []
+        for (i, event) in events.enumerated() {
+            let base = i * 8
+            rows.append("(" + (1...8).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+            let (sequence, at, actor, kind, subject, body, previous, hash) = event
+            bindings.append(sequence)
+            bindings.append(at)
+            bindings.append(actor)
+            bindings.append(kind)
+            bindings.append(subject)
+            bindings.append(body)
+            bindings.append(previous)
+            bindings.append(hash)
+        }
+        return PostgresQuery(unsafeSQL: "INSERT INTO tollgate_governance_events (seq, at, actor, kind, subject, body, prev_hash, hash) VALUES "
+                             + rows.joined(separator: ", "), binds: bindings)
+    }
+
+    private static func insertOutcomes(_ outcomes: ArraySlice<OutcomeRecord>) throws -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: outcomes.count * 12)
+        var rows: [String] = []
+        for (i, outcome) in outcomes.enumerated() {
+            guard let id = Int64(outcome.id.dropFirst("out_".count)) else {
+                throw PostgresStorageError.schema("outcome '\(outcome.id)' has no row number")
+            }
+            let base = i * 12
+            rows.append("(" + (1...12).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+            bindings.append(id)
+            bindings.append(outcome.atMicros)
+            bindings.append(outcome.receivedAtMicros)
+            bindings.append(outcome.org)
+            bindings.append(outcome.team)
+            bindings.append(outcome.feature)
+            bindings.append(outcome.keyID)
+            bindings.append(outcome.metric)
+            bindings.append(outcome.count)
+            bindings.append(JSONValue.array(outcome.requestIDs.map(JSONValue.string)).jsonString)
+            bindings.append(JSONValue.array(outcome.grantIDs.map(JSONValue.string)).jsonString)
+            bindings.append(outcome.grantOwner)
+        }
+        return PostgresQuery(unsafeSQL: """
+            INSERT INTO tollgate_outcomes (id, ts_us, received_us, org, team, feature, key_id, metric, count, request_ids, grant_ids, grant_owner)
+            VALUES
+            """ + " " + rows.joined(separator: ", "), binds: bindings)
+    }
+}

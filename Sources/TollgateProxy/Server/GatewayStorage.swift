@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import TollgateConfig
+import TollgateHost
+import TollgatePostgres
+
+/// Where the gateway keeps the state several gateways can share, picked by
+/// `storage.backend`: governance.sqlite and outcomes.sqlite in the storage
+/// directory, or PostgreSQL (docs/operations.md#postgresql). The counters,
+/// the ledger and the anomaly history stay in the storage directory either
+/// way, for now.
+package struct GatewayStorage: Sendable {
+    package var governance: GovernanceStore
+    package var outcomes: OutcomeStore
+    /// The connection pool, closed after the stores at shutdown (postgres).
+    package var database: PostgresStorage?
+
+    /// Opens the configured stores. With postgres: connects (an unset URL
+    /// variable or an unreachable database is an error that says so) and,
+    /// when `migrate` is set, brings the schema up to date first.
+    package static func open(_ config: TollgateConfig, logger: Logger, migrate: Bool = true,
+                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GatewayStorage {
+        switch config.storage.backend {
+        case .sqlite:
+            return GatewayStorage(governance: try SQLiteGovernanceStore(directory: config.storage.dir),
+                                  outcomes: try SQLiteOutcomeStore(directory: config.storage.dir), database: nil)
+        case .postgres:
+            let database = try PostgresStorage.open(config.storage, logger: logger, migrate: migrate, environment: environment)
+            return GatewayStorage(governance: PostgresGovernanceStore(storage: database), outcomes: PostgresOutcomeStore(storage: database),
+                                  database: database)
+        }
+    }
+
+    /// What check-config looks at: the configured stores, never changed —
+    /// with postgres, the database when the URL variable is set (it must
+    /// answer) and its schema is current; otherwise nothing, with a warning
+    /// saying why (serve would refuse an unset variable; it applies
+    /// pending migrations itself).
+    package static func openForCheck(_ config: TollgateConfig, logger: Logger,
+                                     environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> (GatewayStorage, warnings: [String]) {
+        guard config.storage.backend == .postgres else { return (try open(config, logger: logger), []) }
+        guard config.storage.databaseURL(environment: environment) != nil else {
+            return (.memory, ["storage.url_env: \(config.storage.urlEnv) is unset or empty here, so the database was not "
+                + "checked; serve refuses to start without it"])
+        }
+        let database = try PostgresStorage.open(config.storage, logger: logger, migrate: false, environment: environment)
+        let applied = Set(try PostgresMigrator.appliedVersions(database))
+        let pending = PostgresMigration.all.filter { !applied.contains($0.version) }
+        guard pending.isEmpty else {
+            database.close()
+            return (.memory, ["\(database.target): \(pending.count) schema migration(s) not applied yet "
+                + "(serve applies them at start, or run `tollgate migrate --config FILE`)"])
+        }
+        return (GatewayStorage(governance: PostgresGovernanceStore(storage: database), outcomes: PostgresOutcomeStore(storage: database),
+                               database: database), [])
+    }
+
+    /// Nothing kept: check-config without a database to look at.
+    package static var memory: GatewayStorage {
+        GatewayStorage(governance: MemoryGovernanceStore(), outcomes: MemoryOutcomeStore(), database: nil)
+    }
+}
