@@ -47,7 +47,7 @@ extension GovernanceRegistry {
                 // follow the one we applied last means the log was rewritten.
                 guard event.sequence == position.sequence + 1, event.previousHash == position.hash else {
                     throw GovernanceError.corrupt("governance event \(event.sequence) does not follow event \(position.sequence) as this "
-                        + "gateway replayed it: the shared log was changed; run `tollgate exceptions verify --config FILE --storage`")
+                        + "gateway replayed it: the shared log was changed; run `tollgate exceptions verify --config FILE`")
                 }
                 apply(event)
             }
