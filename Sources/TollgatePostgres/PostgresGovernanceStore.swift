@@ -61,7 +61,7 @@ package final class PostgresGovernanceStore: GovernanceStore, Sendable {
         // registry replayed (the log was rewritten under it).
         guard inserted else {
             throw GovernanceError.corrupt("governance event \(position.sequence) in the database is not the one this gateway "
-                + "replayed: run `tollgate exceptions verify --config FILE --storage`")
+                + "replayed: run `tollgate exceptions verify --config FILE`")
         }
         return stored
     }
