@@ -11,60 +11,8 @@ import TollgateSQLite
 @testable import TollgateProxy
 import TollgateUnits
 
-/// A ledger file with hand-made rows, in the real schema, for report tests.
-final class ReportTestLedger {
-    struct Row {
-        var ts: Int64
-        var team: String? = "payments"
-        var feature: String? = nil
-        var model: String? = "small"
-        var modelRequested = "small"
-        var tokensIn: Int64 = 0
-        var tokensOut: Int64 = 0
-        var tokensCached: Int64 = 0
-        var cost: Int64 = 0
-        var estimated = false
-        var outcome = "success"
-        var tags = "{}"
-        /// The grant path, root first.
-        var grants: [String] = []
-        var grantOwner: String? = nil
-    }
-
-    let path: String
-    let db: SQLiteDatabase
-    private var next = 0
-
-    init() throws {
-        path = "/tmp/tollgate-report-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sqlite"
-        db = try SQLiteDatabase(path: path)
-        try db.execute(LedgerFile.createStatements)
-    }
-
-    deinit {
-        for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
-    }
-
-    func insert(_ rows: [Row]) throws {
-        let statement = try db.prepare("""
-            INSERT INTO ledger (ts_us, request_id, org, team, feature, model_requested, model_served, tokens_in,
-              tokens_out, tokens_cached, cost_nanos, usage_estimated, outcome, tags, grant_ids, grant_owner)
-            VALUES (?1, ?2, 'acme', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-            """)
-        try db.transaction {
-            for row in rows {
-                next += 1
-                try statement.run([.integer(row.ts), .text("req-\(next)"), row.team.map(SQLiteValue.text) ?? .null,
-                                   row.feature.map(SQLiteValue.text) ?? .null, .text(row.modelRequested),
-                                   row.model.map(SQLiteValue.text) ?? .null, .integer(row.tokensIn),
-                                   .integer(row.tokensOut), .integer(row.tokensCached), .integer(row.cost),
-                                   .integer(row.estimated ? 1 : 0), .text(row.outcome), .text(row.tags),
-                                   .text("[" + row.grants.map { "\"\($0)\"" }.joined(separator: ",") + "]"),
-                                   row.grantOwner.map(SQLiteValue.text) ?? .null])
-            }
-        }
-    }
-}
+/// The spend report tests use the finance tests' ledger.
+typealias ReportTestLedger = FinanceTestLedger
 
 final class ReportQueryTests: XCTestCase {
     let day1 = Int64(1_793_491_200) * 1_000_000  // 2026-11-01
