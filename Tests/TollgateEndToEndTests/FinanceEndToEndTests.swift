@@ -158,6 +158,9 @@ final class FinanceEndToEndTests: XCTestCase {
         XCTAssertEqual(try admin("GET", "/admin/finance/chargeback", as: TestConfig.prodKey).status, 403)
         let badPeriod = try admin("GET", "/admin/finance/chargeback?period=2026-13", as: Self.viewerSecret)
         XCTAssertEqual(badPeriod.status, 400, badPeriod.text)
+        let badGrouping = try admin("GET", "/admin/finance/chargeback?by=nope", as: Self.viewerSecret)
+        XCTAssertEqual(badGrouping.status, 400, badGrouping.text)
+        XCTAssertEqual((try json(badGrouping)["error"] as? [String: Any])?["param"] as? String, "by", badGrouping.text)
     }
 
     func admin(_ method: String, _ path: String, as credential: String, _ json: String? = nil) throws -> HTTPResponse {

@@ -34,12 +34,14 @@ extension AdminRoutes {
                 forecastJSON(try registry.submitForecast(body, by: actor))
             }
         case (.GET, "/admin/finance/chargeback"):
+            let by = request.queryValue("by") ?? "team"
+            guard let grouping = ChargebackReport.Grouping(rawValue: by) else {
+                request.writer.sendError(.invalidField("by", "by: one of \(ChargebackReport.Grouping.names), got '\(by)'."),
+                                         dialect: .unrouted)
+                return true
+            }
             report(request, generation, actor: actor) { inputs in
-                let by = request.queryValue("by") ?? "team"
-                guard let grouping = ChargebackReport.Grouping(rawValue: by) else {
-                    throw GovernanceError.invalid("by: one of \(ChargebackReport.Grouping.names), got '\(by)'")
-                }
-                return try ChargebackReport.run(config: inputs.config, grants: registry.current.table, ledgerPath: inputs.ledger,
+                try ChargebackReport.run(config: inputs.config, grants: registry.current.table, ledgerPath: inputs.ledger,
                                                 period: inputs.period, by: grouping, scope: inputs.scope,
                                                 outcomes: request.gateway.services.outcomes.totals).table
             }
@@ -135,8 +137,7 @@ extension AdminRoutes {
                 case .success(let (contentType, headers, body)):
                     writer.value.send(status: 200, headers: [("content-type", contentType)] + headers, body: body)
                 case .failure(let error as GovernanceError):
-                    writer.value.sendError(GatewayError(status: error.status, type: error.status == 400 ? "invalid_request_error" : "api_error",
-                                                        message: error.description), dialect: .unrouted)
+                    writer.value.sendError(gatewayError(error), dialect: .unrouted)
                 case .failure(OutcomeStoreError.unavailable(let message)):
                     writer.value.sendError(GatewayError(status: 503, type: "api_error", code: "storage_unavailable", message: message),
                                            dialect: .unrouted)
