@@ -18,8 +18,7 @@ package struct PostgresMigration: Sendable {
 }
 
 extension PostgresMigration {
-    /// Every step this build knows, oldest first. The counters and the
-    /// ledger come in later steps.
+    /// Every step this build knows, oldest first.
     package static let all: [PostgresMigration] = [
         PostgresMigration(version: 1, name: "governance_events", statements: [
             // `body` is the JSON exactly as hashed: text, never jsonb (which
@@ -56,6 +55,7 @@ extension PostgresMigration {
             """,
             "CREATE INDEX tollgate_outcomes_ts ON tollgate_outcomes (ts_us)",
         ]),
+        PostgresMigration(version: 3, name: "counters", statements: PostgresCounterSchema.statements),
     ]
 }
 

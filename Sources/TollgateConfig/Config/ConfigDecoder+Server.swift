@@ -90,7 +90,7 @@ extension ConfigDecoder {
     func decodeStorage(_ node: YAMLNode?) -> StorageConfig {
         var storage = StorageConfig(dir: Self.resolve("./tollgate-data", against: baseDirectory))
         guard let node, let f = fields(node, context: "storage", expected: "the storage settings (a mapping)",
-                                       allowed: ["backend", "dir", "url_env", "pool_size"]) else { return storage }
+                                       allowed: ["backend", "dir", "url_env", "pool_size", "reclaim_after"]) else { return storage }
         if let dir = f["dir"], let path = path(dir, what: "storage.dir") { storage.dir = path }
         if let backend = f["backend"], let chosen = choice(backend, StorageConfig.Backend.self, what: "storage.backend") {
             storage.backend = chosen
@@ -99,10 +99,14 @@ extension ConfigDecoder {
         if let n = f["pool_size"], let v = integer(n, expected: "storage.pool_size (connections per gateway, 1 to 1000)", range: 1...1000) {
             storage.poolSize = Int(v)
         }
+        if let n = f["reclaim_after"], let v = integer(n, expected: "storage.reclaim_after (seconds before a silent gateway's "
+                                                           + "reservations are reclaimed, 2 to 3600)", range: 2...3600) {
+            storage.reclaimAfterSeconds = Int(v)
+        }
         // A URL or pool for SQLite is a forgotten `backend: postgres`, not
         // something to ignore.
         if storage.backend == .sqlite, f["backend"] == nil || f["backend"]?.scalar?.text == "sqlite" {
-            for key in ["url_env", "pool_size"] {
+            for key in ["url_env", "pool_size", "reclaim_after"] {
                 if let value = f[key] {
                     fail(value, "storage.\(key) is for backend: postgres, and this storage is sqlite (the default); "
                         + "add `backend: postgres` or remove \(key)")

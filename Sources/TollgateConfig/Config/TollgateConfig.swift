@@ -127,6 +127,10 @@ package struct StorageConfig: Sendable, Equatable {
     package var urlEnv = StorageConfig.defaultURLEnv
     /// postgres: connections per gateway process, at most.
     package var poolSize = 10
+    /// postgres: a gateway that has not been heard from for this long is
+    /// taken for dead and its open reservations are given back
+    /// (docs/operations.md#the-bound-across-replicas).
+    package var reclaimAfterSeconds = 10
 
     package static let defaultURLEnv = "TOLLGATE_DATABASE_URL"
 

@@ -88,6 +88,23 @@ package struct CounterCell: Equatable {
         }
     }
 
+    /// Takes the shared store's numbers for the window of `anchor` (a
+    /// shared counter's cell is a cache of them). A `minute` counter's
+    /// spent becomes `buckets` when given, else one bucket at `anchor`.
+    mutating func mirror(_ numbers: SharedNumbers, anchor: Int64, nowMs: Int64, buckets: [SharedBucket]? = nil) {
+        reserved = numbers.reserved
+        switch spec.window {
+        case .minute:
+            minute = MinuteBuckets()
+            let now = UTCCalendar.floorDiv(nowMs, 1000)
+            for bucket in buckets ?? [SharedBucket(second: anchor, amount: numbers.spent)] {
+                minute.add(bucket.amount, at: bucket.second, now: now)
+            }
+        default:
+            if anchor == windowStart { spent = numbers.spent }
+        }
+    }
+
     func state(nowMs: Int64, refusedAmount: Int64? = nil) -> CounterState {
         let spentNow = spentNow(nowMs: nowMs)
         var state = CounterState(limit: spec.limit, spent: spentNow, reserved: reserved, windowStart: windowStart,

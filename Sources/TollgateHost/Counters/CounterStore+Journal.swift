@@ -11,7 +11,7 @@ import TollgateSQLite
 /// (SpentJournal), so budgets survive a restart. Built once at start; a
 /// reload keeps it.
 extension CounterStore {
-    static let journalFileName = "counters.db"
+    package static let journalFileName = "counters.db"
 
     package static func journaled(config: TollgateConfig, logger: Logger) throws -> CounterStore {
         let dir = config.storage.dir

@@ -33,6 +33,8 @@ package struct Reservation {
         var anchor: Int64
     }
     var holds: [Hold]
+    /// The same holds as the shared store knows them (shared counters).
+    var shared: [SharedHold]?
 }
 
 /// Open reservations whose id falls in this shard.
@@ -66,6 +68,7 @@ extension CounterStore {
             throw CounterStoreError.invalid("one ceiling >= 0 per item")
         }
         guard let ordered = orderedSlots(items.map(\.counter)) else { throw CounterStoreError.invalid("unknown counter id") }
+        if let shared { return try sharedReserve(items, ceilings: ceilings, force: force, ordered: ordered, backend: shared) }
         let now = clock()
         for entry in ordered { entry.slot.lock.lock() }
         defer { for entry in ordered.reversed() { entry.slot.lock.unlock() } }
@@ -116,6 +119,9 @@ extension CounterStore {
         guard let taken = shard.take(reservation) else {
             throw CounterStoreError.notFound("no open reservation \(reservation)")
         }
+        if let holds = taken.shared {
+            return try sharedClose(id: sharedID(reservation), holds: holds, actual: actual)
+        }
         var entries: [SpentEntry] = []
         close(taken) { index, hold, cell, now in
             cell.spend(actual[index], anchor: hold.anchor, nowMs: now)
@@ -131,6 +137,10 @@ extension CounterStore {
     @discardableResult
     package func release(_ reservation: UInt64) -> Bool {
         guard let taken = shard(reservation).take(reservation) else { return false }
+        if let holds = taken.shared {
+            _ = try? sharedClose(id: sharedID(reservation), holds: holds, actual: nil)
+            return true
+        }
         close(taken) { _, _, _, _ in }
         return true
     }
@@ -140,6 +150,7 @@ extension CounterStore {
     package func add(_ counter: UInt32, amount: Int64) throws -> SpentUpdate {
         guard amount >= 0 else { throw CounterStoreError.invalid("negative amount") }
         guard let slot = orderedSlots([counter])?.first?.slot else { throw CounterStoreError.invalid("unknown counter id") }
+        if shared != nil { return try sharedAdd(slot, amount: amount) }
         let now = clock()
         let entry: SpentEntry? = slot.lock.withLock {
             slot.cell.roll(nowMs: now)

@@ -40,6 +40,11 @@ package final class CounterStore: @unchecked Sendable {
 
     let clock: Clock
     package let persistence: SpentPersistence?
+    /// Set when several gateways share the counters (PostgreSQL): every
+    /// reserve and close is decided there, and the cells are a cache of its
+    /// numbers (CounterStore+Shared.swift).
+    package let shared: SharedCounterBackend?
+    let outbox: SharedCloseOutbox?
     private let slots = SlotTable()
     private let registryLock = NIOLock()
     private var idsByName: [String: UInt32] = [:]
@@ -50,6 +55,17 @@ package final class CounterStore: @unchecked Sendable {
     package init(clock: @escaping Clock = CounterStore.systemClock, persistence: SpentPersistence? = nil) {
         self.clock = clock
         self.persistence = persistence
+        shared = nil
+        outbox = nil
+    }
+
+    /// A store whose counters live in `shared`; closes the shared store
+    /// cannot take wait in `outbox` (retried by `refreshShared`).
+    package init(clock: @escaping Clock = CounterStore.systemClock, shared: SharedCounterBackend, outbox: SharedCloseOutbox) {
+        self.clock = clock
+        persistence = nil
+        self.shared = shared
+        self.outbox = outbox
     }
 
     // MARK: declare and read
@@ -93,7 +109,9 @@ package final class CounterStore: @unchecked Sendable {
         return slot.lock.withLock { slot.cell.spec }
     }
 
-    /// A counter's numbers now; nil for an unknown id.
+    /// A counter's numbers now; nil for an unknown id. Shared counters:
+    /// as of the last round trip that touched the counter, or the last
+    /// refresh (at most `refreshShared`'s interval old).
     package func state(_ id: UInt32) -> CounterState? {
         guard let slot = slots.slot(id) else { return nil }
         let now = clock()
@@ -103,6 +121,13 @@ package final class CounterStore: @unchecked Sendable {
                 return cell.state(nowMs: now)
             }
         }
+    }
+
+    /// Every declared counter's id, spec and cell, one at a time under its
+    /// lock.
+    func forEachSlot(_ body: (UInt32, CounterSlot) -> Void) {
+        let ids = registryLock.withLock { Array(idsByName.values) }
+        for id in ids.sorted() { if let slot = slots.slot(id) { body(id, slot) } }
     }
 
     /// Every counter whose name starts with `prefix`, by name.
@@ -126,12 +151,15 @@ package final class CounterStore: @unchecked Sendable {
     package func close() {
         if closed.exchange(true, ordering: .acquiringAndReleasing) { return }
         persistence?.close()
+        shared?.leave()
     }
 
     // MARK: internals shared by the operations
 
     /// The slots of `ids`, deduplicated and in id order (the lock order);
     /// nil if an id is unknown.
+    func slot(_ id: UInt32) -> CounterSlot? { slots.slot(id) }
+
     func orderedSlots(_ ids: [UInt32]) -> [(id: UInt32, slot: CounterSlot)]? {
         var unique = ids
         unique.sort()

@@ -120,6 +120,11 @@ private func reserve(_ function: HostFunction, _ host: OpaquePointer?, _ ids: Un
             if let refusedStateOut { write(state, to: refusedStateOut) }
             return REFUSED
         }
+    } catch CounterStoreError.unavailable(let why) {
+        // The shared counter store did not answer: the plugin's fail
+        // policy decides (the budget plugin's: refuse, 503).
+        host.logger.error("counter reserve: \(why)")
+        return UNAVAILABLE
     } catch {
         return INVALID
     }

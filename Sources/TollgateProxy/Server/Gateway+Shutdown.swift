@@ -21,7 +21,7 @@ extension Gateway {
         await listener.close()
         await reloader.close()
         expiryTask.withLockedValue { $0?.cancel() }
-        governanceRefresher.stop()
+        sharedStateRefresher.stop()
         let drained = (try? await inFlight.drained(by: .now() + grace, on: group.any()).get()) ?? false
         if !drained {
             logger.warning("shutdown grace period over; cutting the calls still in flight",

@@ -44,8 +44,9 @@ package final class Gateway: Sendable {
     /// Renewal reminders, grant and exception lapses, every 5 minutes (GrantExpiryNotifier).
     let expiryNotifier: GrantExpiryNotifier
     let expiryTask = NIOLockedValueBox<RepeatedTask?>(nil)
-    /// On a shared store: the other gateways' governance changes, every second.
-    let governanceRefresher: GovernanceRefresher
+    /// On shared storage: the other gateways' governance changes and the
+    /// shared counters' upkeep, every second.
+    let sharedStateRefresher: SharedStateRefresher
     /// The shared database's pool (storage.backend postgres), closed last.
     let database: PostgresStorage?
 
@@ -62,14 +63,16 @@ package final class Gateway: Sendable {
         database = stores.database
         do {
             services = HostServices(metrics: metrics, alerts: alerts, logger: logger, libraries: PluginLibraryCache(),
-                                    counters: try CounterStore.journaled(config: config, logger: logger),
+                                    counters: stores.counters,
                                     governance: try GovernanceRegistry(store: stores.governance),
                                     outcomes: stores.outcomes)
         } catch {
             stores.database?.close()
             throw error
         }
-        governanceRefresher = GovernanceRefresher(registry: services.governance, logger: logger)
+        sharedStateRefresher = SharedStateRefresher(jobs: SharedStateRefresher.jobs(for: services,
+                                                                                     reclaimAfterSeconds: config.storage.reclaimAfterSeconds),
+                                                    logger: logger)
         hookTimers = HookTimers(metrics: metrics)
         expiryNotifier = GrantExpiryNotifier(registry: services.governance, counters: services.counters, alerts: alerts)
         recorder = CallRecorder(metrics: metrics, health: health, logger: logger)
@@ -109,7 +112,7 @@ package final class Gateway: Sendable {
                 notifier.check(now: MonotonicClock.wallMicros() / 1_000_000)
             }
         }
-        governanceRefresher.start(on: group.next())
+        sharedStateRefresher.start(on: group.next())
         return try await listener.start(host: host ?? server.host, port: port ?? server.port,
                                         overridden: host != nil || port != nil) { [self] in HTTPServerHandler(gateway: self) }
     }

@@ -5,13 +5,15 @@ import TollgateHost
 import TollgatePostgres
 
 /// Where the gateway keeps the state several gateways can share, picked by
-/// `storage.backend`: governance.sqlite and outcomes.sqlite in the storage
-/// directory, or PostgreSQL (docs/operations.md#postgresql). The counters,
-/// the ledger and the anomaly history stay in the storage directory either
-/// way, for now.
+/// `storage.backend`: governance.sqlite, outcomes.sqlite and counters.db in
+/// the storage directory, or PostgreSQL (docs/operations.md#postgresql),
+/// where the counters keep only their outbox (settles waiting for the
+/// database) in the directory. The anomaly history stays in the storage
+/// directory either way.
 package struct GatewayStorage: Sendable {
     package var governance: GovernanceStore
     package var outcomes: OutcomeStore
+    package var counters: CounterStore
     /// The connection pool, closed after the stores at shutdown (postgres).
     package var database: PostgresStorage?
 
@@ -23,12 +25,30 @@ package struct GatewayStorage: Sendable {
         switch config.storage.backend {
         case .sqlite:
             return GatewayStorage(governance: try SQLiteGovernanceStore(directory: config.storage.dir),
-                                  outcomes: try SQLiteOutcomeStore(directory: config.storage.dir), database: nil)
+                                  outcomes: try SQLiteOutcomeStore(directory: config.storage.dir),
+                                  counters: try CounterStore.journaled(config: config, logger: logger), database: nil)
         case .postgres:
             let database = try PostgresStorage.open(config.storage, logger: logger, migrate: migrate, environment: environment)
-            return GatewayStorage(governance: PostgresGovernanceStore(storage: database), outcomes: PostgresOutcomeStore(storage: database),
-                                  database: database)
+            do {
+                return GatewayStorage(governance: PostgresGovernanceStore(storage: database),
+                                      outcomes: PostgresOutcomeStore(storage: database),
+                                      counters: try sharedCounters(config, database: database), database: database)
+            } catch {
+                database.close()
+                throw error
+            }
         }
+    }
+
+    /// Counters in the database, with their outbox in storage.dir; the
+    /// first heartbeat is sent now, so a gateway is known before it holds
+    /// anything, and the closes a previous run left waiting are applied.
+    static func sharedCounters(_ config: TollgateConfig, database: PostgresStorage) throws -> CounterStore {
+        try FileManager.default.createDirectory(atPath: config.storage.dir, withIntermediateDirectories: true)
+        let outbox = try SQLiteCloseOutbox(path: config.storage.dir + "/" + CounterStore.journalFileName)
+        let counters = CounterStore(shared: PostgresCounters(storage: database), outbox: outbox)
+        try counters.refreshShared(reclaimAfterMs: Int64(config.storage.reclaimAfterSeconds) * 1000)
+        return counters
     }
 
     /// What check-config looks at: the configured stores, never changed —
@@ -53,11 +73,11 @@ package struct GatewayStorage: Sendable {
                 + "(serve applies them at start, or run `tollgate migrate --config FILE`)"])
         }
         return (GatewayStorage(governance: PostgresGovernanceStore(storage: database), outcomes: PostgresOutcomeStore(storage: database),
-                               database: database), [])
+                               counters: CounterStore(), database: database), [])
     }
 
     /// Nothing kept: check-config without a database to look at.
     package static var memory: GatewayStorage {
-        GatewayStorage(governance: MemoryGovernanceStore(), outcomes: MemoryOutcomeStore(), database: nil)
+        GatewayStorage(governance: MemoryGovernanceStore(), outcomes: MemoryOutcomeStore(), counters: CounterStore(), database: nil)
     }
 }
