@@ -8,8 +8,10 @@ import TollgateJSON
 /// `tollgate migrate --from-sqlite DIR`: copies an embedded gateway's
 /// governance log (governance.sqlite: every event with its sequence number
 /// and hashes, so the chain carries over unchanged) and its outcomes
-/// (outcomes.sqlite, with their ids) into an empty PostgreSQL store, in one
-/// transaction, then verifies the copied chain. Refuses a database that
+/// (outcomes.sqlite, with their ids) and the counters' spent per window
+/// (counters.db; reservations are never copied: those of a stopped gateway
+/// are void) into an empty PostgreSQL store, in one transaction, then
+/// verifies the copied chain. Refuses a database that
 /// already holds events or outcomes: an import happens once.
 package enum SQLiteImport {
     package struct Report: Sendable, Equatable {
@@ -17,6 +19,10 @@ package enum SQLiteImport {
         /// The last event's hash, the same on both sides.
         package var lastHash = ""
         package var outcomes = 0
+        /// Counter windows copied (counters.db: spent per counter and
+        /// window), and their spent summed.
+        package var counterWindows = 0
+        package var counterSpent: Int64 = 0
         /// Files in DIR this slice does not move (they stay where they are).
         package var notCopied: [String] = []
     }
@@ -30,7 +36,8 @@ package enum SQLiteImport {
         let governanceFile = directory + "/" + SQLiteGovernanceStore.fileName
         let outcomesFile = directory + "/" + SQLiteOutcomeStore.fileName
         let files = FileManager.default
-        guard files.fileExists(atPath: governanceFile) || files.fileExists(atPath: outcomesFile) else {
+        guard files.fileExists(atPath: governanceFile) || files.fileExists(atPath: outcomesFile)
+                || files.fileExists(atPath: directory + "/" + CounterStore.journalFileName) else {
             throw PostgresStorageError.schema("\(directory) has neither \(SQLiteGovernanceStore.fileName) nor "
                 + "\(SQLiteOutcomeStore.fileName): nothing to copy (is it the gateway's storage.dir?)")
         }
@@ -46,6 +53,13 @@ package enum SQLiteImport {
             }
         }
         let outcomes = files.fileExists(atPath: outcomesFile) ? try SQLiteOutcomeStore(directory: directory, readOnly: true).records() : []
+        let countersFile = directory + "/" + CounterStore.journalFileName
+        var spent: [SpentEntry] = []
+        if files.fileExists(atPath: countersFile) {
+            let journal = try SpentJournal(path: countersFile)
+            spent = try journal.allRows().filter { $0.amount != 0 }
+            journal.close()
+        }
 
         let governance = PostgresGovernanceStore(storage: storage)
         let existing = (events: try governance.count(), outcomes: try PostgresOutcomeStore(storage: storage).count())
@@ -54,12 +68,16 @@ package enum SQLiteImport {
                 + "\(existing.outcomes) outcome(s): --from-sqlite copies into an empty store only, so nothing is imported twice")
         }
         let rows = events
+        let windows = spent
         try storage.blocking("copy the SQLite state", timeout: .minutes(30)) { client in
             try await client.withTransaction(logger: storage.logger) { connection in
                 // Two importers at once: the second waits here, then finds rows.
-                try await connection.query("LOCK TABLE tollgate_governance_events, tollgate_outcomes IN EXCLUSIVE MODE",
+                try await connection.query("LOCK TABLE tollgate_governance_events, tollgate_outcomes, tollgate_counter_spent IN EXCLUSIVE MODE",
                                            logger: storage.logger)
-                let count = try await connection.query("SELECT (SELECT count(*) FROM tollgate_governance_events) + (SELECT count(*) FROM tollgate_outcomes)",
+                let count = try await connection.query("""
+                    SELECT (SELECT count(*) FROM tollgate_governance_events) + (SELECT count(*) FROM tollgate_outcomes)
+                         + (SELECT count(*) FROM tollgate_counter_spent)
+                    """,
                                                        logger: storage.logger).collect().first?.decode(Int64.self) ?? 0
                 guard count == 0 else { throw PostgresStorageError.schema("\(storage.target) was filled by another import meanwhile") }
                 for start in stride(from: 0, to: rows.count, by: batchRows) {
@@ -68,6 +86,11 @@ package enum SQLiteImport {
                 for start in stride(from: 0, to: outcomes.count, by: batchRows) {
                     try await connection.query(try insertOutcomes(outcomes[start..<min(start + batchRows, outcomes.count)]),
                                                logger: storage.logger)
+                }
+                for entry in windows {
+                    try await connection.query("""
+                        INSERT INTO tollgate_counter_spent (name, window_start, spent) VALUES (\(entry.name), \(entry.windowStart), \(entry.amount))
+                        """, logger: storage.logger)
                 }
                 // New outcomes number on after the copied ones.
                 try await connection.query("""
@@ -83,7 +106,9 @@ package enum SQLiteImport {
         report.events = events.count
         report.lastHash = events.last?.7 ?? ""
         report.outcomes = outcomes.count
-        let later = ["counters.db": "the counters (spent and reservations)", "ledger.sqlite": "the ledger"]
+        report.counterWindows = spent.count
+        report.counterSpent = spent.reduce(Int64(0)) { $0 &+ $1.amount }
+        let later = ["ledger.sqlite": "the ledger"]
         for (file, what) in later.sorted(by: { $0.key < $1.key }) where files.fileExists(atPath: directory + "/" + file) {
             report.notCopied.append("\(file) (\(what))")
         }

@@ -52,8 +52,10 @@ struct MigrateCommand: ParsableCommand {
                 print("copied \(report.events) governance event(s) from \(source)/\(SQLiteGovernanceStore.fileName); "
                     + "the chain verifies in the database" + (report.lastHash.isEmpty ? "" : " (last hash \(report.lastHash))"))
                 print("copied \(report.outcomes) outcome(s) from \(source)/\(SQLiteOutcomeStore.fileName)")
+                print("copied the spent of \(report.counterWindows) counter window(s) from \(source)/\(CounterStore.journalFileName) "
+                    + "(\(report.counterSpent) in total; open reservations are never copied)")
                 print("not copied (not shared yet; they stay in storage.dir): "
-                    + (report.notCopied.isEmpty ? "the counters and the ledger (none found in \(source))"
+                    + (report.notCopied.isEmpty ? "the ledger (none found in \(source))"
                                                 : report.notCopied.joined(separator: ", ")))
             }
         } catch {

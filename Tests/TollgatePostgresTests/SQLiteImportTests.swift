@@ -76,6 +76,41 @@ final class SQLiteImportTests: XCTestCase {
         XCTAssertEqual(try target.count(), 7)
     }
 
+    /// The counters' spent: an embedded gateway's budget, as its counter
+    /// store persisted it, is the shared store's after the import (the
+    /// same spent, in the same window, enforced against the same limit).
+    func testTheImportKeepsEveryCountersSpent() throws {
+        let clock: CounterStore.Clock = { 1_790_000_000_000 }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let journal = try SpentJournal(path: directory + "/" + CounterStore.journalFileName)
+        let embedded = CounterStore(clock: clock, persistence: journal)
+        let monthly = CounterSpec(name: "budget:team/acme/recs:monthly", limit: 1_000, window: .month, persist: true)
+        let daily = CounterSpec(name: "budget:org/acme:daily", limit: 5_000, window: .day, persist: true)
+        let ids = (try embedded.declare(monthly), try embedded.declare(daily))
+        for amount: Int64 in [120, 300, 45] {
+            guard case .reserved(let r) = try embedded.reserve([(ids.0, amount), (ids.1, amount)]) else { return XCTFail("refused") }
+            _ = try embedded.settle(r, actual: [amount, amount])
+        }
+        embedded.close()
+
+        let storage = try database.storage()
+        let report = try SQLiteImport.run(from: directory, into: storage)
+        XCTAssertEqual(report.counterWindows, 2)
+        XCTAssertEqual(report.counterSpent, 2 * 465)
+
+        let shared = CounterStore(clock: clock, shared: PostgresCounters(storage: storage), outbox: MemoryCloseOutbox())
+        let sharedIDs = (try shared.declare(monthly), try shared.declare(daily))
+        try shared.refreshShared(reclaimAfterMs: 60_000)
+        XCTAssertEqual(shared.state(sharedIDs.0)?.spent, 465)
+        XCTAssertEqual(shared.state(sharedIDs.1)?.spent, 465)
+        guard case .refused(let index, let state) = try shared.reserve([(sharedIDs.0, 536)]) else {
+            return XCTFail("the imported spent is not enforced")
+        }
+        XCTAssertEqual(index, 0)
+        XCTAssertEqual(state.spent, 465)
+        guard case .reserved = try shared.reserve([(sharedIDs.0, 535)]) else { return XCTFail("the room left is not there") }
+    }
+
     func testASecondImportIsRefusedAndChangesNothing() throws {
         _ = try makeEmbeddedState()
         let storage = try database.storage()
