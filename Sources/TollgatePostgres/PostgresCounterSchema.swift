@@ -74,27 +74,57 @@ enum PostgresCounterSchema {
         // Spent now: the window of the anchor, or the 60 s ending at p_now.
         """
         CREATE FUNCTION tollgate_counter_spent_now(p_name TEXT, p_minute BOOLEAN, p_anchor BIGINT, p_now BIGINT)
-        RETURNS BIGINT LANGUAGE sql STABLE AS $$
-            SELECT CASE WHEN p_minute THEN
-                (SELECT LEAST(COALESCE(sum(spent), 0), 9223372036854775807)::BIGINT FROM tollgate_counter_seconds
-                 WHERE name = p_name AND second > p_now - 60 AND second <= p_now)
+        RETURNS BIGINT LANGUAGE plpgsql STABLE AS $$
+        DECLARE
+            v BIGINT;
+        BEGIN
+            IF p_minute THEN
+                SELECT LEAST(COALESCE(sum(spent), 0), 9223372036854775807)::BIGINT INTO v FROM tollgate_counter_seconds
+                WHERE name = p_name AND second > p_now - 60 AND second <= p_now;
             ELSE
-                COALESCE((SELECT spent FROM tollgate_counter_spent WHERE name = p_name AND window_start = p_anchor), 0)
-            END
-        $$
+                SELECT spent INTO v FROM tollgate_counter_spent WHERE name = p_name AND window_start = p_anchor;
+            END IF;
+            RETURN COALESCE(v, 0);
+        END $$
         """,
-        // [spent, reserved] of each item, flattened.
+        // [spent, reserved] of each item, flattened: set-based (one join
+        // per table), so refreshing thousands of counters is one cheap
+        // statement. PL/pgSQL throughout: its plans are cached per
+        // connection, where a SQL function's are made again at each call.
         """
         CREATE FUNCTION tollgate_counter_numbers(p_names TEXT[], p_minute BOOLEAN[], p_anchors BIGINT[], p_now BIGINT)
-        RETURNS BIGINT[] LANGUAGE sql STABLE AS $$
-            SELECT COALESCE(array_agg(v ORDER BY o, k), '{}') FROM (
-                SELECT i.o, 0 AS k, tollgate_counter_spent_now(i.name, i.minute, i.anchor, p_now) AS v
-                FROM unnest(p_names, p_minute, p_anchors) WITH ORDINALITY AS i(name, minute, anchor, o)
-                UNION ALL
-                SELECT i.o, 1, COALESCE((SELECT h.reserved FROM tollgate_counter_held h WHERE h.name = i.name), 0)
-                FROM unnest(p_names) WITH ORDINALITY AS i(name, o)
-            ) t
-        $$
+        RETURNS BIGINT[] LANGUAGE plpgsql STABLE AS $$
+        DECLARE
+            answer BIGINT[] := '{}';
+            h BIGINT;
+        BEGIN
+            IF cardinality(p_names) <= 32 THEN
+                -- A reservation's few counters: one index probe each.
+                FOR i IN 1..cardinality(p_names) LOOP
+                    SELECT reserved INTO h FROM tollgate_counter_held WHERE name = p_names[i];
+                    answer := answer || tollgate_counter_spent_now(p_names[i], p_minute[i], p_anchors[i], p_now) || COALESCE(h, 0);
+                END LOOP;
+                RETURN answer;
+            END IF;
+            WITH items AS (
+                SELECT * FROM unnest(p_names, p_minute, p_anchors) WITH ORDINALITY AS i(name, minute, anchor, o)),
+            minutes AS (
+                SELECT c.name, LEAST(sum(c.spent), 9223372036854775807)::BIGINT AS spent
+                FROM tollgate_counter_seconds c
+                WHERE c.name IN (SELECT name FROM items WHERE minute) AND c.second > p_now - 60 AND c.second <= p_now
+                GROUP BY c.name),
+            numbers AS (
+                SELECT i.o,
+                       CASE WHEN i.minute THEN COALESCE(m.spent, 0) ELSE COALESCE(s.spent, 0) END AS spent,
+                       COALESCE(h.reserved, 0) AS reserved
+                FROM items i
+                LEFT JOIN tollgate_counter_spent s ON NOT i.minute AND s.name = i.name AND s.window_start = i.anchor
+                LEFT JOIN minutes m ON i.minute AND m.name = i.name
+                LEFT JOIN tollgate_counter_held h ON h.name = i.name)
+            SELECT COALESCE(array_agg(v ORDER BY o, k), '{}') INTO answer
+            FROM numbers CROSS JOIN LATERAL (VALUES (0, spent), (1, reserved)) AS e(k, v);
+            RETURN answer;
+        END         $$
         """,
         // Answer: [-1, over] || numbers after, or refused:
         // [index, -1, spent, reserved] || [second, amount]* (minute).
