@@ -13,7 +13,10 @@ package final class PostgresCounters: SharedCounterBackend, Sendable {
     /// How long a closed reservation id is remembered (a replayed settle
     /// within it counts once).
     package static let keepClosedMs: Int64 = 3_600_000
-    private static let unlimited = Int64.max
+    /// A reserve or close waits at most this long: a hook waiting on it
+    /// holds its event loop, so a database that hangs costs two seconds
+    /// per call (then the plugin's fail policy), never the 5 s default.
+    package static let callTimeout: TimeAmount = .seconds(2)
 
     package init(storage: PostgresStorage, replicaID: String = PostgresCounters.newReplicaID()) {
         self.storage = storage
@@ -32,7 +35,7 @@ package final class PostgresCounters: SharedCounterBackend, Sendable {
     package func reserve(id: String, holds: [SharedHold], limits: [Int64], force: Bool, nowSecond: Int64) throws -> SharedReserveAnswer {
         let (names, minute, anchors, amounts) = Self.columns(holds)
         let replica = replicaID
-        let answer = try call("reserve a counter hold") { client in
+        let answer = try call("reserve a counter hold", timeout: Self.callTimeout) { client in
             try await client.query("""
                 SELECT tollgate_counter_reserve(\(id), \(replica), \(names), \(minute), \(anchors), \(amounts), \(limits),
                                                 \(force), \(nowSecond))
@@ -55,7 +58,7 @@ package final class PostgresCounters: SharedCounterBackend, Sendable {
     package func close(id: String, holds: [SharedHold], actual: [Int64]?, nowSecond: Int64) throws -> SharedCloseAnswer {
         let (names, minute, anchors, amounts) = Self.columns(holds)
         let replica = replicaID
-        let answer = try call(actual == nil ? "release a counter hold" : "settle a counter hold") { client in
+        let answer = try call(actual == nil ? "release a counter hold" : "settle a counter hold", timeout: Self.callTimeout) { client in
             try await client.query("""
                 SELECT tollgate_counter_close(\(id), \(replica), \(names), \(minute), \(anchors), \(amounts), \(actual),
                                               \(nowSecond))
@@ -92,9 +95,10 @@ package final class PostgresCounters: SharedCounterBackend, Sendable {
         }
     }
 
-    private func call<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresClient) async throws -> T) throws -> T {
+    private func call<T: Sendable>(_ what: String, timeout: TimeAmount = PostgresStorage.operationTimeout,
+                                   _ body: @escaping @Sendable (PostgresClient) async throws -> T) throws -> T {
         do {
-            return try storage.blocking(what, body)
+            return try storage.blocking(what, timeout: timeout, body)
         } catch let error as PostgresStorageError {
             throw CounterStoreError.unavailable(error.description)
         }

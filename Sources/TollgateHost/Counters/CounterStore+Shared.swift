@@ -124,7 +124,9 @@ extension CounterStore {
         guard let shared else { return SharedUpkeep() }
         var upkeep = SharedUpkeep()
         upkeep.reclaimed = try shared.heartbeat(reclaimAfterMs: reclaimAfterMs)
-        for pending in try outbox?.all() ?? [] {
+        // A bounded batch per tick: the next heartbeat must not wait
+        // behind a long outage's backlog.
+        for pending in try (outbox?.all() ?? []).prefix(Self.outboxBatch) {
             let now = clock()
             _ = try shared.close(id: pending.id, holds: pending.holds, actual: pending.actual,
                                  nowSecond: UTCCalendar.floorDiv(now, 1000))
@@ -150,6 +152,9 @@ extension CounterStore {
         upkeep.refreshed = numbers.count
         return upkeep
     }
+
+    /// Closes retried per upkeep tick at most.
+    static let outboxBatch = 500
 
     /// Closes waiting for the shared store (0 without one).
     package var pendingSharedCloses: Int { (try? outbox?.all().count) ?? 0 }
