@@ -230,7 +230,8 @@ final class ReplicasEndToEndTests: MockProviderTestCase {
         let rows = try XCTUnwrap(try report.json()["rows"] as? [[String: Any]], report.text)
         let payments = rows.first { $0["team"] as? String == "acme/payments" }
         XCTAssertEqual(payments?["outcomes"] as? Int, 7, report.text)
-        XCTAssertEqual(payments?["requests"] as? Int, 3, "the embedded gateway's ledger rows, shipped once: \(report.text)")
+        XCTAssertEqual(payments?["requests"] as? Int, 4,
+                       "the embedded gateway's 3 ledger rows, shipped once, and the call above: \(report.text)")
     }
 
     func testServeRefusesToStartWithoutTheURLOrTheDatabase() throws {
