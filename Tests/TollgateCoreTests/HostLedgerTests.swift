@@ -120,12 +120,7 @@ final class HostLedgerTests: XCTestCase {
         let store = try SQLiteLedgerStore.open(path: path, metrics: nil, logger: Logger(label: "test"))
         defer { store.close() }
         let host = host(store)
-        let call = CallContext(requestID: "r", route: "/v1/chat/completions",
-                               identity: Identity(keyId: "k", org: "acme", team: "t", owner: "o", keyClass: .production,
-                                                  allowedModels: nil, expiresAt: nil),
-                               request: try CanonicalRequest(dialect: .openai, body: Array(#"{"model":"small","messages":[]}"#.utf8)),
-                               catalog: ModelCatalog(entries: []), requestHeaders: HeaderList([], caseInsensitive: true),
-                               receivedAtMicros: 0, pluginCount: 1)
+        let call = try CounterHostAPITests.bareCall()
         RunningCall.set(call)
         XCTAssertEqual(append(host, Self.row), TOLLGATE_STATUS_OK)
         RunningCall.set(nil)
