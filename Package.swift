@@ -45,8 +45,9 @@ var targets: [Target] = [
                    providers: [.apt(["libyaml-dev"])]),
     .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                    providers: [.apt(["libsqlite3-dev"])]),
-    // The chargeback ledger's schema: written by the tagging plugin, read by
-    // `tollgate report`. One copy for both sides of the plugin boundary.
+    // The chargeback ledger's schema: written by the host (rows plugins
+    // append, ABI 1.6), read by `tollgate report` and the tagging plugin's
+    // spend view. One copy for both sides of the plugin boundary.
     .target(name: "TollgateLedger", swiftSettings: serverModule),
     // SQLite in WAL mode behind one writer thread with group commit. Used by
     // the core (counter store) and by plugins (ledger, anomaly history).
@@ -68,7 +69,7 @@ var targets: [Target] = [
     // The plugin host: generations, hook chains, the host API, the counter
     // store, metrics, alerts. No event loops and no sockets.
     .target(name: "TollgateHost",
-            dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateSQLite",
+            dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateSQLite", "TollgateLedger",
                            kit("TollgateJSON"), kit("TollgateUnits"), kit("CTollgatePlugin"), kit("TollgateABI"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "Atomics", package: "swift-atomics"),
@@ -105,7 +106,8 @@ var targets: [Target] = [
     // governance log, the outcomes. Implements TollgateHost's store
     // protocols; the gateway picks it when `storage.backend` is postgres.
     .target(name: "TollgatePostgres",
-            dependencies: ["TollgateSupport", "TollgateConfig", "TollgateHost", kit("TollgateJSON"),
+            dependencies: ["TollgateSupport", "TollgateConfig", "TollgateHost", "TollgateSQLite", "TollgateLedger",
+                           kit("TollgateJSON"), kit("TollgateABI"),
                            .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -164,7 +166,8 @@ var targets: [Target] = [
     // (scripts/test.sh starts a throwaway cluster); each test its own database.
     .testTarget(
         name: "TollgatePostgresTests",
-        dependencies: ["TollgatePostgres", "TollgateHost", "TollgateConfig", "TollgateSupport", "TollgateSQLite", kit("TollgateJSON"), kit("TollgateUnits"),
+        dependencies: ["TollgatePostgres", "TollgateHost", "TollgateConfig", "TollgateSupport", "TollgateSQLite", "TollgateLedger",
+                       kit("TollgateJSON"), kit("TollgateUnits"), kit("TollgateABI"),
                        .product(name: "PostgresNIO", package: "postgres-nio"),
                        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -181,7 +184,10 @@ var targets: [Target] = [
     // targets, which would link a second copy).
     .testTarget(
         name: "FirstPartyPluginTests",
-        dependencies: [kit("TollgatePluginTesting"), kit("TollgatePluginKit"), kit("TollgateJSON")],
+        // TollgateLedger and TollgateSQLite: the fake host's ledger rows
+        // written to a ledger file, which `tollgate report spend` reads.
+        dependencies: [kit("TollgatePluginTesting"), kit("TollgatePluginKit"), kit("TollgateJSON"), kit("TollgateABI"),
+                       "TollgateLedger", "TollgateSQLite"],
         exclude: ["Fixtures"],
         swiftSettings: swift5
     ),
@@ -201,7 +207,9 @@ var targets: [Target] = [
 
 for plugin in firstPartyPlugins {
     products.append(.library(name: plugin.product, type: .dynamic, targets: [plugin.target]))
-    // The tagging plugin also writes the ledger (TollgateLedger's schema).
+    // The tagging plugin appends ledger rows through the host (ABI 1.6) and
+    // reads the host's ledger file for its spend view (TollgateLedger's
+    // grouping expressions, TollgateSQLite read-only).
     let extra: [Target.Dependency] = plugin.target == "TaggingPlugin" ? ["TollgateLedger"] : []
     targets.append(.target(name: plugin.target, dependencies: [kit("TollgatePluginKit"), "TollgateSQLite"] + extra,
                            path: plugin.path, swiftSettings: serverModule))

@@ -33,7 +33,7 @@ let package = Package(
         // function works in which hook, which out-parameters may be NULL,
         // the outcome strings, status names, route rules. The gateway and
         // the fake host (TollgatePluginTesting) both consult it.
-        .target(name: "TollgateABI", dependencies: ["CTollgatePlugin"]),
+        .target(name: "TollgateABI", dependencies: ["CTollgatePlugin", "TollgateJSON"]),
         // JSON that round-trips faithfully (ordered keys, exact numbers).
         // Shared by the core and the plugin kit; each image links its own copy.
         .target(name: "TollgateJSON", swiftSettings: swift5),

@@ -22,13 +22,14 @@ extension Tagging {
     }
 
     public func postCall(_ call: Call) throws {
-        guard let ledger else { return }
-        let row = LedgerRow(call: call, grants: grantPath(call), now: Ledger.nowMicros)
-        if ledger.append(row) {
+        guard writesLedger else { return }
+        let row = LedgerRow(call: call, grants: grantPath(call), now: LedgerRow.nowMicros)
+        let status = host.appendLedger(row.json)
+        if status.isOK {
             rowsMetric.record(1, labels: [row.outcome])
         } else {
             lostRowsMetric.record(1)
-            host.log(.error, "ledger closed: row for request \(row.requestID) not written", call: call)
+            host.log(.error, "ledger row for request \(row.requestID) not written: the host answered \(status)", call: call)
         }
     }
 

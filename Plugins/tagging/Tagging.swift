@@ -1,24 +1,25 @@
-import TollgateLedger
 import TollgatePluginKit
 
 /// Attribution and the chargeback ledger. pre_call: sets the key's
 /// identity and the request's tags (headers, body metadata, taxonomy
 /// defaults) as request attributes, so routing and budgets can use them,
 /// and enforces the required taxonomy (400, or tag `untagged` by policy).
-/// post_call: writes one ledger row per request it entered — success,
-/// upstream error, reject (by which plugin, why), aborted stream.
+/// post_call: appends one ledger row per request it entered — success,
+/// upstream error, reject (by which plugin, why), aborted stream — through
+/// the host (ABI 1.6 ledger_append), which keeps the ledger on whichever
+/// storage backend the gateway runs.
 ///
 /// The ledger is complete only when tagging is FIRST in `plugins:`: a
 /// plugin gets post_call only for requests its pre_call saw, so a request
 /// refused by an earlier plugin would leave no row (docs/plugins/tagging.md).
-public final class Tagging: TollgatePlugin, PreCallHook, PostCallHook, RouteHook, ShutdownHook {
-    public static let info = PluginInfo(name: "tagging", version: "1.0.0", failClosed: false)
+public final class Tagging: TollgatePlugin, PreCallHook, PostCallHook, RouteHook {
+    /// ABI 1.6: the ledger is the host's (ledger_append, ledger_read).
+    public static let info = PluginInfo(name: "tagging", version: "1.0.0", failClosed: false, requiredMinor: 6)
 
     let host: PluginHost
     let config: TaggingConfig
-    let ledger: Ledger?
-    /// The ledger file, read (read-only) by GET /admin/spend.
-    let ledgerPath: String?
+    /// Rows go to the host's ledger (false with `ledger: false`).
+    let writesLedger: Bool
     /// The grant table, for the grants each row records; nil on a host
     /// without grants (before ABI 1.5).
     let grants: GrantCache?
@@ -40,27 +41,11 @@ public final class Tagging: TollgatePlugin, PreCallHook, PostCallHook, RouteHook
                                                 help: "Tags recorded as untagged (missing or invalid), by tag",
                                                 labels: ["tag"])
         grants = host.hasGrants ? GrantCache(host: host) : nil
-        if config.ledgerEnabled {
-            let path = try config.resolvedLedgerPath(storageDirectory: host.storageDirectory)
-            ledgerPath = path
-            let lost = lostRowsMetric
-            do {
-                ledger = try Ledger(path: path, onError: { [host] error in
-                    lost.record(1)
-                    host.log(.error, "ledger write failed: \(error)")
-                })
-            } catch {
-                throw PluginError("tagging: cannot open the ledger \(path): \(error)")
-            }
-            if let migration = ledger?.migration {
-                host.log(.info, "tagging: ledger \(path) migrated to schema \(LedgerSchema.version) "
-                    + "(\(migration.summary); every row kept)")
-            }
+        writesLedger = config.ledgerEnabled
+        if writesLedger {
             try declareRoutes()
-            host.log(.info, "tagging ready: ledger \(path); keep tagging first in plugins: so every request gets a row")
+            host.log(.info, "tagging ready: ledger rows go to the host's ledger; keep tagging first in plugins: so every request gets a row")
         } else {
-            ledger = nil
-            ledgerPath = nil
             host.log(.info, "tagging ready: ledger disabled (ledger: false)")
         }
     }
@@ -70,27 +55,28 @@ public final class Tagging: TollgatePlugin, PreCallHook, PostCallHook, RouteHook
     /// The reader role is ABI 1.5 (grants); without a ledger there is
     /// nothing to serve.
     func declareRoutes() throws {
-        if let path = config.spendRoute, ledgerPath != nil, host.servesRoutes, host.hasGrants {
+        if let path = config.spendRoute, writesLedger, host.servesRoutes, host.hasGrants {
             try host.declareRoute("GET", path, role: .reader)
         }
     }
 
     public func onRoute(_ route: Route) throws -> RouteResponse {
-        guard let ledgerPath else { return SpendSeries.error("the ledger is disabled", status: 404) }
+        guard writesLedger else { return SpendSeries.error("the ledger is disabled", status: 404) }
         let view: SpendSeries
         do {
             view = try SpendSeries(query: route.queryValue, callerScope: route.callerScope, now: SpendSeries.wallClock())
         } catch let bad as SpendSeries.BadRequest {
             return SpendSeries.error(bad.message)
         }
-        // What is queued reaches the file first, so the view includes the
-        // requests already answered.
-        ledger?.flush()
+        // The host commits what is queued (and on a shared ledger syncs its
+        // read copy) first, so the view includes the requests already answered.
+        let ledgerPath: String
+        do {
+            ledgerPath = try host.ledgerReadPath()
+        } catch {
+            return SpendSeries.error("the ledger cannot be read now (\(error)); try again", status: 503)
+        }
         return .json(try view.json(ledgerPath: ledgerPath))
-    }
-
-    public func shutdown() {
-        ledger?.close()
     }
 }
 

@@ -18,14 +18,14 @@ import TollgatePluginKit
 /// ```
 struct TaggingConfig {
     var taxonomy = Taxonomy()
-    /// Where the ledger lives as configured (nil: the default name).
+    /// Where the ledger lives as configured (nil: the default name). The
+    /// host opens it (TollgateConfig.ledgerPath reads this key); the plugin
+    /// only validates it.
     var ledgerPath: String?
     var ledgerEnabled = true
     /// Where the plugin serves spend over time (reader role); nil with
     /// `spend_route: off` (a second tagging instance must pick another path).
     var spendRoute: String? = "/admin/spend"
-
-    static let defaultLedgerFile = "ledger.sqlite"
 
     init(json: JSONValue) throws {
         var config = try ConfigReader(json, plugin: "tagging")
@@ -64,18 +64,6 @@ struct TaggingConfig {
             }
         }
         try config.finish()
-    }
-
-    /// The ledger file: an absolute `ledger.path` as is, a relative one
-    /// (or the default name) under the storage directory.
-    func resolvedLedgerPath(storageDirectory: String?) throws -> String {
-        let configured = ledgerPath ?? Self.defaultLedgerFile
-        if configured.hasPrefix("/") { return configured }
-        guard let storageDirectory, !storageDirectory.isEmpty else {
-            throw PluginError("tagging: the host gives no storage directory (storage.dir) for the ledger; "
-                + "set ledger.path to an absolute path")
-        }
-        return storageDirectory.hasSuffix("/") ? storageDirectory + configured : storageDirectory + "/" + configured
     }
 
     /// `raw` as a tag name, refused at `field` (the mapping it keys, or

@@ -56,6 +56,65 @@ extension PostgresMigration {
             "CREATE INDEX tollgate_outcomes_ts ON tollgate_outcomes (ts_us)",
         ]),
         PostgresMigration(version: 3, name: "counters", statements: PostgresCounterSchema.statements),
+        // The shared ledger: every gateway's rows, shipped from its local
+        // ledger file (the durable outbox) by PostgresLedgerShipper. `source`
+        // is the file's stable id, `seq` the row's id in it: the primary key
+        // makes a re-shipped row a no-op (INSERT ... ON CONFLICT DO NOTHING).
+        // The columns are the ledger's (docs/ledger.md, schema 3).
+        PostgresMigration(version: 4, name: "ledger", statements: [
+            """
+            CREATE TABLE tollgate_ledger (
+                source          TEXT   NOT NULL,
+                seq             BIGINT NOT NULL,
+                ts_us           BIGINT NOT NULL,
+                request_id      TEXT   NOT NULL,
+                org             TEXT,
+                team            TEXT,
+                key_id          TEXT,
+                owner           TEXT,
+                key_class       TEXT,
+                end_user        TEXT,
+                feature         TEXT,
+                environment     TEXT,
+                experiment      TEXT,
+                use_case        TEXT,
+                tags            TEXT   NOT NULL DEFAULT '{}',
+                api             TEXT,
+                route           TEXT,
+                provider        TEXT,
+                deployment      TEXT,
+                model_requested TEXT,
+                model_served    TEXT,
+                tokens_in       BIGINT NOT NULL DEFAULT 0,
+                tokens_out      BIGINT NOT NULL DEFAULT 0,
+                tokens_cached   BIGINT NOT NULL DEFAULT 0,
+                cost_nanos      BIGINT NOT NULL DEFAULT 0,
+                usage_estimated BIGINT NOT NULL DEFAULT 0,
+                outcome         TEXT   NOT NULL,
+                status          BIGINT NOT NULL DEFAULT 0,
+                decided_by      TEXT,
+                outcome_detail  TEXT,
+                latency_us      BIGINT NOT NULL DEFAULT 0,
+                upstream_us     BIGINT NOT NULL DEFAULT 0,
+                stream          BIGINT NOT NULL DEFAULT 0,
+                attempts        BIGINT NOT NULL DEFAULT 0,
+                grant_ids       TEXT   NOT NULL DEFAULT '[]',
+                grant_owner     TEXT,
+                exception_ids   TEXT   NOT NULL DEFAULT '[]',
+                PRIMARY KEY (source, seq)
+            )
+            """,
+            "CREATE INDEX tollgate_ledger_ts ON tollgate_ledger (ts_us)",
+            // Per source, the highest seq shipped: advanced in the transaction
+            // that inserts the rows, so every seq <= shipped_seq is in.
+            """
+            CREATE TABLE tollgate_ledger_sources (
+                source      TEXT   PRIMARY KEY,
+                shipped_seq BIGINT NOT NULL,
+                shipped_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+            )
+            """,
+        ]),
     ]
 }
 

@@ -4,6 +4,7 @@ import PostgresNIO
 import TollgateConfig
 import TollgateHost
 import TollgateJSON
+import TollgateSQLite
 
 /// `tollgate migrate --from-sqlite DIR`: copies an embedded gateway's
 /// governance log (governance.sqlite: every event with its sequence number
@@ -11,9 +12,51 @@ import TollgateJSON
 /// (outcomes.sqlite, with their ids) and the counters' spent per window
 /// (counters.db; reservations are never copied: those of a stopped gateway
 /// are void) into an empty PostgreSQL store, in one transaction, then
-/// verifies the copied chain. Refuses a database that
-/// already holds events or outcomes: an import happens once.
+/// verifies the copied chain. Refuses a database that already holds
+/// events, outcomes or counter spent (`AlreadyImported`): an import happens
+/// once. The ledger (`shipLedger`) goes in through the gateway's own
+/// shipper, exactly once: run again, it adds only the rows written since.
 package enum SQLiteImport {
+    /// The database already holds governance events or outcomes.
+    package struct AlreadyImported: Error, CustomStringConvertible {
+        package var description: String
+    }
+
+    /// What shipping DIR's ledger did.
+    package struct LedgerReport: Sendable, Equatable {
+        package var file = ""
+        /// Rows in the file.
+        package var rowsInFile: Int64 = 0
+        /// Rows the database did not have before (0 on a re-run).
+        package var added: Int64 = 0
+        /// The file's source id in tollgate_ledger.
+        package var source = ""
+    }
+
+    /// Ships DIR's ledger (`file`: its name there, ledger.sqlite by
+    /// default) into tollgate_ledger to completion, with the shipper a
+    /// gateway uses (an older file is migrated in place first, as the
+    /// gateway would). Nil when DIR has no ledger.
+    package static func shipLedger(from directory: String, file: String = "ledger.sqlite",
+                                   into storage: PostgresStorage) throws -> LedgerReport? {
+        let path = directory + "/" + file
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        try SQLiteLedgerStore(path: path, onError: { _ in }).close()
+        let shipper = try PostgresLedgerShipper(ledgerPath: path, storage: storage)
+        let source = shipper.source
+        func countInDatabase() throws -> Int64 {
+            try storage.blocking("count the shipped ledger rows") { client in
+                try await client.query("SELECT count(*) FROM tollgate_ledger WHERE source = \(source)").collect().first?
+                    .decode(Int64.self) ?? 0
+            }
+        }
+        let before = try countInDatabase()
+        try shipper.shipAll()
+        let after = try countInDatabase()
+        let inFile = try SQLiteDatabase(path: path, readOnly: true).query("SELECT count(*) FROM ledger").first?.first?.int64 ?? 0
+        return LedgerReport(file: path, rowsInFile: inFile, added: after - before, source: source)
+    }
+
     package struct Report: Sendable, Equatable {
         package var events = 0
         /// The last event's hash, the same on both sides.
@@ -23,8 +66,6 @@ package enum SQLiteImport {
         /// window), and their spent summed.
         package var counterWindows = 0
         package var counterSpent: Int64 = 0
-        /// Files in DIR this slice does not move (they stay where they are).
-        package var notCopied: [String] = []
     }
 
     /// Rows per INSERT: a few round trips for a large table, and well
@@ -38,8 +79,7 @@ package enum SQLiteImport {
         let files = FileManager.default
         guard files.fileExists(atPath: governanceFile) || files.fileExists(atPath: outcomesFile)
                 || files.fileExists(atPath: directory + "/" + CounterStore.journalFileName) else {
-            throw PostgresStorageError.schema("\(directory) has neither \(SQLiteGovernanceStore.fileName) nor "
-                + "\(SQLiteOutcomeStore.fileName): nothing to copy (is it the gateway's storage.dir?)")
+            return report
         }
         var events: [GovernanceEvent.StoredRow] = []
         if files.fileExists(atPath: governanceFile) {
@@ -62,10 +102,14 @@ package enum SQLiteImport {
         }
 
         let governance = PostgresGovernanceStore(storage: storage)
+        let counterWindows = try storage.blocking("count the counter windows") { client in
+            try await client.query("SELECT count(*) FROM tollgate_counter_spent").collect().first?.decode(Int64.self) ?? 0
+        }
         let existing = (events: try governance.count(), outcomes: try PostgresOutcomeStore(storage: storage).count())
-        guard existing.events == 0, existing.outcomes == 0 else {
-            throw PostgresStorageError.schema("\(storage.target) already holds \(existing.events) governance event(s) and "
-                + "\(existing.outcomes) outcome(s): --from-sqlite copies into an empty store only, so nothing is imported twice")
+        guard existing.events == 0, existing.outcomes == 0, counterWindows == 0 else {
+            throw AlreadyImported(description: "\(storage.target) already holds \(existing.events) governance event(s), "
+                + "\(existing.outcomes) outcome(s) and \(counterWindows) counter window(s): --from-sqlite copies into an empty "
+                + "store only, so nothing is imported twice")
         }
         let rows = events
         let windows = spent
@@ -108,10 +152,6 @@ package enum SQLiteImport {
         report.outcomes = outcomes.count
         report.counterWindows = spent.count
         report.counterSpent = spent.reduce(Int64(0)) { $0 &+ $1.amount }
-        let later = ["ledger.sqlite": "the ledger"]
-        for (file, what) in later.sorted(by: { $0.key < $1.key }) where files.fileExists(atPath: directory + "/" + file) {
-            report.notCopied.append("\(file) (\(what))")
-        }
         return report
     }
 

@@ -14,7 +14,7 @@ struct FinanceReportOptions: ParsableArguments {
     @Option(name: .long, help: "The gateway's config file (finds the ledger, the outcome and governance stores, and the finance rules).")
     var config: String = "tollgate.yaml"
 
-    @Option(name: .long, help: "The ledger file, if not the one the config's tagging plugin writes.")
+    @Option(name: .long, help: "The ledger file, if not the one the config's gateways write (on postgres: the shared ledger's read copy).")
     var db: String?
 
     @Option(name: .long, help: "A month (2026-11), a quarter (2026-Q4), or current, previous, next.")
@@ -44,12 +44,29 @@ struct FinanceReportOptions: ParsableArguments {
             throw ValidationError("\(error)")
         }
         let loaded = ConfigLoading.loadOrExit(config)
-        guard let ledger = db ?? loaded.ledgerPath else {
+        guard let ledger = try db ?? Self.ledgerPath(loaded, command: command) else {
             ConfigLoading.printError("tollgate \(command): \(config) configures no ledger (no tagging plugin, or `ledger: false`); "
                 + "pass --db with a ledger file")
             throw ExitCode(1)
         }
         return FinanceReportInputs(config: loaded, ledgerPath: ledger, period: chosen, format: output, nowSeconds: now)
+    }
+}
+
+extension FinanceReportOptions {
+    /// The ledger the config's gateways write, as a file to read
+    /// (LedgerReading: the ledger file, or on postgres the read copy,
+    /// synced now); nil when the config keeps none. Exits with the
+    /// database's error when it cannot be reached.
+    static func ledgerPath(_ config: TollgateConfig, command: String) throws -> String? {
+        var quiet = Logger(label: "tollgate.report")
+        quiet.logLevel = .critical
+        do {
+            return try LedgerReading.path(for: config, logger: quiet)
+        } catch {
+            ConfigLoading.printError("tollgate \(command): cannot read the shared ledger: \(error)")
+            throw ExitCode(1)
+        }
     }
 }
 

@@ -33,8 +33,11 @@ struct SpendReportCommand: ParsableCommand {
             except with grant, where it counts each request once.
             """)
 
-    @Option(name: .long, help: "The ledger file (storage.dir/ledger.sqlite by default).")
-    var db: String
+    @Option(name: .long, help: "The ledger file (storage.dir/ledger.sqlite by default); or give --config.")
+    var db: String?
+
+    @Option(name: .long, help: "The gateway's config: reads the ledger its gateways write (with storage.backend postgres, the shared ledger, through the read copy storage.dir/ledger-shared.sqlite synced first).")
+    var config: String?
 
     @Option(name: .long, help: "Start of the range, inclusive (YYYY-MM-DD or RFC 3339, UTC).")
     var from: String?
@@ -70,6 +73,20 @@ struct SpendReportCommand: ParsableCommand {
             throw error
         } catch {
             throw ValidationError("\(error)")
+        }
+        let db: String
+        if let file = self.db {
+            db = file
+        } else if let config {
+            let loaded = ConfigLoading.loadOrExit(config)
+            guard let path = try FinanceReportOptions.ledgerPath(loaded, command: "report spend") else {
+                ConfigLoading.printError("tollgate report spend: \(config) configures no ledger (no tagging plugin, or `ledger: false`); "
+                    + "pass --db with a ledger file")
+                throw ExitCode(1)
+            }
+            db = path
+        } else {
+            throw ValidationError("give --db FILE (a ledger file) or --config FILE (the gateway's config)")
         }
         do {
             // Says what is wrong with a file that is not a ledger, or too old for a dimension.

@@ -35,8 +35,10 @@ final class TaggingPluginTests: XCTestCase {
             object["ledger"] = .object(JSONObject([("path", .string(ledgerPath))]))
             json = .object(object)
         }
-        return try PluginUnderTest(libraryPath: Self.buildDirectory.appendingPathComponent("libtollgate_tagging.so").path,
-                                   config: json)
+        let plugin = try PluginUnderTest(libraryPath: Self.buildDirectory.appendingPathComponent("libtollgate_tagging.so").path,
+                                         config: json)
+        LedgerFixture.serve(plugin.host, at: ledgerPath)
+        return plugin
     }
 
     // MARK: Attribution
@@ -147,7 +149,7 @@ final class TaggingPluginTests: XCTestCase {
             (#"{"tags": {"env": {"values": ["prod"], "default": "dev"}}}"#, #"tags.env.default: "dev" is not allowed by its own rule (one of prod)"#),
             (#"{"required": {"production": ["team"]}}"#, "comes from the key's identity"),
             (#"{"required": {"production": ["Feature"]}}"#, "is not a tag name"),
-            (#"{"ledger": {"path": "relative.sqlite"}}"#, "set ledger.path to an absolute path"),
+            (#"{"ledger": {"path": 7}}"#, "a file path"),
         ]
         for (config, expected) in cases {
             XCTAssertThrowsError(try load(config), config) { error in
@@ -186,7 +188,8 @@ final class TaggingPluginTests: XCTestCase {
         let upstreamError = FakeCall(requestID: "req-500")
         try plugin.preCall(upstreamError)
         try plugin.postCall(upstreamError, outcome: "upstream_error", status: 500)
-        plugin.destroy()  // closes the ledger: everything queued is committed
+        plugin.destroy()
+        try LedgerFixture.write(plugin.host.ledgerRows, to: ledgerPath)
 
         let report = try Self.report(ledgerPath, by: "request_id,outcome,status,decided_by,feature,environment,"
             + "tag.cost_center,model,estimated,stream,key,class")
@@ -235,6 +238,7 @@ final class TaggingPluginTests: XCTestCase {
         }
         XCTAssertEqual(plugin.host.callsAwaitingPostCall, 0)
         plugin.destroy()
+        try LedgerFixture.write(plugin.host.ledgerRows, to: ledgerPath)
         let report = try Self.report(ledgerPath, by: "feature")
         XCTAssertEqual(Self.int(report.total["requests"]), Int64(threads * perThread))
         XCTAssertEqual(Self.int(report.total["cost_nanos"]), costs.withLock { $0 })
@@ -261,6 +265,7 @@ final class TaggingPluginTests: XCTestCase {
                                                     tokensCached: 0))
         }
         plugin.destroy()
+        try LedgerFixture.write(plugin.host.ledgerRows, to: ledgerPath)
 
         // Each row under every grant on its path.
         let byRequest = try Self.report(ledgerPath, by: "request_id,grant,grant_owner")
@@ -287,20 +292,32 @@ final class TaggingPluginTests: XCTestCase {
         XCTAssertEqual(Self.int(byGrant.total["cost_nanos"]), costs.values.reduce(0, +))
     }
 
-    func testOnAHostWithoutGrantsRowsRecordNone() throws {
-        let json = JSONValue.object(JSONObject([("ledger", .object(JSONObject([("path", .string(ledgerPath))])))]))
-        let plugin = try PluginUnderTest(libraryPath: Self.buildDirectory.appendingPathComponent("libtollgate_tagging.so").path,
-                                         config: json, hostMinor: 4)
-        let call = FakeCall(requestID: "req-old-host")
-        call.grantPath = [0]
+    func testAHostOlderThanTheLedgerABIIsRefused() throws {
+        // The ledger is the host's since ABI 1.6: on an older host the
+        // plugin would have nowhere to write, so it does not load.
+        XCTAssertThrowsError(try PluginUnderTest(libraryPath: Self.buildDirectory.appendingPathComponent("libtollgate_tagging.so").path,
+                                                 config: .object(JSONObject()), hostMinor: 5))
+    }
+
+    func testRowsGoThroughTheHostAndARefusedAppendIsCountedAndLogged() throws {
+        let plugin = try load()
+        let call = FakeCall(requestID: "req-1")
         try plugin.preCall(call)
         try plugin.postCall(call, usage: (in: 10, out: 1, cached: 0))
-        plugin.destroy()
-        let report = try Self.report(ledgerPath, by: "grant,grant_owner")
-        let groups = try report.groups()
-        XCTAssertEqual(groups.count, 1)
-        XCTAssertTrue(groups[0]["grant"] is NSNull)
-        XCTAssertTrue(groups[0]["grant_owner"] is NSNull)
+        let row = try XCTUnwrap(plugin.host.ledgerRows.first)
+        XCTAssertEqual(row["request_id"], .string("req-1"))
+        XCTAssertEqual(row["outcome"], .string("success"))
+        XCTAssertEqual(row["grant_ids"], .array([]))
+        XCTAssertEqual(plugin.host.metricValue("tollgate_ledger_rows_total", labels: ["success"]), 1)
+
+        plugin.host.setLedgerEnabled(false)  // the host keeps no ledger (or is closing)
+        let lost = FakeCall(requestID: "req-lost")
+        try plugin.preCall(lost)
+        try plugin.postCall(lost)
+        XCTAssertEqual(plugin.host.ledgerRows.count, 1)
+        XCTAssertEqual(plugin.host.metricValue("tollgate_ledger_write_errors_total"), 1)
+        XCTAssertTrue(plugin.host.logs.contains { $0.message.contains("req-lost") && $0.message.contains("UNAVAILABLE") },
+                      "\(plugin.host.logs)")
     }
 
     // MARK: Reading the ledger back

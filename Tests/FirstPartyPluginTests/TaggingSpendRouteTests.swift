@@ -23,8 +23,10 @@ final class TaggingSpendRouteTests: XCTestCase {
 
     func load(_ extra: String = "") throws -> PluginUnderTest {
         let config = #"{"ledger": {"path": "\#(ledgerPath)"}\#(extra)}"#
-        return try PluginUnderTest(libraryPath: TaggingPluginTests.buildDirectory.appendingPathComponent("libtollgate_tagging.so").path,
-                                   config: JSONValue.parse(config))
+        let plugin = try PluginUnderTest(libraryPath: TaggingPluginTests.buildDirectory.appendingPathComponent("libtollgate_tagging.so").path,
+                                         config: JSONValue.parse(config))
+        LedgerFixture.serve(plugin.host, at: ledgerPath)
+        return plugin
     }
 
     /// 2026-01-01T00:00:00Z (FakeCall's default receive time).
@@ -179,6 +181,7 @@ final class TaggingSpendRouteTests: XCTestCase {
         try fill(plugin)
         let all = try view(plugin, "days=366&until=\(Self.until)")
         plugin.destroy()
+        try LedgerFixture.write(plugin.host.ledgerRows, to: ledgerPath)
         let report = try TaggingPluginTests.report(ledgerPath, by: "team")
         var reported: [String: Int64] = [:]
         for group in try report.groups() {

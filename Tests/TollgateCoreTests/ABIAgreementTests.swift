@@ -26,10 +26,15 @@ final class ABIAgreementTests: XCTestCase {
     ])
     static let body = #"{"model":"small","messages":[{"role":"user","content":"hi"}],"metadata":{"feature":"search"}}"#
 
+    /// A ledger on both hosts (ABI 1.6): the gateway's in a file, the fake's in memory.
+    static let ledgerPath = HookChainTests.workDir + "/agreement-ledger-\(getpid()).sqlite"
+
     let services: HostServices = {
         let metrics = GatewayMetrics()
         return HostServices(metrics: metrics, alerts: AlertRouter(sinks: [], metrics: metrics), logger: Logger(label: "agreement"),
-                            libraries: PluginLibraryCache(cacheDirectory: HookChainTests.workDir + "/agreement-cache"))
+                            libraries: PluginLibraryCache(cacheDirectory: HookChainTests.workDir + "/agreement-cache"),
+                            ledger: try! SQLiteLedgerStore.open(path: ABIAgreementTests.ledgerPath, metrics: nil,
+                                                                logger: Logger(label: "agreement")))
     }()
 
     /// Runs `probe` on the gateway's table, the handles in `phase`.
@@ -60,6 +65,7 @@ final class ABIAgreementTests: XCTestCase {
     /// Runs `probe` on the fake host's table, the same handles in `phase`.
     func runFake(_ probe: ABIProbe, in phase: ABIPhase) -> tollgate_type_status {
         let host = FakeHost()
+        host.setLedgerReader { _ in ABIAgreementTests.ledgerPath }
         let call = FakeCall(model: "small", prompt: [("user", "hi")], headers: [("x-tier", "fast")],
                             metadata: [("feature", "search")])
         call.upstreamHeaders = [("content-type", "application/json")]
@@ -106,7 +112,7 @@ final class ABIAgreementTests: XCTestCase {
         }
         XCTAssertEqual(HostFunction.table(ofMinor: UInt16(TOLLGATE_ABI_MINOR)).count, HostFunction.allCases.count)
         XCTAssertEqual(HostFunction.allCases.filter { $0.addedIn == UInt16(TOLLGATE_ABI_MINOR) }.map(\.name),
-                       ["grants_get", "call_grants", "counter_reserve_capped"])
+                       ["ledger_append", "ledger_read"])
     }
 
     /// Each function's field in tollgate_type_host_api.
@@ -154,6 +160,8 @@ final class ABIAgreementTests: XCTestCase {
         case .grantsGet: return \.grants_get
         case .callGrants: return \.call_grants
         case .counterReserveCapped: return \.counter_reserve_capped
+        case .ledgerAppend: return \.ledger_append
+        case .ledgerRead: return \.ledger_read
         }
     }
 

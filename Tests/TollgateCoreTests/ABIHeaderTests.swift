@@ -25,6 +25,8 @@ final class ABIHeaderTests: XCTestCase {
         // the descriptor's on_route).
         "1.4": "b0acd102f86a1d1712dbf775526d8518d98f1167e6d825a91c4252a9f9c37a02",
         "1.5": "8bc3a0c0108e42a64966b6c7e7faf3918ab2794a18e990f14eab31088df7ac62",
+        // 1.6: the chargeback ledger through the host (ledger_append, ledger_read).
+        "1.6": "294b673ae14f55b0422223a078971f9d4a0a2007df6fff44b9d31ed821c3bdcc",
     ]
 
     static var headerPath: String {

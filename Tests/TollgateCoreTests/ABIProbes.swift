@@ -267,6 +267,23 @@ extension ABIProbe {
                 var reservation: UInt64 = 0, refused = 0
                 return h.api.pointee.counter_reserve_capped!(h.host, &ids, &amounts, &ceilings, 1, 0, &reservation, &refused, nil)
             }]
+        case .ledgerAppend:
+            return [ABIProbe(.ledgerAppend) { h in
+                #"{"ts_us": 1, "request_id": "probe", "outcome": "success"}"#.withCString { row in
+                    h.api.pointee.ledger_append!(h.host, tollgate_type_str(ptr: row, len: strlen(row)))
+                }
+            }, ABIProbe(.ledgerAppend, "ledger_append(unknown column)") { h in
+                #"{"ts_us": 1, "request_id": "probe", "outcome": "success", "colour": "red"}"#.withCString { row in
+                    h.api.pointee.ledger_append!(h.host, tollgate_type_str(ptr: row, len: strlen(row)))
+                }
+            }]
+        case .ledgerRead:
+            return [ABIProbe(.ledgerRead) { h in
+                var path = tollgate_type_str()
+                return h.api.pointee.ledger_read!(h.host, &path)
+            }, ABIProbe(.ledgerRead, "ledger_read(NULL path_out)") { h in
+                h.api.pointee.ledger_read!(h.host, nil)
+            }]
         }
     }
 

@@ -24,6 +24,17 @@ final class CounterHostAPITests: XCTestCase {
                             libraries: PluginLibraryCache(), counters: counters)
     }
 
+    /// A call with nothing in it, for a host function that binds to the
+    /// running call (RunningCall.set) — a settle, a ledger row.
+    static func bareCall() throws -> CallContext {
+        CallContext(requestID: "r", route: "/v1/chat/completions",
+                    identity: Identity(keyId: "k", org: "acme", team: "t", owner: "o", keyClass: .production,
+                                       allowedModels: nil, expiresAt: nil),
+                    request: try CanonicalRequest(dialect: .openai, body: Array(#"{"model":"small","messages":[]}"#.utf8)),
+                    catalog: ModelCatalog(entries: []), requestHeaders: HeaderList([], caseInsensitive: true),
+                    receivedAtMicros: 0, pluginCount: 1)
+    }
+
     func declare(_ host: HostContext, _ name: String, limit: Int64) -> (tollgate_type_status, UInt32) {
         var id: UInt32 = 0
         let status = name.withCString { ptr -> tollgate_type_status in
@@ -91,12 +102,7 @@ final class CounterHostAPITests: XCTestCase {
         var reservation: UInt64 = 0, refused = 0
         XCTAssertEqual(api.pointee.counter_reserve!(host.pointer, &ids, &amounts, 1, 0, &reservation, &refused, nil),
                        TOLLGATE_STATUS_OK)
-        let call = CallContext(requestID: "r", route: "/v1/chat/completions",
-                               identity: Identity(keyId: "k", org: "acme", team: "t", owner: "o", keyClass: .production,
-                                                  allowedModels: nil, expiresAt: nil),
-                               request: try CanonicalRequest(dialect: .openai, body: Array(#"{"model":"small","messages":[]}"#.utf8)),
-                               catalog: ModelCatalog(entries: []), requestHeaders: HeaderList([], caseInsensitive: true),
-                               receivedAtMicros: 0, pluginCount: 1)
+        let call = try CounterHostAPITests.bareCall()
         RunningCall.set(call)
         var actual: [Int64] = [7]
         XCTAssertEqual(api.pointee.counter_settle!(host.pointer, reservation, &actual, 1), TOLLGATE_STATUS_OK)

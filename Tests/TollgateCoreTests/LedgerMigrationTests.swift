@@ -1,14 +1,15 @@
 import Foundation
 import TollgateLedger
 import TollgateJSON
-import TollgatePluginTesting
+import TollgateABI
+import TollgateHost
 import TollgateSQLite
 import XCTest
 @testable import TollgateReports
 
 /// A ledger file written before schema 2 (no grant columns) or 3 (no daily
 /// rollup) is migrated in place: by the shared `LedgerSchema.migration`,
-/// and by the tagging plugin when it opens the file. No row is lost, old
+/// and by the host's ledger store when it opens the file. No row is lost, old
 /// rows record no grant, the rollup is built from the rows already there
 /// and kept by the trigger after, and the report can group it by grant.
 final class LedgerMigrationTests: XCTestCase {
@@ -215,39 +216,32 @@ final class LedgerMigrationTests: XCTestCase {
         }
     }
 
-    // MARK: The tagging plugin
+    // MARK: The host's ledger store
 
-    static var buildDirectory: URL {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var url = URL(fileURLWithPath: exe).deletingLastPathComponent()
-        while url.path.contains(".xctest") { url.deleteLastPathComponent() }
-        return url
+    /// A row as a plugin appends it (ABI 1.6), validated by the ABI's rules.
+    static func row(_ id: String, grants: [String] = [], owner: String? = nil) throws -> LedgerRowRules.Row {
+        try LedgerRowRules.parse(JSONObject([
+            ("ts_us", .int(1_767_225_600_000_000)), ("request_id", .string(id)), ("org", .string("acme")), ("team", .string("recs")),
+            ("model_served", .string("small")), ("tokens_in", .int(100)), ("tokens_out", .int(10)), ("cost_nanos", .int(56)),
+            ("outcome", .string("success")), ("status", .int(200)), ("grant_ids", .array(grants.map(JSONValue.string))),
+            ("grant_owner", owner.map(JSONValue.string) ?? .null),
+        ])).get()
     }
 
-    func testTheTaggingPluginMigratesAnOldLedgerInPlaceAndWritesTheGrants() throws {
+    func testTheHostsLedgerStoreMigratesAnOldLedgerInPlaceAndWritesTheGrants() throws {
         try makeVersion1Ledger(rows: 40)
-        let config = JSONValue.object(JSONObject([("ledger", .object(JSONObject([("path", .string(path))])))]))
-        let plugin = try PluginUnderTest(libraryPath: Self.buildDirectory.appendingPathComponent("libtollgate_tagging.so").path,
-                                         config: config)
-        XCTAssertTrue(plugin.host.logs.contains { $0.message.contains("migrated to schema 3 (added grant_ids, grant_owner, exception_ids; "
-                                                                       + "built the daily rollup from the rows: 1 rollup row(s) in ") },
-                      "\(plugin.host.logs)")
-        plugin.host.setGrants([
-            FakeHost.grant(id: "acme", scope: "org/acme", owner: "cfo@x"),
-            FakeHost.grant(id: "recs", scope: "team/acme/recs", parent: "acme", owner: "head@x"),
-            FakeHost.grant(id: "recs-search", scope: "feature/acme/recs/search", parent: "recs", owner: "lead@x"),
-        ])
-        for (id, path) in [("new-search", [0, 1, 2]), ("new-none", [Int]())] {
-            let call = FakeCall(requestID: id)
-            call.grantPath = path
-            try plugin.preCall(call)
-            try plugin.postCall(call, usage: (in: 100, out: 10, cached: 0))
-        }
-        plugin.destroy()
+        let store = try SQLiteLedgerStore(path: path, onError: { XCTFail("\($0)") })
+        let migration = try XCTUnwrap(store.migration)
+        XCTAssertTrue(migration.summary.hasPrefix("added grant_ids, grant_owner, exception_ids; "
+            + "built the daily rollup from the rows: 1 rollup row(s) in "), migration.summary)
+        XCTAssertNotNil(store.append(try Self.row("new-search", grants: ["acme", "recs", "recs-search"], owner: "lead@x")))
+        XCTAssertNotNil(store.append(try Self.row("new-none")))
+        store.close()
+        XCTAssertNil(store.append(try Self.row("after-close")), "a closed store takes no row")
 
         let db = try SQLiteDatabase(path: path)
         XCTAssertEqual(try Self.schemaVersion(db), "3")
-        try RollupCheck.assertMatchesLedger(db, "the backfill, then the plugin's rows through the trigger")
+        try RollupCheck.assertMatchesLedger(db, "the backfill, then the host's rows through the trigger")
         let old = try db.query("SELECT count(*), sum(cost_nanos) FROM ledger WHERE request_id LIKE 'old-%' AND grant_ids = '[]' "
             + "AND grant_owner IS NULL")
         XCTAssertEqual(old.first, [.integer(40), .integer((1...40).reduce(0, +))], "every old row kept, with no grant")
@@ -256,9 +250,9 @@ final class LedgerMigrationTests: XCTestCase {
                                                       ["new-none", "[]", nil]], "root first; the deepest grant's owner")
 
         // Opened again: nothing left to migrate.
-        let again = try PluginUnderTest(libraryPath: plugin.libraryPath, config: config)
-        XCTAssertFalse(again.host.logs.contains { $0.message.contains("migrated") })
-        again.destroy()
+        let again = try SQLiteLedgerStore(path: path, onError: { _ in })
+        XCTAssertNil(again.migration)
+        again.close()
         XCTAssertNoThrow(try LedgerFile.openForReading(path, dimensions: [try ReportDimension.parse("grant")]))
     }
 }

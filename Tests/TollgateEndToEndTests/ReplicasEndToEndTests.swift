@@ -5,7 +5,8 @@ import XCTest
 /// behind a load balancer): a key minted through one's admin API works on
 /// the other; a key revoked on one is refused by the other within the
 /// refresh interval; an outcome posted to each counts in both gateways'
-/// chargeback. Each keeps its own storage.dir (its ledger, in this slice).
+/// chargeback; calls served by each are in one shared ledger. Each keeps
+/// its own storage.dir (its ledger file is the outbox shipped to the database).
 final class ReplicasEndToEndTests: MockProviderTestCase {
     static let master = "tg-test-master-replicas"
     static let urlVariable = "TOLLGATE_TEST_GATEWAY_DB"
@@ -95,8 +96,7 @@ final class ReplicasEndToEndTests: MockProviderTestCase {
         let listed = try [a, b].map { try HTTP.admin(port: $0, "GET", "/admin/keys", as: Self.master).text }
         XCTAssertTrue(listed.allSatisfy { $0.contains("shared-svc") }, "\(listed)")
 
-        // An outcome posted to each counts in both chargebacks (spend is each
-        // gateway's own ledger in this slice; the outcomes are shared).
+        // An outcome posted to each counts in both chargebacks.
         XCTAssertEqual(try chat(a, key: TestConfig.prodKey).status, 200)
         XCTAssertEqual(try chat(b, key: TestConfig.prodKey).status, 200)
         XCTAssertEqual(try HTTP.postJSON(port: a, path: "/v1/outcomes", key: TestConfig.prodKey,
@@ -135,6 +135,50 @@ final class ReplicasEndToEndTests: MockProviderTestCase {
         XCTAssertTrue(migrate.stdout.joined().contains("schema up to date"), migrate.stdout.joined(separator: "\n"))
     }
 
+    /// The ledger on the shared database: calls served by either gateway
+    /// are in one set of books — `tollgate report spend --config` (the CLI,
+    /// reading the read copy it syncs), GET /admin/spend and the chargeback
+    /// on each gateway all see every call of both, with the same cost.
+    func testTwoGatewaysOnOneDatabaseKeepOneLedger() throws {
+        try startReplicas(2)
+        let (a, b) = (gateways[0].port, gateways[1].port)
+        var served = 0
+        for (port, count) in [(a, 5), (b, 3)] {
+            for _ in 0..<count {
+                XCTAssertEqual(try chat(port, key: TestConfig.prodKey).status, 200)
+                served += 1
+            }
+        }
+        // Each gateway's own view: its ledger_read ships its rows and syncs
+        // the copy; the other's arrive within its ship interval (250 ms).
+        var costs: [Int64] = []
+        for port in [a, b] {
+            try eventually("gateway on \(port) sees \(served) requests") {
+                let report = try HTTP.admin(port: port, "GET", "/admin/finance/chargeback?format=json&by=team", as: Self.master)
+                let rows = try report.json()["rows"] as? [[String: Any]] ?? []
+                return (rows.first { $0["team"] as? String == "acme/payments" }?["requests"] as? Int) == served
+            }
+            let spend = try HTTP.admin(port: port, "GET", "/admin/spend?by=team&days=1", as: Self.master)
+            XCTAssertEqual(spend.status, 200, spend.text)
+            let series = try XCTUnwrap(try spend.json()["series"] as? [[String: Any]], spend.text)
+            costs.append(try XCTUnwrap((series.first { $0["key"] as? String == "acme/payments" }?["total_nanos"] as? NSNumber)?.int64Value,
+                                       spend.text))
+        }
+        XCTAssertEqual(costs[0], costs[1], "one set of books")
+        XCTAssertGreaterThan(costs[0], 0)
+
+        // The CLI, from the config: the shared ledger through its read copy.
+        let cli = ManagedProcess(executable: TestPaths.tollgateBinary,
+                                 arguments: ["report", "spend", "--config", gateways[1].configPath, "--by", "team", "--format", "json"],
+                                 environment: [Self.urlVariable: database.url])
+        try cli.start()
+        XCTAssertEqual(try cli.waitForExit(timeout: 60), 0, cli.stderr)
+        let printed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(cli.stdout.joined(separator: "\n").utf8)) as? [String: Any])
+        let total = try XCTUnwrap(printed["total"] as? [String: Any], "\(printed)")
+        XCTAssertEqual((total["requests"] as? NSNumber)?.intValue, served, "\(printed)")
+        XCTAssertEqual((total["cost_nanos"] as? NSNumber)?.int64Value, costs[0], "\(printed)")
+    }
+
     /// An embedded gateway's state moved in with `tollgate migrate
     /// --from-sqlite`: its minted key works on a gateway on the database,
     /// its outcomes count there.
@@ -148,6 +192,7 @@ final class ReplicasEndToEndTests: MockProviderTestCase {
                                     #"{"id": "moved-svc", "team": "team/acme/payments", "class": "production"}"#)
         XCTAssertEqual(minted.status, 201, minted.text)
         let secret = try XCTUnwrap(try minted.json()["key"] as? String)
+        for _ in 0..<3 { XCTAssertEqual(try chat(embedded.port, key: secret).status, 200) }
         XCTAssertEqual(try HTTP.postJSON(port: embedded.port, path: "/v1/outcomes", key: secret,
                                          json: #"{"metric": "resolved_ticket", "count": 7}"#).status, 201)
         embedded.stop()
@@ -164,22 +209,29 @@ final class ReplicasEndToEndTests: MockProviderTestCase {
         XCTAssertTrue(printed.contains("applied migration 1 (governance_events)"), printed)
         XCTAssertTrue(printed.contains("copied 1 governance event(s)"), printed)
         XCTAssertTrue(printed.contains("copied 1 outcome(s)"), printed)
-        XCTAssertTrue(printed.contains("not copied (not shared yet; they stay in storage.dir): counters.db"), printed)
+        XCTAssertTrue(printed.contains("copied the spent of 0 counter window(s)"), printed)
+        XCTAssertTrue(printed.contains("3 row(s) in the file, 3 added to the database"), printed)
 
-        // Again: refused, nothing doubled.
+        // Again: the governance log and outcomes are not copied twice; the
+        // ledger adds nothing.
         let again = ManagedProcess(executable: TestPaths.tollgateBinary,
                                    arguments: ["migrate", "--config", sharedConfig, "--from-sqlite", directory + "/data"],
                                    environment: [Self.urlVariable: database.url])
         try again.start()
-        XCTAssertEqual(try again.waitForExit(timeout: 60), 1)
-        XCTAssertTrue(again.stderr.contains("copies into an empty store only"), again.stderr)
+        XCTAssertEqual(try again.waitForExit(timeout: 60), 0, again.stderr)
+        let printedAgain = again.stdout.joined(separator: "\n")
+        XCTAssertTrue(printedAgain.contains("copies into an empty store only"), printedAgain)
+        XCTAssertTrue(printedAgain.contains("3 row(s) in the file, 0 added to the database"), printedAgain)
 
         gateways = [try GatewayProcess(yaml: try String(contentsOfFile: sharedConfig, encoding: .utf8), directory: shared,
                                        environment: ["TOLLGATE_TEST_MASTER": Self.master, Self.urlVariable: database.url])]
         XCTAssertEqual(try chat(gateways[0].port, key: secret).status, 200, "the key minted before the move works after it")
         let report = try HTTP.admin(port: gateways[0].port, "GET", "/admin/finance/chargeback?format=json", as: Self.master)
         let rows = try XCTUnwrap(try report.json()["rows"] as? [[String: Any]], report.text)
-        XCTAssertEqual(rows.first { $0["team"] as? String == "acme/payments" }?["outcomes"] as? Int, 7, report.text)
+        let payments = rows.first { $0["team"] as? String == "acme/payments" }
+        XCTAssertEqual(payments?["outcomes"] as? Int, 7, report.text)
+        XCTAssertEqual(payments?["requests"] as? Int, 4,
+                       "the embedded gateway's 3 ledger rows, shipped once, and the call above: \(report.text)")
     }
 
     func testServeRefusesToStartWithoutTheURLOrTheDatabase() throws {

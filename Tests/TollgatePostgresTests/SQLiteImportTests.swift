@@ -116,7 +116,7 @@ final class SQLiteImportTests: XCTestCase {
         let storage = try database.storage()
         _ = try SQLiteImport.run(from: directory, into: storage)
         XCTAssertThrowsError(try SQLiteImport.run(from: directory, into: storage)) { error in
-            XCTAssertTrue("\(error)".contains("already holds 6 governance event(s) and 12 outcome(s)"), "\(error)")
+            XCTAssertTrue("\(error)".contains("already holds 6 governance event(s), 12 outcome(s) and 0 counter window(s)"), "\(error)")
         }
         XCTAssertEqual(try PostgresGovernanceStore(storage: storage).count(), 6)
         XCTAssertEqual(try PostgresOutcomeStore(storage: storage).count(), 12)

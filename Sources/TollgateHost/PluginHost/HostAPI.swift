@@ -55,6 +55,7 @@ enum HostAPI {
         t.pointee.metric_series_record = hostMetricSeriesRecord
         installRouteCallbacks(t)  // added in 1.4
         installGrantCallbacks(t)  // added in 1.5 (and counter_reserve_capped with the counters)
+        installLedgerCallbacks(t)  // added in 1.6
         return t
     }()
 }

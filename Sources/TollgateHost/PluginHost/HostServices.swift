@@ -9,7 +9,8 @@ import TollgateConfig
 import TollgateSQLite
 
 /// What the host offers every plugin instance whatever its generation:
-/// metrics, alert delivery, logging, the counter store. Survives reloads.
+/// metrics, alert delivery, logging, the counter store, the ledger.
+/// Survives reloads.
 package final class HostServices: @unchecked Sendable {
     package let metrics: GatewayMetrics
     package let alerts: AlertRouter
@@ -23,11 +24,14 @@ package final class HostServices: @unchecked Sendable {
     /// Outcomes teams reported (POST /v1/outcomes): what the chargeback
     /// divides spend by.
     package let outcomes: OutcomeStore
+    /// The chargeback ledger plugins append to (ABI 1.6); nil when the
+    /// config keeps none. Opened at start, kept across reloads.
+    package let ledger: LedgerStore?
 
     package init(metrics: GatewayMetrics, alerts: AlertRouter, logger: Logger, libraries: PluginLibraryCache,
                 counters: CounterStore = CounterStore(),
                 governance: GovernanceRegistry = try! GovernanceRegistry(store: MemoryGovernanceStore()),
-                outcomes: OutcomeStore = MemoryOutcomeStore()) {
+                outcomes: OutcomeStore = MemoryOutcomeStore(), ledger: LedgerStore? = nil) {
         self.metrics = metrics
         self.alerts = alerts
         self.logger = logger
@@ -35,6 +39,7 @@ package final class HostServices: @unchecked Sendable {
         self.counters = counters
         self.governance = governance
         self.outcomes = outcomes
+        self.ledger = ledger
     }
 }
 

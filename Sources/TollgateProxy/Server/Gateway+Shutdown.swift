@@ -43,6 +43,7 @@ extension Gateway {
         await reloader.destroyServing()
         await Self.blocking {
             self.services.counters.close()  // after the plugins: their last settles are committed
+            self.services.ledger?.close()  // after the plugins: their last rows are committed (and shipped)
             self.services.alerts.close(timeoutMs: 2_000)  // after the plugins: alerts raised while they stop go out too
             self.database?.close()  // last: the stores above no longer use it
         }

@@ -59,14 +59,15 @@ package final class Gateway: Sendable {
         self.logger = logger
         let metrics = GatewayMetrics()
         let alerts = AlertRouter(sinks: AlertRouter.sinks(for: config, logger: logger, poster: HTTPWebhookPoster.init), metrics: metrics)
-        let stores = try storage ?? GatewayStorage.open(config, logger: logger)
+        let stores = try storage ?? GatewayStorage.open(config, logger: logger, metrics: metrics)
         database = stores.database
         do {
             services = HostServices(metrics: metrics, alerts: alerts, logger: logger, libraries: PluginLibraryCache(),
                                     counters: stores.counters,
                                     governance: try GovernanceRegistry(store: stores.governance),
-                                    outcomes: stores.outcomes)
+                                    outcomes: stores.outcomes, ledger: stores.ledger)
         } catch {
+            stores.ledger?.close()
             stores.database?.close()
             throw error
         }
@@ -88,6 +89,7 @@ package final class Gateway: Sendable {
         } catch {
             transports.shutdown()
             try? group.syncShutdownGracefully()
+            stores.ledger?.close()
             stores.database?.close()
             throw error
         }

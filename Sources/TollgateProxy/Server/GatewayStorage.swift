@@ -8,31 +8,38 @@ import TollgatePostgres
 /// `storage.backend`: governance.sqlite, outcomes.sqlite and counters.db in
 /// the storage directory, or PostgreSQL (docs/operations.md#postgresql),
 /// where the counters keep only their outbox (settles waiting for the
-/// database) in the directory. The anomaly history stays in the storage
-/// directory either way.
+/// database) in the directory. The ledger is the ledger file either way,
+/// shipped to PostgreSQL with postgres (LedgerReading.openStore). The
+/// anomaly history stays in the storage directory either way.
 package struct GatewayStorage: Sendable {
     package var governance: GovernanceStore
     package var outcomes: OutcomeStore
     package var counters: CounterStore
+    /// The chargeback ledger plugins append to (nil: the config keeps none).
+    package var ledger: LedgerStore? = nil
     /// The connection pool, closed after the stores at shutdown (postgres).
     package var database: PostgresStorage?
 
     /// Opens the configured stores. With postgres: connects (an unset URL
     /// variable or an unreachable database is an error that says so) and,
     /// when `migrate` is set, brings the schema up to date first.
-    package static func open(_ config: TollgateConfig, logger: Logger, migrate: Bool = true,
+    package static func open(_ config: TollgateConfig, logger: Logger, migrate: Bool = true, metrics: GatewayMetrics? = nil,
                              environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GatewayStorage {
         switch config.storage.backend {
         case .sqlite:
             return GatewayStorage(governance: try SQLiteGovernanceStore(directory: config.storage.dir),
                                   outcomes: try SQLiteOutcomeStore(directory: config.storage.dir),
-                                  counters: try CounterStore.journaled(config: config, logger: logger), database: nil)
+                                  counters: try CounterStore.journaled(config: config, logger: logger),
+                                  ledger: try LedgerReading.openStore(config, database: nil, metrics: metrics, logger: logger),
+                                  database: nil)
         case .postgres:
             let database = try PostgresStorage.open(config.storage, logger: logger, migrate: migrate, environment: environment)
             do {
                 return GatewayStorage(governance: PostgresGovernanceStore(storage: database),
                                       outcomes: PostgresOutcomeStore(storage: database),
-                                      counters: try sharedCounters(config, database: database), database: database)
+                                      counters: try sharedCounters(config, database: database),
+                                      ledger: try LedgerReading.openStore(config, database: database, metrics: metrics, logger: logger),
+                                      database: database)
             } catch {
                 database.close()
                 throw error
@@ -56,10 +63,10 @@ package struct GatewayStorage: Sendable {
     /// answer) and its schema is current; otherwise nothing, with a warning
     /// saying why (serve would refuse an unset variable; it applies
     /// pending migrations itself).
-    package static func openForCheck(_ config: TollgateConfig, logger: Logger,
+    package static func openForCheck(_ config: TollgateConfig, logger: Logger, metrics: GatewayMetrics? = nil,
                                      environment: [String: String] = ProcessInfo.processInfo.environment)
         throws -> (GatewayStorage, warnings: [String]) {
-        guard config.storage.backend == .postgres else { return (try open(config, logger: logger), []) }
+        guard config.storage.backend == .postgres else { return (try open(config, logger: logger, metrics: metrics), []) }
         guard config.storage.databaseURL(environment: environment) != nil else {
             return (.memory, ["storage.url_env: \(config.storage.urlEnv) is unset or empty here, so the database was not "
                 + "checked; serve refuses to start without it"])

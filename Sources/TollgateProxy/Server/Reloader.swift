@@ -170,6 +170,7 @@ package final class Reloader: @unchecked Sendable {
         }
 
         configureGovernance(config)
+        warnAboutLedger(config)
         applyRetrySettings(config)
         services.alerts.replaceSinks(AlertRouter.sinks(for: config, logger: logger, poster: HTTPWebhookPoster.init))
         startServing(next)
@@ -201,6 +202,17 @@ package final class Reloader: @unchecked Sendable {
         for problem in services.governance.configure(config) {
             logger.warning("grants: \(problem.message)", metadata: ["grant": .string(problem.grantID)])
         }
+    }
+
+    /// The ledger is opened once, at start, and kept across reloads (like
+    /// the counter store): a reload that moves it, or turns it on or off,
+    /// says that this takes effect at the next restart.
+    private func warnAboutLedger(_ config: TollgateConfig) {
+        let current = services.ledger?.path
+        guard config.ledgerPath != current else { return }
+        let message = "ledger: the reloaded config keeps the ledger at \(config.ledgerPath ?? "(none)"), the gateway at "
+            + "\(current ?? "(none)"); the ledger is opened at start, so this takes effect when the gateway restarts"
+        logger.warning("\(message)")
     }
 
     /// Deployment health outlives generations; its thresholds come from

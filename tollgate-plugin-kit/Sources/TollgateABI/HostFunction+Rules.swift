@@ -15,7 +15,7 @@ extension HostFunction {
         // The host handle: callable anywhere, from any thread.
         case .log, .metricDefine, .metricRecord, .getPrice, .computeCost, .raiseAlert, .counterDeclare, .counterReserve,
              .counterSettle, .counterRelease, .counterAdd, .counterGet, .getHostString, .metricSeries,
-             .metricSeriesRecord, .grantsGet, .counterReserveCapped:
+             .metricSeriesRecord, .grantsGet, .counterReserveCapped, .ledgerAppend, .ledgerRead:
             return .anywhere
         case .declareRoute:
             return .create
@@ -68,6 +68,7 @@ extension HostFunction {
         case .callGrants: return [required("version_out"), required("count_out")]
         case .counterGet: return [required("state_out")]
         case .metricSeries: return [required("series_out")]
+        case .ledgerRead: return [required("path_out")]
         default: return []
         }
     }

@@ -52,6 +52,9 @@ public enum HostFunction: String, CaseIterable, Sendable {
     case grantsGet = "grants_get"
     case callGrants = "call_grants"
     case counterReserveCapped = "counter_reserve_capped"
+    // added in 1.6
+    case ledgerAppend = "ledger_append"
+    case ledgerRead = "ledger_read"
 
     /// The field's name in the table, and the `function` label of
     /// tollgate_plugin_host_call_refused_total.
@@ -85,6 +88,8 @@ public enum HostFunction: String, CaseIterable, Sendable {
             return 4
         case .grantsGet, .callGrants, .counterReserveCapped:
             return 5
+        case .ledgerAppend, .ledgerRead:
+            return 6
         }
     }
 
@@ -92,7 +97,7 @@ public enum HostFunction: String, CaseIterable, Sendable {
         switch self {
         case .log, .metricDefine, .metricRecord, .getPrice, .computeCost, .raiseAlert, .counterDeclare, .counterReserve,
              .counterSettle, .counterRelease, .counterAdd, .counterGet, .getHostString, .metricSeries,
-             .metricSeriesRecord, .declareRoute, .grantsGet, .counterReserveCapped:
+             .metricSeriesRecord, .declareRoute, .grantsGet, .counterReserveCapped, .ledgerAppend, .ledgerRead:
             return .host
         case .routeGetString, .routeRespond:
             return .route

@@ -77,6 +77,8 @@ public final class FakeHost: @unchecked Sendable {
     public let counters = FakeCounters()
     /// The grant table (ABI 1.5): `setGrants`.
     let grantBook = FakeGrantBook()
+    /// The ledger (ABI 1.6): `ledgerRows`, `setLedgerReader`.
+    let ledger = FakeLedger()
 
     let hostStringStorage: Locked<HostStringStorage>
 

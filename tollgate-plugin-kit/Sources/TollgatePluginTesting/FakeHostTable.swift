@@ -20,7 +20,7 @@ enum FakeHostTable {
             if let table = tables[minor] { return table }
             // The first field each minor added marks where the older table ends.
             let firstAdded: [PartialKeyPath<tollgate_type_host_api>] = [\.counter_declare, \.get_host_string, \.metric_series,
-                                                                        \.declare_route, \.grants_get]
+                                                                        \.declare_route, \.grants_get, \.ledger_append]
             let end = MemoryLayout<tollgate_type_host_api>.offset(of: firstAdded[Int(minor)])!
             let table = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
             table.initialize(to: pointer.pointee)
@@ -217,6 +217,7 @@ enum FakeHostTable {
         installHostStrings(&api)  // added in 1.2 (FakeHost+HostStrings.swift)
         installRoutes(&api)  // added in 1.4 (FakeHostTable+Routes.swift)
         installGrants(&api)  // added in 1.5 (FakeHost+Grants.swift)
+        installLedger(&api)  // added in 1.6 (FakeHost+Ledger.swift)
         let storage = UnsafeMutablePointer<tollgate_type_host_api>.allocate(capacity: 1)
         storage.initialize(to: api)
         return UnsafePointer(storage)

@@ -41,13 +41,13 @@ extension AdminRoutes {
                 return true
             }
             report(request, generation, actor: actor) { inputs in
-                try ChargebackReport.run(config: inputs.config, grants: registry.current.table, ledgerPath: inputs.ledger,
+                try ChargebackReport.run(config: inputs.config, grants: registry.current.table, ledgerPath: try inputs.ledgerPath(),
                                                 period: inputs.period, by: grouping, scope: inputs.scope,
                                                 outcomes: request.gateway.services.outcomes.totals).table
             }
         case (.GET, "/admin/finance/forecast"):
             report(request, generation, actor: actor) { inputs in
-                try ForecastReport.run(config: inputs.config, grants: registry.current.table, ledgerPath: inputs.ledger,
+                try ForecastReport.run(config: inputs.config, grants: registry.current.table, ledgerPath: try inputs.ledgerPath(),
                                        period: inputs.period, forecasts: registry.forecastList, scope: inputs.scope).table
             }
         case (.GET, "/admin/finance/focus"):
@@ -68,7 +68,7 @@ extension AdminRoutes {
         let config = generation.config
         respondOffLoop(request) {
             let range = LedgerTimeRange(from: inputs.period.fromMicros, to: inputs.period.toMicros)
-            let charges = try FocusExport.charges(ledgerAt: inputs.ledger, range: range).narrowed(to: inputs.scope)
+            let charges = try FocusExport.charges(ledgerAt: try inputs.ledgerPath(), range: range).narrowed(to: inputs.scope)
             let body = FocusExport(config: config).render(charges, range: range, format: format)
             let name = "tollgate-focus-\(inputs.period.description.replacingOccurrences(of: "..", with: "_")).\(format.rawValue)"
             return (format == .csv ? "text/csv; charset=utf-8" : "application/json",
@@ -78,9 +78,19 @@ extension AdminRoutes {
 
     struct ReportInputs {
         var config: TollgateConfig
-        var ledger: String
+        var ledger: LedgerStore
         var period: ReportPeriod
         var scope: FinanceScope
+
+        /// The ledger file to read: what was appended so far committed (on
+        /// postgres, the read copy synced). Blocks: off the event loop only.
+        func ledgerPath() throws -> String {
+            do {
+                return try ledger.readablePath()
+            } catch {
+                throw GovernanceError.unavailable("\(error)")
+            }
+        }
     }
 
     /// Reads period and format, runs `build` on a worker thread (a report
@@ -116,7 +126,7 @@ extension AdminRoutes {
             request.writer.sendError(.invalidField("period", "\(error)"), dialect: .unrouted)
             return nil
         }
-        guard let ledger = generation.config.ledgerPath else {
+        guard let ledger = request.gateway.services.ledger else {
             request.writer.sendError(.notFound("No ledger: the config has no tagging plugin, or its ledger is off.", code: "no_ledger"),
                                      dialect: .unrouted)
             return nil

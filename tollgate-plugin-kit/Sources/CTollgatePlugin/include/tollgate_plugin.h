@@ -150,7 +150,7 @@ extern "C" {
 /* The ABI version this header describes. A plugin puts these numbers in its
  * descriptor; the host passes its own to the entry function. */
 #define TOLLGATE_ABI_MAJOR 1
-#define TOLLGATE_ABI_MINOR 5
+#define TOLLGATE_ABI_MINOR 6
 
 /* The name of the entry symbol for this major version. */
 #define TOLLGATE_PLUGIN_ENTRY_SYMBOL "tollgate_plugin_entry_v1"
@@ -995,6 +995,57 @@ typedef tollgate_type_status (*tollgate_callback_counter_reserve_capped)(tollgat
                                                                         size_t *refused_index_out,
                                                                         tollgate_type_counter_state *refused_state_out);
 
+/* --- The chargeback ledger (added in 1.6) -------------------------------
+ *
+ * The ledger is host storage, like the counter store: a plugin hands the
+ * host rows and the host keeps them — in a SQLite file (storage.backend
+ * sqlite), or in that file as a durable outbox shipped to the shared
+ * PostgreSQL database (storage.backend postgres) — so a plugin never links
+ * a database client and runs unchanged on either backend.
+ *
+ * A row is a JSON OBJECT whose keys are the ledger's column names (the
+ * schema is docs/ledger.md; the host assigns `id`). The shape is JSON, not
+ * a struct, for the reason the grant table is: a column added to the
+ * ledger is a new key, not a new ABI version. Keys and their JSON types:
+ *   integers:  ts_us (required), tokens_in, tokens_out, tokens_cached,
+ *              cost_nanos, status, latency_us, upstream_us, attempts;
+ *              usage_estimated and stream also take true/false
+ *   strings:   request_id (required), outcome (required), org, team,
+ *              key_id, owner, key_class, end_user, feature, environment,
+ *              experiment, use_case, api, route, provider, deployment,
+ *              model_requested, model_served, decided_by, outcome_detail,
+ *              grant_owner (each of these but the required ones may be
+ *              null)
+ *   tags:          an object of strings ({"cost_center": "cc-42"})
+ *   grant_ids, exception_ids: arrays of strings, root grant first
+ * A key left out takes the column's default (NULL, 0, {} or []). */
+
+/* Appends one ledger row (row_json, see above; the host copies it). The
+ * host validates it — a row that is not a JSON object, an unknown key, a
+ * value of the wrong type or a missing required key is INVALID_ARGUMENT,
+ * and the host logs which — then queues it for the ledger's writer (group
+ * commit) and returns without waiting on I/O. UNAVAILABLE when the gateway
+ * keeps no ledger (the config turns it off) or it is closed (shutting
+ * down); the row is then not written. Callable anywhere; on_post_call is
+ * where a row is complete. Called from a hook on the hook's own thread,
+ * the row binds to that call as counter_settle does: the call's last
+ * response bytes wait until the row is committed to disk. */
+typedef tollgate_type_status (*tollgate_callback_ledger_append)(tollgate_type_host_ptr host,
+                                                                tollgate_type_str row_json);
+
+/* Makes every row appended so far (by any plugin, and on a shared backend
+ * by every gateway up to a few hundred milliseconds ago) readable, and
+ * writes to *path_out the path of a SQLite file in the ledger's schema that
+ * the plugin may open READ-ONLY (the ledger file itself on SQLite; on
+ * PostgreSQL a local read copy the host keeps in sync). *path_out is
+ * borrowed until this instance's next ledger_read or on_destroy. Blocks
+ * while it commits (and on PostgreSQL ships and syncs, within a few
+ * seconds): call it from on_route or a thread of your own, not from a call
+ * hook. UNAVAILABLE when there is no ledger, or the shared database did not
+ * answer in time. Callable anywhere. */
+typedef tollgate_type_status (*tollgate_callback_ledger_read)(tollgate_type_host_ptr host,
+                                                              tollgate_type_str *path_out);
+
 typedef struct tollgate_type_host_api {
   uint32_t struct_size; /* sizeof(tollgate_type_host_api) in the host */
   uint16_t abi_major;   /* the host's ABI version */
@@ -1053,6 +1104,10 @@ typedef struct tollgate_type_host_api {
   tollgate_callback_grants_get grants_get;
   tollgate_callback_call_grants call_grants;
   tollgate_callback_counter_reserve_capped counter_reserve_capped;
+
+  /* ---- added in 1.6 ---- */
+  tollgate_callback_ledger_append ledger_append;
+  tollgate_callback_ledger_read ledger_read;
 } tollgate_type_host_api;
 
 /* ========================================================================

@@ -1,27 +1,31 @@
-import TollgateLedger
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import TollgatePluginKit
+import NIOConcurrencyHelpers
+import TollgateABI
+import TollgateLedger
 import TollgateSQLite
 
-/// The chargeback ledger: a SQLite file in WAL mode written by one thread
-/// with group commit. `append` never blocks a hook on disk; `close` commits
-/// everything queued (SIGTERM loses nothing), and a committed row survives
-/// a kill -9 (synchronous=NORMAL in WAL mode).
-final class Ledger: @unchecked Sendable {
-    let path: String
+/// The chargeback ledger in a SQLite file in WAL mode, written by one
+/// thread with group commit (docs/ledger.md). `append` never blocks a hook
+/// on disk; `close` commits everything queued (SIGTERM loses nothing), and
+/// a committed row survives a kill -9 (synchronous=NORMAL in WAL mode).
+/// Opening a file an older version wrote migrates it in place (`prepare`).
+package final class SQLiteLedgerStore: LedgerStore, @unchecked Sendable {
+    package let path: String
     /// What opening the file did to an older ledger (nil when it was new
     /// or current).
-    let migration: Migration?
-    private let writer: GroupCommitWriter
-    private let open = Locked(true)
+    package let migration: Migration?
+    package let writer: GroupCommitWriter
+    private let open = NIOLockedValueBox(true)
     /// Touched only on the writer thread.
     private let insert = PreparedInsert()
 
-    init(path: String, onError: @escaping @Sendable (Error) -> Void) throws {
+    /// Opens (creating, or migrating) the ledger at `path`; `onError` hears
+    /// every write the writer could not commit (a row lost: log and count it).
+    package init(path: String, onError: @escaping @Sendable (Error) -> Void) throws {
         self.path = path
         var migration: Migration?
         writer = try GroupCommitWriter(path: path, setup: { db in migration = try Self.prepare(db) }, onError: onError)
@@ -30,12 +34,12 @@ final class Ledger: @unchecked Sendable {
 
     /// What a migration did: the columns it added, and the daily rollup it
     /// built from the rows already written (its row count), if it did.
-    struct Migration: Equatable {
-        var addedColumns: [String]
-        var rollupRows: Int64?
-        var milliseconds: Int64
+    package struct Migration: Equatable, Sendable {
+        package var addedColumns: [String]
+        package var rollupRows: Int64?
+        package var milliseconds: Int64
 
-        var summary: String {
+        package var summary: String {
             var parts: [String] = []
             if !addedColumns.isEmpty { parts.append("added \(addedColumns.joined(separator: ", "))") }
             if let rollupRows {
@@ -50,7 +54,7 @@ final class Ledger: @unchecked Sendable {
     /// daily rollup built from the rows; every row kept), in one
     /// transaction. Returns what the migration did (nil when nothing).
     @discardableResult
-    static func prepare(_ db: SQLiteDatabase) throws -> Migration? {
+    package static func prepare(_ db: SQLiteDatabase) throws -> Migration? {
         let columns = try db.query(LedgerSchema.columnsQuery).compactMap { $0.count > 1 ? $0[1].string : nil }
         let objects = try db.query(LedgerSchema.objectsQuery).compactMap { $0.first?.string }
         let statements = LedgerSchema.migration(existingColumns: columns, existingObjects: objects)
@@ -70,37 +74,58 @@ final class Ledger: @unchecked Sendable {
         return migration
     }
 
-    /// Queues the row; false once the ledger is closed (the row is then
-    /// lost, which the caller reports).
-    @discardableResult
-    func append(_ row: LedgerRow) -> Bool {
+    package func append(_ row: LedgerRowRules.Row) -> LedgerTicket? {
         let insert = self.insert
-        return open.withLock { isOpen in
-            guard isOpen else { return false }
-            writer.enqueue { db in try insert.run(row, on: db) }
-            return true
+        let bindings = row.sqliteBindings
+        return open.withLockedValue { isOpen in
+            guard isOpen else { return nil }
+            return LedgerTicket(writer: writer, ticket: writer.enqueue { db in try insert.run(bindings, on: db) })
         }
     }
 
-    /// Blocks until every row queued so far is committed.
-    func flush() { writer.flush() }
+    /// Queues work on the ledger's writer (the shipper's watermark), or
+    /// nil once closed.
+    package func enqueue(_ work: @escaping GroupCommitWriter.Work) -> UInt64? {
+        open.withLockedValue { isOpen in isOpen ? writer.enqueue(work) : nil }
+    }
 
-    var pendingCount: Int { writer.pendingCount }
+    /// Blocks until every row queued so far is committed.
+    package func flush() { writer.flush() }
+
+    package var pendingCount: Int { writer.pendingCount }
+
+    package func readablePath() throws -> String {
+        flush()
+        return path
+    }
 
     /// Commits what is queued and stops the writer. Idempotent.
-    func close() {
-        let wasOpen = open.withLock { isOpen -> Bool in
+    package func close() {
+        let wasOpen = open.withLockedValue { isOpen -> Bool in
             defer { isOpen = false }
             return isOpen
         }
         if wasOpen { writer.close() }
     }
 
-    /// Unix microseconds now, for a row whose call had no receive time.
-    static func nowMicros() -> Int64 {
+    /// Unix microseconds now.
+    package static func nowMicros() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1_000
+    }
+}
+
+extension LedgerRowRules.Row {
+    /// ?1...?35 of `LedgerSchema.insert` (the rules list the columns in its order).
+    package var sqliteBindings: [SQLiteValue] {
+        values.map { value in
+            switch value {
+            case .null: return .null
+            case .integer(let n): return .integer(n)
+            case .text(let s): return .text(s)
+            }
+        }
     }
 }
 
@@ -109,11 +134,11 @@ private final class PreparedInsert: @unchecked Sendable {
     private var statement: SQLiteStatement?
     private weak var database: SQLiteDatabase?
 
-    func run(_ row: LedgerRow, on db: SQLiteDatabase) throws {
+    func run(_ bindings: [SQLiteValue], on db: SQLiteDatabase) throws {
         if statement == nil || database !== db {
             statement = try db.prepare(LedgerSchema.insert)
             database = db
         }
-        try statement!.run(row.bindings)
+        try statement!.run(bindings)
     }
 }
