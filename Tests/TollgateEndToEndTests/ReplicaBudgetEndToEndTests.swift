@@ -6,7 +6,8 @@ import XCTest
 /// a team budget that fits about a quarter: spent never passes the limit
 /// (the documented bound across replicas is the single-process one, and
 /// the mock never answers past max_tokens), it equals the costs the
-/// responses report, nothing stays reserved. A replica killed with -9
+/// responses report, nothing stays reserved, and the shared ledger has a
+/// row per call, a success row per served one, and spent as its cost. A replica killed with -9
 /// while it holds the room gives it back after `reclaim_after`.
 final class ReplicaBudgetEndToEndTests: MockProviderTestCase {
     static let master = "tg-test-master-replica-budget"
@@ -109,6 +110,33 @@ final class ReplicaBudgetEndToEndTests: MockProviderTestCase {
                 return team.spent == sum && team.reserved == 0 && team.limit == 20_000_000
             }
         }
+        // One set of books: the shared ledger (read through any gateway's
+        // config) has a success row per served call, a row per call, and
+        // its cost is the budget's spent.
+        try eventually("the shared ledger holds every gateway's rows") {
+            let byOutcome = try spendByOutcome()
+            return byOutcome.values.reduce(0) { $0 + $1.requests } == 1_000
+        }
+        let byOutcome = try spendByOutcome()
+        XCTAssertEqual(byOutcome["success"]?.requests, Int(served), "\(byOutcome)")
+        XCTAssertEqual(byOutcome.values.reduce(0) { $0 + $1.cost }, sum, "ledger sum == spent: \(byOutcome)")
+    }
+
+    /// `tollgate report spend --by outcome` from a gateway's config: the
+    /// shared ledger through the read copy.
+    func spendByOutcome() throws -> [String: (requests: Int, cost: Int64)] {
+        let cli = ManagedProcess(executable: TestPaths.tollgateBinary,
+                                 arguments: ["report", "spend", "--config", gateways[0].configPath, "--by", "outcome", "--format", "json"],
+                                 environment: [Self.urlVariable: database.url])
+        try cli.start()
+        XCTAssertEqual(try cli.waitForExit(timeout: 60), 0, cli.stderr)
+        let printed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(cli.stdout.joined(separator: "\n").utf8)) as? [String: Any])
+        var result: [String: (requests: Int, cost: Int64)] = [:]
+        for row in printed["groups"] as? [[String: Any]] ?? [] {
+            guard let outcome = row["outcome"] as? String else { continue }
+            result[outcome] = ((row["requests"] as? NSNumber)?.intValue ?? 0, (row["cost_nanos"] as? NSNumber)?.int64Value ?? 0)
+        }
+        return result
     }
 
     /// A replica holding the whole room dies mid-stream: the others are
