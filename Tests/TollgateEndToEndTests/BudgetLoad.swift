@@ -14,6 +14,8 @@ enum BudgetLoad {
         var outputTokens: Int
         var chunkDelayMs: Int
         var fillerWords: Int
+        /// A mock failure mode for this request (`fail=` directive).
+        var fail: String? = nil
     }
 
     struct Outcome {
@@ -48,7 +50,8 @@ enum BudgetLoad {
 
     static func body(_ shape: Shape, index: Int) -> String {
         let filler = String(repeating: "lorem ", count: shape.fillerWords)
-        let prompt = "[[mock chunks=4 delay_ms=\(shape.chunkDelayMs) tokens=\(shape.outputTokens)]] request \(index) \(filler)"
+        let failure = shape.fail.map { " fail=\($0)" } ?? ""
+        let prompt = "[[mock chunks=4 delay_ms=\(shape.chunkDelayMs) tokens=\(shape.outputTokens)\(failure)]] request \(index) \(filler)"
         let streamPart = shape.stream ? #","stream":true,"stream_options":{"include_usage":true}"# : ""
         return #"{"model":"small","max_tokens":\#(shape.maxTokens)\#(streamPart),"messages":[{"role":"user","content":"\#(prompt)"}]}"#
     }
