@@ -116,7 +116,7 @@ var targets: [Target] = [
     // The server: connections, the router, the proxied call, admin,
     // lifecycle and reload.
     .target(name: "TollgateProxy",
-            dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgatePostgres", "TollgateUpstream", "TollgateReports",
+            dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgateSQLite", "TollgatePostgres", "TollgateUpstream", "TollgateReports",
                            "TollgateMockProvider", kit("TollgateJSON"), kit("TollgateUnits"), kit("CTollgatePlugin"), kit("TollgateABI"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
                            .product(name: "Atomics", package: "swift-atomics"),
                            .product(name: "Logging", package: "swift-log"),

@@ -7,6 +7,7 @@ import TollgateUnits
 import TollgateDialects
 import TollgateConfig
 import TollgateHost
+import TollgateSQLite
 import TollgateUpstream
 import TollgateMockProvider
 
@@ -73,6 +74,13 @@ package final class ProxyCall {
 
         if let error = JSONContentType.check(head.headers) {
             return carryOut(machine.refusedBeforeCall(error))
+        }
+        // A store that cannot commit (disk full, file locked): no new call
+        // until it can, rather than calls nobody could record.
+        if let failure = GroupCommitWriter.failure {
+            return carryOut(machine.refusedBeforeCall(GatewayError(
+                status: 503, type: "api_error", code: "storage_unavailable",
+                message: "The gateway cannot record calls right now (\(failure)); try again shortly.")))
         }
         let request: CanonicalRequest
         do {
