@@ -4,7 +4,17 @@ import XCTest
 /// The core's fallbacks with the mock provider failing on purpose: a
 /// failure before the first byte tries the next deployment or model; after
 /// it, the stream ends with a terminal error event and nothing is retried.
-final class FallbackEndToEndTests: XCTestCase {
+/// The same fallbacks with the upstream on the gateway's NIO HTTP/1.1 client.
+final class FallbackOnNIOEndToEndTests: FallbackEndToEndTests {
+    override var upstreamTransport: String? { "nio" }
+}
+
+/// On the default upstream transport (and, through
+/// `FallbackOnNIOEndToEndTests`, on the other one).
+class FallbackEndToEndTests: XCTestCase {
+    /// `transport:` for the openai provider; nil: the default.
+    var upstreamTransport: String? { nil }
+
     /// `balanced` has two deployments; the routing plugin pins `east` (the
     /// failing one) so the fallback path is always taken.
     func stage(_ label: String, east: String, firstByteMs: Int = 2000, idleMs: Int = 3000,
@@ -17,7 +27,7 @@ final class FallbackEndToEndTests: XCTestCase {
             config:
               rules:
                 - {name: prefer-east, match: {model: balanced}, deployments: {east: 1}}
-        """)
+        """, transport: upstreamTransport)
     }
 
     func test429OnTheFirstDeploymentFallsBackToTheSecond() throws {
@@ -95,7 +105,7 @@ final class FallbackEndToEndTests: XCTestCase {
             config:
               rules:
                 - {name: pricey-backup, match: {model: pricey}, fallbacks: [small]}
-        """)
+        """, transport: upstreamTransport)
         defer { stage.stop() }
         let response = try stage.chat(model: "pricey", content: "twelve bytes")
         XCTAssertEqual(response.status, 200, response.text)
@@ -119,7 +129,7 @@ final class FallbackEndToEndTests: XCTestCase {
         let stage = try RoutingStage(label: "fallback-bounded", retries: "{max_attempts: 2}", models: { port in
             RoutingStage.model("flaky", port: port, deployments: [("a", "mock-a+fail=500"), ("b", "mock-b+fail=500"),
                                                                   ("c", "mock-c+fail=500")])
-        })
+        }, transport: upstreamTransport)
         defer { stage.stop() }
         let response = try stage.chat(model: "flaky")
         XCTAssertEqual(response.status, 500, "the last attempt's answer goes back as it came")

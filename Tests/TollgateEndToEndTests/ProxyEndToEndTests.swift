@@ -1,18 +1,28 @@
 import Foundation
 import XCTest
 
-/// The real binary, in front of the real mock provider, over loopback.
-final class ProxyEndToEndTests: XCTestCase {
+/// The same calls with the upstream on the gateway's NIO HTTP/1.1 client.
+final class ProxyOnNIOEndToEndTests: ProxyEndToEndTests {
+    override class var upstreamTransport: String? { "nio" }
+}
+
+/// The real binary, in front of the real mock provider, over loopback, on
+/// the default upstream transport (and, through `ProxyOnNIOEndToEndTests`,
+/// on the other one).
+class ProxyEndToEndTests: XCTestCase {
     static var mock: MockProviderProcess!
     static var gateway: GatewayProcess!
     var port: Int { Self.gateway.port }
+    /// `transport:` for the openai provider; nil: the default.
+    class var upstreamTransport: String? { nil }
 
     override class func setUp() {
         super.setUp()
         do {
             mock = try MockProviderProcess()
             let dir = TestPaths.temporaryDirectory("proxy")
-            gateway = try GatewayProcess(yaml: TestConfig.yaml(mockPort: mock.port, storage: dir + "/data"), directory: dir)
+            gateway = try GatewayProcess(yaml: TestConfig.yaml(mockPort: mock.port, storage: dir + "/data")
+                                            + TestConfig.providers(transport: upstreamTransport), directory: dir)
         } catch {
             XCTFail("could not start the gateway: \(error)")
         }
