@@ -1,14 +1,23 @@
 import Foundation
 import XCTest
 
-/// The core's fallbacks with the mock provider failing on purpose: a
-/// failure before the first byte tries the next deployment or model; after
-/// it, the stream ends with a terminal error event and nothing is retried.
 /// The same fallbacks with the upstream on the gateway's NIO HTTP/1.1 client.
 final class FallbackOnNIOEndToEndTests: FallbackEndToEndTests {
     override var upstreamTransport: String? { "nio" }
+    // Linux's XCTest runs only the test methods a class declares itself.
+    override func test429OnTheFirstDeploymentFallsBackToTheSecond() throws { try super.test429OnTheFirstDeploymentFallsBackToTheSecond() }
+    override func testAStallBeforeTheFirstByteFallsBack() throws { try super.testAStallBeforeTheFirstByteFallsBack() }
+    override func testANonStreamBodyCutShortFallsBackItNeverReachedTheClient() throws { try super.testANonStreamBodyCutShortFallsBackItNeverReachedTheClient() }
+    override func testNoFallbackAfterTheFirstByte() throws { try super.testNoFallbackAfterTheFirstByte() }
+    override func testFallbackModelsServeAndTheLedgerSeesTheModelThatServed() throws { try super.testFallbackModelsServeAndTheLedgerSeesTheModelThatServed() }
+    override func testAttemptsAreBoundedByMaxAttempts() throws { try super.testAttemptsAreBoundedByMaxAttempts() }
+    override func testACoolingDeploymentIsSkipped() throws { try super.testACoolingDeploymentIsSkipped() }
+    override func testARestedDeploymentIsTriedAgainWhenItsCoolDownEnds() throws { try super.testARestedDeploymentIsTriedAgainWhenItsCoolDownEnds() }
 }
 
+/// The core's fallbacks with the mock provider failing on purpose: a
+/// failure before the first byte tries the next deployment or model; after
+/// it, the stream ends with a terminal error event and nothing is retried.
 /// On the default upstream transport (and, through
 /// `FallbackOnNIOEndToEndTests`, on the other one).
 class FallbackEndToEndTests: XCTestCase {

@@ -6,9 +6,11 @@ import NIOPosix
 /// Watches curl's sockets from the event loop itself. SwiftNIO has no
 /// public way to watch a file descriptor it does not read, so the sockets
 /// go into an epoll set of their own, and that set's descriptor — readable
-/// whenever one of the sockets is ready — is handed to the loop as the
-/// input of a NIO pipe channel. NIO's read of an epoll descriptor fails
-/// (EINVAL): that failure *is* the readiness signal. The handler then asks
+/// whenever one of the sockets is ready — is handed to the loop as a NIO
+/// datagram channel's socket. NIO's `recvmsg` on an epoll descriptor fails
+/// (ENOTSOCK): that failure *is* the readiness signal. (A pipe channel's
+/// `read` fails with EINVAL, which NIO treats as a programming error and
+/// traps on; `recvmsg`'s errors are reported.) The handler then asks
 /// the set which sockets are ready and hands them to curl, and NIO closes
 /// the channel; a fresh one (over a new `dup` of the set) is registered
 /// while curl still has sockets. Everything happens on the loop's thread:
@@ -56,11 +58,11 @@ final class CurlSocketWatch {
         rearms += 1
         let copy = dup(epollFD)
         guard copy >= 0 else { return fallBack() }
-        NIOPipeBootstrap(group: eventLoop)
+        DatagramBootstrap(group: eventLoop)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture(withResultOf: { try channel.pipeline.syncOperations.addHandler(Signal(watch: self)) })
             }
-            .takingOwnershipOfDescriptor(input: copy)
+            .withBoundSocket(copy)
             .whenFailure { [self] _ in fallBack() }
     }
 
@@ -95,7 +97,7 @@ final class CurlSocketWatch {
         Glibc.close(epollFD)
     }
 
-    /// The pipe channel's only handler: a read error means "ready".
+    /// The channel's only handler: a read error means "ready".
     private final class Signal: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         let watch: CurlSocketWatch
