@@ -59,12 +59,12 @@ final class UpstreamConnectionConfigTests: XCTestCase {
           - {name: n, provider: openai, base_url: "https://a.example/v1", transport: nio, proxy: "http://p:1", \(Self.price)}
           - {name: o, provider: mock, http2: true, \(Self.price)}
         """), [
-            "2:22: unknown transport 'curls'; did you mean 'curl'? (expected curl | nio)",
+            "2:23: unknown transport 'curls'; did you mean 'curl'? (expected curl | nio)",
             "7:12: proxy credentials do not belong in the config file; put 'user:password' in an environment variable and name it with proxy_auth_env",
             "8:12: expected http2 (true or false), got 'yes'",
             "9:17: client_key in model 'm' needs client_certificate (the certificate the key belongs to)",
-            "11:79: transport nio cannot carry proxy in model 'n'; use transport: curl (or remove the transport line)",
-            "12:37: 'http2' does not apply to provider mock (an in-process fake); remove it",
+            "11:78: transport nio cannot carry proxy in model 'n'; use transport: curl (or remove the transport line)",
+            "12:38: 'http2' does not apply to provider mock (an in-process fake); remove it",
         ])
     }
 
