@@ -36,12 +36,18 @@ final class CurlEgressTests: XCTestCase {
 
     // MARK: Egress proxy
 
-    func testCallsGoThroughTheProxy() throws {
+    /// A mock provider and a tinyproxy, both stopped when the test ends.
+    private func mockBehindProxy(credentials: (String, String)?) throws -> (mockPort: Int, proxy: TinyProxy) {
         let mock = MockProviderServer(host: "127.0.0.1", port: 0, defaults: MockDirectives(), threads: 1)
         let mockPort = try mock.start()
-        defer { mock.shutdown() }
-        let proxy = try TinyProxy.start(credentials: nil)
-        defer { proxy.stop() }
+        addTeardownBlock { mock.shutdown() }
+        let proxy = try TinyProxy.start(credentials: credentials)
+        addTeardownBlock { proxy.stop() }
+        return (mockPort, proxy)
+    }
+
+    func testCallsGoThroughTheProxy() throws {
+        let (mockPort, proxy) = try mockBehindProxy(credentials: nil)
 
         let url = "http://127.0.0.1:\(mockPort)/v1/chat/completions"
         let answer = transport.runToFinish(chat(url, UpstreamOptions(proxy: proxy.url)), on: group.next())
@@ -61,11 +67,7 @@ final class CurlEgressTests: XCTestCase {
     }
 
     func testProxyAuthenticationFromTheEnvironment() throws {
-        let mock = MockProviderServer(host: "127.0.0.1", port: 0, defaults: MockDirectives(), threads: 1)
-        let mockPort = try mock.start()
-        defer { mock.shutdown() }
-        let proxy = try TinyProxy.start(credentials: ("alice", "s3cret"))
-        defer { proxy.stop() }
+        let (mockPort, proxy) = try mockBehindProxy(credentials: ("alice", "s3cret"))
         let url = "http://127.0.0.1:\(mockPort)/v1/chat/completions"
         let variable = "TOLLGATE_TEST_PROXY_AUTH_\(getpid())"
 
@@ -86,11 +88,7 @@ final class CurlEgressTests: XCTestCase {
     }
 
     func testTheEnvironmentProxyAndNoProxy() throws {
-        let mock = MockProviderServer(host: "127.0.0.1", port: 0, defaults: MockDirectives(), threads: 1)
-        let mockPort = try mock.start()
-        defer { mock.shutdown() }
-        let proxy = try TinyProxy.start(credentials: nil)
-        defer { proxy.stop() }
+        let (mockPort, proxy) = try mockBehindProxy(credentials: nil)
         let url = "http://127.0.0.1:\(mockPort)/v1/chat/completions"
         let easy = CurlEasy()
 
