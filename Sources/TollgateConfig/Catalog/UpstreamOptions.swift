@@ -9,7 +9,8 @@ package enum UpstreamTransportKind: String, Sendable, Equatable, CaseIterable {
     case nio
 
     /// What a deployment uses when neither it, its model nor its provider
-    /// says (bench/RESULTS.md, "libcurl or NIO": the measurement behind it).
+    /// says: libcurl, as the design names it, until the two-transport run
+    /// in bench/RESULTS.md ("libcurl or NIO") says otherwise.
     package static let `default` = UpstreamTransportKind.curl
 }
 
