@@ -45,6 +45,11 @@ var targets: [Target] = [
                    providers: [.apt(["libyaml-dev"])]),
     .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                    providers: [.apt(["libsqlite3-dev"])]),
+    // libcurl: the upstream transport that speaks HTTP/2, goes through
+    // egress proxies and presents client certificates; webhooks and report
+    // pulls use it too.
+    .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                   providers: [.apt(["libcurl4-openssl-dev"])]),
     // The chargeback ledger's schema: written by the host (rows plugins
     // append, ABI 1.6), read by `tollgate report` and the tagging plugin's
     // spend view. One copy for both sides of the plugin boundary.
@@ -77,9 +82,10 @@ var targets: [Target] = [
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: serverModule),
-    // The upstream HTTP client: transports, pools, deployment health.
+    // The upstream HTTP clients (the NIO HTTP/1.1 one and libcurl's):
+    // transports, pools, deployment health.
     .target(name: "TollgateUpstream",
-            dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", kit("TollgateJSON"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
+            dependencies: ["TollgateSupport", "CCurl", "TollgateDialects", "TollgateConfig", kit("TollgateJSON"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
                            .product(name: "Atomics", package: "swift-atomics"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: serverModule),
@@ -149,7 +155,7 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "TollgateCoreTests",
-        dependencies: ["TollgateSupport", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgatePostgres", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy",
+        dependencies: ["TollgateSupport", "CCurl", "TollgateDialects", "TollgateConfig", "TollgateHost", "TollgatePostgres", "TollgateUpstream", "TollgateReports", "TollgateMockProvider", "TollgateProxy",
                        "TollgateCLI", kit("TollgateJSON"), kit("TollgateUnits"), "TollgateSQLite", "TollgateLedger", kit("CTollgatePlugin"),
                        kit("TollgateABI"),
                        // The ABI agreement test drives the fake host's table next to the real one.

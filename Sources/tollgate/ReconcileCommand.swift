@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TollgateUpstream
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -85,22 +86,27 @@ struct ReconcileCommand: ParsableCommand {
             throw ProviderReportError("\(variable) is not set: reading \(provider.displayName)'s cost report needs an organization "
                 + "admin key (\(provider == .openai ? "sk-admin-..." : "sk-ant-admin...")) in it; or pass --file with an exported CSV")
         }
-        let fetch = ProviderReportFetch(provider: provider, baseURL: baseURL, adminKey: key, get: Self.urlSessionGet())
+        let fetch = ProviderReportFetch(provider: provider, baseURL: baseURL, adminKey: key, get: Self.curlGet())
         return try fetch.fetch(fromSeconds: fromSeconds, toSeconds: toSeconds)
     }
 
-    /// A blocking GET through URLSession (the admin commands' transport).
-    static func urlSessionGet(timeout: TimeInterval = 60) -> ProviderReportFetch.Get {
-        let transport = URLSessionTransport(timeout: timeout)
+    /// A blocking GET through libcurl, with the upstream calls' options:
+    /// the egress proxy from the environment (`HTTPS_PROXY`, `NO_PROXY`),
+    /// `SSL_CERT_FILE`.
+    static func curlGet(timeoutMs: Int = 60_000) -> ProviderReportFetch.Get {
+        let client = CurlOneRequest()
         return { url, headers in
             let base = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
-            guard let target = URL(string: url), let scheme = target.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+            let lower = url.lowercased()
+            guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
                 throw ProviderFetchError.unreachable(url: base, reason: "not an http(s) URL (check --base-url)")
             }
-            switch transport.send(AdminRequest(method: "GET", url: target, headers: headers)) {
-            case .success(let answer): return answer
-            case .failure(.connection(_, let reason)): throw ProviderFetchError.unreachable(url: base, reason: reason)
-            case .failure(let error): throw ProviderFetchError.unreachable(url: base, reason: "\(error)")
+            let request = UpstreamRequest(url: url, method: "GET", headers: headers, connectTimeoutMs: Int64(timeoutMs))
+            do {
+                let answer = try client.perform(request, timeoutMs: timeoutMs)
+                return (answer.status, answer.body)
+            } catch let failure as UpstreamFailure {
+                throw ProviderFetchError.unreachable(url: base, reason: failure.description)
             }
         }
     }

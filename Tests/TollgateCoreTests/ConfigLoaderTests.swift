@@ -81,7 +81,7 @@ final class ConfigLoaderTests: XCTestCase {
         let yaml = Self.validModels + "\n    prize: {}\n    colour: blue\n"
         XCTAssertEqual(problems(yaml), [
             "5:5: unknown key 'prize' in model 'small'; did you mean 'price'?",
-            "6:5: unknown key 'colour' in model 'small'; expected one of: name, provider, base_url, upstream_model, api_key_env, price, max_output_tokens, context_window, mock, deployments",
+            "6:5: unknown key 'colour' in model 'small'; expected one of: name, provider, base_url, upstream_model, api_key_env, price, max_output_tokens, context_window, mock, deployments, transport, http2, proxy, proxy_auth_env, client_certificate, client_key, ca_bundle",
         ])
     }
 

@@ -15,10 +15,38 @@ import XCTest
 @testable import TollgateProxy
 import TollgateUnits
 
+/// The same connection handling on libcurl's transport.
+final class CurlTransportConnectionTests: HTTP1TransportConnectionTests {
+    override var transportKind: UpstreamTransportKind { .curl }
+    // Linux's XCTest runs only the test methods a class declares itself.
+    override func testAKeptAliveConnectionClosedByTheServerIsRetriedOnce() throws { try super.testAKeptAliveConnectionClosedByTheServerIsRetriedOnce() }
+    override func testAKeptAliveConnectionLostLongAfterTheSendIsNotRetried() throws { try super.testAKeptAliveConnectionLostLongAfterTheSendIsNotRetried() }
+    override func testANewConnectionClosedWithoutAnswerFailsWithoutRetry() throws { try super.testANewConnectionClosedWithoutAnswerFailsWithoutRetry() }
+    override func testIdleConnectionsAreClosedAfterTheIdleTimeout() throws { try super.testIdleConnectionsAreClosedAfterTheIdleTimeout() }
+    override func testConnectionCloseFromTheServerIsNotReused() throws { try super.testConnectionCloseFromTheServerIsNotReused() }
+    override func testHTTPSWithATrustedCertificate() throws { try super.testHTTPSWithATrustedCertificate() }
+    override func testHTTPSWithAnUntrustedCertificateFailsToConnect() throws { try super.testHTTPSWithAnUntrustedCertificateFailsToConnect() }
+    override func testURLsThatCannotBeUsedFailWithTheReason() { super.testURLsThatCannotBeUsedFailWithTheReason() }
+    override func testEndpointParsing() throws { try super.testEndpointParsing() }
+}
+
 /// The transport's connection handling against scripted servers: stale
-/// keep-alive connections, the idle timeout, TLS.
-final class HTTP1TransportConnectionTests: XCTestCase {
+/// keep-alive connections, the idle timeout, TLS. On the NIO transport
+/// (and, through `CurlTransportConnectionTests`, on libcurl's).
+class HTTP1TransportConnectionTests: XCTestCase {
     var group: MultiThreadedEventLoopGroup!
+    var transportKind: UpstreamTransportKind { .nio }
+    /// The CA bundle the next calls trust (libcurl takes it per request).
+    private var trustRootsFile: String?
+
+    /// A transport of the suite's kind; its shutdown runs at the end of the test.
+    func makeTransport(trustRootsFile: String? = nil, idleSeconds: Int = 60) -> UpstreamTransport {
+        self.trustRootsFile = trustRootsFile
+        let (transport, shutdown) = TestTransports.make(transportKind, group: group, trustRootsFile: trustRootsFile,
+                                                        idleSeconds: idleSeconds)
+        addTeardownBlock(shutdown)
+        return transport
+    }
 
     override func setUpWithError() throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -28,9 +56,10 @@ final class HTTP1TransportConnectionTests: XCTestCase {
         try group.syncShutdownGracefully()
     }
 
-    private func call(_ transport: HTTP1Transport, _ url: String) -> RecordingUpstreamDelegate {
+    private func call(_ transport: UpstreamTransport, _ url: String) -> RecordingUpstreamDelegate {
         transport.runToFinish(UpstreamRequest(url: url, body: Array("{}".utf8), connectTimeoutMs: 5_000,
-                                              firstByteTimeoutMs: 5_000, idleTimeoutMs: 5_000),
+                                              firstByteTimeoutMs: 5_000, idleTimeoutMs: 5_000,
+                                              connection: UpstreamOptions(caBundle: trustRootsFile)),
                               on: group.next())
     }
 
@@ -42,8 +71,7 @@ final class HTTP1TransportConnectionTests: XCTestCase {
             requestOnConnection == 1 ? .answer : .closeWithoutAnswer
         }
         defer { server.stop() }
-        let transport = HTTP1Transport(group: group)
-        defer { transport.shutdown() }
+        let transport = makeTransport()
 
         XCTAssertEqual(call(transport, server.url).status, 200)
         let second = call(transport, server.url)
@@ -62,8 +90,7 @@ final class HTTP1TransportConnectionTests: XCTestCase {
             requestOnConnection == 1 ? .answer : .closeWithoutAnswerAfter(.milliseconds(700))
         }
         defer { server.stop() }
-        let transport = HTTP1Transport(group: group)
-        defer { transport.shutdown() }
+        let transport = makeTransport()
 
         XCTAssertEqual(call(transport, server.url).status, 200)
         let second = call(transport, server.url)
@@ -75,8 +102,7 @@ final class HTTP1TransportConnectionTests: XCTestCase {
     func testANewConnectionClosedWithoutAnswerFailsWithoutRetry() throws {
         let server = try ScriptedHTTPServer(group: group) { _ in .closeWithoutAnswer }
         defer { server.stop() }
-        let transport = HTTP1Transport(group: group)
-        defer { transport.shutdown() }
+        let transport = makeTransport()
 
         let delegate = call(transport, server.url)
         let why = try XCTUnwrap(delegate.transportFailure, "expected a transport failure, got \(delegate.finishes)")
@@ -87,22 +113,35 @@ final class HTTP1TransportConnectionTests: XCTestCase {
     func testIdleConnectionsAreClosedAfterTheIdleTimeout() throws {
         let server = try ScriptedHTTPServer(group: group) { _ in .answer }
         defer { server.stop() }
-        let transport = HTTP1Transport(group: group, idleTimeout: .milliseconds(200))
-        defer { transport.shutdown() }
+        // libcurl counts a connection's idle age in whole seconds and closes
+        // an aged one when it next looks at its cache (the next call); the
+        // NIO pool closes it on its own.
+        let idle: UpstreamTransport
+        if transportKind == .nio {
+            let nio = HTTP1Transport(group: group, idleTimeout: .milliseconds(200))
+            addTeardownBlock { nio.shutdown() }
+            idle = nio
+        } else {
+            idle = makeTransport(idleSeconds: 1)
+        }
 
-        XCTAssertEqual(call(transport, server.url).status, 200)
-        XCTAssertEqual(call(transport, server.url).status, 200)
+        XCTAssertEqual(call(idle, server.url).status, 200)
+        XCTAssertEqual(call(idle, server.url).status, 200)
         XCTAssertEqual(server.connectionsOpened, 1, "kept alive between the two calls")
-        XCTAssertTrue(waitUntil(5) { server.connectionsClosed == 1 }, "closed once idle past the timeout")
-        XCTAssertEqual(call(transport, server.url).status, 200)
+        if transportKind == .nio {
+            XCTAssertTrue(waitUntil(5) { server.connectionsClosed == 1 }, "closed once idle past the timeout")
+        } else {
+            usleep(2_100_000)
+        }
+        XCTAssertEqual(call(idle, server.url).status, 200)
         XCTAssertEqual(server.connectionsOpened, 2)
+        XCTAssertTrue(waitUntil(5) { server.connectionsClosed == 1 }, "the idle one was closed")
     }
 
     func testConnectionCloseFromTheServerIsNotReused() throws {
         let server = try ScriptedHTTPServer(group: group) { _ in .answerAndClose }
         defer { server.stop() }
-        let transport = HTTP1Transport(group: group)
-        defer { transport.shutdown() }
+        let transport = makeTransport()
 
         for _ in 0..<3 { XCTAssertEqual(call(transport, server.url).status, 200) }
         XCTAssertEqual(server.connectionsOpened, 3)
@@ -113,8 +152,7 @@ final class HTTP1TransportConnectionTests: XCTestCase {
         let certificate = try SelfSignedCertificate.make()
         let server = try ScriptedHTTPServer(group: group, tls: certificate) { _ in .answer }
         defer { server.stop() }
-        let transport = HTTP1Transport(group: group, trustRootsFile: certificate.certificatePath)
-        defer { transport.shutdown() }
+        let transport = makeTransport(trustRootsFile: certificate.certificatePath)
 
         let url = "https://localhost:\(server.port)/v1/chat/completions"
         let first = call(transport, url)
@@ -129,8 +167,7 @@ final class HTTP1TransportConnectionTests: XCTestCase {
         let certificate = try SelfSignedCertificate.make()
         let server = try ScriptedHTTPServer(group: group, tls: certificate) { _ in .answer }
         defer { server.stop() }
-        let transport = HTTP1Transport(group: group)  // the system's roots: the test certificate is not among them
-        defer { transport.shutdown() }
+        let transport = makeTransport()  // the system's roots: the test certificate is not among them
 
         let delegate = call(transport, "https://localhost:\(server.port)/v1/chat/completions")
         guard case .connectFailed(let why)?? = Optional(delegate.finishes.first) else {
@@ -142,8 +179,7 @@ final class HTTP1TransportConnectionTests: XCTestCase {
     }
 
     func testURLsThatCannotBeUsedFailWithTheReason() {
-        let transport = HTTP1Transport(group: group)
-        defer { transport.shutdown() }
+        let transport = makeTransport()
         for (url, reason) in [("ftp://host/x", "scheme 'ftp'"), ("http://user:pw@host/x", "credentials"),
                               ("http://host:99999/x", "port '99999'"), ("http:///x", "no host"),
                               ("host/x", "absolute")] {
@@ -157,6 +193,7 @@ final class HTTP1TransportConnectionTests: XCTestCase {
     }
 
     func testEndpointParsing() throws {
+        guard transportKind == .nio else { return }  // a pure function: once is enough
         func parse(_ url: String) throws -> (UpstreamEndpoint, String) { try UpstreamEndpoint.parse(url).get() }
         var (endpoint, target) = try parse("https://api.openai.com/v1/chat/completions")
         XCTAssertEqual(endpoint, UpstreamEndpoint(tls: true, host: "api.openai.com", port: 443, authority: "api.openai.com"))
@@ -252,12 +289,19 @@ final class ScriptedHTTPServer: @unchecked Sendable {
     var requestsSeen: Int { counts.withLockedValue { $0.requests } }
 
     /// `script` gets the request's number on its connection (from 1).
-    init(group: EventLoopGroup, tls: SelfSignedCertificate? = nil,
+    /// `requireClientCertificateFrom`: with TLS, a client must present that
+    /// certificate (mTLS).
+    init(group: EventLoopGroup, tls: SelfSignedCertificate? = nil, requireClientCertificateFrom client: SelfSignedCertificate? = nil,
          script: @escaping @Sendable (Int) -> Action) throws {
         let sslContext = try tls.map {
-            try NIOSSLContext(configuration: .makeServerConfiguration(
+            var configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile($0.certificatePath).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: $0.keyPath, format: .pem))))
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: $0.keyPath, format: .pem)))
+            if let client {
+                configuration.certificateVerification = .noHostnameVerification
+                configuration.trustRoots = .file(client.certificatePath)
+            }
+            return try NIOSSLContext(configuration: configuration)
         }
         let counts = self.counts
         channel = try ServerBootstrap(group: group)

@@ -14,32 +14,72 @@ import XCTest
 @testable import TollgateProxy
 import TollgateUnits
 
-/// A mock provider on its own thread and an HTTP1Transport on another
-/// event loop, new for every test. Suites set the mock's defaults.
+/// Both upstream transports, made the same way for the suites that run
+/// against each (a subclass per transport overrides `transportKind`).
+enum TestTransports {
+    static func make(_ kind: UpstreamTransportKind, group: EventLoopGroup, trustRootsFile: String? = nil,
+                     idleSeconds: Int = 60) -> (UpstreamTransport, shutdown: () -> Void) {
+        switch kind {
+        case .nio:
+            let transport = HTTP1Transport(group: group, trustRootsFile: trustRootsFile, idleTimeout: .seconds(Int64(idleSeconds)))
+            return (transport, transport.shutdown)
+        case .curl:
+            let transport = CurlTransport(group: group, maxIdleSeconds: idleSeconds)
+            return (transport, transport.shutdown)
+        }
+    }
+}
+
+/// A mock provider on its own thread and an upstream transport on another
+/// event loop, new for every test. Suites set the mock's defaults and the
+/// transport.
 class MockUpstreamTestCase: XCTestCase {
     var server: MockProviderServer!
     var port = 0
-    var transport: HTTP1Transport!
+    var transport: UpstreamTransport!
+    private var shutdownTransport: () -> Void = {}
     var group: MultiThreadedEventLoopGroup!
     var eventLoop: EventLoop { group.next() }
 
     var mockDefaults: MockDirectives { MockDirectives() }
+    var transportKind: UpstreamTransportKind { .nio }
 
     override func setUpWithError() throws {
         server = MockProviderServer(host: "127.0.0.1", port: 0, defaults: mockDefaults, threads: 1)
         port = try server.start()
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        transport = HTTP1Transport(group: group)
+        (transport, shutdownTransport) = TestTransports.make(transportKind, group: group)
     }
 
     override func tearDownWithError() throws {
-        transport.shutdown()
+        shutdownTransport()
         server.shutdown()
         try group.syncShutdownGracefully()
     }
 }
 
-final class HTTP1TransportTests: MockUpstreamTestCase {
+/// The same suite on libcurl's transport.
+final class CurlTransportTests: HTTP1TransportTests {
+    override var transportKind: UpstreamTransportKind { .curl }
+    // Linux's XCTest runs only the test methods a class declares itself.
+    override func testNonStreamResponse() throws { try super.testNonStreamResponse() }
+    override func testStreamArrivesInSeveralBodyCalls() throws { try super.testStreamArrivesInSeveralBodyCalls() }
+    override func testErrorStatusesPassThroughFaithfully() throws { try super.testErrorStatusesPassThroughFaithfully() }
+    override func testConnectRefused() throws { try super.testConnectRefused() }
+    override func testStallHitsTheFirstByteTimeout() { super.testStallHitsTheFirstByteTimeout() }
+    override func testStallMidStreamHitsTheIdleTimeout() { super.testStallMidStreamHitsTheIdleTimeout() }
+    override func testCutMidStreamIsATransportFailure() { super.testCutMidStreamIsATransportFailure() }
+    override func testCancelMidStreamStopsCallbacksAndClosesTheConnection() throws { try super.testCancelMidStreamStopsCallbacksAndClosesTheConnection() }
+    override func testConnectionsAreReused() throws { try super.testConnectionsAreReused() }
+    override func testConcurrentTransfersKeepTheirConnectionsPooled() throws { try super.testConcurrentTransfersKeepTheirConnectionsPooled() }
+    override func testFiftyConcurrentTransfersAllComplete() throws { try super.testFiftyConcurrentTransfersAllComplete() }
+    override func testPauseAndResumeDeliverEverything() throws { try super.testPauseAndResumeDeliverEverything() }
+    override func testBadURLFailsCleanly() { super.testBadURLFailsCleanly() }
+}
+
+/// The upstream transport's contract against the mock provider, on the
+/// NIO transport (and, through `CurlTransportTests`, on libcurl's).
+class HTTP1TransportTests: MockUpstreamTestCase {
     override var mockDefaults: MockDirectives { MockDirectives(stallLimitMs: 30_000) }
 
     private func chat(_ model: String = "mock-small", stream: Bool = false, extra: String = "",

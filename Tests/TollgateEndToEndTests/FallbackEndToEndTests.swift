@@ -1,10 +1,29 @@
 import Foundation
 import XCTest
 
+/// The same fallbacks with the upstream on the gateway's NIO HTTP/1.1 client.
+final class FallbackOnNIOEndToEndTests: FallbackEndToEndTests {
+    override var upstreamTransport: String? { "nio" }
+    // Linux's XCTest runs only the test methods a class declares itself.
+    override func test429OnTheFirstDeploymentFallsBackToTheSecond() throws { try super.test429OnTheFirstDeploymentFallsBackToTheSecond() }
+    override func testAStallBeforeTheFirstByteFallsBack() throws { try super.testAStallBeforeTheFirstByteFallsBack() }
+    override func testANonStreamBodyCutShortFallsBackItNeverReachedTheClient() throws { try super.testANonStreamBodyCutShortFallsBackItNeverReachedTheClient() }
+    override func testNoFallbackAfterTheFirstByte() throws { try super.testNoFallbackAfterTheFirstByte() }
+    override func testFallbackModelsServeAndTheLedgerSeesTheModelThatServed() throws { try super.testFallbackModelsServeAndTheLedgerSeesTheModelThatServed() }
+    override func testAttemptsAreBoundedByMaxAttempts() throws { try super.testAttemptsAreBoundedByMaxAttempts() }
+    override func testACoolingDeploymentIsSkipped() throws { try super.testACoolingDeploymentIsSkipped() }
+    override func testARestedDeploymentIsTriedAgainWhenItsCoolDownEnds() throws { try super.testARestedDeploymentIsTriedAgainWhenItsCoolDownEnds() }
+}
+
 /// The core's fallbacks with the mock provider failing on purpose: a
 /// failure before the first byte tries the next deployment or model; after
 /// it, the stream ends with a terminal error event and nothing is retried.
-final class FallbackEndToEndTests: XCTestCase {
+/// On the default upstream transport (and, through
+/// `FallbackOnNIOEndToEndTests`, on the other one).
+class FallbackEndToEndTests: XCTestCase {
+    /// `transport:` for the openai provider; nil: the default.
+    var upstreamTransport: String? { nil }
+
     /// `balanced` has two deployments; the routing plugin pins `east` (the
     /// failing one) so the fallback path is always taken.
     func stage(_ label: String, east: String, firstByteMs: Int = 2000, idleMs: Int = 3000,
@@ -17,7 +36,7 @@ final class FallbackEndToEndTests: XCTestCase {
             config:
               rules:
                 - {name: prefer-east, match: {model: balanced}, deployments: {east: 1}}
-        """)
+        """, transport: upstreamTransport)
     }
 
     func test429OnTheFirstDeploymentFallsBackToTheSecond() throws {
@@ -95,7 +114,7 @@ final class FallbackEndToEndTests: XCTestCase {
             config:
               rules:
                 - {name: pricey-backup, match: {model: pricey}, fallbacks: [small]}
-        """)
+        """, transport: upstreamTransport)
         defer { stage.stop() }
         let response = try stage.chat(model: "pricey", content: "twelve bytes")
         XCTAssertEqual(response.status, 200, response.text)
@@ -119,7 +138,7 @@ final class FallbackEndToEndTests: XCTestCase {
         let stage = try RoutingStage(label: "fallback-bounded", retries: "{max_attempts: 2}", models: { port in
             RoutingStage.model("flaky", port: port, deployments: [("a", "mock-a+fail=500"), ("b", "mock-b+fail=500"),
                                                                   ("c", "mock-c+fail=500")])
-        })
+        }, transport: upstreamTransport)
         defer { stage.stop() }
         let response = try stage.chat(model: "flaky")
         XCTAssertEqual(response.status, 500, "the last attempt's answer goes back as it came")

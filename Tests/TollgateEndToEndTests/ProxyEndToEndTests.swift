@@ -1,18 +1,38 @@
 import Foundation
 import XCTest
 
-/// The real binary, in front of the real mock provider, over loopback.
-final class ProxyEndToEndTests: XCTestCase {
+/// The same calls with the upstream on the gateway's NIO HTTP/1.1 client.
+final class ProxyOnNIOEndToEndTests: ProxyEndToEndTests {
+    override class var upstreamTransport: String? { "nio" }
+    // Linux's XCTest runs only the test methods a class declares itself.
+    override func testOpenAINonStream() throws { try super.testOpenAINonStream() }
+    override func testMockHeaderDirectivesReachAMockOnThisMachine() throws { try super.testMockHeaderDirectivesReachAMockOnThisMachine() }
+    override func testOpenAIStreamHidesTheUsageChunkUnlessAsked() throws { try super.testOpenAIStreamHidesTheUsageChunkUnlessAsked() }
+    override func testAnthropicNonStreamAndStream() throws { try super.testAnthropicNonStreamAndStream() }
+    override func testUpstreamErrorsPassThroughByteForByte() throws { try super.testUpstreamErrorsPassThroughByteForByte() }
+    override func testAuthenticationAndScopeErrors() throws { try super.testAuthenticationAndScopeErrors() }
+    override func testModelsListShowsOnlyWhatTheKeyMayUse() throws { try super.testModelsListShowsOnlyWhatTheKeyMayUse() }
+    override func testHealthReadinessAndMetrics() throws { try super.testHealthReadinessAndMetrics() }
+    override func testUpstreamUnreachableIs502AndStallIs504() throws { try super.testUpstreamUnreachableIs502AndStallIs504() }
+}
+
+/// The real binary, in front of the real mock provider, over loopback, on
+/// the default upstream transport (and, through `ProxyOnNIOEndToEndTests`,
+/// on the other one).
+class ProxyEndToEndTests: XCTestCase {
     static var mock: MockProviderProcess!
     static var gateway: GatewayProcess!
     var port: Int { Self.gateway.port }
+    /// `transport:` for the openai provider; nil: the default.
+    class var upstreamTransport: String? { nil }
 
     override class func setUp() {
         super.setUp()
         do {
             mock = try MockProviderProcess()
             let dir = TestPaths.temporaryDirectory("proxy")
-            gateway = try GatewayProcess(yaml: TestConfig.yaml(mockPort: mock.port, storage: dir + "/data"), directory: dir)
+            gateway = try GatewayProcess(yaml: TestConfig.yaml(mockPort: mock.port, storage: dir + "/data")
+                                            + TestConfig.providers(transport: upstreamTransport), directory: dir)
         } catch {
             XCTFail("could not start the gateway: \(error)")
         }

@@ -10,7 +10,7 @@ final class RoutingStage {
     let directory: String
 
     init(label: String, firstByteMs: Int = 2000, idleMs: Int = 3000, retries: String = "",
-         models: (Int) -> String = { _ in "" }, plugins: String = "") throws {
+         models: (Int) -> String = { _ in "" }, plugins: String = "", transport: String? = nil) throws {
         directory = TestPaths.temporaryDirectory(label)
         mock = try MockProviderProcess()
         let timeouts = "timeouts: {connect_ms: 2000, first_byte_ms: 2000, idle_ms: 3000}"
@@ -22,7 +22,7 @@ final class RoutingStage {
         }
         var server = "timeouts: {connect_ms: 2000, first_byte_ms: \(firstByteMs), idle_ms: \(idleMs)}"
         if !retries.isEmpty { server += "\n  retries: \(retries)" }
-        yaml = yaml.replacingOccurrences(of: timeouts, with: server)
+        yaml = yaml.replacingOccurrences(of: timeouts, with: server) + TestConfig.providers(transport: transport)
         do {
             gateway = try GatewayProcess(yaml: yaml, directory: directory)
         } catch {

@@ -58,13 +58,18 @@ package struct Deployment: Sendable, Equatable {
     package var apiKeyEnv: String?
     /// Relative share when the core picks among healthy deployments.
     package var weight: Int
+    /// How to connect (transport, HTTP/2, proxy, certificates): its own
+    /// settings over its model's over its provider's.
+    package var connection: UpstreamOptions
 
-    package init(name: String, baseURL: String?, upstreamModel: String, apiKeyEnv: String?, weight: Int = 1) {
+    package init(name: String, baseURL: String?, upstreamModel: String, apiKeyEnv: String?, weight: Int = 1,
+                 connection: UpstreamOptions = UpstreamOptions()) {
         self.name = name
         self.baseURL = baseURL
         self.upstreamModel = upstreamModel
         self.apiKeyEnv = apiKeyEnv
         self.weight = weight
+        self.connection = connection
     }
 
     package func apiKey(environment: [String: String]? = nil) -> String? {
@@ -90,10 +95,14 @@ package struct ModelEntry: Sendable, Equatable {
     /// Where the model is served; never empty. A model configured without
     /// `deployments:` has one, named after the model, from its own fields.
     package var deployments: [Deployment]
+    /// The model's connection settings over its provider's (each
+    /// deployment carries its own resolution).
+    package var connection: UpstreamOptions
 
     package init(name: String, provider: ProviderKind, baseURL: String? = nil, upstreamModel: String? = nil,
                 apiKeyEnv: String? = nil, price: Price, maxOutputTokens: Int64? = nil,
-                contextWindow: Int64? = nil, mock: MockOptions = MockOptions(), deployments: [Deployment] = []) {
+                contextWindow: Int64? = nil, mock: MockOptions = MockOptions(), deployments: [Deployment] = [],
+                connection: UpstreamOptions = UpstreamOptions()) {
         self.name = name
         self.provider = provider
         self.baseURL = baseURL
@@ -103,8 +112,10 @@ package struct ModelEntry: Sendable, Equatable {
         self.maxOutputTokens = maxOutputTokens
         self.contextWindow = contextWindow
         self.mock = mock
+        self.connection = connection
         self.deployments = deployments.isEmpty
-            ? [Deployment(name: name, baseURL: baseURL, upstreamModel: upstreamModel ?? name, apiKeyEnv: apiKeyEnv)]
+            ? [Deployment(name: name, baseURL: baseURL, upstreamModel: upstreamModel ?? name, apiKeyEnv: apiKeyEnv,
+                          connection: connection)]
             : deployments
     }
 

@@ -6,7 +6,10 @@ import TollgateDialects
 extension ConfigDecoder {
     /// `declaredNames` includes models whose entries had errors, so a key
     /// naming one of them is not also reported as naming an unknown model.
-    func decodeModels(_ node: YAMLNode?, document: YAMLNode) -> (models: [ModelEntry], declaredNames: [String]) {
+    /// `providers` are the connection defaults per provider kind, under each
+    /// model's and deployment's own.
+    func decodeModels(_ node: YAMLNode?, document: YAMLNode, providers: [String: UpstreamOptions] = [:])
+        -> (models: [ModelEntry], declaredNames: [String]) {
         guard let node else {
             fail(document, "missing required key 'models' in the top level; a gateway needs at least one model")
             return ([], [])
@@ -17,7 +20,7 @@ extension ConfigDecoder {
         var declared: [String] = []
         var firstByName: [String: SourceLocation] = [:]
         for (index, item) in items.enumerated() {
-            let (model, name, nameNode) = decodeModel(item, index: index)
+            let (model, name, nameNode) = decodeModel(item, index: index, providers: providers)
             guard let name, let nameNode else { continue }
             if let first = firstByName[name] {
                 fail(nameNode, "duplicate model name '\(name)' (first defined at line \(first.line)); model names must be unique")
@@ -30,11 +33,11 @@ extension ConfigDecoder {
         return (models, declared)
     }
 
-    private func decodeModel(_ node: YAMLNode, index: Int) -> (ModelEntry?, String?, YAMLNode?) {
+    private func decodeModel(_ node: YAMLNode, index: Int, providers: [String: UpstreamOptions]) -> (ModelEntry?, String?, YAMLNode?) {
         let context = entryContext(node, nameKey: "name", kind: "model", list: "models", index: index)
         guard let f = fields(node, context: context, expected: "a model (a mapping with name, provider, price, ...)",
                              allowed: ["name", "provider", "base_url", "upstream_model", "api_key_env", "price",
-                                       "max_output_tokens", "context_window", "mock", "deployments"],
+                                       "max_output_tokens", "context_window", "mock", "deployments"] + Self.upstreamKeys,
                              required: ["name", "provider", "price"]) else { return (nil, nil, nil) }
         let nameNode = f["name"]
         var name = nameNode.flatMap { string($0, expected: "a model name") }
@@ -77,23 +80,29 @@ extension ConfigDecoder {
             }
         }
 
+        var connection = decodeUpstreamOptions(f, context: context)
+        if let provider { connection = connection.over(providers[provider.rawValue] ?? UpstreamOptions()) }
+        if provider == .mock, let key = Self.upstreamKeys.first(where: { f[$0] != nil }) {
+            fail(f[key]!, "'\(key)' does not apply to provider mock (an in-process fake); remove it")
+        }
+
         var deployments: [Deployment] = []
         if let list = f["deployments"], let provider {
             deployments = decodeDeployments(list, context: context, provider: provider, modelBaseURL: baseURL,
-                                            modelUpstream: upstream ?? name ?? "", modelKeyEnv: apiKeyEnv)
+                                            modelUpstream: upstream ?? name ?? "", modelKeyEnv: apiKeyEnv, modelConnection: connection)
         }
 
         guard let name, let nameNode, let provider, let price else { return (nil, name, nameNode) }
         let entry = ModelEntry(name: name, provider: provider, baseURL: baseURL, upstreamModel: upstream ?? name,
                                apiKeyEnv: apiKeyEnv, price: price, maxOutputTokens: maxOutput,
-                               contextWindow: contextWindow, mock: mock, deployments: deployments)
+                               contextWindow: contextWindow, mock: mock, deployments: deployments, connection: connection)
         return (entry, name, nameNode)
     }
 
     /// `deployments:` — where the model is served; fields not given are
     /// inherited from the model.
     private func decodeDeployments(_ node: YAMLNode, context: String, provider: ProviderKind, modelBaseURL: String?,
-                                   modelUpstream: String, modelKeyEnv: String?) -> [Deployment] {
+                                   modelUpstream: String, modelKeyEnv: String?, modelConnection: UpstreamOptions) -> [Deployment] {
         guard let items = list(node, expected: "a list of deployments") else { return [] }
         if items.isEmpty { fail(node, "'deployments' is empty; remove it or list at least one") }
         var result: [Deployment] = []
@@ -101,7 +110,7 @@ extension ConfigDecoder {
         for (index, item) in items.enumerated() {
             let where_ = "\(context) deployment \(index + 1)"
             guard let d = fields(item, context: where_, expected: "a deployment (a mapping with name, base_url, ...)",
-                                 allowed: ["name", "base_url", "upstream_model", "api_key_env", "weight"],
+                                 allowed: ["name", "base_url", "upstream_model", "api_key_env", "weight"] + Self.upstreamKeys,
                                  required: ["name"]) else { continue }
             guard let name = d["name"].flatMap({ string($0, expected: "a deployment name") }) else { continue }
             if !seen.insert(name).inserted {
@@ -121,7 +130,9 @@ extension ConfigDecoder {
             let upstream = d["upstream_model"].flatMap { string($0, expected: "upstream_model") } ?? modelUpstream
             let keyEnv = d["api_key_env"].flatMap { environmentName($0, what: "api_key_env") } ?? modelKeyEnv
             let weight = d["weight"].flatMap { integer($0, expected: "weight (a whole number from 1 to 1000)", range: 1...1000) } ?? 1
-            result.append(Deployment(name: name, baseURL: baseURL, upstreamModel: upstream, apiKeyEnv: keyEnv, weight: Int(weight)))
+            let connection = decodeUpstreamOptions(d, context: where_).over(modelConnection)
+            result.append(Deployment(name: name, baseURL: baseURL, upstreamModel: upstream, apiKeyEnv: keyEnv, weight: Int(weight),
+                                     connection: connection))
         }
         return result
     }

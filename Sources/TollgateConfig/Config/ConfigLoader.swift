@@ -8,7 +8,7 @@ import TollgateDialects
 /// reported at once, each as `file:line:column: message`.
 package enum ConfigLoader {
     static let topLevelKeys = ["server", "storage", "models", "orgs", "grants", "credentials", "capacity", "exceptions",
-                               "burst_pools", "finance", "plugins", "alerts"]
+                               "burst_pools", "finance", "plugins", "alerts", "providers"]
 
     /// Throws `ConfigErrors`, including when the file cannot be read.
     package static func load(path: String) throws -> TollgateConfig {
@@ -45,7 +45,8 @@ package enum ConfigLoader {
                                  allowed: topLevelKeys)
         let server = decoder.decodeServer(top?["server"])
         let storage = decoder.decodeStorage(top?["storage"])
-        let (models, modelNames) = top.map { decoder.decodeModels($0["models"], document: root) } ?? ([], [])
+        let providers = decoder.decodeProviders(top?["providers"])
+        let (models, modelNames) = top.map { decoder.decodeModels($0["models"], document: root, providers: providers) } ?? ([], [])
         var keys = decoder.decodeOrgs(top?["orgs"], modelNames: modelNames)
         let grants = decoder.decodeGrants(top?["grants"])
         let credentials = decoder.decodeCredentials(top?["credentials"], seen: &keys.seen)

@@ -179,7 +179,7 @@ package final class ProxyCall {
         call.upstreamAttempts += 1
         buffered.removeAll(keepingCapacity: true)
         if upstreamStartNanos == 0 { upstreamStartNanos = MonotonicClock.nanos() }
-        let transport = gateway.transports.transport(for: entry)
+        let transport = gateway.transports.transport(for: entry, deployment: deployment)
         transfer = transport.start(target.request, on: eventLoop, delegate: self)
         if machine.paused { transfer?.pause() }
     }

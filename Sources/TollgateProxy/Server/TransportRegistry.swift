@@ -9,17 +9,18 @@ import TollgateHost
 import TollgateUpstream
 import TollgateMockProvider
 
-/// Which transport carries a call, by the kind of provider that serves the
-/// model: the gateway's own HTTP/1.1 client for `openai` and `anthropic`,
-/// the in-process MockTransport for `mock` (one per mock settings, so a
-/// catalog's mock models keep their own defaults). A libcurl transport
-/// takes its place here, not in the proxy.
+/// Which transport carries a call: for `openai` and `anthropic` models the
+/// one the deployment's connection settings choose
+/// (`UpstreamTransportChoice`: libcurl's, or the gateway's own HTTP/1.1
+/// client on NIO); the in-process MockTransport for `mock` (one per mock
+/// settings, so a catalog's mock models keep their own defaults).
 ///
-/// `@unchecked Sendable`: `http` is immutable and thread-safe (it hops to
-/// each request's loop), and `mocks` is only touched under its lock; a
-/// MockTransport holds only an immutable responder.
+/// `@unchecked Sendable`: `http` and `curl` are immutable and thread-safe
+/// (they hop to each request's loop), and `mocks` is only touched under its
+/// lock; a MockTransport holds only an immutable responder.
 package final class TransportRegistry: @unchecked Sendable {
     private let http: HTTP1Transport
+    private let curl: CurlTransport
     /// Made on first use; never removed (a catalog has a handful).
     private let mocks = NIOLockedValueBox<[MockKey: MockTransport]>([:])
 
@@ -29,11 +30,14 @@ package final class TransportRegistry: @unchecked Sendable {
 
     init(group: EventLoopGroup) {
         http = HTTP1Transport(group: group, trustRootsFile: HTTP1Transport.environmentTrustRoots)
+        curl = CurlTransport(group: group)
     }
 
     /// On the request path: no lock and no allocation for a real provider.
-    func transport(for entry: ModelEntry) -> UpstreamTransport {
-        guard entry.provider == .mock else { return http }
+    func transport(for entry: ModelEntry, deployment: Deployment) -> UpstreamTransport {
+        guard entry.provider == .mock else {
+            return UpstreamTransportChoice.kind(for: deployment) == .curl ? curl : http
+        }
         let key = MockKey(chunks: entry.mock.chunks, chunkDelayMs: entry.mock.chunkDelayMs, outputTokens: entry.mock.outputTokens)
         return mocks.withLockedValue { mocks in
             if let made = mocks[key] { return made }
@@ -48,5 +52,6 @@ package final class TransportRegistry: @unchecked Sendable {
     /// Blocks: not on an event loop.
     func shutdown() {
         http.shutdown()
+        curl.shutdown()
     }
 }

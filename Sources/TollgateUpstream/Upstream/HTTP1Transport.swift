@@ -87,8 +87,6 @@ package final class HTTP1Transport: UpstreamTransport, @unchecked Sendable {
 /// One exchange. Every member is touched on `gate.eventLoop` only; the
 /// public methods hop there when called from elsewhere.
 package final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
-    private enum Phase { case connecting, awaitingHead, receiving }
-
     let request: UpstreamRequest
     let gate: UpstreamDelegateGate
     private let pool: UpstreamConnectionPool
@@ -96,11 +94,8 @@ package final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
     private var endpoint: UpstreamEndpoint!
     private var target = "/"
     private var connection: UpstreamConnection?
-    private var phase = Phase.connecting
-    private var timer: Scheduled<Void>?
-    /// When the running timeout started counting (reset by each read).
-    private var lastActivity = NIODeadline.now()
-    private(set) var isPaused = false
+    private var clock: UpstreamPhaseClock!
+    var isPaused: Bool { clock?.isPaused ?? false }
     private var reused = false
     /// When the request went out on its connection.
     private var sentAt = NIODeadline.now()
@@ -121,6 +116,7 @@ package final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
         self.request = request
         self.gate = gate
         self.pool = pool
+        clock = UpstreamPhaseClock(request: request, eventLoop: gate.eventLoop) { [weak self] failure in self?.fail(failure) }
     }
 
     func begin() {
@@ -132,7 +128,7 @@ package final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
         case .failure(let why):
             return fail(.connectFailed("the upstream URL \(request.url) is not usable: \(why)"))
         }
-        armTimer()
+        clock.start()
         if let idle = pool.checkout(endpoint) {
             send(on: idle, reused: true)
         } else {
@@ -141,8 +137,7 @@ package final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
     }
 
     private func connect() {
-        phase = .connecting
-        lastActivity = .now()
+        clock.enter(.connecting)
         let timeout = TimeAmount.milliseconds(request.connectTimeoutMs > 0 ? request.connectTimeoutMs : 600_000)
         pool.connect(endpoint, timeout: timeout).whenComplete { [self] result in
             switch result {
@@ -162,9 +157,8 @@ package final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
         self.connection = connection
         self.reused = reused
         connection.exchange = self
-        phase = .awaitingHead
-        lastActivity = .now()
-        sentAt = lastActivity
+        clock.enter(.awaitingHead)
+        sentAt = .now()
 
         // Built as a list and handed over whole: HTTPHeaders.add re-checks
         // each name byte by byte, and these were checked where they entered.
@@ -210,18 +204,17 @@ package final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
         case .head(let head):
             // Interim answers (100 Continue...) are not the response.
             if head.status.code < 200 && head.status != .switchingProtocols { return }
-            phase = .receiving
-            lastActivity = .now()
+            clock.enter(.receiving)
             keepAlive = head.isKeepAlive
             var headers: [(String, String)] = []
             headers.reserveCapacity(head.headers.count)
             for (name, value) in head.headers { headers.append((name, value)) }
             gate.head(status: Int(head.status.code), headers: headers)
         case .body(let bytes):
-            lastActivity = .now()
+            clock.touch()
             gate.body(bytes)
         case .end:
-            stopTimer()
+            clock.stop()
             let connection = detach()
             if let connection {
                 if keepAlive && requestWritten { pool.checkin(connection) } else { connection.close() }
@@ -249,21 +242,21 @@ package final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
     package func cancel() {
         guard gate.cancel() else { return }
         onLoop { [self] in
-            stopTimer()
+            clock.stop()
             // Mid-response: the rest of the answer is unread, so the connection cannot be reused.
             detach()?.close()
         }
     }
 
     package func pause() {
-        onLoop { [self] in isPaused = true }
+        onLoop { [self] in clock.isPaused = true }
     }
 
     package func resume() {
         onLoop { [self] in
-            guard isPaused else { return }
-            isPaused = false
-            lastActivity = .now()
+            guard clock.isPaused else { return }
+            clock.isPaused = false
+            clock.touch()
             connection?.resumeReading()
         }
     }
@@ -283,7 +276,7 @@ package final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
     }
 
     private func fail(_ failure: UpstreamFailure) {
-        stopTimer()
+        clock.stop()
         detach()?.close()
         gate.finish(failure)
     }
@@ -291,56 +284,5 @@ package final class HTTP1Transfer: UpstreamTransfer, @unchecked Sendable {
     private static func describe(_ error: Error) -> String {
         if let error = error as? IOError { return error.description }
         return String(describing: error)
-    }
-
-    // MARK: Timeouts
-
-    /// The limit of the current phase, and what passing it means.
-    private var currentLimit: (TimeAmount, UpstreamFailure)? {
-        switch phase {
-        case .connecting:
-            return request.connectTimeoutMs > 0 ? (.milliseconds(request.connectTimeoutMs), .connectTimeout) : nil
-        case .awaitingHead:
-            return request.firstByteTimeoutMs > 0 ? (.milliseconds(request.firstByteTimeoutMs), .firstByteTimeout) : nil
-        case .receiving:
-            return request.idleTimeoutMs > 0 ? (.milliseconds(request.idleTimeoutMs), .idleTimeout) : nil
-        }
-    }
-
-    /// One timer per transfer, re-armed lazily: reads only move
-    /// `lastActivity`, and the timer, when it fires early, sleeps again
-    /// for what is left.
-    private func armTimer() {
-        var first = Int64.max
-        for limit in [request.connectTimeoutMs, request.firstByteTimeoutMs, request.idleTimeoutMs] where limit > 0 {
-            first = min(first, limit)
-        }
-        guard first < .max else { return }
-        lastActivity = .now()
-        timer = eventLoop.scheduleTask(in: .milliseconds(first)) { [self] in timerFired() }
-    }
-
-    private func timerFired() {
-        timer = nil
-        guard !gate.isClosed else { return }
-        let now = NIODeadline.now()
-        guard let (limit, failure) = currentLimit else {
-            // No limit in this phase: look again in a second, in case the phase moves on.
-            timer = eventLoop.scheduleTask(in: .seconds(1)) { [self] in timerFired() }
-            return
-        }
-        if isPaused && phase == .receiving {
-            // Not counted while the client is the slow side.
-            timer = eventLoop.scheduleTask(in: limit) { [self] in timerFired() }
-            return
-        }
-        let due = lastActivity + limit
-        if due <= now { return fail(failure) }
-        timer = eventLoop.scheduleTask(deadline: due) { [self] in timerFired() }
-    }
-
-    private func stopTimer() {
-        timer?.cancel()
-        timer = nil
     }
 }

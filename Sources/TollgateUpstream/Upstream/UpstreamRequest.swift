@@ -18,9 +18,13 @@ package struct UpstreamRequest: Sendable {
     package var firstByteTimeoutMs: Int64
     /// The longest gap allowed between two body reads (not counted while paused).
     package var idleTimeoutMs: Int64
+    /// Proxy, HTTP version, certificates (the curl transport reads them;
+    /// the registry sends a call that needs them to curl).
+    package var connection: UpstreamOptions
 
     package init(url: String, method: String = "POST", headers: [(String, String)] = [], body: [UInt8] = [],
-                connectTimeoutMs: Int64 = 10_000, firstByteTimeoutMs: Int64 = 120_000, idleTimeoutMs: Int64 = 60_000) {
+                connectTimeoutMs: Int64 = 10_000, firstByteTimeoutMs: Int64 = 120_000, idleTimeoutMs: Int64 = 60_000,
+                connection: UpstreamOptions = UpstreamOptions()) {
         self.url = url
         self.method = method
         self.headers = headers
@@ -28,6 +32,7 @@ package struct UpstreamRequest: Sendable {
         self.connectTimeoutMs = connectTimeoutMs
         self.firstByteTimeoutMs = firstByteTimeoutMs
         self.idleTimeoutMs = idleTimeoutMs
+        self.connection = connection
     }
 }
 

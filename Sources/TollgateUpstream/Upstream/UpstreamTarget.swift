@@ -63,7 +63,7 @@ package struct UpstreamTarget {
         let upstream = UpstreamRequest(url: base + path, method: "POST", headers: headers,
                                        body: request.upstreamBody(upstreamModel: deployment.upstreamModel),
                                        connectTimeoutMs: timeouts.connectMs, firstByteTimeoutMs: timeouts.firstByteMs,
-                                       idleTimeoutMs: timeouts.idleMs)
+                                       idleTimeoutMs: timeouts.idleMs, connection: deployment.connection)
         return UpstreamTarget(request: upstream)
     }
 }

@@ -87,6 +87,12 @@ enum TestConfig {
 
     static let hashes: (prod: String, lab: String, expired: String) = (sha256(prodKey), sha256(labKey), sha256(expiredKey))
 
+    /// A `providers:` block putting openai models on `transport` (curl or
+    /// nio); empty for nil (the gateway's default).
+    static func providers(transport: String?) -> String {
+        transport.map { "\nproviders:\n  openai: {transport: \($0)}\n" } ?? ""
+    }
+
     static func yaml(mockPort: Int, storage: String, plugins: String = "", extraModels: String = "") -> String {
         """
         server:
