@@ -6,11 +6,12 @@ import TollgateSQLite
 import XCTest
 @testable import TollgateReports
 
-/// A ledger file written before schema 2 (no grant columns) or 3 (no daily
-/// rollup) is migrated in place: by the shared `LedgerSchema.migration`,
-/// and by the tagging plugin when it opens the file. No row is lost, old
-/// rows record no grant, the rollup is built from the rows already there
-/// and kept by the trigger after, and the report can group it by grant.
+/// A ledger file written before schema 2 (no grant columns), 3 (no daily
+/// rollup) or 4 (no capacity index) is migrated in place: by the shared
+/// `LedgerSchema.migration`, and by the tagging plugin when it opens the
+/// file. No row is lost, old rows record no grant, the rollup is built
+/// from the rows already there and kept by the trigger after, the
+/// capacity index is built, and the report can group it by grant.
 final class LedgerMigrationTests: XCTestCase {
     /// The ledger as schema version 1 created it, verbatim.
     static let version1Schema = """
@@ -110,7 +111,7 @@ final class LedgerMigrationTests: XCTestCase {
 
         let after = try Self.columns(db)
         XCTAssertEqual(after, before + ["grant_ids", "grant_owner", "exception_ids"])
-        XCTAssertEqual(try Self.schemaVersion(db), "3")
+        XCTAssertEqual(try Self.schemaVersion(db), "4")
         try RollupCheck.assertMatchesLedger(db, "the backfill")
         XCTAssertEqual(try db.query("SELECT sum(requests), sum(cost_nanos) FROM ledger_daily").first,
                        [.integer(25), .integer((1...25).reduce(0, +))])
@@ -177,7 +178,7 @@ final class LedgerMigrationTests: XCTestCase {
         XCTAssertTrue(migration.contains { $0.contains("FROM ledger WHERE true") }, "the backfill: \(migration)")
         try db.transaction { for statement in migration { try db.execute(statement) } }
         try db.execute(LedgerSchema.createStatements)
-        XCTAssertEqual(try Self.schemaVersion(db), "3")
+        XCTAssertEqual(try Self.schemaVersion(db), "4")
         XCTAssertTrue(LedgerSchema.hasRollup(existingObjects: try Self.objects(db)))
         try RollupCheck.assertMatchesLedger(db, "the backfill")
         try insert.run(LedgerRollupTests.row(ts: midnight + 3 * day, org: nil, cost: 9, id: "after"))
@@ -215,6 +216,56 @@ final class LedgerMigrationTests: XCTestCase {
         }
     }
 
+    /// A schema-3 ledger (every column, the rollup, no capacity index)
+    /// gets only the index, built from its rows: no column added, the
+    /// rollup kept as it is (not rebuilt), every row kept; once is enough.
+    func makeSchema3Ledger(rows count: Int) throws -> SQLiteDatabase {
+        let db = try SQLiteDatabase(path: path)
+        try db.execute(LedgerSchema.createStatements)
+        try db.execute("DROP INDEX \(LedgerSchema.capacityIndex)")
+        try db.execute("UPDATE ledger_meta SET value = '3' WHERE key = 'schema_version'")
+        let insert = try db.prepare(LedgerSchema.insert)
+        try db.transaction {
+            for i in 0..<count {
+                try insert.run(LedgerRollupTests.row(ts: LedgerRollupTests.midnight + Int64(i) * 7_000_000, team: ["a", nil, "b"][i % 3],
+                                                     served: i % 5 == 0 ? nil : "small", cost: Int64(i), id: "old-\(i)"))
+            }
+        }
+        return db
+    }
+
+    func testASchema3LedgerGetsTheCapacityIndexBuiltFromItsRows() throws {
+        let db = try makeSchema3Ledger(rows: 120)
+        XCTAssertFalse(LedgerSchema.hasCapacityIndex(existingObjects: try Self.objects(db)))
+        let rollupBefore = try db.query("SELECT * FROM ledger_daily ORDER BY id")
+        let rowsBefore = try db.query("SELECT * FROM ledger ORDER BY id")
+        let migration = try Self.migration(db)
+        XCTAssertEqual(migration.count, 3, "the index, then the version: \(migration)")
+        XCTAssertTrue(migration[0].hasPrefix("CREATE INDEX IF NOT EXISTS ledger_capacity ON ledger(ts_us, "), "\(migration)")
+        XCTAssertFalse(migration.contains { $0.contains("ledger_daily") }, "the rollup is kept, not rebuilt: \(migration)")
+        try db.transaction { for statement in migration { try db.execute(statement) } }
+        try db.execute(LedgerSchema.createStatements)
+
+        XCTAssertEqual(try Self.schemaVersion(db), "4")
+        XCTAssertTrue(LedgerSchema.hasCapacityIndex(existingObjects: try Self.objects(db)))
+        XCTAssertEqual(try db.query("SELECT * FROM ledger ORDER BY id"), rowsBefore, "every row kept as it was")
+        XCTAssertEqual(try db.query("SELECT * FROM ledger_daily ORDER BY id"), rollupBefore)
+        XCTAssertEqual(try db.query("PRAGMA integrity_check").first?.first?.string, "ok")
+        XCTAssertEqual(try db.query("SELECT count(*) FROM ledger INDEXED BY ledger_capacity WHERE ts_us >= 0").first?.first,
+                       .integer(120), "the index holds every row")
+        XCTAssertEqual(try Self.migration(db), [], "a current ledger needs nothing")
+        // Run twice (a crash between the two opens), the statements change nothing.
+        try db.transaction { for statement in migration { try db.execute(statement) } }
+        XCTAssertEqual(try db.query("SELECT * FROM ledger ORDER BY id"), rowsBefore)
+        XCTAssertEqual(try Self.schemaVersion(db), "4")
+
+        // The index follows the rows the writer adds.
+        try db.prepare(LedgerSchema.insert).run(LedgerRollupTests.row(ts: LedgerRollupTests.midnight + 5, cost: 7, id: "new"))
+        XCTAssertEqual(try db.query("SELECT count(*) FROM ledger INDEXED BY ledger_capacity WHERE ts_us >= 0").first?.first,
+                       .integer(121))
+        XCTAssertEqual(try db.query("PRAGMA integrity_check").first?.first?.string, "ok")
+    }
+
     // MARK: The tagging plugin
 
     static var buildDirectory: URL {
@@ -229,9 +280,11 @@ final class LedgerMigrationTests: XCTestCase {
         let config = JSONValue.object(JSONObject([("ledger", .object(JSONObject([("path", .string(path))])))]))
         let plugin = try PluginUnderTest(libraryPath: Self.buildDirectory.appendingPathComponent("libtollgate_tagging.so").path,
                                          config: config)
-        XCTAssertTrue(plugin.host.logs.contains { $0.message.contains("migrated to schema 3 (added grant_ids, grant_owner, exception_ids; "
-                                                                       + "built the daily rollup from the rows: 1 rollup row(s) in ") },
-                      "\(plugin.host.logs)")
+        XCTAssertTrue(plugin.host.logs.contains {
+            $0.message.contains("migrated to schema 4 (added grant_ids, grant_owner, exception_ids; "
+                                + "built the daily rollup from the rows: 1 rollup row(s) in ")
+                && $0.message.contains(" ms; built the capacity index; every row kept)")
+        }, "\(plugin.host.logs)")
         plugin.host.setGrants([
             FakeHost.grant(id: "acme", scope: "org/acme", owner: "cfo@x"),
             FakeHost.grant(id: "recs", scope: "team/acme/recs", parent: "acme", owner: "head@x"),
@@ -246,7 +299,7 @@ final class LedgerMigrationTests: XCTestCase {
         plugin.destroy()
 
         let db = try SQLiteDatabase(path: path)
-        XCTAssertEqual(try Self.schemaVersion(db), "3")
+        XCTAssertEqual(try Self.schemaVersion(db), "4")
         try RollupCheck.assertMatchesLedger(db, "the backfill, then the plugin's rows through the trigger")
         let old = try db.query("SELECT count(*), sum(cost_nanos) FROM ledger WHERE request_id LIKE 'old-%' AND grant_ids = '[]' "
             + "AND grant_owner IS NULL")
@@ -260,5 +313,26 @@ final class LedgerMigrationTests: XCTestCase {
         XCTAssertFalse(again.host.logs.contains { $0.message.contains("migrated") })
         again.destroy()
         XCTAssertNoThrow(try LedgerFile.openForReading(path, dimensions: [try ReportDimension.parse("grant")]))
+    }
+
+    func testTheTaggingPluginBuildsTheCapacityIndexOnASchema3Ledger() throws {
+        _ = try makeSchema3Ledger(rows: 30)  // closed as it goes
+        let config = JSONValue.object(JSONObject([("ledger", .object(JSONObject([("path", .string(path))])))]))
+        let plugin = try PluginUnderTest(libraryPath: Self.buildDirectory.appendingPathComponent("libtollgate_tagging.so").path,
+                                         config: config)
+        XCTAssertTrue(plugin.host.logs.contains {
+            $0.message.contains("migrated to schema 4 (built the capacity index from the rows in ")
+                && $0.message.hasSuffix(" ms; every row kept)")
+        }, "\(plugin.host.logs)")
+        let call = FakeCall(requestID: "new")
+        try plugin.preCall(call)
+        try plugin.postCall(call, usage: (in: 100, out: 10, cached: 0))
+        plugin.destroy()
+
+        let db = try SQLiteDatabase(path: path)
+        XCTAssertEqual(try Self.schemaVersion(db), "4")
+        XCTAssertEqual(try db.query("SELECT count(*) FROM ledger INDEXED BY ledger_capacity WHERE ts_us >= 0").first?.first,
+                       .integer(31), "every old row and the new one")
+        try RollupCheck.assertMatchesLedger(db, "the rollup kept, and the new row through the trigger")
     }
 }
