@@ -63,11 +63,13 @@ struct CapacityScan {
     /// Minutes a row may arrive after a later minute's row.
     static let window: Int64 = 1_440
 
-    /// The query: minute, org, team, provider, model, tokens.
+    /// The query: minute, org, team, provider, model, tokens. A row
+    /// without tokens (a refusal) is skipped by `add`, not by a WHERE,
+    /// which would have SQLite read and add the three counts twice a row.
     static let query = LedgerQuery(
         select: ["ts_us / 60000000", "org", "team", "provider", "COALESCE(model_served, model_requested)",
                  "tokens_in + tokens_cached + tokens_out"],
-        filter: "tokens_in + tokens_cached + tokens_out > 0", ordered: true)
+        ordered: true)
 
     /// The same through the capacity index (ledger schema 4), which holds
     /// every column it reads: the index's entries in time order, not the
@@ -116,6 +118,10 @@ struct CapacityScan {
     }
 
     mutating func add(_ row: LedgerScan.Row) {
+        // As `WHERE tokens_in + tokens_cached + tokens_out > 0` would (a
+        // sum past 64 bits, a float to SQLite, reads as Int64.max or .min).
+        let tokens = row.int64(5)
+        guard tokens > 0 else { return }
         let minute = row.int64(0)
         if head == nil {
             head = minute
@@ -129,7 +135,6 @@ struct CapacityScan {
             streamSeries += newStream(org: row.text(1), team: row.text(2), provider: row.text(3), model: row.text(4))
             streamStarts.append(streamSeries.count)
         }
-        let tokens = row.int64(5)
         let w = Self.window
         let series = streamStarts[stream]..<streamStarts[stream + 1]
         if minute > head! - w {
