@@ -6,9 +6,10 @@
 /// place), never renamed or repurposed. One copy, shared by the writer (a
 /// plugin) and the reader (the core). Version 3 added the daily rollup
 /// beside the table (`LedgerSchema+Rollup.swift`): a table and triggers,
-/// no ledger column.
+/// no ledger column. Version 4 added the capacity index
+/// (`LedgerSchema+Capacity.swift`).
 public enum LedgerSchema {
-    public static let version = 3
+    public static let version = 4
 
     /// Columns added after version 1, with the version that added them. A
     /// ledger file of an older version gets them with ALTER TABLE ADD
@@ -73,16 +74,17 @@ public enum LedgerSchema {
         INSERT OR IGNORE INTO ledger_meta(key, value) VALUES ('schema_version', '\(version)');
         \(rollupTableStatements)
         \(rollupTriggerStatements)
+        \(capacityIndexStatement);
         """
 
     /// What brings an existing ledger table with `existingColumns` (PRAGMA
     /// table_info(ledger)) and schema objects `existingObjects` (names in
     /// sqlite_master, `objectsQuery`) up to `version`: an ALTER TABLE per
     /// missing column; the daily rollup (table, a GROUP BY of every row
-    /// already written, triggers) when the file has none; then the new
-    /// schema_version (never lowered: a file a newer Tollgate wrote keeps
-    /// its number). Empty when nothing is missing or there is no ledger
-    /// table yet (`createStatements` makes it whole). Run them in one
+    /// already written, triggers) and the capacity index when the file has
+    /// none; then the new schema_version (never lowered: a file a newer
+    /// Tollgate wrote keeps its number). Empty when nothing is missing or
+    /// there is no ledger table yet (`createStatements` makes it whole). Run them in one
     /// transaction, before `createStatements`: the rollup is then never
     /// seen half built, and a later version's index on a new column finds
     /// it.
@@ -90,8 +92,9 @@ public enum LedgerSchema {
         guard !existingColumns.isEmpty else { return [] }
         let missing = addedColumns.filter { !existingColumns.contains($0.name) }
         let rollup = hasRollup(existingObjects: existingObjects) ? [] : rollupMigration
-        guard !missing.isEmpty || !rollup.isEmpty else { return [] }
-        return missing.map { "ALTER TABLE ledger ADD COLUMN \($0.name) \($0.definition)" } + rollup + [
+        let index = hasCapacityIndex(existingObjects: existingObjects) ? [] : [capacityIndexStatement]
+        guard !missing.isEmpty || !rollup.isEmpty || !index.isEmpty else { return [] }
+        return missing.map { "ALTER TABLE ledger ADD COLUMN \($0.name) \($0.definition)" } + rollup + index + [
             "CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
             "INSERT INTO ledger_meta(key, value) VALUES ('schema_version', '\(version)') "
                 + "ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE CAST(value AS INTEGER) < \(version)",

@@ -115,6 +115,16 @@ final class CapacityReportTests: XCTestCase {
         XCTAssertEqual(CapacityReport.percentile95(Array(1...20).map(Int64.init).shuffled()), 19)
         XCTAssertEqual(CapacityReport.percentile95([42]), 42)
         XCTAssertEqual(CapacityReport.percentile95([]), 0)
+        // Found by selection, not a sort: the same value as the sorted values' rank, with ties and runs.
+        for count in [1, 2, 3, 19, 20, 21, 100, 1_001, 20_000] {
+            for spread in [1, 3, 50, 1_000_000] {
+                let values = (0..<count).map { _ in Int64.random(in: 0..<Int64(spread)) }
+                let sorted = values.sorted()
+                XCTAssertEqual(CapacityReport.percentile95(values), sorted[(95 * count + 99) / 100 - 1], "\(count) values < \(spread)")
+                XCTAssertEqual(CapacityReport.percentile95(sorted), sorted[(95 * count + 99) / 100 - 1])
+                XCTAssertEqual(CapacityReport.percentile95(sorted.reversed()), sorted[(95 * count + 99) / 100 - 1])
+            }
+        }
     }
 
     func testSlicesCoverTheRangeAndCutOnWholeMinutes() {
@@ -131,5 +141,88 @@ final class CapacityReportTests: XCTestCase {
         XCTAssertEqual(LedgerScan.slices(of: LedgerTimeRange(from: start, to: start + 30_000_000), count: 4).count, 1)
         XCTAssertEqual(LedgerScan.slices(of: LedgerTimeRange(from: start, to: start), count: 4), [])
         XCTAssertEqual(LedgerScan.slices(of: LedgerTimeRange(from: 0, to: Int64.max), count: 3).count, 3)
+    }
+
+    /// Ledger schema 4's capacity index holds every column the report
+    /// reads: a range is read through it (SQLite: COVERING INDEX, no sort)
+    /// in time slices, whatever its size, and the answer is the one the
+    /// table's rows give, and the one a ledger without the index (schema
+    /// 3, not migrated yet) gives. Rows with NULL and '' keys, a model
+    /// only requested, refusals, several providers, written out of order.
+    func testTheCapacityIndexGivesTheRowsAnswer() throws {
+        let ledger = try FinanceTestLedger()
+        let day = FinanceTestTime.day
+        var rows: [FinanceTestLedger.Row] = []
+        for i in 0..<3_000 {
+            let ts = start + Int64(i) * 86_000_000 + Int64(i % 11) * 3_000_000
+            var row = FinanceTestLedger.Row(ts: ts, org: [nil, "acme", "", "beta"][i % 4], team: ["a", nil, "", "b", "c"][i % 5],
+                                            provider: i % 7 == 0 ? nil : (i % 3 == 0 ? "anthropic" : "openai"),
+                                            model: i % 13 == 0 ? nil : ["small", "large", "claude"][i % 3],
+                                            tokensIn: Int64(i % 17 * 40), tokensOut: Int64(i % 5 * 25), tokensCached: Int64(i % 3 * 10))
+            if i % 19 == 0 { row.outcome = "rejected" }
+            if i % 23 == 0 { row.modelRequested = "large" }
+            rows.append(row)
+        }
+        // Written out of time order by up to a few minutes, as requests that end late are.
+        for i in stride(from: 0, to: rows.count - 3, by: 4) { rows.swapAt(i, i + 3) }
+        try ledger.insert(rows)
+        let range = LedgerTimeRange(from: start, to: start + 4 * day)
+        let pools = [CapacityPool(provider: "openai", tpm: 2_000), CapacityPool(provider: "anthropic", model: "claude", tpm: 1_000)]
+
+        let plan = try ledger.db.query("EXPLAIN QUERY PLAN " + CapacityScan.indexedQuery.sql(.time),
+                                       [.integer(range.from), .integer(range.to)])
+        XCTAssertEqual(plan.compactMap { $0.last?.string }, ["SEARCH ledger USING COVERING INDEX ledger_capacity (ts_us>? AND ts_us<?)"])
+        XCTAssertEqual(try CapacityScan.query(forLedgerAt: ledger.path).covering, "ledger_capacity")
+        let whole = try LedgerScan(path: ledger.path).plan(range, slices: nil, covered: true)
+        XCTAssertEqual(whole.kind, .time, "the whole ledger, read through the index")
+
+        let fromRows = try CapacityReport.run(ledgerAt: ledger.path, range: range, pools: pools, slices: 1, prefer: .rows, indexed: false)
+        XCTAssertEqual(fromRows.teams.count, 20)
+        XCTAssertGreaterThan(fromRows.aggregates.last!.usage.activeMinutes, 2_500)
+        for slices in [nil, 1, 3, 8] {
+            XCTAssertEqual(try CapacityReport.run(ledgerAt: ledger.path, range: range, pools: pools, slices: slices), fromRows,
+                           "indexed, \(slices.map(String.init) ?? "default") slices")
+            XCTAssertEqual(try CapacityReport.run(ledgerAt: ledger.path, range: range, pools: pools, slices: slices, indexed: false),
+                           fromRows, "the rows, \(slices.map(String.init) ?? "default") slices")
+        }
+        let part = LedgerTimeRange(from: start + day / 3, to: start + 2 * day + 7)
+        XCTAssertEqual(try CapacityReport.run(ledgerAt: ledger.path, range: part, pools: pools),
+                       try CapacityReport.run(ledgerAt: ledger.path, range: part, pools: pools, prefer: .time, indexed: false))
+
+        // A ledger of schema 3 has no capacity index: read by rows, the same answer.
+        try ledger.db.execute("DROP INDEX ledger_capacity")
+        XCTAssertNil(try CapacityScan.query(forLedgerAt: ledger.path).covering)
+        XCTAssertEqual(try CapacityReport.run(ledgerAt: ledger.path, range: range, pools: pools), fromRows)
+    }
+
+    /// A range read through the capacity index is cut into time slices of
+    /// about as many rows each, not equal spans of time: traffic that grows
+    /// (here: falls) over the range would leave one core most of the work.
+    func testIndexedSlicesHoldAboutAsManyRowsEach() throws {
+        let ledger = try FinanceTestLedger()
+        // Row i at minute i^2/400: the first quarter of the time holds half the rows.
+        try ledger.insert((0..<2_000).map { i in
+            FinanceTestLedger.Row(ts: start + Int64(i * i / 400) * minute + Int64(i % 50) * 1_000_000, tokensIn: 10)
+        })
+        let range = LedgerTimeRange(from: start, to: start + 20 * FinanceTestTime.day)
+        let plan = try LedgerScan(path: ledger.path).plan(range, slices: 4, covered: true)
+        XCTAssertEqual(plan.kind, .time)
+        XCTAssertEqual(plan.slices.count, 4)
+        XCTAssertEqual(plan.slices.first?.0, start)
+        for (a, b) in zip(plan.slices, plan.slices.dropFirst()) {
+            XCTAssertEqual(a.1, b.0)
+            XCTAssertEqual(b.0 % minute, 0)
+        }
+        let rows = try plan.slices.map { slice in
+            try ledger.db.query("SELECT count(*) FROM ledger WHERE ts_us >= ?1 AND ts_us < ?2", [.integer(slice.0), .integer(slice.1)])
+                .first?.first?.int64 ?? 0
+        }
+        XCTAssertEqual(rows.reduce(0, +), 2_000, "every row in one slice")
+        for count in rows { XCTAssertTrue((400...600).contains(count), "\(rows)") }
+        let equalTime = LedgerScan.slices(of: LedgerTimeRange(from: start, to: plan.slices.last!.1), count: 4)
+        let first = try ledger.db.query("SELECT count(*) FROM ledger WHERE ts_us < ?1", [.integer(equalTime[0].to)]).first?.first?.int64
+        XCTAssertGreaterThan(first ?? 0, 900, "equal spans of time would not be")
+        XCTAssertEqual(try CapacityReport.run(ledgerAt: ledger.path, range: range, pools: [], slices: 4),
+                       try CapacityReport.run(ledgerAt: ledger.path, range: range, pools: [], slices: 1, indexed: false))
     }
 }

@@ -7,11 +7,12 @@ import TollgateSQLite
 import XCTest
 @testable import TollgateReports
 
-/// A ledger file written before schema 2 (no grant columns) or 3 (no daily
-/// rollup) is migrated in place: by the shared `LedgerSchema.migration`,
-/// and by the host's ledger store when it opens the file. No row is lost, old
-/// rows record no grant, the rollup is built from the rows already there
-/// and kept by the trigger after, and the report can group it by grant.
+/// A ledger file written before schema 2 (no grant columns), 3 (no daily
+/// rollup) or 4 (no capacity index) is migrated in place: by the shared
+/// `LedgerSchema.migration`, and by the host's ledger store when it opens
+/// the file. No row is lost, old rows record no grant, the rollup is built
+/// from the rows already there and kept by the trigger after, the
+/// capacity index is built, and the report can group it by grant.
 final class LedgerMigrationTests: XCTestCase {
     /// The ledger as schema version 1 created it, verbatim.
     static let version1Schema = """
@@ -111,7 +112,7 @@ final class LedgerMigrationTests: XCTestCase {
 
         let after = try Self.columns(db)
         XCTAssertEqual(after, before + ["grant_ids", "grant_owner", "exception_ids"])
-        XCTAssertEqual(try Self.schemaVersion(db), "3")
+        XCTAssertEqual(try Self.schemaVersion(db), "4")
         try RollupCheck.assertMatchesLedger(db, "the backfill")
         XCTAssertEqual(try db.query("SELECT sum(requests), sum(cost_nanos) FROM ledger_daily").first,
                        [.integer(25), .integer((1...25).reduce(0, +))])
@@ -178,7 +179,7 @@ final class LedgerMigrationTests: XCTestCase {
         XCTAssertTrue(migration.contains { $0.contains("FROM ledger WHERE true") }, "the backfill: \(migration)")
         try db.transaction { for statement in migration { try db.execute(statement) } }
         try db.execute(LedgerSchema.createStatements)
-        XCTAssertEqual(try Self.schemaVersion(db), "3")
+        XCTAssertEqual(try Self.schemaVersion(db), "4")
         XCTAssertTrue(LedgerSchema.hasRollup(existingObjects: try Self.objects(db)))
         try RollupCheck.assertMatchesLedger(db, "the backfill")
         try insert.run(LedgerRollupTests.row(ts: midnight + 3 * day, org: nil, cost: 9, id: "after"))
@@ -216,6 +217,56 @@ final class LedgerMigrationTests: XCTestCase {
         }
     }
 
+    /// A schema-3 ledger (every column, the rollup, no capacity index)
+    /// gets only the index, built from its rows: no column added, the
+    /// rollup kept as it is (not rebuilt), every row kept; once is enough.
+    func makeSchema3Ledger(rows count: Int) throws -> SQLiteDatabase {
+        let db = try SQLiteDatabase(path: path)
+        try db.execute(LedgerSchema.createStatements)
+        try db.execute("DROP INDEX \(LedgerSchema.capacityIndex)")
+        try db.execute("UPDATE ledger_meta SET value = '3' WHERE key = 'schema_version'")
+        let insert = try db.prepare(LedgerSchema.insert)
+        try db.transaction {
+            for i in 0..<count {
+                try insert.run(LedgerRollupTests.row(ts: LedgerRollupTests.midnight + Int64(i) * 7_000_000, team: ["a", nil, "b"][i % 3],
+                                                     served: i % 5 == 0 ? nil : "small", cost: Int64(i), id: "old-\(i)"))
+            }
+        }
+        return db
+    }
+
+    func testASchema3LedgerGetsTheCapacityIndexBuiltFromItsRows() throws {
+        let db = try makeSchema3Ledger(rows: 120)
+        XCTAssertFalse(LedgerSchema.hasCapacityIndex(existingObjects: try Self.objects(db)))
+        let rollupBefore = try db.query("SELECT * FROM ledger_daily ORDER BY id")
+        let rowsBefore = try db.query("SELECT * FROM ledger ORDER BY id")
+        let migration = try Self.migration(db)
+        XCTAssertEqual(migration.count, 3, "the index, then the version: \(migration)")
+        XCTAssertTrue(migration[0].hasPrefix("CREATE INDEX IF NOT EXISTS ledger_capacity ON ledger(ts_us, "), "\(migration)")
+        XCTAssertFalse(migration.contains { $0.contains("ledger_daily") }, "the rollup is kept, not rebuilt: \(migration)")
+        try db.transaction { for statement in migration { try db.execute(statement) } }
+        try db.execute(LedgerSchema.createStatements)
+
+        XCTAssertEqual(try Self.schemaVersion(db), "4")
+        XCTAssertTrue(LedgerSchema.hasCapacityIndex(existingObjects: try Self.objects(db)))
+        XCTAssertEqual(try db.query("SELECT * FROM ledger ORDER BY id"), rowsBefore, "every row kept as it was")
+        XCTAssertEqual(try db.query("SELECT * FROM ledger_daily ORDER BY id"), rollupBefore)
+        XCTAssertEqual(try db.query("PRAGMA integrity_check").first?.first?.string, "ok")
+        XCTAssertEqual(try db.query("SELECT count(*) FROM ledger INDEXED BY ledger_capacity WHERE ts_us >= 0").first?.first,
+                       .integer(120), "the index holds every row")
+        XCTAssertEqual(try Self.migration(db), [], "a current ledger needs nothing")
+        // Run twice (a crash between the two opens), the statements change nothing.
+        try db.transaction { for statement in migration { try db.execute(statement) } }
+        XCTAssertEqual(try db.query("SELECT * FROM ledger ORDER BY id"), rowsBefore)
+        XCTAssertEqual(try Self.schemaVersion(db), "4")
+
+        // The index follows the rows the writer adds.
+        try db.prepare(LedgerSchema.insert).run(LedgerRollupTests.row(ts: LedgerRollupTests.midnight + 5, cost: 7, id: "new"))
+        XCTAssertEqual(try db.query("SELECT count(*) FROM ledger INDEXED BY ledger_capacity WHERE ts_us >= 0").first?.first,
+                       .integer(121))
+        XCTAssertEqual(try db.query("PRAGMA integrity_check").first?.first?.string, "ok")
+    }
+
     // MARK: The host's ledger store
 
     /// A row as a plugin appends it (ABI 1.6), validated by the ABI's rules.
@@ -234,13 +285,14 @@ final class LedgerMigrationTests: XCTestCase {
         let migration = try XCTUnwrap(store.migration)
         XCTAssertTrue(migration.summary.hasPrefix("added grant_ids, grant_owner, exception_ids; "
             + "built the daily rollup from the rows: 1 rollup row(s) in "), migration.summary)
+        XCTAssertTrue(migration.summary.hasSuffix(" ms; built the capacity index"), migration.summary)
         XCTAssertNotNil(store.append(try Self.row("new-search", grants: ["acme", "recs", "recs-search"], owner: "lead@x")))
         XCTAssertNotNil(store.append(try Self.row("new-none")))
         store.close()
         XCTAssertNil(store.append(try Self.row("after-close")), "a closed store takes no row")
 
         let db = try SQLiteDatabase(path: path)
-        XCTAssertEqual(try Self.schemaVersion(db), "3")
+        XCTAssertEqual(try Self.schemaVersion(db), "4")
         try RollupCheck.assertMatchesLedger(db, "the backfill, then the host's rows through the trigger")
         let old = try db.query("SELECT count(*), sum(cost_nanos) FROM ledger WHERE request_id LIKE 'old-%' AND grant_ids = '[]' "
             + "AND grant_owner IS NULL")
@@ -254,5 +306,20 @@ final class LedgerMigrationTests: XCTestCase {
         XCTAssertNil(again.migration)
         again.close()
         XCTAssertNoThrow(try LedgerFile.openForReading(path, dimensions: [try ReportDimension.parse("grant")]))
+    }
+
+    func testTheHostsLedgerStoreBuildsTheCapacityIndexOnASchema3Ledger() throws {
+        _ = try makeSchema3Ledger(rows: 30)  // closed as it goes
+        let store = try SQLiteLedgerStore(path: path, onError: { XCTFail("\($0)") })
+        let migration = try XCTUnwrap(store.migration)
+        XCTAssertTrue(migration.summary.hasPrefix("built the capacity index from the rows in "), migration.summary)
+        XCTAssertNotNil(store.append(try Self.row("new")))
+        store.close()
+
+        let db = try SQLiteDatabase(path: path)
+        XCTAssertEqual(try Self.schemaVersion(db), "4")
+        XCTAssertEqual(try db.query("SELECT count(*) FROM ledger INDEXED BY ledger_capacity WHERE ts_us >= 0").first?.first,
+                       .integer(31), "every old row and the new one")
+        try RollupCheck.assertMatchesLedger(db, "the rollup kept, and the new row through the trigger")
     }
 }

@@ -32,11 +32,13 @@ package final class SQLiteLedgerStore: LedgerStore, @unchecked Sendable {
         self.migration = migration
     }
 
-    /// What a migration did: the columns it added, and the daily rollup it
-    /// built from the rows already written (its row count), if it did.
+    /// What a migration did: the columns it added, the daily rollup it
+    /// built from the rows already written (its row count), if it did, and
+    /// whether it built the capacity index (schema 4).
     package struct Migration: Equatable, Sendable {
         package var addedColumns: [String]
         package var rollupRows: Int64?
+        package var builtCapacityIndex = false
         package var milliseconds: Int64
 
         package var summary: String {
@@ -44,6 +46,9 @@ package final class SQLiteLedgerStore: LedgerStore, @unchecked Sendable {
             if !addedColumns.isEmpty { parts.append("added \(addedColumns.joined(separator: ", "))") }
             if let rollupRows {
                 parts.append("built the daily rollup from the rows: \(rollupRows) rollup row(s) in \(milliseconds) ms")
+            }
+            if builtCapacityIndex {
+                parts.append(rollupRows == nil ? "built the capacity index from the rows in \(milliseconds) ms" : "built the capacity index")
             }
             return parts.joined(separator: "; ")
         }
@@ -68,6 +73,7 @@ package final class SQLiteLedgerStore: LedgerStore, @unchecked Sendable {
                 let rows = builtRollup ? try db.query("SELECT count(*) FROM \(LedgerSchema.rollupTable)").first?.first : nil
                 migration = Migration(addedColumns: LedgerSchema.addedColumns.map(\.name).filter { !columns.contains($0) },
                                       rollupRows: rows.flatMap { if case .integer(let n) = $0 { return n } else { return nil } },
+                                      builtCapacityIndex: !LedgerSchema.hasCapacityIndex(existingObjects: objects),
                                       milliseconds: (nowMicros() - start) / 1_000)
             }
         }

@@ -55,4 +55,21 @@ final class KeyBuffer {
             count += 5 + length
         }
     }
+
+    /// The same as `append`, but a text's bytes are read where SQLite holds
+    /// them (`sqlite3_value_blob`): `sqlite3_value_text` must end a text
+    /// read from a record with a NUL, which copies it first. The bytes are
+    /// the database's encoding (UTF-8 for a ledger), so a key made here is
+    /// for telling values apart within a scan, not for reading back.
+    @inline(__always) func appendInPlace(_ value: OpaquePointer) {
+        guard sqlite3_value_type(value) == SQLITE_TEXT else { return append(value) }
+        // blob first, then bytes: the order the SQLite documentation asks for.
+        let bytes = sqlite3_value_blob(value)
+        let length = Int(sqlite3_value_bytes(value))
+        reserve(5 + length)
+        base.storeBytes(of: 2, toByteOffset: count, as: UInt8.self)
+        base.storeBytes(of: UInt32(truncatingIfNeeded: length), toByteOffset: count + 1, as: UInt32.self)
+        if let bytes, length > 0 { (base + count + 5).copyMemory(from: bytes, byteCount: length) }
+        count += 5 + length
+    }
 }

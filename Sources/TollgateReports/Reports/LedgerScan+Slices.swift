@@ -28,14 +28,20 @@ package struct LedgerQuery: Sendable {
     /// so SQLite does not sort).
     package var ordered = false
     package var source: Source = .ledger
+    /// An index of the ledger whose first column is `ts_us` and which holds
+    /// every column the query reads (`LedgerSchema.capacityIndex`): read
+    /// through it, by time, whatever the range's size — a narrow b-tree in
+    /// time order, where the table's rows are wide.
+    package var covering: String? = nil
 
     package init(select: [String], joins: [String] = [], filter: String? = nil, ordered: Bool = false,
-                 source: Source = .ledger) {
+                 source: Source = .ledger, covering: String? = nil) {
         self.select = select
         self.joins = joins
         self.filter = filter
         self.ordered = ordered
         self.source = source
+        self.covering = covering
     }
 
     /// One slice's SQL. By time: `?1`/`?2` bound the time, read through the
@@ -44,7 +50,7 @@ package struct LedgerQuery: Sendable {
     func sql(_ kind: LedgerScan.Plan.Kind) -> String {
         let table = source.table, time = source.time
         var text = "SELECT " + select.joined(separator: ", ") + " FROM " + table
-        text += kind == .time ? " INDEXED BY " + source.timeIndex : " NOT INDEXED"
+        text += kind == .time ? " INDEXED BY " + (covering ?? source.timeIndex) : " NOT INDEXED"
         for join in joins { text += " " + join }
         text += kind == .time ? " WHERE \(time) >= ?1 AND \(time) < ?2"
             : " WHERE \(table).rowid >= ?1 AND \(table).rowid < ?2 AND \(time) >= ?3 AND \(time) < ?4"
@@ -59,7 +65,8 @@ extension LedgerScan {
     /// about half as fast as in table order (each index entry costs a
     /// look-up in the table), so a range that holds most of the ledger is
     /// read in table order, sliced by rowid, every row's time checked; a
-    /// narrower one through the index, sliced by time.
+    /// narrower one through the index, sliced by time. A query with a
+    /// covering index is read through it, by time, whatever the range.
     package struct Plan {
         package enum Kind: Equatable, Sendable { case time, rows }
         var kind: Kind
@@ -80,7 +87,7 @@ extension LedgerScan {
     /// last rowids estimate its size (the ledger is written in about time
     /// order); the estimate only picks the plan, never what is counted.
     func plan(_ range: LedgerTimeRange, slices requested: Int?, prefer: Plan.Kind? = nil,
-              source: LedgerQuery.Source = .ledger) throws -> Plan {
+              source: LedgerQuery.Source = .ledger, covered: Bool = false) throws -> Plan {
         var first: (rowid: Int64, ts: Int64)?
         var last: (rowid: Int64, ts: Int64)?
         let table = source.table, time = source.time
@@ -100,11 +107,15 @@ extension LedgerScan {
         // groups are nearly its rows, so each slice more is a larger merge.
         var count = requested ?? (estimated >= 200_000 ? min(16, Self.cores * (source == .ledger ? 2 : 1)) : 1)
         if !Self.parallelReadsAllowed { count = 1 }
-        let kind = prefer ?? (estimated * 2 >= total ? .rows : .time)
+        let kind = prefer ?? (!covered && estimated * 2 >= total ? .rows : .time)
         if kind == .rows {
             return Plan(kind: .rows, slices: Self.split(from: lowest, to: highest + 1, count: count), range: range)
         }
         let clamped = LedgerTimeRange(from: first.ts, to: last.ts + 1)
+        if covered, source == .ledger, count > 1 {
+            return Plan(kind: .time, slices: try rowBalancedSlices(of: clamped, rowids: (first.rowid, last.rowid), count: count),
+                        range: range)
+        }
         return Plan(kind: .time, slices: Self.slices(of: clamped, count: count, unit: source.sliceUnit).map { ($0.from, $0.to) },
                     range: range)
     }
@@ -140,6 +151,33 @@ extension LedgerScan {
         return (0..<cuts.count - 1).map { LedgerTimeRange(from: cuts[$0], to: cuts[$0 + 1]) }
     }
 
+    /// Time slices of `range` (whole minutes, as `slices(of:)`) holding
+    /// about as many rows each, for a whole ledger read through a covering
+    /// index: cut at the times of evenly spaced rowids between the range's
+    /// first and last rows (the ledger is written in about time order, so
+    /// rowids count rows). Equal spans of time are not equal work when the
+    /// traffic grows over the range: the core given the last slice of a
+    /// year finishes long after the other. The cuts only balance the work;
+    /// the slices cover `range` exactly whatever the rowids say.
+    func rowBalancedSlices(of range: LedgerTimeRange, rowids: (Int64, Int64), count: Int) throws -> [(Int64, Int64)] {
+        let minute: Int64 = 60_000_000
+        let low = min(rowids.0, rowids.1)
+        let span = max(rowids.0, rowids.1).subtractingReportingOverflow(low)
+        guard !span.overflow else { return Self.slices(of: range, count: count).map { ($0.from, $0.to) } }
+        var cuts: Set<Int64> = []
+        for i in 1..<Int64(max(1, count)) {
+            // A 128-bit product, as in `slices(of:)`.
+            let rowid = low + Int64(count).dividingFullWidth(span.partialValue.multipliedFullWidth(by: i)).quotient
+            try scan(sql: "SELECT ts_us FROM ledger WHERE rowid >= ?1 ORDER BY rowid LIMIT 1", bindings: [rowid]) { row in
+                let ts = row.int64(0)
+                let cut = ts.subtractingReportingOverflow(((ts % minute) + minute) % minute)
+                if !cut.overflow, cut.partialValue > range.from, cut.partialValue < range.to { cuts.insert(cut.partialValue) }
+            }
+        }
+        let bounds = [range.from] + cuts.sorted() + [range.to]
+        return zip(bounds, bounds.dropFirst()).map { ($0, $1) }
+    }
+
     /// Reads `query` over `range`, each slice of the plan on its own
     /// read-only connection, in parallel. Each slice folds its rows into
     /// its own state (from `makeState`); the states come back in slice
@@ -150,7 +188,7 @@ extension LedgerScan {
     /// nothing counts twice.
     func scanSlices<State>(_ query: LedgerQuery, range: LedgerTimeRange, slices: Int? = nil, prefer: Plan.Kind? = nil,
                            makeState: () -> State, row: (inout State, Row) throws -> Void) throws -> [State] {
-        let plan = try self.plan(range, slices: slices, prefer: prefer, source: query.source)
+        let plan = try self.plan(range, slices: slices, prefer: prefer, source: query.source, covered: query.covering != nil)
         let sql = query.sql(plan.kind)
         func bindings(_ slice: (Int64, Int64)) -> [Int64] {
             plan.kind == .time ? [slice.0, slice.1] : [slice.0, slice.1, range.from, range.to]

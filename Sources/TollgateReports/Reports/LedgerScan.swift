@@ -104,6 +104,11 @@ package struct LedgerScan {
             if let value = sqlite3_column_value(statement, column) { key.append(value) }
         }
 
+        /// The same, a text read in place (`KeyBuffer.appendInPlace`).
+        @inline(__always) func appendKeyInPlace(_ column: Int32, to key: KeyBuffer) {
+            if let value = sqlite3_column_value(statement, column) { key.appendInPlace(value) }
+        }
+
         func value(_ column: Int32) -> SQLiteValue {
             switch sqlite3_column_type(statement, column) {
             case SQLITE_NULL: return .null

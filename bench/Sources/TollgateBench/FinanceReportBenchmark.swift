@@ -31,7 +31,8 @@ extension Benchmarks {
 
     /// Every finance report the benchmark times, in order. Add a report
     /// here as one more case. "(rows)": the same report reading the
-    /// ledger's rows, not its daily rollup (what it cost before schema 3).
+    /// ledger's rows, not its daily rollup (what it cost before schema 3),
+    /// or for capacity not its capacity index (before schema 4).
     static var financeCases: [FinanceCase] {
         func spend(_ by: String, _ range: KeyPath<FinanceBench, LedgerTimeRange>?, rollup: Bool = true) -> FinanceCase {
             FinanceCase(name: "spend" + (by.isEmpty ? "" : " --by " + by) + (range == \.lastMonth ? " (month)" : "") + (rollup ? "" : " (rows)")) { b in
@@ -51,9 +52,10 @@ extension Benchmarks {
                 return "\(report.lines.count) lines" + (exact ? "" : "  COST MISMATCH")
             }
         }
-        func capacity(_ month: Bool) -> FinanceCase {
-            FinanceCase(name: "capacity" + (month ? " (month)" : " (year)")) { b in
-                let report = try CapacityReport.run(ledgerAt: b.path, range: month ? b.lastMonth : b.year, pools: b.pools)
+        func capacity(_ month: Bool, indexed: Bool = true) -> FinanceCase {
+            FinanceCase(name: "capacity" + (month ? " (month)" : " (year)") + (indexed ? "" : " (rows)")) { b in
+                let report = try CapacityReport.run(ledgerAt: b.path, range: month ? b.lastMonth : b.year, pools: b.pools,
+                                                    indexed: indexed)
                 let gateway = report.aggregates.last!
                 return "\(report.teams.count) teams, gateway p95 \(gateway.usage.p95TPM ?? 0) TPM, peak \(gateway.usage.peakTPM), "
                     + "sum of team peaks \(gateway.sumOfTeamPeaks), \(gateway.usage.activeMinutes) minutes"
@@ -97,7 +99,8 @@ extension Benchmarks {
         return [spend("", nil), spend("team,feature,model", nil), spend("day,team", nil), spend("team", \.lastMonth),
                 baseline(60), baseline(365), capacity(false), capacity(true), focus(false), focus(true),
                 chargeback(.team), chargeback(.grant), forecast, proposal,
-                spend("team,feature,model", nil, rollup: false), baseline(365, rollup: false), focus(false, rollup: false)]
+                spend("team,feature,model", nil, rollup: false), baseline(365, rollup: false), focus(false, rollup: false),
+                capacity(false, indexed: false), capacity(true, indexed: false)]
     }
 
     /// Rejected rows cost nothing; kept as a function so a change to the
@@ -150,7 +153,8 @@ extension Benchmarks {
 
     /// Brings a ledger an older bench wrote (schema 2) up to the current
     /// schema as the tagging plugin would (`LedgerSchema.migration`, one
-    /// transaction): on schema 3, the daily rollup built from every row.
+    /// transaction): on schema 3, the daily rollup built from every row;
+    /// on schema 4, the capacity index.
     static func migrate(_ path: String) {
         let db = try! SQLiteDatabase(path: path)
         let columns = try! db.query(LedgerSchema.columnsQuery).compactMap { $0.count > 1 ? $0[1].string : nil }

@@ -3,11 +3,13 @@ import TollgateLedger
 import TollgateSQLite
 
 extension Benchmarks {
-    /// What the daily rollup's trigger costs the ledger's writer: the
-    /// tagging plugin's path (a `GroupCommitWriter` running the shared
-    /// `LedgerSchema.insert`, WAL, synchronous=NORMAL) on a new ledger,
-    /// with the rollup (schema 3) and without it (its triggers and table
-    /// dropped: what schema 2 wrote), alternated so both see the same load.
+    /// What the daily rollup's trigger and the capacity index cost the
+    /// ledger's writer: the tagging plugin's path (a `GroupCommitWriter`
+    /// running the shared `LedgerSchema.insert`, WAL, synchronous=NORMAL)
+    /// on a new ledger as schema 4 makes it, without the capacity index
+    /// (what schema 3 wrote), and without the rollup either (its triggers
+    /// and table dropped: what schema 2 wrote), alternated so all see the
+    /// same load.
     /// - burst: `rows` rows queued at once (group commit, up to 1,024 a
     ///   commit): the writer's ceiling;
     /// - at rest: `rows / 50` rows, each waiting for its own commit.
@@ -46,13 +48,21 @@ extension Benchmarks {
             ]
         }
 
+        /// Schema 2 (no rollup, no capacity index), 3 (the rollup), 4 (both).
+        let schemas = [2, 3, 4]
+        func name(_ schema: Int) -> String {
+            ["without the rollup (2)", "with the rollup (3)   ", "+ capacity index (4)  "][schema - 2]
+        }
+
         /// One run: (burst rows/s, at-rest µs a row, rollup rows).
-        func run(rollup: Bool) -> (Double, Double, Int64) {
-            let path = dir + "/tollgate-bench-ledger-write-\(rollup ? "rollup" : "plain").sqlite"
+        func run(schema: Int) -> (Double, Double, Int64) {
+            let rollup = schema >= 3
+            let path = dir + "/tollgate-bench-ledger-write-\(schema).sqlite"
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
             let writer = try! GroupCommitWriter(path: path, setup: { db in
                 try db.execute(LedgerSchema.createStatements)
+                if schema < 4 { try db.execute("DROP INDEX \(LedgerSchema.capacityIndex)") }
                 if !rollup {
                     for trigger in LedgerSchema.rollupTriggers { try db.execute("DROP TRIGGER \(trigger)") }
                     try db.execute("DROP TABLE \(LedgerSchema.rollupTable)")
@@ -82,20 +92,20 @@ extension Benchmarks {
         }
 
         print("ledger-write: \(rows) rows queued at once, then \(max(1, rows / 50)) one commit each; \(rounds) rounds, alternated")
-        var results: [Bool: [(Double, Double)]] = [false: [], true: []]
+        var results: [Int: [(Double, Double)]] = [:]
         for round in 1...rounds {
-            for rollup in [false, true] {
-                let (burst, atRest, count) = run(rollup: rollup)
-                results[rollup]!.append((burst, atRest))
+            for schema in schemas {
+                let (burst, atRest, count) = run(schema: schema)
+                results[schema, default: []].append((burst, atRest))
                 print(String(format: "ledger-write: round %d %@: burst %8.0f rows/s, at rest %6.1f µs a row", round,
-                             rollup ? "with the rollup   " : "without the rollup", burst, atRest)
-                    + (rollup ? " (\(count) rollup rows)" : ""))
+                             name(schema), burst, atRest)
+                    + (schema >= 3 ? " (\(count) rollup rows)" : ""))
             }
         }
-        for rollup in [false, true] {
-            let r = results[rollup]!
+        for schema in schemas {
+            let r = results[schema]!
             print(String(format: "ledger-write: best %@: burst %8.0f rows/s, at rest %6.1f µs a row",
-                         rollup ? "with the rollup   " : "without the rollup", r.map(\.0).max()!, r.map(\.1).min()!))
+                         name(schema), r.map(\.0).max()!, r.map(\.1).min()!))
         }
     }
 }
