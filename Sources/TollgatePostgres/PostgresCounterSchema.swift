@@ -71,63 +71,49 @@ enum PostgresCounterSchema {
             SELECT (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT
         $$
         """,
-        // Spent now: the window of the anchor, or the 60 s ending at p_now.
+        // Spent now of each item, in item order: its calendar window's row,
+        // or the sum of its last 60 one-second rows. One statement. Every
+        // function is PL/pgSQL: its plans are cached per connection, where
+        // a SQL function's are made again at each call; and each does its
+        // work in a handful of set-based statements (a statement's start-up
+        // is most of a small one's cost).
         """
-        CREATE FUNCTION tollgate_counter_spent_now(p_name TEXT, p_minute BOOLEAN, p_anchor BIGINT, p_now BIGINT)
-        RETURNS BIGINT LANGUAGE plpgsql STABLE AS $$
+        CREATE FUNCTION tollgate_counter_spent_of(p_names TEXT[], p_minute BOOLEAN[], p_anchors BIGINT[], p_now BIGINT)
+        RETURNS BIGINT[] LANGUAGE plpgsql STABLE AS $$
         DECLARE
-            v BIGINT;
+            answer BIGINT[];
         BEGIN
-            IF p_minute THEN
-                SELECT LEAST(COALESCE(sum(spent), 0), 9223372036854775807)::BIGINT INTO v FROM tollgate_counter_seconds
-                WHERE name = p_name AND second > p_now - 60 AND second <= p_now;
-            ELSE
-                SELECT spent INTO v FROM tollgate_counter_spent WHERE name = p_name AND window_start = p_anchor;
-            END IF;
-            RETURN COALESCE(v, 0);
+            SELECT COALESCE(array_agg(COALESCE(CASE WHEN i.minute THEN m.spent ELSE s.spent END, 0) ORDER BY i.o), '{}')
+            INTO answer
+            FROM unnest(p_names, p_minute, p_anchors) WITH ORDINALITY AS i(name, minute, anchor, o)
+            LEFT JOIN tollgate_counter_spent s ON NOT i.minute AND s.name = i.name AND s.window_start = i.anchor
+            LEFT JOIN LATERAL (
+                SELECT LEAST(COALESCE(sum(c.spent), 0), 9223372036854775807)::BIGINT AS spent FROM tollgate_counter_seconds c
+                WHERE i.minute AND c.name = i.name AND c.second > p_now - 60 AND c.second <= p_now) m ON true;
+            RETURN answer;
         END $$
         """,
-        // [spent, reserved] of each item, flattened: set-based (one join
-        // per table), so refreshing thousands of counters is one cheap
-        // statement. PL/pgSQL throughout: its plans are cached per
-        // connection, where a SQL function's are made again at each call.
+        // [spent, reserved] of each item, flattened (the refresh: any
+        // number of counters, two statements).
         """
         CREATE FUNCTION tollgate_counter_numbers(p_names TEXT[], p_minute BOOLEAN[], p_anchors BIGINT[], p_now BIGINT)
         RETURNS BIGINT[] LANGUAGE plpgsql STABLE AS $$
         DECLARE
+            spent BIGINT[] := tollgate_counter_spent_of(p_names, p_minute, p_anchors, p_now);
+            held BIGINT[];
             answer BIGINT[] := '{}';
-            h BIGINT;
         BEGIN
-            IF cardinality(p_names) <= 32 THEN
-                -- A reservation's few counters: one index probe each.
-                FOR i IN 1..cardinality(p_names) LOOP
-                    SELECT reserved INTO h FROM tollgate_counter_held WHERE name = p_names[i];
-                    answer := answer || tollgate_counter_spent_now(p_names[i], p_minute[i], p_anchors[i], p_now) || COALESCE(h, 0);
-                END LOOP;
-                RETURN answer;
-            END IF;
-            WITH items AS (
-                SELECT * FROM unnest(p_names, p_minute, p_anchors) WITH ORDINALITY AS i(name, minute, anchor, o)),
-            minutes AS (
-                SELECT c.name, LEAST(sum(c.spent), 9223372036854775807)::BIGINT AS spent
-                FROM tollgate_counter_seconds c
-                WHERE c.name IN (SELECT name FROM items WHERE minute) AND c.second > p_now - 60 AND c.second <= p_now
-                GROUP BY c.name),
-            numbers AS (
-                SELECT i.o,
-                       CASE WHEN i.minute THEN COALESCE(m.spent, 0) ELSE COALESCE(s.spent, 0) END AS spent,
-                       COALESCE(h.reserved, 0) AS reserved
-                FROM items i
-                LEFT JOIN tollgate_counter_spent s ON NOT i.minute AND s.name = i.name AND s.window_start = i.anchor
-                LEFT JOIN minutes m ON i.minute AND m.name = i.name
-                LEFT JOIN tollgate_counter_held h ON h.name = i.name)
-            SELECT COALESCE(array_agg(v ORDER BY o, k), '{}') INTO answer
-            FROM numbers CROSS JOIN LATERAL (VALUES (0, spent), (1, reserved)) AS e(k, v);
+            SELECT COALESCE(array_agg(COALESCE(h.reserved, 0) ORDER BY i.o), '{}') INTO held
+            FROM unnest(p_names) WITH ORDINALITY AS i(name, o)
+            LEFT JOIN tollgate_counter_held h ON h.name = i.name;
+            FOR i IN 1..cardinality(p_names) LOOP
+                answer := answer || spent[i] || held[i];
+            END LOOP;
             RETURN answer;
-        END         $$
+        END $$
         """,
-        // Answer: [-1, over] || numbers after, or refused:
-        // [index, -1, spent, reserved] || [second, amount]* (minute).
+        // Answer: [-1, over] || [spent, reserved] of each item after, or
+        // refused: [index, -1, spent, reserved] || [second, amount]* (minute).
         """
         CREATE FUNCTION tollgate_counter_reserve(p_id TEXT, p_replica TEXT, p_names TEXT[], p_minute BOOLEAN[],
                                                  p_anchors BIGINT[], p_amounts BIGINT[], p_limits BIGINT[],
@@ -136,22 +122,33 @@ enum PostgresCounterSchema {
         DECLARE
             n INT := cardinality(p_names);
             over INT := -1;
-            total NUMERIC;
-            s BIGINT;
-            h BIGINT;
+            locked TEXT[];
+            held BIGINT[];
+            spent BIGINT[];
+            totals NUMERIC[] := '{}';
+            k INT;
+            answer BIGINT[];
         BEGIN
             INSERT INTO tollgate_counter_held (name, reserved)
                 SELECT DISTINCT u, 0 FROM unnest(p_names) AS u ORDER BY 1
                 ON CONFLICT (name) DO NOTHING;
-            PERFORM 1 FROM tollgate_counter_held WHERE name = ANY (p_names) ORDER BY name FOR UPDATE;
+            -- The lock, in name order, and what each counter holds now.
+            SELECT array_agg(l.name ORDER BY l.name), array_agg(l.reserved ORDER BY l.name) INTO locked, held
+            FROM (SELECT name, reserved FROM tollgate_counter_held WHERE name = ANY (p_names) ORDER BY name FOR UPDATE) l;
+            spent := tollgate_counter_spent_of(p_names, p_minute, p_anchors, p_now);
+            -- What the reservation asks of each item's counter in all.
+            FOR i IN 1..n LOOP
+                totals[i] := 0;
+                FOR j IN 1..n LOOP
+                    IF p_names[j] = p_names[i] THEN totals[i] := totals[i] + p_amounts[j]; END IF;
+                END LOOP;
+            END LOOP;
             FOR i IN 1..n LOOP
                 CONTINUE WHEN p_limits[i] = 9223372036854775807;
-                SELECT COALESCE(sum(a), 0) INTO total FROM unnest(p_names, p_amounts) AS x(nm, a) WHERE nm = p_names[i];
-                s := tollgate_counter_spent_now(p_names[i], p_minute[i], p_anchors[i], p_now);
-                SELECT reserved INTO h FROM tollgate_counter_held WHERE name = p_names[i];
-                IF s::NUMERIC + h + total > p_limits[i] THEN
+                k := array_position(locked, p_names[i]);
+                IF spent[i]::NUMERIC + held[k] + totals[i] > p_limits[i] THEN
                     IF NOT p_force THEN
-                        RETURN ARRAY[i - 1, -1, s, h]::BIGINT[] || CASE WHEN p_minute[i] THEN
+                        RETURN ARRAY[i - 1, -1, spent[i], held[k]]::BIGINT[] || CASE WHEN p_minute[i] THEN
                             (SELECT COALESCE(array_agg(e.v ORDER BY c.second, e.k), '{}') FROM tollgate_counter_seconds c
                              CROSS JOIN LATERAL (VALUES (0, c.second), (1, c.spent)) AS e(k, v)
                              WHERE c.name = p_names[i] AND c.second > p_now - 60 AND c.second <= p_now)
@@ -161,18 +158,23 @@ enum PostgresCounterSchema {
                     EXIT;
                 END IF;
             END LOOP;
-            FOR i IN 1..n LOOP
-                UPDATE tollgate_counter_held SET reserved = LEAST(reserved::NUMERIC + p_amounts[i], 9223372036854775807)::BIGINT
-                WHERE name = p_names[i];
-            END LOOP;
+            UPDATE tollgate_counter_held h SET reserved = LEAST(h.reserved::NUMERIC + x.total, 9223372036854775807)::BIGINT
+            FROM (SELECT u.name, sum(u.amount) AS total FROM unnest(p_names, p_amounts) AS u(name, amount) GROUP BY u.name) x
+            WHERE h.name = x.name;
             INSERT INTO tollgate_counter_reservations (id, replica, names, minute, anchors, amounts, state, opened_ms)
                 VALUES (p_id, p_replica, p_names, p_minute, p_anchors, p_amounts, 0, tollgate_now_ms());
-            RETURN ARRAY[-1, over]::BIGINT[] || tollgate_counter_numbers(p_names, p_minute, p_anchors, p_now);
+            answer := ARRAY[-1, over]::BIGINT[];
+            FOR i IN 1..n LOOP
+                k := array_position(locked, p_names[i]);
+                answer := answer || spent[i] || LEAST(held[k]::NUMERIC + totals[i], 9223372036854775807)::BIGINT;
+            END LOOP;
+            RETURN answer;
         END $$
         """,
         // Settle (p_actual) or release (NULL). Answer: [1] when the id was
-        // already closed, else [0] || numbers after. An id never seen (or
-        // reclaimed) adds its spent without touching `reserved`.
+        // already closed, else [0] || [spent, reserved] of each item after.
+        // An id never seen (or reclaimed) adds its spent without touching
+        // `reserved`.
         """
         CREATE FUNCTION tollgate_counter_close(p_id TEXT, p_replica TEXT, p_names TEXT[], p_minute BOOLEAN[],
                                                p_anchors BIGINT[], p_amounts BIGINT[], p_actual BIGINT[], p_now BIGINT)
@@ -181,6 +183,11 @@ enum PostgresCounterSchema {
             n INT := cardinality(p_names);
             st SMALLINT;
             closing SMALLINT := CASE WHEN p_actual IS NULL THEN 2 ELSE 1 END;
+            locked TEXT[];
+            held BIGINT[];
+            spent BIGINT[];
+            answer BIGINT[] := ARRAY[0]::BIGINT[];
+            k INT;
         BEGIN
             SELECT state INTO st FROM tollgate_counter_reservations WHERE id = p_id FOR UPDATE;
             IF NOT FOUND THEN
@@ -191,29 +198,41 @@ enum PostgresCounterSchema {
                 st := 3;
             ELSIF st IN (1, 2) THEN
                 RETURN ARRAY[1]::BIGINT[];
+            ELSE
+                UPDATE tollgate_counter_reservations SET state = closing, closed_ms = tollgate_now_ms() WHERE id = p_id;
             END IF;
+            -- The same lock, in the same order, as a reserve takes.
             PERFORM 1 FROM tollgate_counter_held WHERE name = ANY (p_names) ORDER BY name FOR UPDATE;
             IF st = 0 THEN
-                FOR i IN 1..n LOOP
-                    UPDATE tollgate_counter_held SET reserved = GREATEST(0, reserved - p_amounts[i]) WHERE name = p_names[i];
-                END LOOP;
+                UPDATE tollgate_counter_held h SET reserved = GREATEST(0, h.reserved - x.total)
+                FROM (SELECT u.name, LEAST(sum(u.amount), 9223372036854775807)::BIGINT AS total
+                      FROM unnest(p_names, p_amounts) AS u(name, amount) GROUP BY u.name) x
+                WHERE h.name = x.name;
             END IF;
             IF p_actual IS NOT NULL THEN
-                FOR i IN 1..n LOOP
-                    CONTINUE WHEN p_actual[i] = 0;
-                    IF p_minute[i] THEN
-                        INSERT INTO tollgate_counter_seconds AS c (name, second, spent) VALUES (p_names[i], p_anchors[i], p_actual[i])
+                INSERT INTO tollgate_counter_spent AS c (name, window_start, spent)
+                    SELECT u.name, u.anchor, LEAST(sum(u.a), 9223372036854775807)::BIGINT
+                    FROM unnest(p_names, p_minute, p_anchors, p_actual) AS u(name, minute, anchor, a)
+                    WHERE NOT u.minute AND u.a > 0 GROUP BY u.name, u.anchor ORDER BY u.name
+                    ON CONFLICT (name, window_start) DO UPDATE
+                        SET spent = LEAST(c.spent::NUMERIC + EXCLUDED.spent, 9223372036854775807)::BIGINT;
+                IF true = ANY (p_minute) THEN
+                    INSERT INTO tollgate_counter_seconds AS c (name, second, spent)
+                        SELECT u.name, u.anchor, LEAST(sum(u.a), 9223372036854775807)::BIGINT
+                        FROM unnest(p_names, p_minute, p_anchors, p_actual) AS u(name, minute, anchor, a)
+                        WHERE u.minute AND u.a > 0 GROUP BY u.name, u.anchor ORDER BY u.name
                         ON CONFLICT (name, second) DO UPDATE
                             SET spent = LEAST(c.spent::NUMERIC + EXCLUDED.spent, 9223372036854775807)::BIGINT;
-                    ELSE
-                        INSERT INTO tollgate_counter_spent AS c (name, window_start, spent) VALUES (p_names[i], p_anchors[i], p_actual[i])
-                        ON CONFLICT (name, window_start) DO UPDATE
-                            SET spent = LEAST(c.spent::NUMERIC + EXCLUDED.spent, 9223372036854775807)::BIGINT;
-                    END IF;
-                END LOOP;
+                END IF;
             END IF;
-            UPDATE tollgate_counter_reservations SET state = closing, closed_ms = tollgate_now_ms() WHERE id = p_id;
-            RETURN ARRAY[0]::BIGINT[] || tollgate_counter_numbers(p_names, p_minute, p_anchors, p_now);
+            SELECT array_agg(name ORDER BY name), array_agg(reserved ORDER BY name) INTO locked, held
+            FROM tollgate_counter_held WHERE name = ANY (p_names);
+            spent := tollgate_counter_spent_of(p_names, p_minute, p_anchors, p_now);
+            FOR i IN 1..n LOOP
+                k := array_position(locked, p_names[i]);
+                answer := answer || spent[i] || COALESCE(held[k], 0);
+            END LOOP;
+            RETURN answer;
         END $$
         """,
         // The gateway's heartbeat; then, by one gateway at a time, the
