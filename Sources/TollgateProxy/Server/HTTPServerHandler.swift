@@ -20,7 +20,9 @@ package final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHa
     private enum State {
         case idle
         case receiving(HTTPRequestHead, ByteBuffer?)
-        case tooLarge(HTTPRequestHead)
+        /// Answered 413; the rest of the connection's input is ignored
+        /// until it closes.
+        case tooLarge
         case responding
     }
 
@@ -35,14 +37,20 @@ package final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHa
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            // A declared length over the limit is answered from the head:
+            // the client need not send (nor the gateway read) the body.
+            if let declared = head.headers.first(name: "content-length").flatMap({ Int($0) }), declared > gateway.maxBodyBytes {
+                return refuseTooLarge(context: context, head: head)
+            }
             state = .receiving(head, nil)
         case .body(var chunk):
             switch state {
             case .receiving(let head, var body):
                 let size = (body?.readableBytes ?? 0) + chunk.readableBytes
                 if size > gateway.maxBodyBytes {
-                    state = .tooLarge(head)
-                    return
+                    // A chunked body passing the limit: answered now, the
+                    // rest never read (the connection closes after).
+                    return refuseTooLarge(context: context, head: head)
                 }
                 if body == nil {
                     body = chunk
@@ -58,16 +66,21 @@ package final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHa
             case .receiving(let head, let body):
                 state = .responding
                 dispatch(context: context, head: head, body: body)
-            case .tooLarge(let head):
-                state = .responding
-                let writer = makeWriter(context: context, head: head, forceClose: true)
-                writer.sendError(GatewayError(status: 413, type: "invalid_request_error", code: "request_too_large",
-                                              message: "The request body is larger than the gateway's limit of \(gateway.maxBodyBytes) bytes."),
-                                 dialect: APIDialect(errorsOn: head.uri))
             default:
                 return
             }
         }
+    }
+
+    /// 413 at once, then the connection closes: whatever of the body is
+    /// still coming is never buffered.
+    private func refuseTooLarge(context: ChannelHandlerContext, head: HTTPRequestHead) {
+        state = .tooLarge
+        let writer = makeWriter(context: context, head: head, forceClose: true)
+        writer.onEnd = nil  // stays refusing until the connection closes
+        writer.sendError(GatewayError(status: 413, type: "invalid_request_error", code: "request_too_large",
+                                      message: "The request body is larger than the gateway's limit of \(gateway.maxBodyBytes) bytes."),
+                         dialect: APIDialect(errorsOn: head.uri))
     }
 
     private func makeWriter(context: ChannelHandlerContext, head: HTTPRequestHead, forceClose: Bool = false) -> ResponseWriter {
