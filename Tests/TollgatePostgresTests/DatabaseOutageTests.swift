@@ -9,16 +9,9 @@ import XCTest
 /// within the deadline, the gateway keeps enforcing what it last read, and
 /// once the database is back the same change goes in. Nothing is taken in
 /// and then lost.
-final class DatabaseOutageTests: XCTestCase {
-    var database: TestDatabase!
-
-    override func setUpWithError() throws {
-        database = try TestDatabase.make()
-    }
-
+final class DatabaseOutageTests: DatabaseTestCase {
     override func tearDown() {
         try? database?.executeAsAdmin("ALTER DATABASE \(database.name) ALLOW_CONNECTIONS true")
-        database?.drop()
         super.tearDown()
     }
 

@@ -9,18 +9,7 @@ import XCTest
 /// one decides, the others enforce after a refresh; appends from all of
 /// them make one unbroken chain with nothing lost; a decision two of them
 /// race for is taken once.
-final class GovernanceReplicaTests: XCTestCase {
-    var database: TestDatabase!
-
-    override func setUpWithError() throws {
-        database = try TestDatabase.make()
-    }
-
-    override func tearDown() {
-        database?.drop()
-        super.tearDown()
-    }
-
+final class GovernanceReplicaTests: DatabaseTestCase {
     func testWhatOneReplicaMintsOrRevokesTheOtherEnforcesAfterARefresh() throws {
         let replicas = try Replicas.make(2, on: database)
         let (a, b) = (replicas[0], replicas[1])

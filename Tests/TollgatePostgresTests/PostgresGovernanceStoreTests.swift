@@ -8,18 +8,7 @@ import XCTest
 /// file, an append that names where it was decided (a stale one is a
 /// conflict, never a fork), and verify naming the first event changed
 /// behind the log's back.
-final class PostgresGovernanceStoreTests: XCTestCase {
-    var database: TestDatabase!
-
-    override func setUpWithError() throws {
-        database = try TestDatabase.make()
-    }
-
-    override func tearDown() {
-        database?.drop()
-        super.tearDown()
-    }
-
+final class PostgresGovernanceStoreTests: DatabaseTestCase {
     static func event(_ n: Int) -> GovernanceEvent {
         GovernanceEvent(at: 1_800_000_000 + Int64(n), actor: "master", kind: .forecastSubmitted, subject: "acme/team\(n)",
                         body: .object(JSONObject([("n", .int(Int64(n))), ("note", .string("é \"quoted\" \(n)"))])))

@@ -13,22 +13,7 @@ import XCTest
 /// shipped to `tollgate_ledger` exactly once (source = the file's id, seq =
 /// the row's id, ON CONFLICT DO NOTHING, the watermark stored after the
 /// database's commit); readers read a local copy synced from the database.
-final class PostgresLedgerTests: XCTestCase {
-    var database: TestDatabase!
-    var directory = ""
-
-    override func setUpWithError() throws {
-        database = try TestDatabase.make()
-        directory = NSTemporaryDirectory() + "pg-ledger-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        database?.drop()
-        try? FileManager.default.removeItem(atPath: directory)
-        super.tearDown()
-    }
-
+final class PostgresLedgerTests: DatabaseTestCase {
     /// Row `i` of a gateway named `gateway`: varied teams, models, nulls,
     /// tags and grants, a cost that differs by row.
     static func row(_ gateway: String, _ i: Int) throws -> LedgerRowRules.Row {

@@ -6,18 +6,7 @@ import XCTest
 /// Versioned migrations: each once, in order, recorded; two replicas
 /// starting together do not race (the advisory lock); a schema newer than
 /// the build is refused.
-final class PostgresMigrationTests: XCTestCase {
-    var database: TestDatabase!
-
-    override func setUpWithError() throws {
-        database = try TestDatabase.make()
-    }
-
-    override func tearDown() {
-        database?.drop()
-        super.tearDown()
-    }
-
+final class PostgresMigrationTests: DatabaseTestCase {
     func testMigrationsApplyOnceInOrderAndAreRecorded() throws {
         let storage = try database.storage(migrate: false)
         XCTAssertEqual(try PostgresMigrator.appliedVersions(storage), [])

@@ -8,21 +8,7 @@ import XCTest
 /// Outcomes in PostgreSQL: committed before the caller hears back (another
 /// gateway's pool reads the row at once), summed by range exactly as the
 /// embedded store sums them.
-final class PostgresOutcomeStoreTests: XCTestCase {
-    var database: TestDatabase!
-    var directory = ""
-
-    override func setUpWithError() throws {
-        database = try TestDatabase.make()
-        directory = NSTemporaryDirectory() + "pg-outcomes-\(UUID().uuidString)"
-    }
-
-    override func tearDown() {
-        database?.drop()
-        try? FileManager.default.removeItem(atPath: directory)
-        super.tearDown()
-    }
-
+final class PostgresOutcomeStoreTests: DatabaseTestCase {
     static func records() -> [OutcomeRecord] {
         let base: Int64 = 1_790_000_000_000_000
         var records: [OutcomeRecord] = []

@@ -10,21 +10,7 @@ import XCTest
 /// sequence number and hash, every outcome its id and figures; a replica
 /// on the database replays the same state the embedded gateway had; a
 /// second import, or a broken source chain, is refused.
-final class SQLiteImportTests: XCTestCase {
-    var database: TestDatabase!
-    var directory = ""
-
-    override func setUpWithError() throws {
-        database = try TestDatabase.make()
-        directory = NSTemporaryDirectory() + "pg-import-\(UUID().uuidString)"
-    }
-
-    override func tearDown() {
-        database?.drop()
-        try? FileManager.default.removeItem(atPath: directory)
-        super.tearDown()
-    }
-
+final class SQLiteImportTests: DatabaseTestCase {
     /// An embedded gateway's storage directory with a bit of everything.
     func makeEmbeddedState() throws -> (registry: GovernanceRegistry, outcomes: [OutcomeRecord]) {
         let registry = try Replicas.registry(SQLiteGovernanceStore(directory: directory))

@@ -8,18 +8,7 @@ import XCTest
 /// limit holds across all of them at once, a replayed settle counts once,
 /// a silent gateway's holds come back after the reclaim timeout, and a
 /// settle the database could not take waits in the outbox, then counts once.
-final class SharedCounterTests: XCTestCase {
-    var database: TestDatabase!
-
-    override func setUpWithError() throws {
-        database = try TestDatabase.make()
-    }
-
-    override func tearDown() {
-        database?.drop()
-        super.tearDown()
-    }
-
+final class SharedCounterTests: DatabaseTestCase {
     private func replica(_ backend: ((PostgresCounters) -> SharedCounterBackend)? = nil) throws -> (CounterStore, PostgresCounters) {
         let counters = PostgresCounters(storage: try database.storage(poolSize: 8))
         let store = CounterStore(shared: backend?(counters) ?? counters, outbox: MemoryCloseOutbox())

@@ -101,3 +101,24 @@ struct TestDatabaseError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+/// A test case with its own empty database (`database`) and an empty
+/// temporary directory (`directory`, for SQLite files), made before each
+/// test and removed after it.
+class DatabaseTestCase: XCTestCase {
+    var database: TestDatabase!
+    var directory = ""
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        database = try TestDatabase.make()
+        directory = NSTemporaryDirectory() + "pg-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        database?.drop()
+        try? FileManager.default.removeItem(atPath: directory)
+        super.tearDown()
+    }
+}
