@@ -66,7 +66,7 @@ package final class PostgresLedgerStore: LedgerStore, @unchecked Sendable {
     /// appended so far (here, and shipped by the other gateways) is then in
     /// the file returned.
     package func readablePath() throws -> String {
-        local.flush()
+        _ = try local.readablePath()  // flushed, unless the local file cannot commit (then: refused)
         do {
             try shipper.shipAll()
             try readCopy.sync()

@@ -101,6 +101,10 @@ package final class SQLiteLedgerStore: LedgerStore, @unchecked Sendable {
     package var pendingCount: Int { writer.pendingCount }
 
     package func readablePath() throws -> String {
+        // A writer that cannot commit (disk full, the file locked) would
+        // hold the reader — an event loop, for a plugin route — until it
+        // can: the reader is told instead.
+        if let failure = GroupCommitWriter.failure { throw LedgerStoreError("the ledger cannot be read now: \(failure)") }
         flush()
         return path
     }
