@@ -99,4 +99,53 @@ final class SecurityEndToEndTests: MockProviderTestCase {
         XCTAssertEqual(response.status, 413, response.text)
         XCTAssertLessThan(Date().timeIntervalSince(started), 5, "answered without the body")
     }
+
+    /// Admin endpoints against no credential, a wrong one, a client key, and
+    /// each role outside what it may do: 401 for who is not known, 403 for
+    /// who may not, never the change.
+    func testAdminEndpointsRefuseNoWrongAndOtherRolesCredentials() throws {
+        let storage = TestPaths.temporaryDirectory("security-roles")
+        func credential(_ id: String, _ role: String, _ scope: String) -> String {
+            "  - {id: \(id), role: \(role), scope: \(scope), owner: \(id)@example.com, sha256: \"\(TestConfig.sha256(id + "-secret"))\"}"
+        }
+        let extra = """
+            grants:
+              - {id: acme, scope: org/acme, owner: cfo@example.com, amount: "1000", period: monthly}
+              - {id: payments, scope: team/acme/payments, owner: lead@example.com, amount: "500", period: monthly}
+            credentials:
+            \(credential("pay-admin", "team_admin", "team/acme/payments"))
+            \(credential("org-viewer", "viewer", "org/acme"))
+            \(credential("org-approver", "approver", "org/acme"))
+            """
+        let gateway = try GatewayProcess(yaml: TestConfig.yaml(mockPort: Self.mock.port, storage: storage, plugins: extra),
+                                         directory: TestPaths.temporaryDirectory("security-roles-gw"),
+                                         environment: ["TOLLGATE_TEST_MASTER": Self.master])
+        defer { gateway.stop() }
+        let mint = #"{"id": "roles-svc", "team": "team/acme/payments", "class": "production"}"#
+        func status(_ method: String, _ path: String, as who: String?, _ body: String? = nil) throws -> Int {
+            var headers: [(String, String)] = [("content-type", "application/json")]
+            if let who { headers.append(("authorization", "Bearer \(who)")) }
+            return try HTTP.request(port: gateway.port, method: method, path: path, headers: headers,
+                                    body: Array((body ?? "").utf8)).status
+        }
+        for (method, path, body) in [("GET", "/admin/keys", nil), ("POST", "/admin/keys", mint), ("GET", "/admin/counters", nil),
+                                     ("POST", "/admin/reload", nil), ("GET", "/admin/grants", nil)] as [(String, String, String?)] {
+            XCTAssertEqual(try status(method, path, as: nil, body), 401, "\(method) \(path) without a credential")
+            XCTAssertEqual(try status(method, path, as: "tg-not-a-credential", body), 401, "\(method) \(path) with a wrong one")
+            XCTAssertTrue([401, 403].contains(try status(method, path, as: TestConfig.prodKey, body)),
+                          "\(method) \(path) with a client key")
+        }
+        // Each role outside what it may do.
+        XCTAssertEqual(try status("POST", "/admin/keys", as: "org-viewer-secret", mint), 403, "a viewer mints nothing")
+        XCTAssertEqual(try status("POST", "/admin/keys", as: "org-approver-secret", mint), 403, "an approver mints nothing")
+        XCTAssertEqual(try status("POST", "/admin/reload", as: "pay-admin-secret"), 403, "a team admin does not reload the gateway")
+        XCTAssertEqual(try status("GET", "/admin/counters", as: "org-viewer-secret"), 403, "raw counters are the master key's")
+        XCTAssertEqual(try status("POST", "/admin/keys", as: "pay-admin-secret",
+                                  #"{"id": "elsewhere", "team": "team/acme/other", "class": "production"}"#) / 100, 4,
+                       "a team admin mints nothing outside its team")
+        // None of it changed anything: only the master key's own mint lands.
+        XCTAssertEqual(try status("POST", "/admin/keys", as: Self.master, mint), 201)
+        let listed = try HTTP.admin(port: gateway.port, "GET", "/admin/keys", as: Self.master).text
+        XCTAssertFalse(listed.contains("elsewhere"), listed)
+    }
 }
